@@ -1,0 +1,109 @@
+/**
+ * The edge between API Gateway (REST API, proxy integration, payload v1) and the plain request/response values
+ * that the domain code works with. Only handlers import this; domain code never sees an API Gateway type.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+
+/** A request as the domain code sees it: no API Gateway types, header names in lower case. */
+export interface HttpRequest {
+  method: string;
+  /** The matched resource path template, e.g. `/STU3/Patient/{id}`. */
+  route: string;
+  /** The concrete path, e.g. `/STU3/Patient/1`. */
+  path: string;
+  pathParameters: Record<string, string>;
+  /** Every query parameter with all its values, in order. */
+  query: Record<string, string[]>;
+  /** Header names in lower case; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** The body as text (decoded from base64 when API Gateway sent it so), or undefined. */
+  body: string | undefined;
+  requestId: string;
+  /** The base URL the client called, e.g. `https://abc.execute-api.eu-west-2.amazonaws.com/prod` or `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** The context the Lambda authorizer returned (string values), on authorized routes. */
+  authorizer: Record<string, string> | undefined;
+  /** The caller's source IP as API Gateway saw it. */
+  sourceIp: string | undefined;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Turns an API Gateway REST proxy event into a plain request. */
+export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
+  const headers: Record<string, string> = {};
+  const multi = event.multiValueHeaders ?? {};
+  for (const [name, values] of Object.entries(multi)) {
+    if (values && values.length > 0) headers[name.toLowerCase()] = values.join(', ');
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    const key = name.toLowerCase();
+    if (value !== undefined && headers[key] === undefined) headers[key] = value;
+  }
+  const query: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if (values) query[name] = [...values];
+  }
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined && query[name] === undefined) query[name] = [value];
+  }
+  const body =
+    event.body === null || event.body === undefined
+      ? undefined
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  const ctx = event.requestContext;
+  const authorizer: Record<string, string> = {};
+  for (const [key, value] of Object.entries(ctx?.authorizer ?? {})) {
+    if (value !== undefined && value !== null && typeof value !== 'object') authorizer[key] = String(value);
+  }
+  return {
+    method: event.httpMethod,
+    route: event.resource,
+    path: event.path,
+    pathParameters: { ...(event.pathParameters ?? {}) } as Record<string, string>,
+    query,
+    headers,
+    body,
+    requestId: ctx?.requestId ?? '',
+    baseUrl: baseUrlOf(event, headers),
+    authorizer: ctx?.authorizer ? authorizer : undefined,
+    sourceIp: ctx?.identity?.sourceIp ?? undefined,
+  };
+}
+
+/**
+ * The base URL the client called. On AWS: `https://<domainName>/<stage>` (no stage segment on a custom domain).
+ * The scheme comes from X-Forwarded-Proto, which API Gateway (and the local gateway) always set themselves.
+ */
+function baseUrlOf(event: APIGatewayProxyEvent, headers: Record<string, string>): string {
+  const ctx = event.requestContext;
+  const domain = ctx?.domainName ?? 'localhost';
+  const protocol = headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
+  const executeApiHost = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/.test(domain);
+  const stage = executeApiHost && ctx?.stage ? `/${ctx.stage}` : '';
+  return `${protocol}://${domain}${stage}`;
+}
+
+export function toProxyResult(response: HttpResponse): APIGatewayProxyResult {
+  return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+}
+
+/** A JSON response. */
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = 'application/json',
+): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'Content-Type': `${contentType}; charset=utf-8`, ...headers },
+    body: JSON.stringify(body),
+  };
+}

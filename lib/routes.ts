@@ -1,0 +1,74 @@
+/**
+ * THE route table: every HTTP route of the API, declared once. The CDK stack builds the API Gateway REST API from
+ * it (lib/api.ts) and the local gateway serves it (local/gateway.ts); a CDK assertion test checks that the
+ * synthesized template and this table agree, route for route. Plain data: no aws-cdk-lib import here.
+ */
+import { RESOURCE_TYPES, type ResourceType } from '../functions/fhir/resource-types';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/** The FHIR interactions (https://hl7.org/fhir/STU3/http.html) and the operations this server routes. */
+export type Interaction =
+  | 'read'
+  | 'vread'
+  | 'history-instance'
+  | 'search-type'
+  | 'create'
+  | 'update'
+  | 'delete'
+  | 'validate';
+
+/**
+ * The Lambda functions. `fhir:<Type>` is one function per resource type, built from the same generic code path
+ * with its own table, so that each role reaches only its own type's data.
+ */
+export type FunctionName = 'token' | 'jwks' | 'metadata' | 'admin' | `fhir:${ResourceType}`;
+
+export interface Route {
+  method: HttpMethod;
+  /** API Gateway resource path, path parameters in braces: `/STU3/Patient/{id}`. */
+  path: string;
+  function: FunctionName;
+  /** `public` routes need no token; `authorized` routes run the Lambda authorizer first. */
+  auth: 'public' | 'authorized';
+  /** For FHIR routes: the resource type and the interaction, from which the authorizer derives the permission. */
+  fhir?: { type: ResourceType; interaction: Interaction };
+  /** For admin routes: the admin scope is required (see functions/admin). */
+  admin?: true;
+}
+
+export const FHIR_BASE_PATH = '/STU3';
+
+function fhirRoutes(type: ResourceType): Route[] {
+  const fn: FunctionName = `fhir:${type}`;
+  const base = `${FHIR_BASE_PATH}/${type}`;
+  const route = (method: HttpMethod, path: string, interaction: Interaction): Route => ({
+    method,
+    path,
+    function: fn,
+    auth: 'authorized',
+    fhir: { type, interaction },
+  });
+  return [
+    route('GET', base, 'search-type'),
+    route('POST', base, 'create'),
+    route('POST', `${base}/$validate`, 'validate'),
+    route('GET', `${base}/{id}`, 'read'),
+    route('PUT', `${base}/{id}`, 'update'),
+    route('DELETE', `${base}/{id}`, 'delete'),
+    route('POST', `${base}/{id}/$validate`, 'validate'),
+    route('GET', `${base}/{id}/_history`, 'history-instance'),
+    route('GET', `${base}/{id}/_history/{vid}`, 'vread'),
+  ];
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/oauth2/token', function: 'token', auth: 'public' },
+  { method: 'GET', path: '/.well-known/jwks.json', function: 'jwks', auth: 'public' },
+  { method: 'GET', path: `${FHIR_BASE_PATH}/metadata`, function: 'metadata', auth: 'public' },
+  { method: 'GET', path: `${FHIR_BASE_PATH}/.well-known/smart-configuration`, function: 'metadata', auth: 'public' },
+  ...RESOURCE_TYPES.flatMap(fhirRoutes),
+];
+
+/** Every function named by the route table, once. */
+export const FUNCTION_NAMES: readonly FunctionName[] = [...new Set(ROUTES.map((r) => r.function))];

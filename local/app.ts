@@ -1,0 +1,116 @@
+/**
+ * The whole API on localhost: the embedded DynamoDB (or the one an endpoint setting names), the tables of
+ * lib/tables.ts, the handlers of local/handlers.ts behind the local gateway, and the demo data. `npm start` and
+ * the end-to-end tests both start it through `startLocalApi`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ROUTES } from '../lib/routes';
+import { TABLES, localTableName, type TableSpec } from '../lib/tables';
+import { configuredEndpoint, startEngine, type RunningEngine } from './dynamodb-local';
+import { LocalGateway, type LocalGatewayOptions } from './gateway';
+import { buildLocalHandlers } from './handlers';
+import { createTables } from './tables';
+
+export interface LocalApiOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Table names are `<prefix><id>`. */
+  tablePrefix?: string;
+  /** Keeps the engine's data and the signing key across restarts; everything in memory when absent. */
+  dataDir?: string;
+  /** Load the demo clients and data (default true). */
+  seed?: boolean;
+  authorizerCacheSeconds?: number;
+  tokenLifetimeSeconds?: number;
+  accessLog?: LocalGatewayOptions['accessLog'];
+  log?: (line: string) => void;
+}
+
+export interface LocalApi {
+  baseUrl: string;
+  fhirBase: string;
+  tokenUrl: string;
+  endpoint: string;
+  documentClient: DynamoDBDocumentClient;
+  gateway: LocalGateway;
+  tableName(spec: TableSpec): string;
+  /** Banner lines from the seeders (client ids and local secrets). */
+  seedLines: string[];
+  close(): Promise<void>;
+}
+
+export async function startLocalApi(options: LocalApiOptions = {}): Promise<LocalApi> {
+  const host = options.host ?? '127.0.0.1';
+  const prefix = options.tablePrefix ?? 'ccri-';
+  let engine: RunningEngine | undefined;
+  let server: Server | undefined;
+  try {
+    const configured = configuredEndpoint();
+    engine = configured ? undefined : await startEngine({ dataDir: options.dataDir && `${options.dataDir}/dynamodb`, log: options.log });
+    const endpoint = configured ?? engine!.endpoint;
+    process.env.AWS_REGION ??= 'eu-west-2';
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    const dynamoDbClient = new DynamoDBClient({ endpoint, maxAttempts: 3 });
+    const documentClient = DynamoDBDocumentClient.from(dynamoDbClient, { marshallOptions: { removeUndefinedValues: true } });
+    const tableName = (spec: TableSpec) => localTableName(spec, prefix);
+    await createTables(dynamoDbClient, TABLES, tableName);
+
+    const srv = createServer();
+    server = srv;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(options.port ?? 3000, host, () => resolve());
+    });
+    const { port } = srv.address() as AddressInfo;
+    const domainName = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const baseUrl = `http://${domainName}`;
+    const fhirBase = `${baseUrl}/STU3`;
+    const authorizerCacheSeconds = options.authorizerCacheSeconds ?? 300;
+
+    const local = await buildLocalHandlers({
+      baseUrl,
+      fhirBase,
+      dynamoDbClient,
+      documentClient,
+      tableName,
+      dataDir: options.dataDir,
+      tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+    });
+    const gateway = new LocalGateway({
+      routes: ROUTES,
+      handlers: local.handlers,
+      authorizer: local.authorizer,
+      authorizerCacheSeconds,
+      domainName,
+      accessLog: options.accessLog,
+    });
+    const seedLines = options.seed === false ? [] : await local.seed();
+    srv.on('request', gateway.listener);
+
+    return {
+      baseUrl,
+      fhirBase,
+      tokenUrl: `${baseUrl}/oauth2/token`,
+      endpoint,
+      documentClient,
+      gateway,
+      tableName,
+      seedLines,
+      async close() {
+        srv.closeAllConnections();
+        await new Promise<void>((resolve) => srv.close(() => resolve()));
+        dynamoDbClient.destroy();
+        await engine?.stop();
+      },
+    };
+  } catch (err) {
+    server?.close();
+    await engine?.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The local API Gateway: serves the route table on localhost the way the deployed REST API does. Each HTTP request
+ * becomes the same API Gateway REST proxy event (payload v1) the Lambda would get; authorized routes first run the
+ * same TOKEN authorizer, whose IAM policy is applied as API Gateway applies it (local/policy.ts) and cached per
+ * token for the configured TTL, then reused on every path, exactly the behaviour the authorizer must be safe for.
+ * The gateway's own answers (401, 403, unknown route, ...) are the GatewayResponses the stack configures.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { gatewayResponse } from '../lib/gateway-responses';
+import type { FunctionName, Route } from '../lib/routes';
+import { evaluatePolicy } from './policy';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type TokenAuthorizer = (event: APIGatewayTokenAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+
+export interface LocalGatewayOptions {
+  routes: readonly Route[];
+  handlers: Partial<Record<FunctionName, ProxyHandler>>;
+  authorizer: TokenAuthorizer;
+  /** The authorizer result cache TTL, as configured on the deployed authorizer (0 disables caching). */
+  authorizerCacheSeconds: number;
+  /** host:port the clients call, reported as requestContext.domainName. */
+  domainName: string;
+  stage?: string;
+  region?: string;
+  accountId?: string;
+  apiId?: string;
+  /** API Gateway's own payload limit (10 MB). */
+  maxBodyBytes?: number;
+  /** Called for each request with what a gateway access log records (no headers, no bodies). */
+  accessLog?: (entry: { requestId: string; method: string; path: string; status: number; ms: number }) => void;
+  now?: () => number;
+}
+
+interface CachedAuthorization {
+  result: APIGatewayAuthorizerResult;
+  expiresAt: number;
+}
+
+interface Matched {
+  route: Route;
+  pathParameters: Record<string, string>;
+}
+
+export class LocalGateway {
+  private readonly cache = new Map<string, CachedAuthorization>();
+  private readonly stage: string;
+  private readonly arnPrefix: string;
+  private readonly maxBodyBytes: number;
+  private readonly now: () => number;
+  /** How many times the authorizer function ran (the rest were cache hits): for tests. */
+  authorizerInvocations = 0;
+
+  constructor(private readonly options: LocalGatewayOptions) {
+    this.stage = options.stage ?? 'local';
+    const region = options.region ?? 'local';
+    this.arnPrefix = `arn:aws:execute-api:${region}:${options.accountId ?? '000000000000'}:${options.apiId ?? 'local'}/${this.stage}`;
+    this.maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Node http request listener. */
+  readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = this.now();
+    const requestId = randomUUID();
+    this.handle(req, requestId)
+      .catch(() => this.gatewayAnswer('DEFAULT_5XX', 502, req.method ?? 'GET', req.url ?? '/', 'Internal server error'))
+      .then((result) => {
+        const headers: Record<string, string | string[]> = { 'x-amzn-RequestId': requestId };
+        for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+        for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
+        const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+        headers['Content-Length'] = String(body.length);
+        res.writeHead(result.statusCode, headers);
+        res.end(req.method === 'HEAD' ? undefined : body);
+        this.options.accessLog?.({
+          requestId,
+          method: req.method ?? '',
+          path: (req.url ?? '').split('?')[0]!,
+          status: result.statusCode,
+          ms: this.now() - started,
+        });
+      })
+      .catch(() => res.destroy());
+  };
+
+  /** Forgets cached authorizer results (what a redeploy or a cache flush does). */
+  flushAuthorizerCache(): void {
+    this.cache.clear();
+  }
+
+  private async handle(req: IncomingMessage, requestId: string): Promise<APIGatewayProxyResult> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://gateway.local');
+    let path: string;
+    let segments: string[];
+    try {
+      segments = url.pathname.split('/').slice(1).map((s) => decodeURIComponent(s));
+      path = '/' + segments.join('/');
+    } catch {
+      return this.gatewayAnswer('DEFAULT_4XX', 400, method, url.pathname, 'Malformed path');
+    }
+    const matched = this.match(method, segments);
+    if (!matched) return this.gatewayAnswer('MISSING_AUTHENTICATION_TOKEN', undefined, method, path);
+
+    const body = await readBody(req, this.maxBodyBytes);
+    if (body === 'too-large') return this.gatewayAnswer('REQUEST_TOO_LARGE', undefined, method, matched.route.path);
+
+    const event = this.toEvent(req, method, path, url, matched, body, requestId);
+    if (matched.route.auth === 'authorized') {
+      const token = event.headers.Authorization ?? event.headers.authorization ?? firstHeader(req, 'authorization');
+      if (!token) return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
+      const methodArn = `${this.arnPrefix}/${method}${path}`;
+      const authorization = await this.authorize(token, methodArn);
+      if (authorization === 'unauthorized') return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
+      if (authorization === 'failure') return this.gatewayAnswer('AUTHORIZER_FAILURE', undefined, method, matched.route.path);
+      if (evaluatePolicy(authorization.policyDocument, methodArn) !== 'allow') {
+        return this.gatewayAnswer('ACCESS_DENIED', undefined, method, matched.route.path);
+      }
+      event.requestContext.authorizer = { ...(authorization.context ?? {}), principalId: authorization.principalId };
+    }
+
+    const handler = this.options.handlers[matched.route.function];
+    if (!handler) return this.gatewayAnswer('DEFAULT_5XX', 502, method, matched.route.path, 'No function is wired to this route');
+    const result = await handler(event, lambdaContext(matched.route.function, requestId));
+    if (!result || typeof result.statusCode !== 'number') {
+      return this.gatewayAnswer('DEFAULT_5XX', 502, method, matched.route.path, 'Malformed Lambda proxy response');
+    }
+    return result;
+  }
+
+  private async authorize(token: string, methodArn: string): Promise<APIGatewayAuthorizerResult | 'unauthorized' | 'failure'> {
+    const ttl = this.options.authorizerCacheSeconds;
+    const cached = ttl > 0 ? this.cache.get(token) : undefined;
+    if (cached && cached.expiresAt > this.now()) return cached.result;
+    this.authorizerInvocations++;
+    let result: APIGatewayAuthorizerResult;
+    try {
+      result = await this.options.authorizer(
+        { type: 'TOKEN', authorizationToken: token, methodArn },
+        lambdaContext('authorizer', randomUUID()),
+      );
+    } catch (err) {
+      return err instanceof Error && err.message === 'Unauthorized' ? 'unauthorized' : 'failure';
+    }
+    if (!result || typeof result.principalId !== 'string' || !result.policyDocument) return 'failure';
+    if (ttl > 0) this.cache.set(token, { result, expiresAt: this.now() + ttl * 1000 });
+    return result;
+  }
+
+  /** API Gateway's matching: a literal path part wins over a {parameter} at the same place. */
+  private match(method: string, segments: string[]): Matched | undefined {
+    let best: { matched: Matched; score: number } | undefined;
+    for (const route of this.options.routes) {
+      if (route.method !== method) continue;
+      const parts = route.path.split('/').slice(1);
+      if (parts.length !== segments.length) continue;
+      const pathParameters: Record<string, string> = {};
+      let score = 0;
+      let ok = true;
+      for (let i = 0; i < parts.length && ok; i++) {
+        const part = parts[i]!;
+        const segment = segments[i]!;
+        if (part.startsWith('{') && part.endsWith('}')) {
+          if (segment === '') ok = false;
+          else pathParameters[part.slice(1, -1)] = segment;
+        } else if (part === segment) {
+          score += 1 << (parts.length - i);
+        } else ok = false;
+      }
+      if (ok && (!best || score > best.score)) best = { matched: { route, pathParameters }, score };
+    }
+    return best?.matched;
+  }
+
+  private toEvent(
+    req: IncomingMessage,
+    method: string,
+    path: string,
+    url: URL,
+    matched: Matched,
+    body: string | null,
+    requestId: string,
+  ): APIGatewayProxyEvent {
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (const [name, values] of Object.entries(req.headersDistinct)) {
+      if (values) multiValueHeaders[canonicalHeader(name)] = values;
+    }
+    // What API Gateway adds or overwrites itself.
+    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+    multiValueHeaders['X-Forwarded-Proto'] = ['http'];
+    multiValueHeaders['X-Forwarded-For'] = [sourceIp];
+    multiValueHeaders['Host'] = [this.options.domainName];
+    const headers: Record<string, string> = {};
+    for (const [name, values] of Object.entries(multiValueHeaders)) headers[name] = values[values.length - 1]!;
+
+    const multiValueQueryStringParameters: Record<string, string[]> = {};
+    for (const [name, value] of url.searchParams) (multiValueQueryStringParameters[name] ??= []).push(value);
+    const queryStringParameters: Record<string, string> = {};
+    for (const [name, values] of Object.entries(multiValueQueryStringParameters)) {
+      queryStringParameters[name] = values[values.length - 1]!;
+    }
+    const hasQuery = Object.keys(queryStringParameters).length > 0;
+    const hasParams = Object.keys(matched.pathParameters).length > 0;
+    return {
+      resource: matched.route.path,
+      path,
+      httpMethod: method,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: hasQuery ? queryStringParameters : null,
+      multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
+      pathParameters: hasParams ? matched.pathParameters : null,
+      stageVariables: null,
+      body,
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: this.options.accountId ?? '000000000000',
+        apiId: this.options.apiId ?? 'local',
+        authorizer: undefined,
+        domainName: this.options.domainName,
+        domainPrefix: this.options.domainName.split('.')[0]!,
+        httpMethod: method,
+        path: `/${this.stage}${path}`,
+        protocol: `HTTP/${req.httpVersion}`,
+        requestId,
+        requestTimeEpoch: this.now(),
+        resourceId: 'local',
+        resourcePath: matched.route.path,
+        stage: this.stage,
+        identity: {
+          sourceIp,
+          userAgent: headers['User-Agent'] ?? null,
+        } as APIGatewayProxyEvent['requestContext']['identity'],
+      },
+    };
+  }
+
+  private gatewayAnswer(type: string, status: number | undefined, method: string, resourcePath: string, message = ''): APIGatewayProxyResult {
+    const spec = gatewayResponse(type);
+    const vars: Record<string, string> = {
+      '$context.httpMethod': method,
+      '$context.resourcePath': resourcePath,
+      '$context.error.message': message,
+    };
+    const body = spec.body.replace(/\$context\.[A-Za-z.]+/g, (name) =>
+      name in vars ? JSON.stringify(vars[name]).slice(1, -1) : '',
+    );
+    return { statusCode: spec.statusCode ?? status ?? 500, headers: { ...spec.headers }, body };
+  }
+}
+
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `content-type` -> `Content-Type`, as clients usually send them. */
+function canonicalHeader(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<string | null | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) tooLarge = true;
+    else chunks.push(chunk);
+  }
+  if (tooLarge) return 'too-large';
+  return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+function lambdaContext(functionName: string, awsRequestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `ccri-local-${functionName.replace(':', '-')}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:ccri-local-${functionName.replace(':', '-')}`,
+    memoryLimitSize: '256',
+    memoryLimitInMB: '256',
+    awsRequestId,
+    logGroupName: `/aws/lambda/ccri-local-${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  } as unknown as Context;
+}
