@@ -251,7 +251,7 @@ export class LocalGateway {
       '$context.resourcePath': resourcePath,
       '$context.error.message': message,
     };
-    const body = spec.body.replace(/\$context\.[A-Za-z.]+/g, (name) =>
+    const body = spec.body.replace(/\$context\.[A-Za-z]+(?:\.[A-Za-z]+)*/g, (name) =>
       name in vars ? JSON.stringify(vars[name]).slice(1, -1) : '',
     );
     return { statusCode: spec.statusCode ?? status ?? 500, headers: { ...spec.headers }, body };
