@@ -149,7 +149,7 @@ describe('the local gateway', () => {
     const res = await get('/STU3/Condition/1', 'Bearer patient-only');
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
-    const body = await res.json();
+    const body = (await res.json()) as { issue: Array<{ diagnostics: string }> };
     expect(body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'forbidden' }] });
     expect(body.issue[0].diagnostics).toContain('GET /STU3/Condition/{id}');
     expect(events).toHaveLength(0);

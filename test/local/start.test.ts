@@ -11,7 +11,7 @@ function javaProcesses(): string[] {
 
 describe('npm start', () => {
   it('serves the CapabilityStatement on its own embedded DynamoDB and leaves no java process when stopped', async () => {
-    const env = { ...process.env, PORT: '0', CCRI_ACCESS_LOG: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', CCRI_ACCESS_LOG: '0' };
     delete env.AWS_ENDPOINT_URL_DYNAMODB;
     delete env.DYNAMODB_ENDPOINT;
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });

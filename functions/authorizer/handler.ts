@@ -1,0 +1,87 @@
+/**
+ * The Lambda TOKEN authorizer (API Gateway REST): verifies the bearer token, turns its scopes into grants and
+ * returns a cache-safe IAM policy plus the context the resource functions re-check.
+ *
+ * Outcomes, as API Gateway needs them:
+ * - a missing, malformed or invalid token: `throw new Error('Unauthorized')`, API Gateway's contract for 401
+ *   (gateway response UNAUTHORIZED); the reason is logged, never the token;
+ * - a valid token: `{ principalId: client_id, policyDocument, context }`, the policy listing every method ARN the
+ *   token may call (functions/scopes/policy.ts), so that the cached result is right on every path; a route it may
+ *   not call then gets 403 (gateway response ACCESS_DENIED);
+ * - the JWKS cannot be loaded (or the named-scope definitions cannot): the error goes through, so API Gateway answers
+ *   AUTHORIZER_FAILURE (503 + Retry-After in this stack) and caches nothing. A 401 would tell a client holding a
+ *   perfectly good token to throw it away; the outage is ours, and the client should retry.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { accessFromClaims, toContext, type ScopeDefinitions } from '../scopes/permissions';
+import { buildPolicy, parseMethodArn, type MethodArnParts } from '../scopes/policy';
+import { JwksUnavailableError, TokenRejectedError } from './errors';
+import { createTokenVerifier, parseBearer, type TokenVerifier, type VerifiedToken, type VerifierOptions } from './verifier';
+
+export interface AuthorizerConfig {
+  /**
+   * The expected `iss`. Default: derived from the request's method ARN,
+   * `https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`. Set it when clients use a custom domain.
+   */
+  issuer?: string;
+  /** The expected `aud`. Default: issuer + '/STU3'. */
+  audience?: string;
+  /** Refuse `patient/` scopes on tokens without a bound patient (see functions/scopes/permissions.ts). */
+  strictPatientScopes?: boolean;
+  /** Verifier settings (JWKS URI, pre-loaded JWKS, fetcher, clock skew). */
+  verifier?: VerifierOptions;
+  /** A ready verifier (tests); overrides `verifier`. */
+  tokenVerifier?: TokenVerifier;
+  /** Named scope definitions (dynamic scopes, a later issue): loaded per request, cache them inside. */
+  loadScopeDefinitions?: () => Promise<ScopeDefinitions>;
+  logger?: Logger;
+}
+
+export type AuthorizerHandler = (event: APIGatewayTokenAuthorizerEvent, context?: unknown) => Promise<APIGatewayAuthorizerResult>;
+
+/** The issuer of a deployment, from a method ARN of its API: `https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`. */
+export function issuerFromMethodArn(api: MethodArnParts): string {
+  const domain = api.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://${api.apiId}.execute-api.${api.region}.${domain}/${api.stage}`;
+}
+
+export function createAuthorizerHandler(config: AuthorizerConfig = {}): AuthorizerHandler {
+  const logger = config.logger ?? new Logger({ serviceName: 'authorizer' });
+  const verifier = config.tokenVerifier ?? createTokenVerifier(config.verifier);
+  const unauthorized = (reason: string) => {
+    logger.warn('request refused: 401', { reason });
+    return new Error('Unauthorized');
+  };
+
+  return async (event) => {
+    const api = typeof event?.methodArn === 'string' ? parseMethodArn(event.methodArn) : undefined;
+    if (!api) {
+      logger.error('authorizer event without a valid methodArn');
+      throw new Error('Unauthorized');
+    }
+    const token = parseBearer(event.authorizationToken);
+    if (!token) throw unauthorized('missing or malformed Authorization header (expected "Bearer <token>")');
+
+    const issuer = config.issuer ?? issuerFromMethodArn(api);
+    const audience = config.audience ?? `${issuer}/STU3`;
+    let verified: VerifiedToken;
+    try {
+      verified = await verifier.verify(token, { issuer, audience });
+    } catch (err) {
+      if (err instanceof TokenRejectedError) throw unauthorized(err.reason);
+      if (err instanceof JwksUnavailableError) {
+        logger.error('JWKS unavailable: answering AUTHORIZER_FAILURE', { jwksUri: err.jwksUri, detail: err.detail });
+        throw new Error('JWKS unavailable');
+      }
+      logger.error('token verification failed unexpectedly', { err });
+      throw unauthorized('unexpected verification error');
+    }
+
+    const definitions = config.loadScopeDefinitions ? await config.loadScopeDefinitions() : undefined;
+    const access = accessFromClaims(verified, { strictPatientScopes: config.strictPatientScopes, definitions });
+    const policyDocument = buildPolicy(access, api);
+    logger.debug('token accepted', { clientId: access.clientId, allowedArns: policyDocument.Statement[0]?.Resource.length });
+    return { principalId: access.clientId, policyDocument, context: toContext(access) };
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * Offline verification of the API's access tokens (RFC 9068 JWT profile for OAuth 2.0 access tokens) with
+ * aws-jwt-verify, against the JWKS of the token service.
+ *
+ * - The JWKS is fetched once per container from `<issuer>/.well-known/jwks.json` and kept in aws-jwt-verify's
+ *   `SimpleJwksCache`; it is fetched again only when a token names a kid the cache does not know (key rotation), and
+ *   its penalty box refuses another such fetch for `penaltySeconds` after a kid was not found (no JWKS flood from
+ *   tokens with made-up kids). A failed fetch also blocks fetching for `penaltySeconds` (fail fast in an outage).
+ * - Accepted: header `alg` RS256 exactly (no `none`, no HS256 "signed with the public key", no other algorithm even
+ *   if the library supports it), header `typ` `at+jwt` (RFC 9068 §4: or `application/at+jwt`), a known `kid`, a valid
+ *   signature, `iss` and `aud` exactly the expected ones, `exp` present and `nbf` (if any) within `graceSeconds` of
+ *   now (default 60), `iat` present, `client_id` a non-empty string, `scope` a string if present, `patient` a FHIR id
+ *   if present.
+ * - Anything else is a `TokenRejectedError` (401). A JWKS that cannot be loaded is a `JwksUnavailableError`.
+ */
+import { JwtVerifier } from 'aws-jwt-verify';
+import { JwtBaseError } from 'aws-jwt-verify/error';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache, SimplePenaltyBox, isJwks, type Jwks } from 'aws-jwt-verify/jwk';
+import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { isFhirId } from '../scopes/permissions';
+import { JwksUnavailableError, TokenRejectedError } from './errors';
+
+export type { Fetcher } from 'aws-jwt-verify/https';
+export type { Jwks } from 'aws-jwt-verify/jwk';
+
+/** The claims the authorizer uses, from a verified token. */
+export interface VerifiedToken {
+  clientId: string;
+  /** The `scope` claim ('' when absent). */
+  scope: string;
+  patient?: string;
+  subject?: string;
+}
+
+/** Where a token must come from and be meant for. */
+export interface ExpectedToken {
+  /** The exact `iss`: the API's base URL, e.g. `https://abc123.execute-api.eu-west-2.amazonaws.com/prod`. */
+  issuer: string;
+  /** The exact `aud` (one of the token's audiences): the FHIR base URL, issuer + '/STU3'. */
+  audience: string;
+}
+
+export interface VerifierOptions {
+  /** The JWKS URI; default `<issuer>/.well-known/jwks.json`. */
+  jwksUri?: (issuer: string) => string;
+  /** A JWKS known in advance (tests, or a JWKS bundled at deploy time): loaded into the cache for every issuer. */
+  jwks?: Jwks;
+  /** How the JWKS is fetched; default `fetch` (http and https) with `fetchTimeoutMs`. */
+  fetcher?: Fetcher;
+  /** Default 3000 ms. */
+  fetchTimeoutMs?: number;
+  /** Allowed clock skew on exp / nbf, seconds. Default 60. */
+  graceSeconds?: number;
+  /** Seconds before the JWKS is fetched again after an unknown kid or a failed fetch. Default 10. */
+  penaltySeconds?: number;
+}
+
+export interface TokenVerifier {
+  /** @throws TokenRejectedError | JwksUnavailableError */
+  verify(token: string, expected: ExpectedToken): Promise<VerifiedToken>;
+}
+
+/** Longer than any token this API issues by far; refuses megabyte headers before any parsing. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 7235 §2.1).
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header value; undefined when the header is missing, names another
+ * scheme, or has anything but one b64token after the scheme.
+ */
+export function parseBearer(header: string | undefined | null): string | undefined {
+  if (typeof header !== 'string' || header.length > MAX_TOKEN_LENGTH + 16) return undefined;
+  const match = BEARER.exec(header.trim());
+  return match ? match[1] : undefined;
+}
+
+const ACCEPTED_TYP = new Set(['at+jwt', 'application/at+jwt']);
+
+/** Header checks done before any key lookup, so that a token we would refuse anyway never triggers a JWKS fetch. */
+function checkHeader(header: JwtHeader): void {
+  if (header.alg !== 'RS256') throw new TokenRejectedError(`alg ${JSON.stringify(header.alg)} is not RS256`);
+  if (typeof header.typ !== 'string' || !ACCEPTED_TYP.has(header.typ.toLowerCase())) {
+    throw new TokenRejectedError(`typ ${JSON.stringify(header.typ)} is not at+jwt`);
+  }
+  if (typeof header.kid !== 'string' || header.kid.length === 0) throw new TokenRejectedError('no kid');
+}
+
+/** Claim checks beyond aws-jwt-verify's (which checks exp/nbf only when present, and iss/aud). */
+function checkClaims(payload: JwtPayload): void {
+  if (typeof payload.exp !== 'number') throw new TokenRejectedError('no exp');
+  if (typeof payload.iat !== 'number') throw new TokenRejectedError('no iat');
+  if (typeof payload.client_id !== 'string' || payload.client_id.length === 0 || payload.client_id.length > 256) {
+    throw new TokenRejectedError('no client_id');
+  }
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new TokenRejectedError('scope is not a string');
+  if (payload.patient !== undefined && !isFhirId(payload.patient)) throw new TokenRejectedError('patient is not a FHIR id');
+}
+
+/** The default JWKS fetcher: the runtime's `fetch` (http for `npm start`, https on AWS), with a timeout. */
+export class FetchApiFetcher implements Fetcher {
+  constructor(private readonly timeoutMs = 3000) {}
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    const response = await fetch(uri, { signal: AbortSignal.timeout(this.timeoutMs), headers: { Accept: 'application/json' } });
+    if (response.status !== 200) throw new Error(`status ${response.status}`);
+    return response.arrayBuffer();
+  }
+}
+
+/**
+ * Wraps a fetcher: any failure, or a body that is not a JWKS, becomes a JwksUnavailableError; after a failure the
+ * next `penaltySeconds` fail fast without a request.
+ */
+class GuardedFetcher implements Fetcher {
+  private failedAt = new Map<string, number>();
+  constructor(
+    private readonly inner: Fetcher,
+    private readonly penaltyMs: number,
+  ) {}
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    const failedAt = this.failedAt.get(uri);
+    if (failedAt !== undefined && Date.now() - failedAt < this.penaltyMs) {
+      throw new JwksUnavailableError(uri, 'a recent fetch failed; waiting before the next attempt');
+    }
+    try {
+      const body = await this.inner.fetch(uri);
+      const parsed: unknown = JSON.parse(new TextDecoder().decode(body));
+      if (!isJwks(parsed as never)) throw new Error('the document is not a JWKS');
+      this.failedAt.delete(uri);
+      return body;
+    } catch (err) {
+      this.failedAt.set(uri, Date.now());
+      throw err instanceof JwksUnavailableError ? err : new JwksUnavailableError(uri, err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+
+/** The issuer's JWKS URI: `<issuer>/.well-known/jwks.json`, the token service's public route. */
+export function defaultJwksUri(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`;
+}
+
+/**
+ * A verifier that keeps one aws-jwt-verify `JwtVerifier` per expected issuer (there is one per deployment) and one
+ * JWKS cache for the container.
+ */
+export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifier {
+  const graceSeconds = options.graceSeconds ?? 60;
+  const penaltySeconds = options.penaltySeconds ?? 10;
+  const jwksUriOf = options.jwksUri ?? defaultJwksUri;
+  const jwksCache = new SimpleJwksCache({
+    fetcher: new GuardedFetcher(options.fetcher ?? new FetchApiFetcher(options.fetchTimeoutMs), penaltySeconds * 1000),
+    penaltyBox: new SimplePenaltyBox({ waitSeconds: penaltySeconds }),
+  });
+  const verifiers = new Map<string, ReturnType<typeof makeVerifier>>();
+
+  function makeVerifier(expected: ExpectedToken) {
+    const jwksUri = jwksUriOf(expected.issuer);
+    if (options.jwks) jwksCache.addJwks(jwksUri, options.jwks);
+    return JwtVerifier.create(
+      {
+        issuer: expected.issuer,
+        audience: expected.audience,
+        jwksUri,
+        graceSeconds,
+        customJwtCheck: ({ header, payload }) => {
+          checkHeader(header);
+          checkClaims(payload);
+        },
+      },
+      { jwksCache },
+    );
+  }
+
+  return {
+    async verify(token, expected) {
+      if (typeof token !== 'string' || token.length === 0) throw new TokenRejectedError('empty token');
+      if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejectedError('token too long');
+      const key = `${expected.issuer}\n${expected.audience}`;
+      let verifier = verifiers.get(key);
+      if (!verifier) {
+        verifier = makeVerifier(expected);
+        verifiers.set(key, verifier);
+      }
+      let payload: JwtPayload;
+      try {
+        checkHeader(decomposeUnverifiedJwt(token).header);
+        payload = await verifier.verify(token);
+      } catch (err) {
+        if (err instanceof TokenRejectedError || err instanceof JwksUnavailableError) throw err;
+        if (err instanceof JwtBaseError) throw new TokenRejectedError(`${err.constructor.name}: ${err.message.slice(0, 200)}`);
+        // Anything else thrown while verifying (e.g. a crypto error on a malformed key or signature) is still about
+        // this token: refuse it rather than fail the request.
+        throw new TokenRejectedError(`verification error: ${err instanceof Error ? err.name : typeof err}`);
+      }
+      const verified: VerifiedToken = { clientId: payload.client_id as string, scope: payload.scope ?? '' };
+      if (typeof payload.patient === 'string') verified.patient = payload.patient;
+      if (typeof payload.sub === 'string') verified.subject = payload.sub;
+      return verified;
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Reading a token request: its form body and the client credentials it presents.
+ *
+ * - The body must be `application/x-www-form-urlencoded` (RFC 6749 §4.4.2, appendix B), at most
+ *   `MAX_TOKEN_REQUEST_BYTES`, with no parameter repeated (RFC 6749 §3.2).
+ * - Client authentication (RFC 6749 §2.3.1), exactly one of:
+ *   - `client_secret_basic`: `Authorization: Basic base64(urlencode(client_id) ":" urlencode(client_secret))`
+ *     (RFC 7617 with the form-urlencoding RFC 6749 §2.3.1 adds);
+ *   - `client_secret_post`: `client_id` and `client_secret` in the form.
+ *   Both at once is `invalid_request` (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each
+ *   request"); neither is `invalid_client`.
+ *
+ * This module only parses: whether the credentials are right is `ClientStore`'s business (see clients.ts).
+ */
+import { InvalidClientError, InvalidRequestError } from './errors';
+
+/** The largest token request body accepted, in bytes. A real one is a few hundred bytes. */
+export const MAX_TOKEN_REQUEST_BYTES = 8 * 1024;
+
+/** The client authentication methods (RFC 7591 `token_endpoint_auth_method` names). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** The credentials a request presents, as the client sent them (never log `clientSecret`). */
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  method: 'client_secret_basic' | 'client_secret_post';
+}
+
+/** The form parameters of a token request: each name once. */
+export type TokenRequestForm = ReadonlyMap<string, string>;
+
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * Parses the body of a token request.
+ * @throws InvalidRequestError (400) for another media type or a repeated parameter, (413) for an oversize body.
+ */
+export function parseTokenRequestForm(contentType: string | undefined, body: string | undefined): TokenRequestForm {
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== FORM_MEDIA_TYPE) {
+    throw new InvalidRequestError(`The request body must be ${FORM_MEDIA_TYPE}.`);
+  }
+  const text = body ?? '';
+  if (Buffer.byteLength(text, 'utf8') > MAX_TOKEN_REQUEST_BYTES) {
+    throw new InvalidRequestError(`The request body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes.`, 413);
+  }
+  const form = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (form.has(name)) throw new InvalidRequestError(`The parameter ${name} must not be repeated.`);
+    form.set(name, value);
+  }
+  return form;
+}
+
+/**
+ * The credentials the request presents: from `Authorization: Basic` or from the form, never both.
+ * @throws InvalidRequestError when both methods are used or the form's client_id contradicts the header;
+ *   InvalidClientError when no client authentication is present or the header is malformed.
+ */
+export function extractClientCredentials(authorization: string | undefined, form: TokenRequestForm): ClientCredentials {
+  const formId = form.get('client_id');
+  const formSecret = form.get('client_secret');
+  if (form.has('client_assertion') || form.has('client_assertion_type')) {
+    throw new InvalidClientError('Client authentication by client_assertion (private_key_jwt) is not supported.');
+  }
+  if (authorization !== undefined && authorization.trim() !== '') {
+    if (formSecret !== undefined) {
+      throw new InvalidRequestError(
+        'Use one client authentication method: either the Authorization header or client_secret in the body, not both.',
+      );
+    }
+    const basic = parseBasicAuthorization(authorization);
+    if (formId !== undefined && formId !== basic.clientId) {
+      throw new InvalidRequestError('The client_id in the body does not match the Authorization header.');
+    }
+    return basic;
+  }
+  if (formId !== undefined && formSecret !== undefined && formId !== '' && formSecret !== '') {
+    return { clientId: formId, clientSecret: formSecret, method: 'client_secret_post' };
+  }
+  throw new InvalidClientError(
+    'Client authentication is required: Authorization: Basic base64(client_id ":" client_secret), ' +
+      'or client_id and client_secret in the body.',
+  );
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses `Basic <base64(urlencode(id) ":" urlencode(secret))>` (RFC 7617 §2, RFC 6749 §2.3.1). */
+function parseBasicAuthorization(header: string): ClientCredentials {
+  const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(header);
+  if (!match || match[1]!.toLowerCase() !== 'basic') {
+    throw new InvalidClientError('Only the Basic authentication scheme is supported for client authentication.');
+  }
+  const token = match[2]!;
+  if (token.includes(':')) {
+    throw new InvalidClientError(
+      'The Basic credentials must be base64-encoded: Authorization: Basic base64(client_id ":" client_secret), ' +
+        'not the client_id and client_secret as plain text.',
+    );
+  }
+  let decoded: string;
+  try {
+    if (!BASE64.test(token) || token.length % 4 === 1) throw new Error('not base64');
+    decoded = UTF8.decode(Buffer.from(token, 'base64'));
+  } catch {
+    throw new InvalidClientError('The Basic credentials are not valid base64 of client_id ":" client_secret.');
+  }
+  const colon = decoded.indexOf(':');
+  if (colon <= 0 || colon === decoded.length - 1) {
+    throw new InvalidClientError('The Basic credentials must hold client_id ":" client_secret, both non-empty.');
+  }
+  return {
+    clientId: formDecode(decoded.slice(0, colon)),
+    clientSecret: formDecode(decoded.slice(colon + 1)),
+    method: 'client_secret_basic',
+  };
+}
+
+/** application/x-www-form-urlencoded decoding of one value ('+' is a space). */
+function formDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    throw new InvalidClientError('The Basic credentials hold malformed percent-encoding.');
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * OAuth clients: the record, its store, and client authentication (RFC 6749 §2.3.1).
+ *
+ * Item layout in the Clients table (lib/tables.ts CLIENTS_TABLE): `pk` = `CLIENT#<clientId>`, `sk` = `CLIENT`, the
+ * other attributes as in `ClientRecord`. Secrets are stored only as salted hashes, never in plaintext.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ClientAuthMethod, ClientCredentials } from './client-auth';
+import { InvalidClientError, TemporarilyUnavailableError } from './errors';
+
+/**
+ * One stored client secret. A client may hold several so that a secret can be rotated with a grace period: add the
+ * new one, set `notAfter` on the old one, remove it once that time has passed.
+ *
+ * Why HMAC-SHA-256 and not a password hash (scrypt, Argon2): client secrets here are machine-generated random
+ * strings of 256+ bits of entropy (the CCRI's demo secrets are 64 random bytes), not human-chosen passwords, so there
+ * is nothing for a slow hash to protect against brute force; a keyed fast hash with a per-secret salt is enough and
+ * keeps the token route fast. A secret chosen by a person must not be registered this way.
+ */
+export interface ClientSecretHash {
+  /** The hash algorithm: HMAC-SHA-256 keyed with the salt, over the UTF-8 secret. */
+  alg: 'hmac-sha256';
+  /** The per-secret random salt, base64url. */
+  salt: string;
+  /** The hash, base64url. */
+  hash: string;
+  /** ISO 8601 instant after which this secret is refused (rotation grace period); absent = no expiry. */
+  notAfter?: string;
+}
+
+/** A registered OAuth client. */
+export interface ClientRecord {
+  clientId: string;
+  /** For people (logs, admin views). */
+  name: string;
+  /** The accepted secrets (hashes); more than one during a rotation. */
+  secrets: ClientSecretHash[];
+  /** The registered scopes: a token gets all of them, or the subset the client requests. */
+  scopes: string[];
+  /** The id of the Patient this client is bound to: its tokens carry the `patient` claim (SMART launch context). */
+  patient?: string;
+  /** A disabled client is refused a token. */
+  enabled: boolean;
+  /** How the client may authenticate at the token endpoint (RFC 7591 names). */
+  authMethods: ClientAuthMethod[];
+  /** ISO 8601 instant of registration. */
+  createdAt: string;
+}
+
+/** Where client records live. */
+export interface ClientStore {
+  /** The client, or undefined when there is none with that id. @throws TemporarilyUnavailableError */
+  get(clientId: string): Promise<ClientRecord | undefined>;
+  /** Creates or replaces the client. @throws TemporarilyUnavailableError */
+  put(client: ClientRecord): Promise<void>;
+}
+
+/** Hashes a secret for storage, with a fresh random salt. */
+export function hashClientSecret(secret: string, options: { notAfter?: string } = {}): ClientSecretHash {
+  const salt = randomBytes(16).toString('base64url');
+  return { alg: 'hmac-sha256', salt, hash: digest(secret, salt).toString('base64url'), ...options };
+}
+
+function digest(secret: string, salt: string): Buffer {
+  return createHmac('sha256', Buffer.from(salt, 'base64url')).update(secret, 'utf8').digest();
+}
+
+/** Whether `secret` matches one of the client's unexpired secrets, compared in constant time. */
+export function secretMatches(secrets: readonly ClientSecretHash[], secret: string, now: Date): boolean {
+  let matched = false;
+  for (const stored of secrets) {
+    if (stored.alg !== 'hmac-sha256') continue;
+    const expected = Buffer.from(stored.hash, 'base64url');
+    const actual = digest(secret, stored.salt);
+    const equal = expected.length === actual.length && timingSafeEqual(expected, actual);
+    const current = stored.notAfter === undefined || Date.parse(stored.notAfter) > now.getTime();
+    matched = matched || (equal && current);
+  }
+  return matched;
+}
+
+/** Stands in for a record when the client is unknown, so that the work (and so the timing) stays the same. */
+const UNKNOWN_CLIENT_SECRETS: readonly ClientSecretHash[] = [hashClientSecret(randomBytes(32).toString('base64url'))];
+
+/**
+ * Authenticates a client by its id and secret (RFC 6749 §2.3.1). An unknown client and a wrong secret fail alike
+ * (`invalid_client`, same description); only a client that proved its secret learns it is disabled or that it may
+ * not use this authentication method.
+ * @throws InvalidClientError; TemporarilyUnavailableError when the store fails
+ */
+export async function authenticateClient(
+  store: ClientStore,
+  credentials: ClientCredentials,
+  now: Date = new Date(),
+): Promise<ClientRecord> {
+  const client = await store.get(credentials.clientId);
+  const matches = secretMatches(client?.secrets ?? UNKNOWN_CLIENT_SECRETS, credentials.clientSecret, now);
+  if (!client) throw new InvalidClientError(undefined, 'unknown client');
+  if (!matches) throw new InvalidClientError(undefined, 'wrong or expired secret');
+  if (!client.enabled) throw new InvalidClientError('The client is disabled.', 'client disabled');
+  if (!client.authMethods.includes(credentials.method)) {
+    throw new InvalidClientError(
+      `The client may not authenticate with ${credentials.method}; registered: ${client.authMethods.join(', ')}.`,
+      'authentication method not registered',
+    );
+  }
+  return client;
+}
+
+/** The Clients table keys of a client. */
+export function clientKey(clientId: string): { pk: string; sk: string } {
+  return { pk: `CLIENT#${clientId}`, sk: 'CLIENT' };
+}
+
+/** `ClientStore` over the DynamoDB Clients table. Every DynamoDB failure becomes `TemporarilyUnavailableError`. */
+export class DynamoClientStore implements ClientStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(clientId: string): Promise<ClientRecord | undefined> {
+    let item: Record<string, unknown> | undefined;
+    try {
+      ({ Item: item } = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: clientKey(clientId), ConsistentRead: true }),
+      ));
+    } catch (err) {
+      throw new TemporarilyUnavailableError(undefined, { cause: err });
+    }
+    return item ? recordFromItem(item) : undefined;
+  }
+
+  async put(client: ClientRecord): Promise<void> {
+    try {
+      const item = { ...clientKey(client.clientId), ...client };
+      await this.db.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    } catch (err) {
+      throw new TemporarilyUnavailableError(undefined, { cause: err });
+    }
+  }
+}
+
+/** Reads a stored item back into a record, dropping the keys and anything unknown. */
+function recordFromItem(item: Record<string, unknown>): ClientRecord {
+  const record: ClientRecord = {
+    clientId: String(item.clientId),
+    name: String(item.name ?? item.clientId),
+    secrets: Array.isArray(item.secrets) ? (item.secrets as ClientSecretHash[]) : [],
+    scopes: Array.isArray(item.scopes) ? (item.scopes as unknown[]).map(String) : [],
+    enabled: item.enabled === true,
+    authMethods: Array.isArray(item.authMethods) ? (item.authMethods as ClientAuthMethod[]) : [],
+    createdAt: String(item.createdAt ?? ''),
+  };
+  if (typeof item.patient === 'string' && item.patient !== '') record.patient = item.patient;
+  return record;
+}
+
+/** `ClientStore` in memory, for unit tests. */
+export class InMemoryClientStore implements ClientStore {
+  private readonly clients = new Map<string, ClientRecord>();
+
+  async get(clientId: string): Promise<ClientRecord | undefined> {
+    const client = this.clients.get(clientId);
+    return client && structuredClone(client);
+  }
+
+  async put(client: ClientRecord): Promise<void> {
+    this.clients.set(client.clientId, structuredClone(client));
+  }
+}

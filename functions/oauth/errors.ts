@@ -1,0 +1,104 @@
+/**
+ * The token endpoint's errors: RFC 6749 §5.2 (https://www.rfc-editor.org/rfc/rfc6749#section-5.2), plus
+ * `temporarily_unavailable` (RFC 6749 §4.1.2.1, used here for a dependency outage: DynamoDB, KMS).
+ *
+ * Each error carries what the client sees: the HTTP status, the `error` code, a safe `error_description` and any
+ * extra response headers. The handler turns them into a response in one place (`oauthErrorBody`); the reason a
+ * request was refused that the client must not see (e.g. unknown client vs wrong secret) goes to the log only.
+ */
+
+/** The RFC 6749 §5.2 error codes this server emits, plus `temporarily_unavailable`. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'temporarily_unavailable'
+  | 'server_error';
+
+/** The realm named in `WWW-Authenticate` when client authentication fails. */
+export const CLIENT_AUTH_REALM = 'ccri';
+
+/** The base of every OAuth error: `instanceof OAuthError` tells a client-facing error from an unexpected one. */
+export class OAuthError extends Error {
+  override readonly name: string = 'OAuthError';
+
+  constructor(
+    /** HTTP status of the response. */
+    readonly statusCode: number,
+    /** The RFC 6749 `error` code. */
+    readonly error: OAuthErrorCode,
+    /** Human-readable `error_description`, safe to show the client (no secrets, no internal detail). */
+    readonly description: string,
+    /** Extra response headers (e.g. `WWW-Authenticate`, `Retry-After`). */
+    readonly headers: Readonly<Record<string, string>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(`${error}: ${description}`, options);
+  }
+}
+
+/** 400: a parameter is missing, repeated, malformed, or the request is otherwise not a valid token request. */
+export class InvalidRequestError extends OAuthError {
+  override readonly name = 'InvalidRequestError';
+  constructor(description: string, statusCode = 400) {
+    super(statusCode, 'invalid_request', description);
+  }
+}
+
+/**
+ * 401: client authentication failed (unknown client, wrong secret, no authentication, unsupported method).
+ * RFC 6749 §5.2: the response carries `WWW-Authenticate` naming the scheme the client should use.
+ */
+export class InvalidClientError extends OAuthError {
+  override readonly name = 'InvalidClientError';
+  constructor(
+    description = 'Client authentication failed.',
+    /** Why, for the log only (e.g. "unknown client" vs "wrong secret", which the client must not tell apart). */
+    readonly reason: string = description,
+  ) {
+    super(401, 'invalid_client', description, { 'WWW-Authenticate': `Basic realm="${CLIENT_AUTH_REALM}"` });
+  }
+}
+
+/** 400: the authenticated client may not use this grant type. */
+export class UnauthorizedClientError extends OAuthError {
+  override readonly name = 'UnauthorizedClientError';
+  constructor(description: string) {
+    super(400, 'unauthorized_client', description);
+  }
+}
+
+/** 400: a `grant_type` other than `client_credentials`. */
+export class UnsupportedGrantTypeError extends OAuthError {
+  override readonly name = 'UnsupportedGrantTypeError';
+  constructor(description = 'Only grant_type=client_credentials is supported.') {
+    super(400, 'unsupported_grant_type', description);
+  }
+}
+
+/** 400: the requested scope is malformed or exceeds the scope registered for the client. */
+export class InvalidScopeError extends OAuthError {
+  override readonly name = 'InvalidScopeError';
+  constructor(description: string) {
+    super(400, 'invalid_scope', description);
+  }
+}
+
+/** Seconds a client should wait before retrying after a dependency outage. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** 503: a dependency (the Clients table, the KMS key) failed or throttled; the client may retry. */
+export class TemporarilyUnavailableError extends OAuthError {
+  override readonly name = 'TemporarilyUnavailableError';
+  constructor(description = 'The service is temporarily unavailable, retry later.', options?: { cause?: unknown }) {
+    super(503, 'temporarily_unavailable', description, { 'Retry-After': String(RETRY_AFTER_SECONDS) }, options);
+  }
+}
+
+/** The RFC 6749 §5.2 JSON body of an error. */
+export function oauthErrorBody(err: OAuthError): { error: OAuthErrorCode; error_description: string } {
+  return { error: err.error, error_description: err.description };
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { jwksDepsFromEnv } from '../jwks/config';
+import { DynamoClientStore } from '../oauth/clients';
+import { KmsSigner } from '../oauth/signer';
+import { tokenDepsFromEnv } from './config';
+
+const env = { CLIENTS_TABLE_NAME: 'Clients', KMS_KEY_ID: 'alias/ccri-token-signing' };
+
+describe('tokenDepsFromEnv', () => {
+  it('builds the DynamoDB client store and the KMS signer, with a 3600 s default lifetime', () => {
+    const deps = tokenDepsFromEnv(env);
+    expect(deps.clients).toBeInstanceOf(DynamoClientStore);
+    expect(deps.signer).toBeInstanceOf(KmsSigner);
+    expect(deps).toMatchObject({ tokenLifetimeSeconds: 3600, issuer: undefined, audience: undefined });
+  });
+
+  it('reads TOKEN_LIFETIME_SECONDS, ISSUER and AUDIENCE', () => {
+    expect(tokenDepsFromEnv({ ...env, TOKEN_LIFETIME_SECONDS: '900', ISSUER: 'https://a', AUDIENCE: 'https://a/STU3' })).toMatchObject({
+      tokenLifetimeSeconds: 900,
+      issuer: 'https://a',
+      audience: 'https://a/STU3',
+    });
+  });
+
+  it.each([['CLIENTS_TABLE_NAME'], ['KMS_KEY_ID']])('refuses to start without %s', (name) => {
+    expect(() => tokenDepsFromEnv({ ...env, [name]: undefined })).toThrow(name);
+  });
+
+  it.each([['abc'], ['10'], ['100000'], ['1.5']])('refuses TOKEN_LIFETIME_SECONDS=%s', (value) => {
+    expect(() => tokenDepsFromEnv({ ...env, TOKEN_LIFETIME_SECONDS: value })).toThrow('TOKEN_LIFETIME_SECONDS');
+  });
+});
+
+describe('jwksDepsFromEnv', () => {
+  it('reads the comma-separated KMS_KEY_IDS', () => {
+    expect(jwksDepsFromEnv({ KMS_KEY_IDS: 'alias/new, key-old' }).signer).toBeInstanceOf(KmsSigner);
+  });
+
+  it('refuses to start without KMS_KEY_IDS', () => {
+    expect(() => jwksDepsFromEnv({ KMS_KEY_IDS: ' , ' })).toThrow('KMS_KEY_IDS');
+  });
+});

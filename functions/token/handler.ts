@@ -1,0 +1,67 @@
+/**
+ * `POST /oauth2/token`: parse the request, run the grant (functions/oauth/token.ts), format the RFC 6749 response.
+ * Every refusal is an RFC 6749 §5.2 JSON error; a dependency outage (DynamoDB, KMS) is 503 temporarily_unavailable;
+ * anything unexpected is a generic 500 that hides the details. Never logged: the body, the Authorization header, the
+ * secret, the token.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
+import { parseTokenRequestForm } from '../oauth/client-auth';
+import type { ClientStore } from '../oauth/clients';
+import { InvalidClientError, OAuthError, oauthErrorBody } from '../oauth/errors';
+import type { JwtSigner } from '../oauth/signer';
+import { handleTokenRequest, issuerAndAudience } from '../oauth/token';
+
+export interface TokenHandlerDeps {
+  clients: ClientStore;
+  signer: JwtSigner;
+  /** Access token lifetime, seconds. */
+  tokenLifetimeSeconds: number;
+  /** The `iss` claim; default: the base URL the client called. */
+  issuer?: string;
+  /** The `aud` claim; default: issuer + `/STU3`. */
+  audience?: string;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  now?: () => Date;
+}
+
+/** RFC 6749 §5.1: token responses (and, here, error responses) must not be cached. */
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+export function createTokenHandler(deps: TokenHandlerDeps) {
+  const logger = deps.logger ?? new Logger({ serviceName: 'token' });
+
+  async function handle(request: HttpRequest): Promise<HttpResponse> {
+    try {
+      const form = parseTokenRequestForm(request.headers['content-type'], request.body);
+      const { issuer, audience } = issuerAndAudience(deps, request.baseUrl);
+      const { response, client } = await handleTokenRequest(form, request.headers.authorization, {
+        clients: deps.clients,
+        signer: deps.signer,
+        tokenLifetimeSeconds: deps.tokenLifetimeSeconds,
+        issuer,
+        audience,
+        now: deps.now,
+      });
+      logger.info('token issued', { clientId: client.clientId, scope: response.scope, requestId: request.requestId });
+      return jsonResponse(200, response, NO_STORE);
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        const log = { error: err.error, statusCode: err.statusCode, requestId: request.requestId };
+        if (err.statusCode >= 500) {
+          logger.error('token request failed: dependency unavailable', { ...log, err: err.cause });
+        } else {
+          const reason = err instanceof InvalidClientError ? err.reason : err.description;
+          logger.warn('token request refused', { ...log, reason });
+        }
+        return jsonResponse(err.statusCode, oauthErrorBody(err), { ...NO_STORE, ...err.headers });
+      }
+      logger.error('token request failed', { err, requestId: request.requestId });
+      return jsonResponse(500, { error: 'server_error', error_description: 'Internal error.' }, NO_STORE);
+    }
+  }
+
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
+    toProxyResult(await handle(toHttpRequest(event)));
+}
