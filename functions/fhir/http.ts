@@ -1,0 +1,148 @@
+/// <reference types="fhir" />
+/**
+ * FHIR over HTTP (https://hl7.org/fhir/STU3/http.html): content negotiation (JSON only: XML asked for is a 406, an
+ * XML body a 415), request bodies (size cap, JSON, object), ETags, Bundles, and THE mapping of any error to a
+ * response: FhirErrors become their status and OperationOutcome, anything else a 500 that hides details.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { HttpRequest, HttpResponse } from '../http';
+import {
+  BadRequestError,
+  FhirError,
+  NotAcceptableError,
+  TooLargeError,
+  UnsupportedMediaTypeError,
+} from './errors';
+import { serverError } from './outcome';
+import type { FhirResource, StoredVersion } from '../store/repository';
+
+export const FHIR_JSON = 'application/fhir+json';
+/** The largest request body accepted, in bytes (DynamoDB items stop at 400 KB, history doubles nothing per item). */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json', 'application/json+fhir']);
+
+/** 406 when the client asks for anything but JSON through `_format`, or for XML only through Accept. */
+export function negotiate(req: HttpRequest): void {
+  const format = req.query._format?.[req.query._format.length - 1];
+  if (format !== undefined && !JSON_FORMATS.has(format.toLowerCase().split(';')[0]!.trim())) {
+    throw new NotAcceptableError(`_format '${format}' is not supported; this server speaks ${FHIR_JSON} only`);
+  }
+  const accept = req.headers.accept;
+  if (accept) {
+    const types = accept.split(',').map((t) => t.split(';')[0]!.trim().toLowerCase());
+    const acceptable = types.some((t) => t === '*/*' || t === 'application/*' || t.includes('json') || t === '');
+    if (!acceptable && types.some((t) => t.includes('xml'))) {
+      throw new NotAcceptableError(`Accept '${accept}' is not supported; this server speaks ${FHIR_JSON} only`);
+    }
+  }
+}
+
+/** The request body as a JSON object: 415 for a non-JSON content type, 413 over the cap, 400 if malformed. */
+export function parseBody(req: HttpRequest, maxBytes = DEFAULT_MAX_BODY_BYTES): FhirResource {
+  const contentType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
+  if (contentType && !contentType.includes('json')) {
+    throw new UnsupportedMediaTypeError(`Content-Type '${contentType}' is not supported; send ${FHIR_JSON}`);
+  }
+  const body = req.body ?? '';
+  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
+  if (body.trim() === '') throw new BadRequestError('The request has no body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    if (body.trimStart().startsWith('<')) throw new UnsupportedMediaTypeError(`XML is not supported; send ${FHIR_JSON}`);
+    throw new BadRequestError('The body is not valid JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadRequestError('The body is not a JSON object');
+  if (typeof (parsed as FhirResource).resourceType !== 'string') throw new BadRequestError('The body has no resourceType', 'resourceType');
+  return parsed as FhirResource;
+}
+
+/** `W/"3"`, `"3"` or `3` -> 3; anything else is a 400. */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  const m = /^\s*(?:W\/)?"?([1-9]\d{0,9})"?\s*$/.exec(header);
+  if (!m) throw new BadRequestError(`Invalid If-Match '${header}'; expected W/"<versionId>"`, 'If-Match');
+  return Number(m[1]);
+}
+
+export const etag = (v: StoredVersion) => `W/"${v.versionId}"`;
+
+export function fhirResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'Content-Type': `${FHIR_JSON}; charset=utf-8`, ...headers },
+    body: body === undefined ? '' : JSON.stringify(body),
+  };
+}
+
+/** A resource response with its version headers. */
+export function resourceResponse(statusCode: number, version: StoredVersion, extra: Record<string, string> = {}): HttpResponse {
+  return fhirResponse(statusCode, version.resource, {
+    ETag: etag(version),
+    'Last-Modified': new Date(version.lastUpdated).toUTCString(),
+    ...extra,
+  });
+}
+
+export function searchBundle(
+  selfUrl: string,
+  nextUrl: string | undefined,
+  total: number,
+  entries: { fullUrl: string; resource: unknown }[],
+): fhir.Bundle {
+  const link: fhir.BundleLink[] = [{ relation: 'self', url: selfUrl }];
+  if (nextUrl) link.push({ relation: 'next', url: nextUrl });
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total,
+    link,
+    entry: entries.map((e) => ({ fullUrl: e.fullUrl, resource: e.resource as fhir.Resource, search: { mode: 'match' } })),
+  };
+}
+
+/** A history Bundle, newest first (https://hl7.org/fhir/STU3/http.html#history). */
+export function historyBundle(
+  resourceUrl: string,
+  selfUrl: string,
+  nextUrl: string | undefined,
+  total: number,
+  versions: StoredVersion[],
+): fhir.Bundle {
+  const link: fhir.BundleLink[] = [{ relation: 'self', url: selfUrl }];
+  if (nextUrl) link.push({ relation: 'next', url: nextUrl });
+  const typeAndId = resourceUrl.split('/').slice(-2).join('/');
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    total,
+    link,
+    entry: versions.map((v) => ({
+      fullUrl: resourceUrl,
+      ...(v.resource ? { resource: v.resource as fhir.Resource } : {}),
+      request: { method: v.method ?? (v.deleted ? 'DELETE' : 'PUT'), url: v.method === 'POST' ? typeAndId.split('/')[0]! : typeAndId },
+      response: {
+        status: v.deleted ? '204' : v.versionId === 1 ? '201' : '200',
+        etag: etag(v),
+        lastModified: v.lastUpdated,
+      },
+    })),
+  };
+}
+
+/** THE error mapping: a FhirError (or anything carrying its shape) to its response; anything else a hidden 500. */
+export function errorResponse(err: unknown, logger?: Logger): HttpResponse {
+  if (err instanceof FhirError) {
+    if (err.statusCode >= 500) logger?.warn('request failed', { err });
+    return fhirResponse(err.statusCode, err.outcome, err.headers);
+  }
+  logger?.error('unexpected error', { err });
+  return fhirResponse(500, serverError());
+}
+
+/** A URL query string from ordered pairs. */
+export function queryString(pairs: [string, string][]): string {
+  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+}

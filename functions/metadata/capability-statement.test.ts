@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { DEFINITIONS } from '../fhir/definitions';
+import { profileUrl, RESOURCE_TYPES } from '../fhir/resource-types';
+import { capabilityStatement, OAUTH_URIS_EXTENSION } from './capability-statement';
+
+const statement = capabilityStatement({ baseUrl: 'https://api.example.org/prod/' });
+const rest = statement.rest![0]!;
+
+describe('CapabilityStatement', () => {
+  it('is a FHIR 3.0.1 server statement in JSON', () => {
+    expect(statement).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '3.0.1', kind: 'instance', status: 'active' });
+    expect(statement.format).toContain('application/fhir+json');
+  });
+
+  it('advertises SMART on FHIR with the token endpoint in the oauth-uris extension', () => {
+    expect(rest.security!.service![0]!.coding![0]!.code).toBe('SMART-on-FHIR');
+    const ext = rest.security!.extension!.find((e) => e.url === OAUTH_URIS_EXTENSION)!;
+    expect(ext.extension).toEqual([{ url: 'token', valueUri: 'https://api.example.org/prod/oauth2/token' }]);
+  });
+
+  it.each(RESOURCE_TYPES)('lists %s with its profile, interactions and every search parameter', (type) => {
+    const resource = rest.resource!.find((r) => r.type === type)!;
+    expect(resource.profile!.reference).toBe(profileUrl(type));
+    expect(resource.interaction!.map((i) => i.code).sort()).toEqual(
+      ['create', 'delete', 'history-instance', 'read', 'search-type', 'update', 'vread'].sort(),
+    );
+    expect(resource.searchParam!.map((p) => p.name).sort()).toEqual(['_id', ...Object.keys(DEFINITIONS[type].searchParams)].sort());
+    for (const p of resource.searchParam!) expect(['string', 'token', 'date', 'reference']).toContain(p.type);
+  });
+});

@@ -1,0 +1,85 @@
+/// <reference types="fhir" />
+/**
+ * The CapabilityStatement (https://hl7.org/fhir/STU3/capabilitystatement.html) of this server, built from the
+ * route table's interactions and the per-type definitions, so that it cannot drift from what is served.
+ */
+import { FHIR_BASE_PATH, ROUTES } from '../../lib/routes';
+import { definitionOf } from '../fhir/definitions';
+import { RESOURCE_TYPES } from '../fhir/resource-types';
+
+export const OAUTH_URIS_EXTENSION = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
+
+const INTERACTION_CODES: Record<string, string> = {
+  read: 'read',
+  vread: 'vread',
+  'history-instance': 'history-instance',
+  'search-type': 'search-type',
+  create: 'create',
+  update: 'update',
+  delete: 'delete',
+};
+
+const SEARCH_TYPE_URL = (type: string, name: string) => `http://hl7.org/fhir/SearchParameter/${type}-${name}`;
+
+export function capabilityStatement(options: { baseUrl: string; date?: string }): fhir.CapabilityStatement {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: options.date ?? '2026-01-01',
+    publisher: 'CCRI Security Scopes (serverless)',
+    kind: 'instance',
+    software: { name: 'ccri-security-scopes', version: '0.1.0' },
+    implementation: { description: 'Care Connect STU3 API protected by SMART on FHIR scopes', url: `${base}${FHIR_BASE_PATH}` },
+    fhirVersion: '3.0.1',
+    acceptUnknown: 'no',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          cors: false,
+          service: [
+            {
+              coding: [{ system: 'http://hl7.org/fhir/restful-security-service', code: 'SMART-on-FHIR', display: 'SMART-on-FHIR' }],
+              text: 'OAuth2 client_credentials; SMART on FHIR scopes',
+            },
+          ],
+          extension: [
+            {
+              url: OAUTH_URIS_EXTENSION,
+              extension: [{ url: 'token', valueUri: `${base}/oauth2/token` }],
+            },
+          ],
+        } as fhir.CapabilityStatementRestSecurity,
+        resource: RESOURCE_TYPES.map((type) => {
+          const def = definitionOf(type);
+          const interactions = ROUTES.filter((r) => r.fhir?.type === type && INTERACTION_CODES[r.fhir.interaction])
+            .map((r) => INTERACTION_CODES[r.fhir!.interaction]!)
+            .filter((code, i, all) => all.indexOf(code) === i);
+          return {
+            type,
+            profile: { reference: def.profile },
+            interaction: interactions.map((code) => ({ code })),
+            versioning: 'versioned',
+            readHistory: true,
+            updateCreate: true,
+            conditionalCreate: true,
+            conditionalUpdate: false,
+            conditionalDelete: 'not-supported',
+            searchParam: [
+              { name: '_id', type: 'token', documentation: 'The logical id of the resource' },
+              ...Object.entries(def.searchParams).map(([name, p]) => ({
+                name,
+                definition: SEARCH_TYPE_URL(type, name),
+                type: p.type,
+                documentation: p.expression,
+              })),
+            ],
+          } as fhir.CapabilityStatementRestResource;
+        }),
+        operation: [{ name: 'validate', definition: { reference: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' } }],
+      },
+    ],
+  };
+}

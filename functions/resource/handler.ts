@@ -1,0 +1,163 @@
+/**
+ * The FHIR resource function of one type: `createResourceHandler({ type, tableName, documentClient })`. One
+ * deployed function per type (functions/resource/index.ts), the same bundle, its own table. Parse the event,
+ * re-check the permission from the authorizer context BEFORE touching data (defence in depth), run the
+ * interaction (functions/fhir/service.ts), format the response; every error goes through `errorResponse`.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { FHIR_BASE_PATH, ROUTES, type Interaction } from '../../lib/routes';
+import { BadRequestError, ForbiddenError, MethodNotAllowedError } from '../fhir/errors';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  errorResponse,
+  etag,
+  fhirResponse,
+  historyBundle,
+  negotiate,
+  parseBody,
+  parseIfMatch,
+  queryString,
+  resourceResponse,
+  searchBundle,
+} from '../fhir/http';
+import { processingErrors } from '../fhir/outcome';
+import type { ResourceType } from '../fhir/resource-types';
+import { CURSOR_PARAM, DEFAULT_COUNT, decodeCursor, encodeCursor, MAX_COUNT, parseSearch } from '../fhir/search';
+import { FhirService, type CallerContext, type Validator } from '../fhir/service';
+import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
+import { accessFromContext, decide } from '../scopes/permissions';
+import { ResourceRepository } from '../store/repository';
+
+export interface ResourceHandlerDeps {
+  /** The resource type this function serves. */
+  type: ResourceType;
+  /** Its table (lib/tables.ts `resourceTable(type)`). */
+  tableName: string;
+  documentClient: DynamoDBDocumentClient;
+  /** The profile validator (functions/validation `validateResource`); none: resources are stored unchecked. */
+  validator?: Validator;
+  /** Request body cap in bytes; default 256 KB. */
+  maxBodyBytes?: number;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/** The interaction of a request, from the route table (by route template, else by the concrete path). */
+function interactionOf(type: ResourceType, req: HttpRequest): Interaction {
+  const route = ROUTES.find((r) => r.fhir?.type === type && r.method === req.method && r.path === req.route);
+  if (route?.fhir) return route.fhir.interaction;
+  const base = `${FHIR_BASE_PATH}/${type}`;
+  const rest = req.path.startsWith(base) ? req.path.slice(base.length) : undefined;
+  const m = req.method;
+  if (rest === '' || rest === '/') return m === 'GET' ? 'search-type' : m === 'POST' ? 'create' : notAllowed(m);
+  if (rest === '/$validate' && m === 'POST') return 'validate';
+  const parts = rest?.split('/').slice(1) ?? [];
+  if (parts.length === 1) return m === 'GET' ? 'read' : m === 'PUT' ? 'update' : m === 'DELETE' ? 'delete' : notAllowed(m);
+  if (parts.length === 2 && parts[1] === '$validate' && m === 'POST') return 'validate';
+  if (parts.length === 2 && parts[1] === '_history' && m === 'GET') return 'history-instance';
+  if (parts.length === 3 && parts[1] === '_history' && m === 'GET') return 'vread';
+  return notAllowed(m);
+}
+
+function notAllowed(method: string): never {
+  throw new MethodNotAllowedError(`${method} is not supported here`);
+}
+
+function pathPart(req: HttpRequest, name: 'id' | 'vid', index: number): string {
+  const value = req.pathParameters[name] ?? req.path.split('/')[index];
+  if (!value) throw new BadRequestError(`Missing ${name}`);
+  return decodeURIComponent(value);
+}
+
+export function createResourceHandler(deps: ResourceHandlerDeps) {
+  const { type } = deps;
+  const logger = deps.logger ?? new Logger({ serviceName: `fhir-${type}` });
+  const repository = new ResourceRepository({ documentClient: deps.documentClient, tableName: deps.tableName, type, now: deps.now });
+  const service = new FhirService(type, repository, deps.validator);
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  async function handle(req: HttpRequest): Promise<HttpResponse> {
+    negotiate(req);
+    const interaction = interactionOf(type, req);
+    const decision = decide(accessFromContext(req.authorizer), type, interaction);
+    if (!decision.allowed) throw new ForbiddenError(decision.reason);
+    const ctx: CallerContext = decision.compartmentPatient ? { compartmentPatient: decision.compartmentPatient } : {};
+    const typeUrl = `${req.baseUrl}${FHIR_BASE_PATH}/${type}`;
+    const location = (id: string, vid: number) => `${typeUrl}/${id}/_history/${vid}`;
+    const minimal = /return=minimal/.test(req.headers.prefer ?? '');
+
+    switch (interaction) {
+      case 'read':
+        return resourceResponse(200, await service.read(pathPart(req, 'id', 3), ctx));
+      case 'vread':
+        return resourceResponse(200, await service.vread(pathPart(req, 'id', 3), pathPart(req, 'vid', 5), ctx));
+      case 'search-type': {
+        const strict = /handling\s*=\s*strict/.test(req.headers.prefer ?? '');
+        const parsed = parseSearch(type, req.query, strict);
+        const result = await service.search(parsed, ctx);
+        const base = [...parsed.canonical, ['_count', String(parsed.count)]] as [string, string][];
+        const self = `${typeUrl}?${queryString(parsed.cursor ? [...base, [CURSOR_PARAM, parsed.cursor]] : base)}`;
+        const next = result.nextAfter ? `${typeUrl}?${queryString([...base, [CURSOR_PARAM, encodeCursor(result.nextAfter)]])}` : undefined;
+        const entries = result.versions.map((v) => ({ fullUrl: `${typeUrl}/${v.id}`, resource: v.resource }));
+        return fhirResponse(200, searchBundle(self, next, result.total, entries));
+      }
+      case 'history-instance': {
+        const id = pathPart(req, 'id', 3);
+        const countRaw = req.query._count?.[0];
+        if (countRaw !== undefined && !/^\d+$/.test(countRaw)) throw new BadRequestError(`Invalid _count '${countRaw}'`, '_count');
+        const count = Math.min(countRaw === undefined ? DEFAULT_COUNT : Math.max(Number(countRaw), 1), MAX_COUNT);
+        const cursor = req.query[CURSOR_PARAM]?.[0];
+        const before = cursor === undefined ? undefined : Number(decodeCursor(cursor));
+        if (before !== undefined && !(before > 0)) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
+        const page = await service.history(id, count, before, ctx);
+        const total = (await repository.read(id))?.versionId ?? page.versions.length;
+        const self = `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], ...(cursor ? [[CURSOR_PARAM, cursor] as [string, string]] : [])])}`;
+        const last = page.versions[page.versions.length - 1];
+        const next =
+          page.more && last ? `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], [CURSOR_PARAM, encodeCursor(String(last.versionId))]])}` : undefined;
+        return fhirResponse(200, historyBundle(`${typeUrl}/${id}`, self, next, total, page.versions));
+      }
+      case 'create': {
+        const body = parseBody(req, maxBody);
+        const ifNoneExist = req.headers['if-none-exist'];
+        const { version, created } = await service.create(body, ctx, ifNoneExist);
+        const headers = { Location: location(version.id, version.versionId) };
+        if (minimal) return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
+        return resourceResponse(created ? 201 : 200, version, headers);
+      }
+      case 'update': {
+        const id = pathPart(req, 'id', 3);
+        const body = parseBody(req, maxBody);
+        const { version, created } = await service.update(id, body, ctx, parseIfMatch(req.headers['if-match']));
+        const headers = { Location: location(id, version.versionId) };
+        if (minimal) return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
+        return resourceResponse(created ? 201 : 200, version, headers);
+      }
+      case 'delete':
+        await service.delete(pathPart(req, 'id', 3), ctx);
+        return { statusCode: 204, headers: {}, body: '' };
+      case 'validate': {
+        let body = parseBody(req, maxBody);
+        if (body.resourceType === 'Parameters') {
+          const param = (body.parameter as { name?: string; resource?: unknown }[] | undefined)?.find((p) => p.name === 'resource');
+          if (!param?.resource || typeof param.resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
+          body = param.resource as typeof body;
+        }
+        const id = req.pathParameters.id ?? (req.path.split('/').length === 5 ? pathPart(req, 'id', 3) : undefined);
+        return fhirResponse(200, processingErrors(service.validate(body, id)));
+      }
+    }
+  }
+
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    let response: HttpResponse;
+    try {
+      response = await handle(toHttpRequest(event));
+    } catch (err) {
+      response = errorResponse(err, logger);
+    }
+    return toProxyResult(response);
+  };
+}

@@ -1,0 +1,116 @@
+/// <reference types="fhir" />
+/**
+ * Care Connect profile validation: pure functions, no I/O. `validateResource` runs on every create and update
+ * (the FHIR handlers answer 422 when it returns an error) and for `$validate` (200 with `validationOutcome`).
+ *
+ * Two layers, in this order:
+ * 1. STU3 structure (`structure.ts` with the tables of `elements.ts`): resourceType, id syntax, known elements,
+ *    JSON shapes and cardinalities, primitive formats, references, extensions, contained resources, the
+ *    required bindings of the base resources and the simple data type invariants.
+ * 2. Care Connect (`care-connect.ts`): the constraints of CareConnect-<Type>-1 for each of the 14 types.
+ *
+ * Every issue has a severity (error | warning | information), an issue type code, one FHIRPath expression
+ * (e.g. `Patient.identifier[0].value`) and a diagnostics line written for a person. Issues quote values of the
+ * resource back to its sender: do not log them.
+ */
+import { RESOURCE_TYPES, isResourceType, profileUrl, type ResourceType } from '../fhir/resource-types';
+import { checkProfile } from './care-connect';
+import { Issues, quote, type ValidationIssue } from './issues';
+import { isId } from './primitives';
+import { isObject, validateStructure } from './structure';
+
+export type { ValidationIssue } from './issues';
+export { isValidNhsNumber } from './nhs-number';
+
+export interface ValidateOptions {
+  /** `update`: the resource must carry an id (https://hl7.org/fhir/STU3/resource-operations.html#validate). */
+  mode?: 'create' | 'update';
+  /** The id the URL names (update, instance-level $validate): the resource's id must equal it. */
+  id?: string;
+}
+
+/**
+ * Validates a parsed JSON body as a resource of `type` against STU3 and CareConnect-<type>-1. Returns every
+ * issue found (an empty list: conformant). When the body is not a resource of that type at all, that single
+ * issue is returned: checking its elements would only add noise.
+ */
+export function validateResource(resource: unknown, type: ResourceType, options: ValidateOptions = {}): ValidationIssue[] {
+  const issues = new Issues();
+  if (!isObject(resource)) {
+    issues.error('invalid', type, `The body is not a FHIR resource: expected a JSON object with "resourceType": "${type}".`);
+    return issues.list;
+  }
+  const resourceType = resource.resourceType;
+  if (resourceType === undefined) {
+    issues.error('required', type, `The resource has no resourceType: expected "resourceType": "${type}".`);
+    return issues.list;
+  }
+  if (typeof resourceType !== 'string' || !isResourceType(resourceType)) {
+    issues.error(
+      'not-supported',
+      type,
+      `resourceType ${quote(resourceType)} is not a resource type this server serves (${RESOURCE_TYPES.join(', ')}).`,
+    );
+    return issues.list;
+  }
+  if (resourceType !== type) {
+    issues.error('invalid', type, `resourceType ${quote(resourceType)} does not match the endpoint, which takes ${type} resources.`);
+    return issues.list;
+  }
+  if (options.mode === 'update' && resource.id === undefined) {
+    issues.error('required', `${type}.id`, `${type}.id is required to update a resource: it must equal the id in the URL.`);
+  }
+  if (options.id !== undefined && resource.id !== undefined && isId(resource.id) && resource.id !== options.id) {
+    issues.error('invalid', `${type}.id`, `${type}.id ${quote(resource.id)} does not match the id in the URL ${quote(options.id)}.`);
+  }
+  validateStructure(resource, type, issues);
+  checkProfile(resource, type, issues);
+  return issues.list;
+}
+
+/** Whether any issue is an error (or fatal): the resource must then be refused. */
+export function hasErrors(issues: readonly fhir.OperationOutcomeIssue[]): boolean {
+  return issues.some((issue) => issue.severity === 'error' || issue.severity === 'fatal');
+}
+
+/**
+ * The OperationOutcome of a validation (`$validate` answers it with 200; create/update answer it with 422 when
+ * it holds errors). An outcome without issues says so, with one `information` issue naming the profile.
+ */
+export function validationOutcome(issues: readonly fhir.OperationOutcomeIssue[], type: ResourceType): fhir.OperationOutcome {
+  if (issues.length > 0) return { resourceType: 'OperationOutcome', issue: [...issues] };
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [
+      {
+        severity: 'information',
+        code: 'informational',
+        diagnostics: `The resource conforms to ${profileUrl(type)}: no errors, no warnings.`,
+      },
+    ],
+  };
+}
+
+/** What a `$validate` request body holds (https://hl7.org/fhir/STU3/resource-operations.html#validate). */
+export interface ValidateInput {
+  resource: unknown;
+  mode?: string;
+  profile?: string;
+}
+
+/**
+ * Reads the body of a `$validate` request: either the resource itself, or a Parameters resource with a
+ * `resource` parameter (and optional `mode` and `profile` parameters).
+ */
+export function readValidateInput(body: unknown): ValidateInput {
+  if (!isObject(body) || body.resourceType !== 'Parameters') return { resource: body };
+  const input: ValidateInput = { resource: undefined };
+  const parameters = Array.isArray(body.parameter) ? body.parameter : [];
+  for (const parameter of parameters) {
+    if (!isObject(parameter)) continue;
+    if (parameter.name === 'resource') input.resource = parameter.resource;
+    else if (parameter.name === 'mode') input.mode = parameter.valueCode as string | undefined;
+    else if (parameter.name === 'profile') input.profile = parameter.valueUri as string | undefined;
+  }
+  return input;
+}

@@ -1,0 +1,90 @@
+/** Loading data on the real DynamoDB Local engine: the idempotent demo load, the custom resource, the bulk loader. */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoClientStore, secretMatches } from '../../functions/oauth/clients';
+import { seedDeployedClients } from '../../functions/seed/clients';
+import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
+import { parseSearch } from '../../functions/fhir/search';
+import { FhirService } from '../../functions/fhir/service';
+import { demoResources, generatePatients } from '../../functions/seed/demo-data';
+import { createSeedHandler } from '../../functions/seed/handler';
+import { bulkLoad, loadDemoData } from '../../functions/seed/loader';
+import { ResourceRepository } from '../../functions/store/repository';
+import { CLIENTS_TABLE, localTableName, resourceTable } from '../../lib/tables';
+import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
+
+const documentClient = testDocumentClient();
+
+function tablesFor(prefix: string) {
+  return (type: ResourceType) => localTableName(resourceTable(type), prefix);
+}
+
+const service = (prefix: string, type: ResourceType) =>
+  new FhirService(type, new ResourceRepository({ documentClient, tableName: tablesFor(prefix)(type), type }));
+
+describe('loadDemoData', () => {
+  const prefix = uniquePrefix();
+  beforeAll(() => createTestTables(RESOURCE_TYPES.map(resourceTable), prefix));
+
+  it('loads every demo resource once, and a second run changes nothing', async () => {
+    const first = await loadDemoData({ documentClient, tableName: tablesFor(prefix) });
+    expect(first).toEqual({ written: demoResources().length, unchanged: 0 });
+    const second = await loadDemoData({ documentClient, tableName: tablesFor(prefix) });
+    expect(second).toEqual({ written: 0, unchanged: demoResources().length });
+    const patient = await service(prefix, 'Patient').read('1', {});
+    expect(patient.versionId).toBe(1);
+  });
+
+  it('runs as a CloudFormation custom resource: Create and Update load, Delete does nothing', async () => {
+    const tableNames = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, tablesFor(prefix)(t)])) as Record<ResourceType, string>;
+    const handler = createSeedHandler({ documentClient, tableNames });
+    const base = { ServiceToken: 'x', ResponseURL: 'x', StackId: 's', RequestId: 'r', LogicalResourceId: 'Seed', ResourceType: 'Custom::DemoData', ResourceProperties: { ServiceToken: 'x' } };
+    const created = await handler({ ...base, RequestType: 'Create' });
+    expect(created).toEqual({ PhysicalResourceId: 'ccri-demo-data', Data: { written: 0, unchanged: demoResources().length } });
+    const deleted = await handler({ ...base, RequestType: 'Delete', PhysicalResourceId: 'ccri-demo-data' });
+    expect(deleted).toEqual({ PhysicalResourceId: 'ccri-demo-data' });
+  });
+});
+
+describe('bulkLoad', () => {
+  const prefix = uniquePrefix();
+  beforeAll(() => createTestTables([resourceTable('Patient'), resourceTable('Condition')], prefix));
+
+  it('writes generated patients and conditions that search finds with exact totals', async () => {
+    const { patients, conditions } = generatePatients(400, 11);
+    await bulkLoad({ documentClient, tableName: tablesFor(prefix), resources: [...patients, ...conditions] });
+    const all = await service(prefix, 'Patient').search(parseSearch('Patient', { _count: ['0'] }), {});
+    expect(all.total).toBe(400);
+    const females = patients.filter((p) => p.gender === 'female').length;
+    expect((await service(prefix, 'Patient').search(parseSearch('Patient', { gender: ['female'] }), {})).total).toBe(females);
+    const owner = patients[17]!.id;
+    const theirs = conditions.filter((c) => (c.subject as { reference: string }).reference === `Patient/${owner}`).length;
+    expect((await service(prefix, 'Condition').search(parseSearch('Condition', { patient: [owner] }), {})).total).toBe(theirs);
+    const read = await service(prefix, 'Patient').read(owner, {});
+    expect(read.resource!.meta).toMatchObject({ versionId: '1' });
+    // a bulk-loaded resource updates like any other
+    const updated = await service(prefix, 'Patient').update(owner, { ...read.resource!, gender: 'other' }, {});
+    expect(updated.version.versionId).toBe(2);
+  });
+});
+
+describe('seedDeployedClients', () => {
+  const prefix = uniquePrefix();
+  beforeAll(() => createTestTables([CLIENTS_TABLE], prefix));
+
+  it('stores the demo clients and the writer with the hash of its generated secret from Secrets Manager', async () => {
+    const secretsManager = new SecretsManagerClient({ region: 'eu-west-2' });
+    const sm = mockClient(secretsManager);
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:writer' }).resolves({ SecretString: 'generated-secret-value' });
+    const clientsTableName = localTableName(CLIENTS_TABLE, prefix);
+    const writerId = await seedDeployedClients({ documentClient, clientsTableName, writerSecretArn: 'arn:writer', secretsManager });
+    expect(writerId).toBe('ccri-demo-writer');
+    const store = new DynamoClientStore(documentClient, clientsTableName);
+    const writer = await store.get(writerId);
+    expect(writer?.scopes).toEqual(['system/*.read', 'system/*.write']);
+    expect(secretMatches(writer!.secrets, 'generated-secret-value', new Date())).toBe(true);
+    expect(JSON.stringify(writer)).not.toContain('generated-secret-value');
+    expect(await store.get('ccri-demo-patient-1')).toMatchObject({ patient: '1' });
+  });
+});
