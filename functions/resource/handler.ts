@@ -22,13 +22,13 @@ import {
   resourceResponse,
   searchBundle,
 } from '../fhir/http';
-import { processingErrors } from '../fhir/outcome';
+import { readValidateInput, validationOutcome } from '../validation';
 import type { ResourceType } from '../fhir/resource-types';
 import { CURSOR_PARAM, DEFAULT_COUNT, decodeCursor, encodeCursor, MAX_COUNT, parseSearch } from '../fhir/search';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { accessFromContext, decide } from '../scopes/permissions';
-import { ResourceRepository } from '../store/repository';
+import { ResourceRepository, type FhirResource } from '../store/repository';
 
 export interface ResourceHandlerDeps {
   /** The resource type this function serves. */
@@ -139,14 +139,10 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
         await service.delete(pathPart(req, 'id', 3), ctx);
         return { statusCode: 204, headers: {}, body: '' };
       case 'validate': {
-        let body = parseBody(req, maxBody);
-        if (body.resourceType === 'Parameters') {
-          const param = (body.parameter as { name?: string; resource?: unknown }[] | undefined)?.find((p) => p.name === 'resource');
-          if (!param?.resource || typeof param.resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
-          body = param.resource as typeof body;
-        }
+        const { resource } = readValidateInput(parseBody(req, maxBody));
+        if (!resource || typeof resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
         const id = req.pathParameters.id ?? (req.path.split('/').length === 5 ? pathPart(req, 'id', 3) : undefined);
-        return fhirResponse(200, processingErrors(service.validate(body, id)));
+        return fhirResponse(200, validationOutcome(service.validate(resource as FhirResource, id), type));
       }
     }
   }
