@@ -62,12 +62,44 @@ function fhirRoutes(type: ResourceType): Route[] {
   ];
 }
 
+export const ADMIN_BASE_PATH = '/admin';
+
+/**
+ * The admin API (functions/admin): OAuth clients, named scope definitions, the audit trail. Every route needs a token
+ * holding the admin scope (functions/scopes/admin.ts). `{name}` is a scope name, percent-encoded in the URL
+ * (`/admin/scopes/ccri%2Fmedications.read`).
+ */
+function adminRoutes(): Route[] {
+  const route = (method: HttpMethod, path: string): Route => ({
+    method,
+    path: `${ADMIN_BASE_PATH}${path}`,
+    function: 'admin',
+    auth: 'authorized',
+    admin: true,
+  });
+  return [
+    route('GET', '/clients'),
+    route('POST', '/clients'),
+    route('GET', '/clients/{clientId}'),
+    route('PATCH', '/clients/{clientId}'),
+    route('DELETE', '/clients/{clientId}'),
+    route('POST', '/clients/{clientId}/secret'),
+    route('GET', '/scopes'),
+    route('POST', '/scopes'),
+    route('GET', '/scopes/{name}'),
+    route('PUT', '/scopes/{name}'),
+    route('DELETE', '/scopes/{name}'),
+    route('GET', '/audit'),
+  ];
+}
+
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/oauth2/token', function: 'token', auth: 'public' },
   { method: 'GET', path: '/.well-known/jwks.json', function: 'jwks', auth: 'public' },
   { method: 'GET', path: `${FHIR_BASE_PATH}/metadata`, function: 'metadata', auth: 'public' },
   { method: 'GET', path: `${FHIR_BASE_PATH}/.well-known/smart-configuration`, function: 'metadata', auth: 'public' },
   ...RESOURCE_TYPES.flatMap(fhirRoutes),
+  ...adminRoutes(),
 ];
 
 /** Every function named by the route table, once. */

@@ -33,7 +33,10 @@ export interface AuthorizerConfig {
   verifier?: VerifierOptions;
   /** A ready verifier (tests); overrides `verifier`. */
   tokenVerifier?: TokenVerifier;
-  /** Named scope definitions (dynamic scopes, a later issue): loaded per request, cache them inside. */
+  /**
+   * Named scope definitions (dynamic scopes): called per request, so cache inside; `cachedScopeDefinitions`
+   * (functions/scopes/definition-store.ts) bounds how stale they may be.
+   */
   loadScopeDefinitions?: () => Promise<ScopeDefinitions>;
   logger?: Logger;
 }

@@ -14,9 +14,12 @@
  * - `POST/STU3/T` is create (exact); `POST/STU3/T/$validate` and `POST/STU3/T/* /$validate` are listed one by one:
  *   there is no `POST/STU3/T/*` pattern, which would also reach `POST/STU3/T/$validate`.
  * - `PUT/STU3/T/*` and `DELETE/STU3/T/*` reach only update and delete.
- * Authorized routes without a FHIR type (the admin routes of a later issue) are not listed: that issue extends this.
+ * Admin routes (`admin: true`, under `/admin`) are listed only for a token holding the admin scope (admin.ts): all of
+ * them or none, so a `*` in their patterns cannot widen anything. Any other authorized route without a FHIR type is
+ * never listed (deny by default).
  */
 import { ROUTES, type Route } from '../../lib/routes';
+import { holdsAdminScope } from './admin';
 import { decide, type Access } from './permissions';
 
 export interface PolicyStatement {
@@ -72,8 +75,14 @@ export function routeArnPattern(api: MethodArnParts, route: Pick<Route, 'method'
 /** Every method ARN pattern this access may call, in route table order, without duplicates. */
 export function allowedArnPatterns(access: Access, api: MethodArnParts, routes: readonly Route[] = ROUTES): string[] {
   const patterns = new Set<string>();
+  const admin = holdsAdminScope(access.scope);
   for (const route of routes) {
-    if (route.auth !== 'authorized' || !route.fhir) continue;
+    if (route.auth !== 'authorized') continue;
+    if (route.admin) {
+      if (admin) patterns.add(routeArnPattern(api, route));
+      continue;
+    }
+    if (!route.fhir) continue;
     if (decide(access, route.fhir.type, route.fhir.interaction).allowed) patterns.add(routeArnPattern(api, route));
   }
   return [...patterns];

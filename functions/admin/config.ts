@@ -1,0 +1,41 @@
+/**
+ * The admin function's dependencies, from its environment (read once per container):
+ * - `CLIENTS_TABLE_NAME` (required): the Clients table;
+ * - `SCOPES_TABLE_NAME` (required): the Scopes table (scope definitions and the audit trail);
+ * - `ROTATION_GRACE_SECONDS` (optional, default 86400): how long a rotated-out secret keeps working when the rotate
+ *   request names no `graceSeconds`; 0..2592000.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoClientStore } from '../oauth/clients';
+import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
+import { DynamoAuditLog } from './audit';
+import type { AdminHandlerDeps } from './handler';
+import { DEFAULT_GRACE_SECONDS } from './service';
+import { MAX_GRACE_SECONDS } from './validation';
+
+export function adminDepsFromEnv(env: Record<string, string | undefined> = process.env): AdminHandlerDeps {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const scopesTable = required(env, 'SCOPES_TABLE_NAME');
+  return {
+    clients: new DynamoClientStore(db, required(env, 'CLIENTS_TABLE_NAME')),
+    definitions: new DynamoScopeDefinitionStore(db, scopesTable),
+    audit: new DynamoAuditLog(db, scopesTable),
+    defaultGraceSeconds: graceSeconds(env.ROTATION_GRACE_SECONDS),
+  };
+}
+
+function required(env: Record<string, string | undefined>, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function graceSeconds(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_GRACE_SECONDS;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_GRACE_SECONDS) {
+    throw new Error(`ROTATION_GRACE_SECONDS must be an integer from 0 to ${MAX_GRACE_SECONDS}, not ${value}`);
+  }
+  return seconds;
+}

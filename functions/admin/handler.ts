@@ -1,0 +1,182 @@
+/**
+ * The admin API (`/admin/...`, routes `admin: true` in lib/routes.ts): parse the request, re-check the admin scope
+ * from the authorizer context (defence in depth: the authorizer's policy already lists these routes only for tokens
+ * holding it), call the AdminService, answer JSON. Errors are OperationOutcomes like the rest of the API; a table
+ * outage is 503 + Retry-After; anything unexpected a generic 500 (logged with the error, never bodies or secrets).
+ * Responses are `Cache-Control: no-store` (they may carry a new client secret).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
+import { TemporarilyUnavailableError } from '../oauth/errors';
+import { holdsAdminScope, ADMIN_SCOPE } from '../scopes/admin';
+import { ScopeStoreUnavailableError } from '../scopes/definition-store';
+import {
+  AdminError,
+  AdminForbiddenError,
+  NotFoundError,
+  TooLargeError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  serverErrorOutcome,
+} from './errors';
+import { AdminService, type Actor, type AdminServiceDeps } from './service';
+import {
+  parseJsonBody,
+  validateAuditQuery,
+  validateClientCreateBody,
+  validateClientId,
+  validateClientUpdateBody,
+  validateRotateBody,
+  validateScopeDefinitionBody,
+  validateScopeName,
+} from './validation';
+
+export interface AdminHandlerDeps extends AdminServiceDeps {
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+/** The largest request body accepted, bytes. */
+export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
+
+const NO_STORE = { 'Cache-Control': 'no-store' };
+
+type Route = (request: HttpRequest, actor: Actor) => Promise<HttpResponse>;
+
+export function createAdminHandler(deps: AdminHandlerDeps) {
+  const logger = deps.logger ?? new Logger({ serviceName: 'admin' });
+  const service = new AdminService(deps);
+  const now = deps.now ?? (() => new Date());
+  const ok = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    jsonResponse(status, body, { ...NO_STORE, ...headers });
+
+  const routes: Record<string, Route> = {
+    'GET /admin/clients': async () => ok(200, { clients: await service.listClients() }),
+    'POST /admin/clients': async (req, actor) => {
+      const created = await service.createClient(actor, validateClientCreateBody(jsonBody(req)));
+      const location = `${req.baseUrl}/admin/clients/${encodeURIComponent(created.client.clientId)}`;
+      return ok(201, { ...created.client, clientSecret: created.clientSecret }, { Location: location });
+    },
+    'GET /admin/clients/{clientId}': async (req) => ok(200, await service.getClient(clientIdOf(req))),
+    'PATCH /admin/clients/{clientId}': async (req, actor) =>
+      ok(200, await service.updateClient(actor, clientIdOf(req), validateClientUpdateBody(jsonBody(req)))),
+    'DELETE /admin/clients/{clientId}': async (req, actor) => {
+      await service.deleteClient(actor, clientIdOf(req));
+      return { statusCode: 204, headers: NO_STORE, body: '' };
+    },
+    'POST /admin/clients/{clientId}/secret': async (req, actor) => {
+      const { graceSeconds } = validateRotateBody(jsonBody(req));
+      const rotated = await service.rotateSecret(actor, clientIdOf(req), graceSeconds);
+      return ok(200, rotated);
+    },
+    'GET /admin/scopes': async () => ok(200, { scopes: await service.listDefinitions() }),
+    'POST /admin/scopes': async (req, actor) => {
+      const created = await service.createDefinition(actor, validateScopeDefinitionBody(jsonBody(req)));
+      const location = `${req.baseUrl}/admin/scopes/${encodeURIComponent(created.name)}`;
+      return ok(201, created, { Location: location });
+    },
+    'GET /admin/scopes/{name}': async (req) => ok(200, await service.getDefinition(scopeNameOf(req))),
+    'PUT /admin/scopes/{name}': async (req, actor) =>
+      ok(200, await service.updateDefinition(actor, validateScopeDefinitionBody(jsonBody(req), scopeNameOf(req)))),
+    'DELETE /admin/scopes/{name}': async (req, actor) => {
+      const cascade = flag(req, 'cascade');
+      return ok(200, await service.deleteDefinition(actor, scopeNameOf(req), cascade));
+    },
+    'GET /admin/audit': async (req) => ok(200, { records: await service.listAudit(validateAuditQuery(req.query, now())) }),
+  };
+
+  async function handle(request: HttpRequest): Promise<HttpResponse> {
+    try {
+      const actor = adminActor(request);
+      const route = routes[`${request.method} ${request.route}`];
+      if (!route) throw new NotFoundError(`No admin route ${request.method} ${request.route}.`);
+      const response = await route(request, actor);
+      if (request.method !== 'GET') {
+        logger.info('admin change', {
+          clientId: actor.clientId,
+          route: `${request.method} ${request.route}`,
+          status: response.statusCode,
+          requestId: request.requestId,
+        });
+      }
+      return response;
+    } catch (err) {
+      return toErrorResponse(err, request);
+    }
+  }
+
+  function toErrorResponse(err: unknown, request: HttpRequest): HttpResponse {
+    let error: AdminError | undefined = err instanceof AdminError ? err : undefined;
+    if (err instanceof TemporarilyUnavailableError || err instanceof ScopeStoreUnavailableError) {
+      logger.error('admin request failed: store unavailable', { err: (err as Error).cause, requestId: request.requestId });
+      error = new UnavailableError();
+    }
+    if (error) {
+      if (error.statusCode < 500) {
+        logger.warn('admin request refused', { status: error.statusCode, reason: error.message, requestId: request.requestId });
+      }
+      return jsonResponse(error.statusCode, error.outcome, { ...NO_STORE, ...error.headers }, 'application/fhir+json');
+    }
+    logger.error('admin request failed', { err, requestId: request.requestId });
+    return jsonResponse(500, serverErrorOutcome(), NO_STORE, 'application/fhir+json');
+  }
+
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
+    toProxyResult(await handle(toHttpRequest(event)));
+}
+
+/** The caller, from the authorizer context; 403 unless its scope claim holds the admin scope. */
+function adminActor(request: HttpRequest): Actor {
+  const ctx = request.authorizer;
+  const clientId = ctx?.clientId;
+  if (!ctx || typeof clientId !== 'string' || clientId === '' || !holdsAdminScope(ctx.scope)) {
+    throw new AdminForbiddenError(`Access denied: the admin API needs a token with the ${ADMIN_SCOPE} scope.`);
+  }
+  return { clientId, requestId: request.requestId };
+}
+
+function jsonBody(request: HttpRequest): unknown {
+  if (request.body === undefined || request.body.trim() === '') return undefined;
+  if (Buffer.byteLength(request.body, 'utf8') > MAX_ADMIN_BODY_BYTES) {
+    throw new TooLargeError(`The request body is larger than ${MAX_ADMIN_BODY_BYTES} bytes.`);
+  }
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') throw new UnsupportedMediaTypeError('The request body must be application/json.');
+  return parseJsonBody(request.body);
+}
+
+/**
+ * A path parameter, percent-decoded as often as it is still encoded (up to 3 times). The local gateway and API Gateway
+ * REST may hand over `ccri/medications.read`, `ccri%2Fmedications.read` (left encoded) or, for a caller that
+ * double-encoded to get past a gateway that decodes before routing, `ccri%252F...`: all mean the same name. Safe
+ * because no valid client id or scope name contains `%`.
+ */
+export function decodePathParameter(value: string | undefined, name: string): string {
+  let decoded = value ?? '';
+  for (let i = 0; i < 3 && /%[0-9A-Fa-f]{2}/.test(decoded); i++) {
+    try {
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      throw new ValidationError(`The ${name} in the URL holds malformed percent-encoding.`, name);
+    }
+  }
+  return decoded;
+}
+
+function clientIdOf(request: HttpRequest): string {
+  return validateClientId(decodePathParameter(request.pathParameters.clientId, 'clientId'));
+}
+
+function scopeNameOf(request: HttpRequest): string {
+  return validateScopeName(decodePathParameter(request.pathParameters.name, 'name'));
+}
+
+function flag(request: HttpRequest, name: string): boolean {
+  const values = request.query[name];
+  if (!values || values.length === 0) return false;
+  if (values.length > 1 || !['true', 'false'].includes(values[0]!)) {
+    throw new ValidationError(`${name} must be true or false, once.`, name);
+  }
+  return values[0] === 'true';
+}

@@ -1,0 +1,261 @@
+/**
+ * The admin operations, as plain functions over the stores: clients, scope definitions, the audit trail. Every change
+ * is made by an `actor` (the admin client's id, from the authorizer context) and recorded in the audit trail after it
+ * succeeded. No secret leaves this module except a new client secret, once, in the result of `createClient` and
+ * `rotateSecret`; the stores hold only its salted hash.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ClientAuthMethod } from '../oauth/client-auth';
+import { hashClientSecret, type ClientAdminStore, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
+import { ADMIN_SCOPE } from '../scopes/admin';
+import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition-store';
+import type { AuditAction, AuditLog, AuditRecord } from './audit';
+import { AdminForbiddenError, ConflictError, NotFoundError } from './errors';
+import {
+  validateClientScopes,
+  type ClientCreateInput,
+  type ClientUpdateInput,
+  type ScopeDefinitionInput,
+} from './validation';
+
+/** A client as the admin API shows it: everything but the secret hashes (only how many, and when each expires). */
+export interface ClientView {
+  clientId: string;
+  name: string;
+  scopes: string[];
+  enabled: boolean;
+  authMethods: ClientAuthMethod[];
+  patient?: string;
+  createdAt: string;
+  /** One entry per accepted secret; `notAfter` set on a secret being rotated out. */
+  secrets: Array<{ notAfter?: string }>;
+}
+
+export function clientView(client: ClientRecord): ClientView {
+  const view: ClientView = {
+    clientId: client.clientId,
+    name: client.name,
+    scopes: client.scopes,
+    enabled: client.enabled,
+    authMethods: client.authMethods,
+    createdAt: client.createdAt,
+    secrets: client.secrets.map((s) => (s.notAfter ? { notAfter: s.notAfter } : {})),
+  };
+  if (client.patient !== undefined) view.patient = client.patient;
+  return view;
+}
+
+export interface AdminServiceDeps {
+  clients: ClientAdminStore;
+  definitions: ScopeDefinitionStore;
+  audit: AuditLog;
+  /** The rotation grace period when a request names none, seconds (env ROTATION_GRACE_SECONDS, default 1 day). */
+  defaultGraceSeconds: number;
+  now?: () => Date;
+  /** A new client secret: 64 base64url characters (384 random bits) by default. */
+  generateSecret?: () => string;
+}
+
+/** Who asks, for the audit trail. */
+export interface Actor {
+  clientId: string;
+  requestId?: string;
+}
+
+export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+
+export class AdminService {
+  private readonly now: () => Date;
+  private readonly generateSecret: () => string;
+
+  constructor(private readonly deps: AdminServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.generateSecret = deps.generateSecret ?? (() => randomBytes(48).toString('base64url'));
+  }
+
+  // ----- clients ------------------------------------------------------------------------------------------------
+
+  async listClients(): Promise<ClientView[]> {
+    const clients = await this.deps.clients.list();
+    return clients.sort((a, b) => a.clientId.localeCompare(b.clientId)).map(clientView);
+  }
+
+  async getClient(clientId: string): Promise<ClientView> {
+    return clientView(await this.requireClient(clientId));
+  }
+
+  /** Registers a client; the result holds its secret, the only time it is ever shown. */
+  async createClient(actor: Actor, input: ClientCreateInput): Promise<{ client: ClientView; clientSecret: string }> {
+    const scopes = await this.checkScopes(input.scopes);
+    const now = this.now();
+    const clientSecret = this.generateSecret();
+    const record: ClientRecord = {
+      clientId: input.clientId ?? randomUUID(),
+      name: input.name,
+      secrets: [hashClientSecret(clientSecret)],
+      scopes,
+      enabled: input.enabled,
+      authMethods: input.authMethods,
+      createdAt: now.toISOString(),
+    };
+    if (input.patient !== undefined) record.patient = input.patient;
+    if (!(await this.deps.clients.create(record))) throw new ConflictError(`A client ${record.clientId} exists already.`);
+    const client = clientView(record);
+    await this.audit(actor, 'client.create', record.clientId, {
+      name: client.name,
+      scopes: client.scopes,
+      enabled: client.enabled,
+      authMethods: client.authMethods,
+      ...(client.patient ? { patient: client.patient } : {}),
+    });
+    return { client, clientSecret };
+  }
+
+  /** Changes a client's name, scopes, enabled flag, auth methods or bound patient. */
+  async updateClient(actor: Actor, clientId: string, input: ClientUpdateInput): Promise<ClientView> {
+    const current = await this.requireClient(clientId);
+    if (clientId === actor.clientId) {
+      if (input.enabled === false) throw new AdminForbiddenError('An admin client cannot disable itself.');
+      if (input.scopes && !input.scopes.includes(ADMIN_SCOPE) && current.scopes.includes(ADMIN_SCOPE)) {
+        throw new AdminForbiddenError(`An admin client cannot remove ${ADMIN_SCOPE} from itself.`);
+      }
+    }
+    const patch = { ...input, ...(input.scopes ? { scopes: await this.checkScopes(input.scopes) } : {}) };
+    const updated = await this.deps.clients.update(clientId, patch);
+    if (!updated) throw new NotFoundError(`No client ${clientId}.`);
+    await this.audit(actor, 'client.update', clientId, { ...patch, ...changedScopes(current.scopes, patch.scopes) });
+    return clientView(updated);
+  }
+
+  /**
+   * Rotates the client's secret: a new secret is added, and every older one keeps working until now + graceSeconds
+   * (`notAfter`; an earlier notAfter is kept), then stops. Secrets already expired are dropped.
+   */
+  async rotateSecret(
+    actor: Actor,
+    clientId: string,
+    graceSeconds: number = this.deps.defaultGraceSeconds,
+  ): Promise<{ clientId: string; clientSecret: string; previousSecretsNotAfter: string | null; client: ClientView }> {
+    const current = await this.requireClient(clientId);
+    const now = this.now();
+    const deadline = new Date(now.getTime() + graceSeconds * 1000).toISOString();
+    const kept: ClientSecretHash[] =
+      graceSeconds === 0
+        ? []
+        : current.secrets
+            .filter((s) => s.notAfter === undefined || Date.parse(s.notAfter) > now.getTime())
+            .map((s) => ({ ...s, notAfter: s.notAfter && Date.parse(s.notAfter) < Date.parse(deadline) ? s.notAfter : deadline }));
+    const clientSecret = this.generateSecret();
+    const updated = await this.deps.clients.update(clientId, { secrets: [...kept, hashClientSecret(clientSecret)] });
+    if (!updated) throw new NotFoundError(`No client ${clientId}.`);
+    const previousSecretsNotAfter = kept.length > 0 ? deadline : null;
+    await this.audit(actor, 'client.rotate-secret', clientId, {
+      graceSeconds,
+      previousSecretsNotAfter,
+      previousSecretsKept: kept.length,
+    });
+    return { clientId, clientSecret, previousSecretsNotAfter, client: clientView(updated) };
+  }
+
+  async deleteClient(actor: Actor, clientId: string): Promise<void> {
+    if (clientId === actor.clientId) throw new AdminForbiddenError('An admin client cannot delete itself.');
+    const current = await this.requireClient(clientId);
+    if (!(await this.deps.clients.delete(clientId))) throw new NotFoundError(`No client ${clientId}.`);
+    await this.audit(actor, 'client.delete', clientId, { name: current.name, scopes: current.scopes });
+  }
+
+  // ----- scope definitions --------------------------------------------------------------------------------------
+
+  async listDefinitions(): Promise<ScopeDefinition[]> {
+    const definitions = await this.deps.definitions.list();
+    return definitions.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async getDefinition(name: string): Promise<ScopeDefinition> {
+    const found = await this.deps.definitions.get(name);
+    if (!found) throw new NotFoundError(`No scope definition ${name}.`);
+    return found;
+  }
+
+  async createDefinition(actor: Actor, input: ScopeDefinitionInput): Promise<ScopeDefinition> {
+    const at = this.now().toISOString();
+    const definition: ScopeDefinition = { ...input, createdAt: at, updatedAt: at };
+    if (!(await this.deps.definitions.create(definition))) {
+      throw new ConflictError(`A scope definition ${input.name} exists already: PUT /admin/scopes/{name} changes it.`);
+    }
+    await this.audit(actor, 'scope.create', input.name, { grants: input.grants, description: input.description });
+    return definition;
+  }
+
+  async updateDefinition(actor: Actor, input: ScopeDefinitionInput): Promise<ScopeDefinition> {
+    const current = await this.getDefinition(input.name);
+    const definition: ScopeDefinition = { ...input, createdAt: current.createdAt, updatedAt: this.now().toISOString() };
+    if (!(await this.deps.definitions.replace(definition))) throw new NotFoundError(`No scope definition ${input.name}.`);
+    await this.audit(actor, 'scope.update', input.name, {
+      grants: input.grants,
+      previousGrants: current.grants,
+      description: input.description,
+    });
+    return definition;
+  }
+
+  /**
+   * Deletes a definition. Refused (409) while clients hold the scope, unless `cascade`, which deletes it and then
+   * removes the scope from those clients. (Deleting first is the safe order: a client holding an undefined name is
+   * granted nothing by it.)
+   */
+  async deleteDefinition(actor: Actor, name: string, cascade: boolean): Promise<{ removedFrom: string[] }> {
+    await this.getDefinition(name);
+    const holders = (await this.deps.clients.list()).filter((c) => c.scopes.includes(name));
+    if (holders.length > 0 && !cascade) {
+      const ids = holders.map((c) => c.clientId).sort();
+      throw new ConflictError(
+        `Scope ${name} is held by ${ids.length} client${ids.length > 1 ? 's' : ''} (${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', ...' : ''}): remove it from them first, or delete with ?cascade=true.`,
+      );
+    }
+    if (!(await this.deps.definitions.delete(name))) throw new NotFoundError(`No scope definition ${name}.`);
+    const removedFrom: string[] = [];
+    for (const holder of holders) {
+      const updated = await this.deps.clients.update(holder.clientId, { scopes: holder.scopes.filter((s) => s !== name) });
+      if (updated) removedFrom.push(holder.clientId);
+    }
+    removedFrom.sort();
+    await this.audit(actor, 'scope.delete', name, { cascade, removedFrom });
+    return { removedFrom };
+  }
+
+  // ----- audit --------------------------------------------------------------------------------------------------
+
+  listAudit(query: { from: string; to: string; limit: number }): Promise<AuditRecord[]> {
+    return this.deps.audit.list(query);
+  }
+
+  // ----- helpers ------------------------------------------------------------------------------------------------
+
+  private async requireClient(clientId: string): Promise<ClientRecord> {
+    const client = await this.deps.clients.get(clientId);
+    if (!client) throw new NotFoundError(`No client ${clientId}.`);
+    return client;
+  }
+
+  private async checkScopes(scopes: readonly string[]): Promise<string[]> {
+    const names = new Set((await this.deps.definitions.list()).map((d) => d.name));
+    return validateClientScopes(scopes, names);
+  }
+
+  private async audit(actor: Actor, action: AuditAction, target: string, summary: Record<string, unknown>): Promise<void> {
+    const clean = JSON.parse(JSON.stringify(summary)) as Record<string, unknown>;
+    await this.deps.audit.record(
+      { actor: actor.clientId, action, target, summary: clean, ...(actor.requestId ? { requestId: actor.requestId } : {}) },
+      this.now(),
+    );
+  }
+}
+
+function changedScopes(before: readonly string[], after: readonly string[] | undefined): Record<string, unknown> {
+  if (!after) return {};
+  return {
+    scopesAdded: after.filter((s) => !before.includes(s)),
+    scopesRemoved: before.filter((s) => !after.includes(s)),
+  };
+}

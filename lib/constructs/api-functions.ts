@@ -1,0 +1,185 @@
+/**
+ * The functions behind the API, one per FunctionName of the route table plus the authorizer, each with the
+ * environment its handler reads at init and the least privilege it needs, written out per function so that a
+ * reviewer reads who may do what in one place:
+ *
+ * | function            | data access                                                    | key               |
+ * |---------------------|----------------------------------------------------------------|-------------------|
+ * | token               | Clients: GetItem, UpdateItem (failed-authentication counters)  | kms:Sign (policy) |
+ * | jwks                | none                                                           | kms:GetPublicKey  |
+ * | metadata            | none                                                           | none              |
+ * | authorizer          | Scopes: GetItem, Query (dynamic scope definitions)             | none              |
+ * | fhir:<Type> (x14)   | Resource<Type> only: Get/Put/Update/Delete/ConditionCheck Item, Query, BatchGetItem | none |
+ * | admin (if routed)   | Clients, Scopes: Get/Put/Update/Delete Item, Query             | none              |
+ *
+ * The key permissions are not IAM statements: the key policy (constructs/signing-key.ts) names the token and JWKS
+ * roles, which is why those two roles come from the stateful stack.
+ */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
+import type { CcriConfig } from '../config';
+import { FUNCTION_NAMES, type FunctionName } from '../routes';
+import { CLIENTS_TABLE, SCOPES_TABLE, resourceTable } from '../tables';
+import type { DataTables } from './data-tables';
+import { CcriFunction } from './function';
+import type { SigningKey } from './signing-key';
+
+/** What a FHIR resource function may do on its own table (transactions are authorized per item action). */
+export const RESOURCE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:Query',
+  'dynamodb:BatchGetItem',
+];
+
+export interface ApiFunctionsProps {
+  config: CcriConfig;
+  tables: DataTables;
+  signingKey: SigningKey;
+  /** Function names the route table uses; default: all of lib/routes.ts. */
+  functionNames?: readonly FunctionName[];
+}
+
+export class ApiFunctions extends Construct {
+  readonly authorizer: CcriFunction;
+  private readonly byName = new Map<FunctionName, CcriFunction>();
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ApiFunctionsProps,
+  ) {
+    super(scope, id);
+    for (const name of props.functionNames ?? FUNCTION_NAMES) {
+      this.byName.set(name, this.create(name));
+    }
+    const scopesTable = props.tables.table(SCOPES_TABLE);
+    this.authorizer = new CcriFunction(this, 'Authorizer', {
+      config: props.config,
+      entryName: 'authorizer',
+      description: 'API Gateway TOKEN authorizer: verifies access tokens, turns scopes into an IAM policy',
+      memorySize: 256,
+      environment: { SCOPES_TABLE_NAME: scopesTable.tableName, ...issuerEnv(props.config) },
+    });
+    this.authorizer.allow('ReadScopeDefinitions', ['dynamodb:GetItem', 'dynamodb:Query'], [scopesTable.tableArn]);
+  }
+
+  private create(name: FunctionName): CcriFunction {
+    const { config, tables, signingKey } = this.props;
+    const base = { config };
+    const clients = tables.table(CLIENTS_TABLE);
+    const scopesTable = tables.table(SCOPES_TABLE);
+    const issuer = issuerEnv(config);
+    const cors = corsEnv(config);
+
+    switch (name) {
+      case 'token': {
+        const fn = new CcriFunction(this, 'Token', {
+          ...base,
+          entryName: 'token',
+          description: 'POST /oauth2/token: client_credentials, RS256 access tokens signed by KMS',
+          role: importRole(this, 'TokenRole', signingKey.tokenRole),
+          environment: {
+            CLIENTS_TABLE_NAME: clients.tableName,
+            KMS_KEY_ID: signingKey.keyArn,
+            TOKEN_LIFETIME_SECONDS: String(config.tokenLifetimeSeconds),
+            ...issuer,
+            ...cors,
+          },
+        });
+        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [clients.tableArn]);
+        return fn;
+      }
+      case 'jwks':
+        return new CcriFunction(this, 'Jwks', {
+          ...base,
+          entryName: 'jwks',
+          description: 'GET /.well-known/jwks.json: the token-signing public keys',
+          memorySize: 256,
+          role: importRole(this, 'JwksRole', signingKey.jwksRole),
+          environment: { KMS_KEY_IDS: signingKey.keyArn, ...cors },
+        });
+      case 'metadata':
+        return new CcriFunction(this, 'Metadata', {
+          ...base,
+          entryName: 'metadata',
+          description: 'GET /STU3/metadata and /STU3/.well-known/smart-configuration',
+          memorySize: 256,
+          // functions/metadata reads PUBLIC_BASE_URL and TOKEN_ISSUER (both optional, default: from the request).
+          environment: {
+            ...(issuer.ISSUER ? { PUBLIC_BASE_URL: issuer.ISSUER, TOKEN_ISSUER: issuer.ISSUER } : {}),
+            ...cors,
+          },
+        });
+      case 'admin': {
+        const fn = new CcriFunction(this, 'Admin', {
+          ...base,
+          entryName: 'admin',
+          description: 'Admin API: OAuth clients and scope definitions',
+          environment: {
+            CLIENTS_TABLE_NAME: clients.tableName,
+            SCOPES_TABLE_NAME: scopesTable.tableName,
+            ...issuer,
+            ...cors,
+          },
+        });
+        const actions = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+        fn.allow('ManageClientsAndScopes', actions, [clients.tableArn, scopesTable.tableArn]);
+        return fn;
+      }
+      default: {
+        const type = resourceTypeOf(name);
+        const table = tables.table(resourceTable(type));
+        const fn = new CcriFunction(this, `Fhir${type}`, {
+          ...base,
+          entryName: 'resource',
+          description: `FHIR STU3 ${type}: read, vread, search, create, update, delete, history, $validate`,
+          environment: { RESOURCE_TYPE: type, TABLE_NAME: table.tableName, ...cors },
+        });
+        fn.allow(`ReadWrite${type}Table`, RESOURCE_TABLE_ACTIONS, [table.tableArn]);
+        return fn;
+      }
+    }
+  }
+
+  /** The function a route table entry names. */
+  functionFor(name: FunctionName): CcriFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new Error(`no function for ${name}`);
+    return fn;
+  }
+
+  get all(): ReadonlyMap<FunctionName, CcriFunction> {
+    return this.byName;
+  }
+}
+
+/** ISSUER and AUDIENCE, only with a custom domain or `ccri:issuer`: otherwise the handlers derive them from the request. */
+function issuerEnv(config: CcriConfig): Record<string, string> {
+  const issuer = config.issuer ?? (config.customDomain ? `https://${config.customDomain.domainName}` : undefined);
+  return issuer ? { ISSUER: issuer, AUDIENCE: `${issuer}/STU3` } : {};
+}
+
+/** The allowed browser origins, for the handlers to answer CORS on their own responses. */
+function corsEnv(config: CcriConfig): Record<string, string> {
+  return config.corsOrigins.length > 0 ? { CORS_ALLOWED_ORIGINS: config.corsOrigins.join(',') } : {};
+}
+
+function resourceTypeOf(name: FunctionName): ResourceType {
+  const type = name.startsWith('fhir:') ? name.slice('fhir:'.length) : '';
+  if (!(RESOURCE_TYPES as readonly string[]).includes(type)) throw new Error(`unknown function ${name}`);
+  return type as ResourceType;
+}
+
+/**
+ * A key-user role from the stateful stack, imported by ARN so that the statements added here (log group, table)
+ * become an IAM policy in THIS stack: adding them to the Role object itself would put them in the stateful stack,
+ * pointing back at this one (a cross-stack cycle).
+ */
+function importRole(scope: Construct, id: string, role: iam.IRole): iam.IRole {
+  return iam.Role.fromRoleArn(scope, id, role.roleArn, { mutable: true });
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { RESOURCE_TABLE_ACTIONS } from '../../lib/constructs/api-functions';
+import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
+import { FUNCTION_NAMES } from '../../lib/routes';
+import { TABLES } from '../../lib/tables';
+import { functionsOf, resourcesOf, type Synthesized, synth } from './synth';
+
+interface Statement {
+  sid: string;
+  actions: string[];
+  /** Resources named readably: `table:<spec id>`, `own-log-group`, `writer-secret`, `admin-secret`, or the literal. */
+  resources: string[];
+}
+
+/** Every IAM statement that applies to a function's role, with its resources resolved across the two stacks. */
+function statementsOf(s: Synthesized, service: string, resourceType?: string): Statement[] {
+  const api = s.api.toJSON();
+  const data = s.data.toJSON();
+  const fn = functionsOf(s.api).find((f) => f.service === service && f.env.RESOURCE_TYPE === resourceType);
+  if (!fn) throw new Error(`no function ${service} ${resourceType ?? ''}`);
+  const roleRef = fn.properties.Role;
+  const roleMarker = roleRef['Fn::GetAtt']
+    ? JSON.stringify({ Ref: roleRef['Fn::GetAtt'][0] })
+    : JSON.stringify({ 'Fn::ImportValue': roleRef['Fn::ImportValue'] }).slice(1, -1);
+  const ownLogGroup = fn.properties.LoggingConfig.LogGroup.Ref as string;
+  const exports = new Map<string, unknown>();
+  for (const output of Object.values<any>(data.Outputs ?? {})) exports.set(output.Export?.Name, output.Value);
+  const tableIds = new Map<string, string>();
+  for (const [id] of resourcesOf(s.data, 'AWS::DynamoDB::Table')) {
+    const spec = TABLES.find((t) => new RegExp(`^Tables${t.id}[0-9A-F]{8}$`).test(id));
+    if (spec) tableIds.set(id, spec.id);
+  }
+  const describe = (resource: unknown): string => {
+    if (typeof resource === 'string') return resource;
+    const r = resource as Record<string, any>;
+    if (r['Fn::ImportValue']) return describe(exports.get(r['Fn::ImportValue']));
+    if (r['Fn::GetAtt']) {
+      const [id] = r['Fn::GetAtt'];
+      if (id === ownLogGroup) return 'own-log-group';
+      if (tableIds.has(id)) return `table:${tableIds.get(id)}`;
+      return `${api.Resources[id]?.Type ?? data.Resources[id]?.Type}:${id}`;
+    }
+    if (r.Ref && api.Resources[r.Ref]?.Type === 'AWS::SecretsManager::Secret') {
+      return r.Ref.includes('AdminClientSecret') ? 'admin-secret' : r.Ref.includes('WriterClientSecret') ? 'writer-secret' : r.Ref;
+    }
+    return JSON.stringify(r);
+  };
+  const policies = resourcesOf(s.api, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties!.Roles).includes(roleMarker));
+  const inline = roleRef['Fn::GetAtt'] ? ((api.Resources[roleRef['Fn::GetAtt'][0]].Properties.Policies ?? []) as any[]) : [];
+  const documents = [...inline.map((p) => p.PolicyDocument), ...policies.map(([, p]) => p.Properties!.PolicyDocument)];
+  return documents.flatMap((document) =>
+    (document.Statement as any[]).map((st) => {
+      expect(st.Effect).toBe('Allow');
+      return {
+        sid: st.Sid,
+        actions: [st.Action].flat().sort(),
+        resources: [st.Resource].flat().map(describe).sort(),
+      };
+    }),
+  );
+}
+
+const logs: Statement = { sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: ['own-log-group'] };
+
+describe('each function has its own role with only what it needs', () => {
+  const s = synth();
+
+  it('token: reads clients and counts failures on the Clients table; signs through the key policy, not IAM', () => {
+    expect(statementsOf(s, 'ccri-token')).toEqual([
+      logs,
+      { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
+    ]);
+  });
+
+  it('jwks: nothing but its logs (the key policy lets it read the public key)', () => {
+    expect(statementsOf(s, 'ccri-jwks')).toEqual([logs]);
+  });
+
+  it('metadata: nothing but its logs', () => {
+    expect(statementsOf(s, 'ccri-metadata')).toEqual([logs]);
+  });
+
+  it('authorizer: reads scope definitions, no other data', () => {
+    expect(statementsOf(s, 'ccri-authorizer')).toEqual([
+      logs,
+      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: ['table:Scopes'] },
+    ]);
+  });
+
+  it.each(RESOURCE_TYPES.map((t) => [t]))('fhir:%s: item and query actions on its own table and no other', (type) => {
+    expect(statementsOf(s, 'ccri-resource', type)).toEqual([
+      logs,
+      { sid: `ReadWrite${type}Table`, actions: [...RESOURCE_TABLE_ACTIONS].sort(), resources: [`table:Resource${type}`] },
+    ]);
+  });
+
+  it.runIf(FUNCTION_NAMES.includes('admin'))('admin: manages clients and scope definitions (and their audit trail), nothing else', () => {
+    expect(statementsOf(s, 'ccri-admin')).toEqual([
+      logs,
+      {
+        sid: 'ManageClientsAndScopes',
+        actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        resources: ['table:Clients', 'table:Scopes'],
+      },
+    ]);
+  });
+
+  it('seed: writes the seed data into the tables and reads its two secrets only', () => {
+    expect(statementsOf(s, 'ccri-seed')).toEqual([
+      logs,
+      {
+        sid: 'WriteSeedData',
+        actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+        resources: TABLES.map((t) => `table:${t.id}`).sort(),
+      },
+      { sid: 'ReadSeedSecrets', actions: ['secretsmanager:GetSecretValue'], resources: ['admin-secret', 'writer-secret'] },
+    ]);
+  });
+
+  it('no role anywhere has an AWS managed policy, a wildcard action, or "*" on anything but X-Ray', () => {
+    const traced = synth({ 'ccri:tracing': true, 'ccri:demoData': true });
+    let checked = 0;
+    for (const t of [traced.api, traced.data]) {
+      for (const [id, role] of resourcesOf(t, 'AWS::IAM::Role')) {
+        if (id.startsWith('ApiRestApiCloudWatchRole')) continue; // API Gateway's account role (acknowledged IAM4)
+        expect(role.Properties!.ManagedPolicyArns, id).toBeUndefined();
+      }
+      const documents: [string, any][] = [
+        ...resourcesOf(t, 'AWS::IAM::Policy').map(([id, p]) => [id, p.Properties!.PolicyDocument] as [string, any]),
+        ...resourcesOf(t, 'AWS::IAM::Role').flatMap(([id, r]) =>
+          ((r.Properties!.Policies ?? []) as any[]).map((p) => [id, p.PolicyDocument] as [string, any]),
+        ),
+      ];
+      checked += documents.length;
+      for (const [id, document] of documents) {
+        for (const st of document.Statement as any[]) {
+          const actions = [st.Action].flat() as string[];
+          for (const action of actions) expect(action, id).not.toContain('*');
+          if ([st.Resource].flat().includes('*')) {
+            expect(actions.every((a) => a.startsWith('xray:')), `${id}: ${actions.join(',')}`).toBe(true);
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+});
