@@ -14,7 +14,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { accessFromClaims, toContext, type ScopeDefinitions } from '../scopes/permissions';
+import { accessFromClaims, toContext, type AuthorizerContext, type ScopeDefinitions } from '../scopes/permissions';
 import { buildPolicy, parseMethodArn, type MethodArnParts } from '../scopes/policy';
 import { JwksUnavailableError, TokenRejectedError } from './errors';
 import { createTokenVerifier, parseBearer, type TokenVerifier, type VerifiedToken, type VerifierOptions } from './verifier';
@@ -43,6 +43,35 @@ export interface AuthorizerConfig {
 
 export type AuthorizerHandler = (event: APIGatewayTokenAuthorizerEvent, context?: unknown) => Promise<APIGatewayAuthorizerResult>;
 
+/**
+ * What a token may do is a pure function of the API (from the method ARN), its scope and patient claims and the
+ * named-scope definitions in force: tokens of one client share it, so the authorizer works it out (scope parsing,
+ * the decision for every route, the policy) once per client, not per request. Bounded; it starts afresh when the
+ * definitions change (they are reloaded at most once per their cache TTL).
+ */
+class DecisionCache {
+  private readonly decisions = new Map<string, { grants: string; policyDocument: ReturnType<typeof buildPolicy> }>();
+  private definitions: ScopeDefinitions | undefined;
+  constructor(private readonly max = 1000) {}
+
+  get(api: MethodArnParts, verified: VerifiedToken, definitions: ScopeDefinitions | undefined, strictPatientScopes: boolean | undefined) {
+    if (definitions !== this.definitions || this.decisions.size >= this.max) {
+      this.decisions.clear();
+      this.definitions = definitions;
+    }
+    const key = JSON.stringify([api.partition, api.region, api.account, api.apiId, api.stage, verified.scope, verified.patient ?? null]);
+    let decision = this.decisions.get(key);
+    if (!decision) {
+      const access = accessFromClaims(verified, { strictPatientScopes, definitions });
+      decision = { grants: toContext(access).grants, policyDocument: buildPolicy(access, api) };
+      this.decisions.set(key, decision);
+    }
+    const context: AuthorizerContext = { clientId: verified.clientId, scope: verified.scope, grants: decision.grants };
+    if (verified.patient !== undefined) context.patient = verified.patient;
+    return { context, policyDocument: decision.policyDocument };
+  }
+}
+
 /** The issuer of a deployment, from a method ARN of its API: `https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`. */
 export function issuerFromMethodArn(api: MethodArnParts): string {
   const domain = api.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
@@ -52,6 +81,7 @@ export function issuerFromMethodArn(api: MethodArnParts): string {
 export function createAuthorizerHandler(config: AuthorizerConfig = {}): AuthorizerHandler {
   const logger = config.logger ?? new Logger({ serviceName: 'authorizer' });
   const verifier = config.tokenVerifier ?? createTokenVerifier(config.verifier);
+  const decisions = new DecisionCache();
   const unauthorized = (reason: string) => {
     logger.warn('request refused: 401', { reason });
     return new Error('Unauthorized');
@@ -82,9 +112,8 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
     }
 
     const definitions = config.loadScopeDefinitions ? await config.loadScopeDefinitions() : undefined;
-    const access = accessFromClaims(verified, { strictPatientScopes: config.strictPatientScopes, definitions });
-    const policyDocument = buildPolicy(access, api);
-    logger.debug('token accepted', { clientId: access.clientId, allowedArns: policyDocument.Statement[0]?.Resource.length });
-    return { principalId: access.clientId, policyDocument, context: toContext(access) };
+    const { context, policyDocument } = decisions.get(api, verified, definitions, config.strictPatientScopes);
+    logger.debug('token accepted', { clientId: verified.clientId });
+    return { principalId: verified.clientId, policyDocument, context };
   };
 }

@@ -14,7 +14,7 @@
  * - Anything else is a `TokenRejectedError` (401). A JWKS that cannot be loaded is a `JwksUnavailableError`.
  */
 import { JwtVerifier } from 'aws-jwt-verify';
-import { JwtBaseError } from 'aws-jwt-verify/error';
+import { JwksNotAvailableInCacheError, JwtBaseError, KidNotFoundInJwksError } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache, SimplePenaltyBox, isJwks, type Jwks } from 'aws-jwt-verify/jwk';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
@@ -138,6 +138,20 @@ class GuardedFetcher implements Fetcher {
   }
 }
 
+/**
+ * The warm path: the synchronous verification against the JWKS already in the cache (no promise hops: this is
+ * most of the authorizer's time per request). Undefined when the JWKS is not loaded yet or does not know the kid,
+ * for the asynchronous path to fetch it (rate limited by the penalty box).
+ */
+function verifyCachedOrFetch(verifier: ReturnType<typeof JwtVerifier.create>, token: string): JwtPayload | undefined {
+  try {
+    return verifier.verifySync(token);
+  } catch (err) {
+    if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) return undefined;
+    throw err;
+  }
+}
+
 /** The issuer's JWKS URI: `<issuer>/.well-known/jwks.json`, the token service's public route. */
 export function defaultJwksUri(issuer: string): string {
   return `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`;
@@ -188,7 +202,7 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
       let payload: JwtPayload;
       try {
         checkHeader(decomposeUnverifiedJwt(token).header);
-        payload = await verifier.verify(token);
+        payload = verifyCachedOrFetch(verifier, token) ?? (await verifier.verify(token));
       } catch (err) {
         if (err instanceof TokenRejectedError || err instanceof JwksUnavailableError) throw err;
         if (err instanceof JwtBaseError) throw new TokenRejectedError(`${err.constructor.name}: ${err.message.slice(0, 200)}`);

@@ -1,0 +1,90 @@
+/**
+ * P4 and throughput: `GET /STU3/Patient/[id]` over real HTTP through the local gateway with the authorizer (its
+ * decision cached per token, as API Gateway does), against one bare GetItem of the same item on the same engine;
+ * and requests per second of the token route and of reads at concurrency 8 and 32.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { Agent, request } from 'node:http';
+import { CCRI_DEMO_CLIENTS } from '../functions/oauth/demo-clients';
+import { resourceTable } from '../lib/tables';
+import { startLocalApi, type LocalApi } from '../local/app';
+import { figure, percentile, runConcurrent, timeEach, type Figure } from './measure';
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One HTTP request with a keep-alive agent; resolves with the status once the body is read. */
+function call(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+export async function apiBench(quick: boolean): Promise<Figure[]> {
+  const n = quick ? 40 : 2000;
+  const api: LocalApi = await startLocalApi({ port: 0, tablePrefix: `benchapi${Date.now().toString(36)}-`, seed: true });
+  try {
+    const client = CCRI_DEMO_CLIENTS[0]!;
+    const tokenRequest = {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    };
+    const tokenRes = await call(api.tokenUrl, tokenRequest);
+    if (tokenRes.status !== 200) throw new Error(`token: ${tokenRes.status} ${tokenRes.body}`);
+    const token = (JSON.parse(tokenRes.body) as { access_token: string }).access_token;
+    const readUrl = `${api.fhirBase}/Patient/1`;
+    const read = async () => {
+      const res = await call(readUrl, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/fhir+json' } });
+      if (res.status !== 200) throw new Error(`read: ${res.status} ${res.body}`);
+    };
+    const TableName = api.tableName(resourceTable('Patient'));
+    const getItem = async () => {
+      const out = await api.documentClient.send(new GetCommand({ TableName, Key: { pk: 'R#1', sk: 'CURRENT' }, ConsistentRead: true }));
+      if (!out.Item) throw new Error('no Patient/1 item');
+    };
+
+    const figures: Figure[] = [];
+    // Sequential, interleaved in rounds so that noise hits both alike.
+    const readTimes: number[] = [];
+    const floorTimes: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      readTimes.push(...(await timeEach(read, n / 5)));
+      floorTimes.push(...(await timeEach(getItem, n / 5)));
+    }
+    for (const p of [50, 99]) {
+      figures.push(
+        figure(`P4 GET /STU3/Patient/[id] via gateway+authorizer, sequential, p${p}`, percentile(readTimes, p), percentile(floorTimes, p), n, 'ms', 'one bare GetItem on the same engine', { ratio: 1.5 }),
+      );
+    }
+    const concurrentRead = await runConcurrent(read, n, 8);
+    const concurrentFloor = await runConcurrent(getItem, n, 8);
+    for (const p of [50, 99]) {
+      figures.push(
+        figure(`P4 GET /STU3/Patient/[id], concurrency 8, p${p}`, percentile(concurrentRead.latencies, p), percentile(concurrentFloor.latencies, p), n, 'ms', 'bare GetItem at concurrency 8', { ratio: 1.5 }),
+      );
+    }
+    for (const c of [8, 32]) {
+      const reads = await runConcurrent(read, n, c);
+      const floor = await runConcurrent(getItem, n, c);
+      figures.push(figure(`throughput: reads at concurrency ${c}`, (n / reads.wallMs) * 1000, (n / floor.wallMs) * 1000, n, 'req/s', `bare GetItem at concurrency ${c}`));
+      const tokens = await runConcurrent(async () => {
+        const res = await call(api.tokenUrl, tokenRequest);
+        if (res.status !== 200) throw new Error(`token: ${res.status}`);
+      }, Math.max(20, n / 4), c);
+      figures.push(figure(`throughput: token route at concurrency ${c}`, (Math.max(20, n / 4) / tokens.wallMs) * 1000, (n / floor.wallMs) * 1000, Math.max(20, n / 4), 'req/s', `bare GetItem at concurrency ${c}`));
+    }
+    return figures;
+  } finally {
+    agent.destroy();
+    await api.close();
+  }
+}
