@@ -15,7 +15,7 @@ export interface DeployedClientsOptions {
   writerSecretArn: string;
   /** The writer's client id (CCRI_WRITER_CLIENT_ID, else the default). */
   writerClientId?: string;
-  secretsManager?: SecretsManagerClient;
+  secretsManager?: Pick<SecretsManagerClient, 'send'>;
 }
 
 export async function seedDeployedClients(options: DeployedClientsOptions): Promise<string> {

@@ -1,55 +1,78 @@
 /**
- * The seed function: the `onEvent` handler of a CloudFormation custom resource (CDK `custom-resources.Provider`).
- * Create and Update load the demo data idempotently (and, when configured, the demo OAuth clients with the
- * writer's generated secret); Delete does nothing (the tables go with the stack, or stay with their data when
- * retained). Env: TABLE_NAMES, a JSON object `{ "<ResourceType>": "<table name>" }`; for the clients also
- * TABLE_Clients and WRITER_SECRET_ARN (and optionally CCRI_WRITER_CLIENT_ID).
+ * The seed function: the `onEvent` handler of the stack's CloudFormation custom resources (CDK
+ * `custom-resources.Provider`, lib/constructs/seeding.ts), told apart by `ResourceType`:
+ * - `Custom::CcriAdminClient` (always): the first admin client, its id and secret read from the Secrets Manager
+ *   secret named by the `AdminSecretArn` property (functions/admin/seed.ts);
+ * - `Custom::CcriDemoData` (demo data on): the demo OAuth clients, the writer with its generated secret from
+ *   `WriterSecretArn`, and the FHIR demo resources, loaded idempotently.
+ * Create and Update seed; Delete does nothing (the tables go with the stack, or stay with their data when retained).
+ * Env: `TABLE_<id>` for every table of lib/tables.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { isResourceType, RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import { CLIENTS_TABLE, resourceTable, type TableSpec } from '../../lib/tables';
+import { seedAdminClientFromSecret } from '../admin/seed';
+import { DynamoClientStore } from '../oauth/clients';
 import { createDocumentClient } from '../store/client';
 import { seedDeployedClients } from './clients';
 import { loadDemoData } from './loader';
 
+export const ADMIN_CLIENT_RESOURCE = 'Custom::CcriAdminClient';
+export const DEMO_DATA_RESOURCE = 'Custom::CcriDemoData';
+
 export interface SeedDeps {
   documentClient: DynamoDBDocumentClient;
-  tableNames: Record<ResourceType, string>;
-  /** Seeds the demo OAuth clients first, if set; returns the writer's client id. */
-  seedClients?: () => Promise<string>;
+  /** The deployed name of a table. */
+  tableName(spec: TableSpec): string;
+  secretsManager: Pick<SecretsManagerClient, 'send'>;
   logger?: Logger;
 }
 
-export function seedConfigFromEnv(): SeedDeps {
-  const raw = process.env.TABLE_NAMES;
-  if (!raw) throw new Error('Missing environment variable TABLE_NAMES');
-  const parsed = JSON.parse(raw) as Record<string, string>;
-  for (const type of RESOURCE_TYPES) if (!parsed[type]) throw new Error(`TABLE_NAMES has no table for ${type}`);
-  for (const key of Object.keys(parsed)) if (!isResourceType(key)) throw new Error(`TABLE_NAMES names an unknown type ${key}`);
-  const documentClient = createDocumentClient({ requestTimeoutMs: 5000, maxAttempts: 5 });
-  const clientsTableName = process.env.TABLE_Clients;
-  const writerSecretArn = process.env.WRITER_SECRET_ARN;
+export function seedConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SeedDeps {
   return {
-    documentClient,
-    tableNames: parsed as Record<ResourceType, string>,
-    seedClients:
-      clientsTableName && writerSecretArn
-        ? () => seedDeployedClients({ documentClient, clientsTableName, writerSecretArn, writerClientId: process.env.CCRI_WRITER_CLIENT_ID || undefined })
-        : undefined,
+    documentClient: createDocumentClient({ requestTimeoutMs: 5000, maxAttempts: 5 }),
+    tableName(spec) {
+      const name = env[`TABLE_${spec.id}`];
+      if (!name) throw new Error(`Missing environment variable TABLE_${spec.id}`);
+      return name;
+    },
+    secretsManager: new SecretsManagerClient({}),
   };
 }
 
+type Result = { PhysicalResourceId: string; Data?: Record<string, string | number> };
+
 export function createSeedHandler(deps: SeedDeps) {
   const logger = deps.logger ?? new Logger({ serviceName: 'seed' });
-  return async (event: CloudFormationCustomResourceEvent) => {
-    const physicalResourceId = 'PhysicalResourceId' in event ? event.PhysicalResourceId : 'ccri-demo-data';
+  const clients = () => new DynamoClientStore(deps.documentClient, deps.tableName(CLIENTS_TABLE));
+  const property = (event: CloudFormationCustomResourceEvent, name: string): string => {
+    const value = (event.ResourceProperties as Record<string, unknown>)[name];
+    if (typeof value !== 'string' || value === '') throw new Error(`${event.ResourceType} has no ${name} property`);
+    return value;
+  };
+
+  return async (event: CloudFormationCustomResourceEvent): Promise<Result> => {
+    const physicalResourceId = 'PhysicalResourceId' in event ? event.PhysicalResourceId : `ccri-${event.LogicalResourceId}`;
     if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalResourceId };
-    const writerClientId = deps.seedClients ? await deps.seedClients() : undefined;
-    const summary = await loadDemoData({ documentClient: deps.documentClient, tableName: (type) => deps.tableNames[type] });
-    logger.info('demo data loaded', { ...summary });
-    const data: Record<string, string | number> = { written: summary.written, unchanged: summary.unchanged };
-    if (writerClientId) data.writerClientId = writerClientId;
-    return { PhysicalResourceId: physicalResourceId, Data: data };
+
+    if (event.ResourceType === ADMIN_CLIENT_RESOURCE) {
+      const adminClientId = await seedAdminClientFromSecret(clients(), deps.secretsManager, property(event, 'AdminSecretArn'));
+      logger.info('admin client seeded', { clientId: adminClientId });
+      return { PhysicalResourceId: physicalResourceId, Data: { adminClientId } };
+    }
+    if (event.ResourceType === DEMO_DATA_RESOURCE) {
+      const writerClientId = await seedDeployedClients({
+        documentClient: deps.documentClient,
+        clientsTableName: deps.tableName(CLIENTS_TABLE),
+        writerSecretArn: property(event, 'WriterSecretArn'),
+        secretsManager: deps.secretsManager,
+      });
+      const summary = await loadDemoData({ documentClient: deps.documentClient, tableName: (type) => deps.tableName(resourceTable(type)) });
+      logger.info('demo data loaded', { ...summary, writerClientId });
+      return { PhysicalResourceId: physicalResourceId, Data: { ...summary, writerClientId } };
+    }
+    throw new Error(`the seed function does not know custom resources of type ${event.ResourceType}`);
   };
 }

@@ -129,6 +129,8 @@ export class ApiFunctions extends Construct {
         });
         const actions = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
         fn.allow('ManageClientsAndScopes', actions, [clients.tableArn, scopesTable.tableArn]);
+        // GET /admin/clients lists the Clients table, which has no index to query (a small table of clients).
+        fn.allow('ListClients', ['dynamodb:Scan'], [clients.tableArn]);
         return fn;
       }
       default: {

@@ -85,13 +85,6 @@ export class Seeding extends Construct {
 
     const environment: Record<string, string> = { DEMO_DATA: String(props.demoData) };
     for (const spec of TABLES) environment[`TABLE_${spec.id}`] = tables.table(spec).tableName;
-    // What functions/seed reads today: the resource tables as one JSON object { "<ResourceType>": "<table name>" }.
-    const byType: Record<string, string> = {};
-    for (const type of RESOURCE_TYPES) byType[type] = tables.table(resourceTable(type)).tableName;
-    environment.TABLE_NAMES = Stack.of(this).toJsonString(byType);
-    if (this.writerSecret) environment.WRITER_SECRET_ARN = this.writerSecret.secretArn;
-    if (this.adminSecret) environment.ADMIN_SECRET_ARN = this.adminSecret.secretArn;
-
     this.seedFunction = new CcriFunction(this, 'Seed', {
       config,
       entryName: 'seed',
@@ -100,7 +93,8 @@ export class Seeding extends Construct {
       memorySize: 1024,
       environment,
     });
-    this.seedFunction.allow('WriteSeedData', ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], tableArns);
+    // loadDemoData reads each resource and writes it in a transaction (index items put and deleted).
+    this.seedFunction.allow('WriteSeedData', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], tableArns);
     const secrets = [this.adminSecret, this.writerSecret].filter((s) => s !== undefined);
     if (secrets.length > 0) {
       this.seedFunction.allow('ReadSeedSecrets', ['secretsmanager:GetSecretValue'], secrets.map((s) => s.secretArn));

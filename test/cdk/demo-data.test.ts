@@ -23,7 +23,7 @@ describe('the demo-data switch', () => {
     expect(secret.Properties.SecretString).toBeUndefined();
     expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
     const seed = functionsOf(api).find((f) => f.service === 'ccri-seed')!;
-    expect(seed.env).toMatchObject({ WRITER_SECRET_ARN: { Ref: id }, DEMO_DATA: 'true' });
+    expect(seed.env).toMatchObject({ DEMO_DATA: 'true' });
     api.hasResourceProperties('Custom::CcriDemoData', { WriterSecretArn: { Ref: id } });
   });
 
@@ -36,17 +36,6 @@ describe('the demo-data switch', () => {
     expect(seed.properties.Timeout).toBe(300);
   });
 
-  it('also gives the seed function the resource tables as TABLE_NAMES, a JSON object by resource type', () => {
-    const seed = functionsOf(synth().api).find((f) => f.service === 'ccri-seed')!;
-    const [separator, parts] = seed.env.TABLE_NAMES['Fn::Join'] as [string, (string | { 'Fn::ImportValue': string })[]];
-    const text = parts.map((p) => (typeof p === 'string' ? p : p['Fn::ImportValue'])).join(separator);
-    const tableNames = JSON.parse(text) as Record<string, string>;
-    expect(Object.keys(tableNames).sort()).toEqual([...RESOURCE_TYPES].sort());
-    for (const type of RESOURCE_TYPES) {
-      expect(tableNames[type], type).toMatch(new RegExp(`:ExportsOutputRefTablesResource${type}[0-9A-F]{16}$`));
-    }
-  });
-
   it('off: no demo-data custom resource, no writer secret, no warning', () => {
     const { api } = synth({ 'ccri:demoData': false });
     api.resourceCountIs('Custom::CcriDemoData', 0);
@@ -55,7 +44,6 @@ describe('the demo-data switch', () => {
     expect(outputs).not.toContain('DemoDataWarning');
     expect(outputs).not.toContain('WriterSecretArn');
     const seed = functionsOf(api).find((f) => f.service === 'ccri-seed');
-    expect(seed?.env.WRITER_SECRET_ARN).toBeUndefined();
     if (seed) expect(seed.env.DEMO_DATA).toBe('false');
   });
 
@@ -79,8 +67,6 @@ describe.runIf(FUNCTION_NAMES.includes('admin'))('the first admin client', () =>
       PasswordLength: 64,
     });
     api.hasResourceProperties('Custom::CcriAdminClient', { AdminSecretArn: { Ref: id } });
-    const seed = functionsOf(api).find((f) => f.service === 'ccri-seed')!;
-    expect(seed.env.ADMIN_SECRET_ARN).toEqual({ Ref: id });
     expect(api.toJSON().Outputs.AdminSecretArn.Value).toEqual({ Ref: id });
   });
 });

@@ -102,6 +102,7 @@ describe('each function has its own role with only what it needs', () => {
         actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         resources: ['table:Clients', 'table:Scopes'],
       },
+      { sid: 'ListClients', actions: ['dynamodb:Scan'], resources: ['table:Clients'] },
     ]);
   });
 
@@ -110,7 +111,7 @@ describe('each function has its own role with only what it needs', () => {
       logs,
       {
         sid: 'WriteSeedData',
-        actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+        actions: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
         resources: TABLES.map((t) => `table:${t.id}`).sort(),
       },
       { sid: 'ReadSeedSecrets', actions: ['secretsmanager:GetSecretValue'], resources: ['admin-secret', 'writer-secret'] },

@@ -8,10 +8,10 @@ import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource
 import { parseSearch } from '../../functions/fhir/search';
 import { FhirService } from '../../functions/fhir/service';
 import { demoResources, generatePatients } from '../../functions/seed/demo-data';
-import { createSeedHandler } from '../../functions/seed/handler';
+import { ADMIN_CLIENT_RESOURCE, createSeedHandler, DEMO_DATA_RESOURCE } from '../../functions/seed/handler';
 import { bulkLoad, loadDemoData } from '../../functions/seed/loader';
 import { ResourceRepository } from '../../functions/store/repository';
-import { CLIENTS_TABLE, localTableName, resourceTable } from '../../lib/tables';
+import { CLIENTS_TABLE, localTableName, resourceTable, type TableSpec } from '../../lib/tables';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 
 const documentClient = testDocumentClient();
@@ -36,14 +36,35 @@ describe('loadDemoData', () => {
     expect(patient.versionId).toBe(1);
   });
 
-  it('runs as a CloudFormation custom resource: Create and Update load, Delete does nothing', async () => {
-    const tableNames = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, tablesFor(prefix)(t)])) as Record<ResourceType, string>;
-    const handler = createSeedHandler({ documentClient, tableNames });
-    const base = { ServiceToken: 'x', ResponseURL: 'x', StackId: 's', RequestId: 'r', LogicalResourceId: 'Seed', ResourceType: 'Custom::DemoData', ResourceProperties: { ServiceToken: 'x' } };
-    const created = await handler({ ...base, RequestType: 'Create' });
-    expect(created).toEqual({ PhysicalResourceId: 'ccri-demo-data', Data: { written: 0, unchanged: demoResources().length } });
-    const deleted = await handler({ ...base, RequestType: 'Delete', PhysicalResourceId: 'ccri-demo-data' });
-    expect(deleted).toEqual({ PhysicalResourceId: 'ccri-demo-data' });
+  it('runs as the CloudFormation custom resources: Create and Update seed, Delete does nothing, an unknown type fails', async () => {
+    const clientsPrefix = prefix;
+    await createTestTables([CLIENTS_TABLE], clientsPrefix);
+    const secretsManager = new SecretsManagerClient({ region: 'eu-west-2' });
+    const sm = mockClient(secretsManager);
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:writer' }).resolves({ SecretString: 'writer-secret' });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:admin' }).resolves({ SecretString: JSON.stringify({ clientId: 'ops-admin', clientSecret: 'admin-secret' }) });
+    const tableName = (spec: TableSpec) => localTableName(spec, clientsPrefix);
+    const handler = createSeedHandler({ documentClient, tableName, secretsManager });
+    const base = { ServiceToken: 'x', ResponseURL: 'x', StackId: 's', RequestId: 'r', LogicalResourceId: 'Seed' };
+
+    const demo = { ...base, ResourceType: DEMO_DATA_RESOURCE, ResourceProperties: { ServiceToken: 'x', WriterSecretArn: 'arn:writer' } };
+    const created = await handler({ ...demo, RequestType: 'Create' });
+    expect(created).toEqual({ PhysicalResourceId: 'ccri-Seed', Data: { written: 0, unchanged: demoResources().length, writerClientId: 'ccri-demo-writer' } });
+    const updated = await handler({ ...demo, RequestType: 'Update', PhysicalResourceId: 'ccri-Seed', OldResourceProperties: { ServiceToken: 'x' } });
+    expect(updated.Data).toMatchObject({ written: 0 });
+
+    const admin = { ...base, ResourceType: ADMIN_CLIENT_RESOURCE, ResourceProperties: { ServiceToken: 'x', AdminSecretArn: 'arn:admin' } };
+    expect(await handler({ ...admin, RequestType: 'Create' })).toEqual({ PhysicalResourceId: 'ccri-Seed', Data: { adminClientId: 'ops-admin' } });
+    const store = new DynamoClientStore(documentClient, tableName(CLIENTS_TABLE));
+    const adminRecord = await store.get('ops-admin');
+    expect(adminRecord?.scopes).toEqual(['ccri/admin']);
+    expect(secretMatches(adminRecord!.secrets, 'admin-secret', new Date())).toBe(true);
+    expect(JSON.stringify(adminRecord)).not.toContain('admin-secret');
+    expect(secretMatches((await store.get('ccri-demo-writer'))!.secrets, 'writer-secret', new Date())).toBe(true);
+
+    expect(await handler({ ...demo, RequestType: 'Delete', PhysicalResourceId: 'ccri-Seed' })).toEqual({ PhysicalResourceId: 'ccri-Seed' });
+    await expect(handler({ ...base, ResourceType: 'Custom::Other', ResourceProperties: { ServiceToken: 'x' }, RequestType: 'Create' })).rejects.toThrow(/Custom::Other/);
+    await expect(handler({ ...admin, ResourceProperties: { ServiceToken: 'x' }, RequestType: 'Create' })).rejects.toThrow(/AdminSecretArn/);
   });
 });
 
