@@ -83,7 +83,8 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   {
     type: 'DEFAULT_4XX',
     headers: FHIR_JSON,
-    body: outcome('invalid', 'The request was refused: $context.error.message'),
+    // messageString is the message as a quoted, escaped JSON string: a message with quotes cannot break the body.
+    body: outcome('invalid', '@MESSAGE@').replace('"@MESSAGE@"', '$context.error.messageString'),
   },
   {
     type: 'DEFAULT_5XX',

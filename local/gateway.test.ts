@@ -214,3 +214,15 @@ describe('the local gateway', () => {
     expect(await res.json()).toMatchObject({ resourceType: 'OperationOutcome' });
   });
 });
+
+describe('the gateway responses', () => {
+  it('are valid JSON OperationOutcomes whatever the error message holds', async () => {
+    const { GATEWAY_RESPONSES } = await import('../lib/gateway-responses');
+    for (const spec of GATEWAY_RESPONSES) {
+      const body = spec.body
+        .replace('$context.error.messageString', JSON.stringify('a "quoted" message'))
+        .replace(/\$context\.[A-Za-z.]+/g, 'x');
+      expect(JSON.parse(body), spec.type).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error' }] });
+    }
+  });
+});

@@ -190,7 +190,9 @@ export class LocalGateway {
     body: string | null,
     requestId: string,
   ): APIGatewayProxyEvent {
-    const multiValueHeaders: Record<string, string[]> = {};
+    // Null-prototype maps: a header or query parameter may be named `constructor` or `__proto__` (API Gateway keeps
+    // such names as plain data).
+    const multiValueHeaders: Record<string, string[]> = Object.create(null);
     for (const [name, values] of Object.entries(req.headersDistinct)) {
       if (values) multiValueHeaders[canonicalHeader(name)] = values;
     }
@@ -199,12 +201,12 @@ export class LocalGateway {
     multiValueHeaders['X-Forwarded-Proto'] = ['http'];
     multiValueHeaders['X-Forwarded-For'] = [sourceIp];
     multiValueHeaders['Host'] = [this.options.domainName];
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = Object.create(null);
     for (const [name, values] of Object.entries(multiValueHeaders)) headers[name] = values[values.length - 1]!;
 
-    const multiValueQueryStringParameters: Record<string, string[]> = {};
+    const multiValueQueryStringParameters: Record<string, string[]> = Object.create(null);
     for (const [name, value] of url.searchParams) (multiValueQueryStringParameters[name] ??= []).push(value);
-    const queryStringParameters: Record<string, string> = {};
+    const queryStringParameters: Record<string, string> = Object.create(null);
     for (const [name, values] of Object.entries(multiValueQueryStringParameters)) {
       queryStringParameters[name] = values[values.length - 1]!;
     }
@@ -246,14 +248,15 @@ export class LocalGateway {
 
   private gatewayAnswer(type: string, status: number | undefined, method: string, resourcePath: string, message = ''): APIGatewayProxyResult {
     const spec = gatewayResponse(type);
+    // Each variable as the JSON text API Gateway puts in its place (messageString comes quoted).
+    const inString = (value: string) => JSON.stringify(value).slice(1, -1);
     const vars: Record<string, string> = {
-      '$context.httpMethod': method,
-      '$context.resourcePath': resourcePath,
-      '$context.error.message': message,
+      '$context.httpMethod': inString(method),
+      '$context.resourcePath': inString(resourcePath),
+      '$context.error.message': inString(message),
+      '$context.error.messageString': JSON.stringify(message),
     };
-    const body = spec.body.replace(/\$context\.[A-Za-z]+(?:\.[A-Za-z]+)*/g, (name) =>
-      name in vars ? JSON.stringify(vars[name]).slice(1, -1) : '',
-    );
+    const body = spec.body.replace(/\$context\.[A-Za-z]+(?:\.[A-Za-z]+)*/g, (name) => vars[name] ?? '');
     return { statusCode: spec.statusCode ?? status ?? 500, headers: { ...spec.headers }, body };
   }
 }

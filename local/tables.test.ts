@@ -1,4 +1,4 @@
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { CLIENTS_TABLE, TABLES, localTableName } from '../lib/tables';
@@ -9,8 +9,13 @@ describe('the embedded DynamoDB Local engine', () => {
     const prefix = uniquePrefix();
     await createTestTables(TABLES, prefix);
     await createTestTables(TABLES, prefix);
-    const { TableNames = [] } = await testDynamoDbClient().send(new ListTablesCommand({}));
-    for (const spec of TABLES) expect(TableNames).toContain(localTableName(spec, prefix));
+    for (const spec of TABLES) {
+      const { Table } = await testDynamoDbClient().send(new DescribeTableCommand({ TableName: localTableName(spec, prefix) }));
+      expect(Table?.KeySchema).toEqual([
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ]);
+    }
 
     const db = testDocumentClient();
     const TableName = localTableName(CLIENTS_TABLE, prefix);

@@ -122,8 +122,10 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
     return jsonResponse(500, serverErrorOutcome(), NO_STORE, 'application/fhir+json');
   }
 
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-    toProxyResult(await handle(toHttpRequest(event)));
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const request = toHttpRequest(event);
+    return toProxyResult(await handle(request), request);
+  };
 }
 
 /** The caller, from the authorizer context; 403 unless its scope claim holds the admin scope. */

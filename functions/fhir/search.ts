@@ -321,7 +321,8 @@ export function parseSearch(type: ResourceType, query: Record<string, string[]>,
       continue;
     }
     if (RESULT_PARAMS.has(name)) continue;
-    const param = name === '_id' ? undefined : def.searchParams[name];
+    // Own properties only: `constructor`, `toString`, `__proto__`... are not search parameters.
+    const param = name === '_id' || !Object.hasOwn(def.searchParams, name) ? undefined : def.searchParams[name];
     if (name !== '_id' && !param) {
       if (strict) throw new BadRequestError(`Unknown search parameter '${key}' for ${type}`, key);
       ignored.push(key);

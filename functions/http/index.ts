@@ -35,7 +35,8 @@ export interface HttpResponse {
 
 /** Turns an API Gateway REST proxy event into a plain request. */
 export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
-  const headers: Record<string, string> = {};
+  // Null-prototype maps: names such as `__proto__` or `constructor` (legal in headers and query strings) stay data.
+  const headers: Record<string, string> = Object.create(null);
   const multi = event.multiValueHeaders ?? {};
   for (const [name, values] of Object.entries(multi)) {
     if (values && values.length > 0) headers[name.toLowerCase()] = values.join(', ');
@@ -44,7 +45,7 @@ export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
     const key = name.toLowerCase();
     if (value !== undefined && headers[key] === undefined) headers[key] = value;
   }
-  const query: Record<string, string[]> = {};
+  const query: Record<string, string[]> = Object.create(null);
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     if (values) query[name] = [...values];
   }
@@ -58,7 +59,7 @@ export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
         ? Buffer.from(event.body, 'base64').toString('utf8')
         : event.body;
   const ctx = event.requestContext;
-  const authorizer: Record<string, string> = {};
+  const authorizer: Record<string, string> = Object.create(null);
   for (const [key, value] of Object.entries(ctx?.authorizer ?? {})) {
     if (value !== undefined && value !== null && typeof value !== 'object') authorizer[key] = String(value);
   }
@@ -90,8 +91,34 @@ function baseUrlOf(event: APIGatewayProxyEvent, headers: Record<string, string>)
   return `${protocol}://${domain}${stage}`;
 }
 
-export function toProxyResult(response: HttpResponse): APIGatewayProxyResult {
-  return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+/** The browser origins allowed to call the API (CORS_ALLOWED_ORIGINS, comma-separated; none by default). */
+const CORS_ALLOWED_ORIGINS: ReadonlySet<string> = new Set(
+  (process.env.CORS_ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== ''),
+);
+
+/**
+ * The API Gateway proxy result of a response to `request`. A request from an allowed browser origin gets the CORS
+ * response headers (the preflight OPTIONS is answered by API Gateway itself); no other origin is ever echoed.
+ */
+export function toProxyResult(
+  response: HttpResponse,
+  request: Pick<HttpRequest, 'headers'>,
+  allowedOrigins: ReadonlySet<string> = CORS_ALLOWED_ORIGINS,
+): APIGatewayProxyResult {
+  const origin = request.headers.origin;
+  const headers =
+    origin !== undefined && allowedOrigins.has(origin)
+      ? {
+          ...response.headers,
+          'Access-Control-Allow-Origin': origin,
+          'Access-Control-Expose-Headers': 'ETag, Location, Last-Modified, Content-Location',
+          Vary: 'Origin',
+        }
+      : response.headers;
+  return { statusCode: response.statusCode, headers, body: response.body };
 }
 
 /** A JSON response. */

@@ -44,6 +44,8 @@ export function createJwksHandler(deps: JwksHandlerDeps) {
     }
   }
 
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-    toProxyResult(await handle(toHttpRequest(event)));
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const request = toHttpRequest(event);
+    return toProxyResult(await handle(request), request);
+  };
 }

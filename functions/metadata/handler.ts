@@ -22,15 +22,15 @@ export function createMetadataHandler(deps: MetadataDeps = {}) {
     const baseUrl = deps.baseUrl ?? req.baseUrl;
     try {
       if (req.route === SMART_CONFIGURATION_PATH || req.path.endsWith('/.well-known/smart-configuration')) {
-        return toProxyResult(jsonResponse(200, smartConfiguration({ baseUrl, issuer: deps.issuer }), { 'Cache-Control': 'public, max-age=300' }));
+        return toProxyResult(jsonResponse(200, smartConfiguration({ baseUrl, issuer: deps.issuer }), { 'Cache-Control': 'public, max-age=300' }), req);
       }
       if (req.path.endsWith('/metadata')) {
         negotiate(req);
-        return toProxyResult(fhirResponse(200, capabilityStatement({ baseUrl }), { 'Cache-Control': 'public, max-age=300' }));
+        return toProxyResult(fhirResponse(200, capabilityStatement({ baseUrl }), { 'Cache-Control': 'public, max-age=300' }), req);
       }
       throw new NotFoundError(`No route for ${req.path}`);
     } catch (err) {
-      return toProxyResult(errorResponse(err));
+      return toProxyResult(errorResponse(err), req);
     }
   };
 }

@@ -6,8 +6,9 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClientAuthMethod, ClientCredentials } from './client-auth';
-import { InvalidClientError, TemporarilyUnavailableError } from './errors';
+import { InvalidClientError, TemporarilyUnavailableError, WrongCredentialsError } from './errors';
 
 /**
  * One stored client secret. A client may hold several so that a secret can be rotated with a grace period: add the
@@ -56,6 +57,29 @@ export interface ClientStore {
   put(client: ClientRecord): Promise<void>;
 }
 
+/** The changes the admin API makes to a client: each field present is replaced; `patient: null` unbinds it. */
+export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'secrets' | 'scopes' | 'enabled' | 'authMethods'>> & {
+  patient?: string | null;
+};
+
+/**
+ * What the admin API needs on top of `ClientStore` (functions/admin). A separate interface so that the token
+ * endpoint's stores and test doubles stay as they are.
+ */
+export interface ClientAdminStore extends ClientStore {
+  /** Every client, in no particular order. @throws TemporarilyUnavailableError */
+  list(): Promise<ClientRecord[]>;
+  /** Creates the client; false (and nothing written) when one with that id exists. @throws TemporarilyUnavailableError */
+  create(client: ClientRecord): Promise<boolean>;
+  /**
+   * Changes the fields of `patch` only, leaving anything else on the item (e.g. failed-authentication counters) alone.
+   * The updated client, or undefined when there is none. @throws TemporarilyUnavailableError
+   */
+  update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined>;
+  /** Deletes the client; false when there was none. @throws TemporarilyUnavailableError */
+  delete(clientId: string): Promise<boolean>;
+}
+
 /** Hashes a secret for storage, with a fresh random salt. */
 export function hashClientSecret(secret: string, options: { notAfter?: string } = {}): ClientSecretHash {
   const salt = randomBytes(16).toString('base64url');
@@ -96,8 +120,8 @@ export async function authenticateClient(
 ): Promise<ClientRecord> {
   const client = await store.get(credentials.clientId);
   const matches = secretMatches(client?.secrets ?? UNKNOWN_CLIENT_SECRETS, credentials.clientSecret, now);
-  if (!client) throw new InvalidClientError(undefined, 'unknown client');
-  if (!matches) throw new InvalidClientError(undefined, 'wrong or expired secret');
+  if (!client) throw new WrongCredentialsError(undefined, 'unknown client');
+  if (!matches) throw new WrongCredentialsError(undefined, 'wrong or expired secret');
   if (!client.enabled) throw new InvalidClientError('The client is disabled.', 'client disabled');
   if (!client.authMethods.includes(credentials.method)) {
     throw new InvalidClientError(
@@ -113,14 +137,20 @@ export function clientKey(clientId: string): { pk: string; sk: string } {
   return { pk: `CLIENT#${clientId}`, sk: 'CLIENT' };
 }
 
+/** DynamoDB's limit on a partition key value, in bytes. */
+const MAX_PARTITION_KEY_BYTES = 2048;
+
 /** `ClientStore` over the DynamoDB Clients table. Every DynamoDB failure becomes `TemporarilyUnavailableError`. */
-export class DynamoClientStore implements ClientStore {
+export class DynamoClientStore implements ClientAdminStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
+    // No client can have a key over DynamoDB's 2048-byte partition key limit: answer "unknown" instead of letting
+    // DynamoDB refuse the request (a ValidationException that would otherwise surface as a 503).
+    if (Buffer.byteLength(clientKey(clientId).pk, 'utf8') > MAX_PARTITION_KEY_BYTES) return undefined;
     let item: Record<string, unknown> | undefined;
     try {
       ({ Item: item } = await this.db.send(
@@ -136,6 +166,90 @@ export class DynamoClientStore implements ClientStore {
     try {
       const item = { ...clientKey(client.clientId), ...client };
       await this.db.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    } catch (err) {
+      throw new TemporarilyUnavailableError(undefined, { cause: err });
+    }
+  }
+
+  /** A Scan of the client items (`sk = CLIENT`): the admin API's listing, not a request-path operation. */
+  async list(): Promise<ClientRecord[]> {
+    const records: ClientRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.db.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: 'sk = :sk',
+            ExpressionAttributeValues: { ':sk': 'CLIENT' },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) records.push(recordFromItem(item));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (err) {
+      throw new TemporarilyUnavailableError(undefined, { cause: err });
+    }
+    return records;
+  }
+
+  async create(client: ClientRecord): Promise<boolean> {
+    try {
+      const item = { ...clientKey(client.clientId), ...client };
+      await this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+      throw new TemporarilyUnavailableError(undefined, { cause: err });
+    }
+  }
+
+  async update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      if (value === null) removes.push(`#${field}`);
+      else {
+        values[`:${field}`] = value;
+        sets.push(`#${field} = :${field}`);
+      }
+    }
+    if (sets.length === 0 && removes.length === 0) return this.get(clientId);
+    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
+      .filter((part) => part !== '')
+      .join(' ');
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: clientKey(clientId),
+          UpdateExpression: expression,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? recordFromItem(Attributes) : undefined;
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw new TemporarilyUnavailableError(undefined, { cause: err });
+    }
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    try {
+      const { Attributes } = await this.db.send(
+        new DeleteCommand({ TableName: this.tableName, Key: clientKey(clientId), ReturnValues: 'ALL_OLD' }),
+      );
+      return Attributes !== undefined;
     } catch (err) {
       throw new TemporarilyUnavailableError(undefined, { cause: err });
     }
@@ -158,7 +272,7 @@ function recordFromItem(item: Record<string, unknown>): ClientRecord {
 }
 
 /** `ClientStore` in memory, for unit tests. */
-export class InMemoryClientStore implements ClientStore {
+export class InMemoryClientStore implements ClientAdminStore {
   private readonly clients = new Map<string, ClientRecord>();
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
@@ -168,5 +282,33 @@ export class InMemoryClientStore implements ClientStore {
 
   async put(client: ClientRecord): Promise<void> {
     this.clients.set(client.clientId, structuredClone(client));
+  }
+
+  async list(): Promise<ClientRecord[]> {
+    return [...this.clients.values()].map((client) => structuredClone(client));
+  }
+
+  async create(client: ClientRecord): Promise<boolean> {
+    if (this.clients.has(client.clientId)) return false;
+    await this.put(client);
+    return true;
+  }
+
+  async update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined> {
+    const current = this.clients.get(clientId);
+    if (!current) return undefined;
+    const { patient, ...rest } = patch;
+    const next: ClientRecord = { ...current };
+    for (const [field, value] of Object.entries(rest)) {
+      if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = structuredClone(value);
+    }
+    if (patient === null) delete next.patient;
+    else if (patient !== undefined) next.patient = patient;
+    this.clients.set(clientId, next);
+    return structuredClone(next);
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    return this.clients.delete(clientId);
   }
 }

@@ -53,13 +53,46 @@ export class InvalidRequestError extends OAuthError {
  * RFC 6749 §5.2: the response carries `WWW-Authenticate` naming the scheme the client should use.
  */
 export class InvalidClientError extends OAuthError {
-  override readonly name = 'InvalidClientError';
+  override readonly name: string = 'InvalidClientError';
   constructor(
     description = 'Client authentication failed.',
     /** Why, for the log only (e.g. "unknown client" vs "wrong secret", which the client must not tell apart). */
     readonly reason: string = description,
   ) {
     super(401, 'invalid_client', description, { 'WWW-Authenticate': `Basic realm="${CLIENT_AUTH_REALM}"` });
+  }
+}
+
+/**
+ * 401 `invalid_client` for presented credentials that were checked and rejected (unknown client, wrong or expired
+ * secret): what counts as a failed attempt for the failed-authentication limiter (throttle.ts).
+ */
+export class WrongCredentialsError extends InvalidClientError {
+  override readonly name: string = 'WrongCredentialsError';
+}
+
+/**
+ * 429: too many failed client authentications from this client id or this source address (throttle.ts).
+ *
+ * Why 429 with `error: invalid_client`: RFC 6749 §5.2 has no code for throttling; `invalid_client` is the registered
+ * code for what went wrong (client authentication keeps failing), so OAuth libraries still parse the body, and HTTP
+ * 429 with `Retry-After` (RFC 6585 §4) tells any HTTP client to back off for that long. Not `temporarily_unavailable`
+ * (a server outage, defined for the authorization endpoint; clients retry it blindly) nor `slow_down` (RFC 8628 device
+ * flow polling). The description is the same whether the client id exists or not.
+ */
+export class TooManyFailedAuthenticationsError extends OAuthError {
+  override readonly name = 'TooManyFailedAuthenticationsError';
+  constructor(
+    retryAfterSeconds: number,
+    /** Which key is locked, for the log only. */
+    readonly reason: string,
+  ) {
+    super(
+      429,
+      'invalid_client',
+      `Too many failed client authentications from this client or address; retry after ${retryAfterSeconds} seconds.`,
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
   }
 }
 

@@ -56,11 +56,15 @@ export function jwkThumbprint({ e, n }: { e: string; n: string }): string {
 /**
  * Signs with an asymmetric AWS KMS key (key spec RSA_2048, usage SIGN_VERIFY): `Sign` with
  * `MessageType: DIGEST`, `SigningAlgorithm: RSASSA_PKCS1_V1_5_SHA_256` over the SHA-256 digest of the signing input
- * (so the message size limit of 4 KB never applies), `GetPublicKey` for the kid and the JWKS.
+ * (so the message size limit of 4 KB never applies), `GetPublicKey` for the JWKS.
  *
- * `keyIds`: the first signs; the others (previous keys after a rotation) only appear in `publicJwks()`. Key ids may be
- * key ARNs, key ids or aliases. Public keys are cached for the life of the instance (a Lambda container); a failed
- * lookup is not cached. Any KMS failure (throttling, unavailable, access denied...) is `TemporarilyUnavailableError`.
+ * The `kid` of a KMS key is derived from its ARN (`kmsKeyKid`), so that the token function can name the key without
+ * reading it: the key policy lets the token function only `kms:Sign` and the JWKS function only `kms:GetPublicKey`.
+ *
+ * `keyIds`: the first signs and must be the key's ARN; the others (previous keys after a rotation) only appear in
+ * `publicJwks()` and may also be key ids or aliases (GetPublicKey answers with the ARN). Public keys are cached for the
+ * life of the instance (a Lambda container); a failed lookup is not cached. Any KMS failure (throttling,
+ * unavailable, access denied...) is `TemporarilyUnavailableError`.
  */
 export class KmsSigner implements JwtSigner {
   readonly alg = 'RS256' as const;
@@ -75,8 +79,11 @@ export class KmsSigner implements JwtSigner {
     if (this.keyIds.length === 0) throw new Error('KmsSigner needs at least one KMS key id');
   }
 
+  /** @throws Error when the signing key is not named by its ARN (a configuration error: see `isKmsKeyArn`). */
   async currentKid(): Promise<string> {
-    return (await this.publicJwk(this.keyIds[0]!)).kid;
+    const arn = this.keyIds[0]!;
+    if (!isKmsKeyArn(arn)) throw new Error('the KMS signing key must be named by its key ARN');
+    return kmsKeyKid(arn);
   }
 
   async sign(signingInput: Uint8Array): Promise<Uint8Array> {
@@ -114,15 +121,28 @@ export class KmsSigner implements JwtSigner {
 
   private async fetchPublicJwk(keyId: string): Promise<PublicJwk> {
     try {
-      const { PublicKey, KeySpec, KeyUsage } = await this.kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
+      const { PublicKey, KeySpec, KeyUsage, KeyId } = await this.kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
       if (!PublicKey) throw new Error('KMS GetPublicKey returned no key');
       if (KeyUsage !== undefined && KeyUsage !== 'SIGN_VERIFY') throw new Error(`KMS key usage is ${KeyUsage}`);
       if (KeySpec !== undefined && !KeySpec.startsWith('RSA_')) throw new Error(`KMS key spec is ${KeySpec}`);
-      return publicJwkOf(createPublicKey({ key: Buffer.from(PublicKey), format: 'der', type: 'spki' }));
+      const arn = KeyId ?? keyId;
+      if (!isKmsKeyArn(arn)) throw new Error(`KMS GetPublicKey named no key ARN for ${keyId}`);
+      const jwk = publicJwkOf(createPublicKey({ key: Buffer.from(PublicKey), format: 'der', type: 'spki' }));
+      return { ...jwk, kid: kmsKeyKid(arn) };
     } catch (err) {
       throw new TemporarilyUnavailableError(undefined, { cause: err });
     }
   }
+}
+
+/** Whether `keyId` is a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`), not a key id or an alias. */
+export function isKmsKeyArn(keyId: string): boolean {
+  return /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(keyId);
+}
+
+/** The `kid` of a KMS key: base64url(SHA-256(key ARN)), stable for the key and known without reading it. */
+export function kmsKeyKid(keyArn: string): string {
+  return createHash('sha256').update(keyArn).digest('base64url');
 }
 
 /** The file the local signing key is kept in, inside the data dir. */

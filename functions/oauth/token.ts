@@ -8,6 +8,7 @@ import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';
 import { InvalidRequestError, InvalidScopeError, UnsupportedGrantTypeError } from './errors';
 import type { JwtSigner } from './signer';
+import { authenticateWithLimiter, type FailedAuthLimiter } from './throttle';
 
 /** Default access token lifetime, seconds. */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
@@ -48,6 +49,12 @@ export interface TokenSettings {
   /** The `aud` claim: the FHIR base URL. */
   audience: string;
   now?: () => Date;
+  /** Throttles repeated failed client authentications (throttle.ts); none: no throttling. */
+  limiter?: FailedAuthLimiter;
+  /** The caller's source IP, a throttling key. */
+  sourceIp?: string;
+  /** Called when the limiter fails (the request then proceeds: fail open). */
+  onLimiterError?: (err: unknown) => void;
 }
 
 /** iss and aud: from configuration when set, else from the base URL the client called. */
@@ -79,7 +86,16 @@ export async function handleTokenRequest(
   if (grantType !== 'client_credentials') throw new UnsupportedGrantTypeError();
   const credentials = extractClientCredentials(authorization, form);
   const now = settings.now?.() ?? new Date();
-  const client = await authenticateClient(settings.clients, credentials, now);
+  const authenticate = () => authenticateClient(settings.clients, credentials, now);
+  const client = settings.limiter
+    ? await authenticateWithLimiter(authenticate, {
+        limiter: settings.limiter,
+        clientId: credentials.clientId,
+        sourceIp: settings.sourceIp,
+        now,
+        onLimiterError: settings.onLimiterError,
+      })
+    : await authenticate();
   return { response: await clientCredentialsGrant(client, form.get('scope'), settings, now), client };
 }
 

@@ -68,7 +68,11 @@ function notAllowed(method: string): never {
 function pathPart(req: HttpRequest, name: 'id' | 'vid', index: number): string {
   const value = req.pathParameters[name] ?? req.path.split('/')[index];
   if (!value) throw new BadRequestError(`Missing ${name}`);
-  return decodeURIComponent(value);
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new BadRequestError(`Invalid ${name}: malformed percent-encoding`, name);
+  }
 }
 
 export function createResourceHandler(deps: ResourceHandlerDeps) {
@@ -148,12 +152,15 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
   }
 
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const request = toHttpRequest(event);
     let response: HttpResponse;
     try {
-      response = await handle(toHttpRequest(event));
+      response = await handle(request);
     } catch (err) {
       response = errorResponse(err, logger);
     }
-    return toProxyResult(response);
+    // One line per request: the route template, never the path, query or body (they hold ids and clinical data).
+    logger.info('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });
+    return toProxyResult(response, request);
   };
 }

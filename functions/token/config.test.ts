@@ -4,7 +4,7 @@ import { DynamoClientStore } from '../oauth/clients';
 import { KmsSigner } from '../oauth/signer';
 import { tokenDepsFromEnv } from './config';
 
-const env = { CLIENTS_TABLE_NAME: 'Clients', KMS_KEY_ID: 'alias/ccri-token-signing' };
+const env = { CLIENTS_TABLE_NAME: 'Clients', KMS_KEY_ID: 'arn:aws:kms:eu-west-2:123456789012:key/11111111-1111-1111-1111-111111111111' };
 
 describe('tokenDepsFromEnv', () => {
   it('builds the DynamoDB client store and the KMS signer, with a 3600 s default lifetime', () => {
@@ -24,6 +24,10 @@ describe('tokenDepsFromEnv', () => {
 
   it.each([['CLIENTS_TABLE_NAME'], ['KMS_KEY_ID']])('refuses to start without %s', (name) => {
     expect(() => tokenDepsFromEnv({ ...env, [name]: undefined })).toThrow(name);
+  });
+
+  it('refuses a KMS_KEY_ID that is not a key ARN: the token kid derives from the ARN', () => {
+    expect(() => tokenDepsFromEnv({ ...env, KMS_KEY_ID: 'alias/ccri-token-signing' })).toThrow(/KMS_KEY_ID must be the signing key's ARN/);
   });
 
   it.each([['abc'], ['10'], ['100000'], ['1.5']])('refuses TOKEN_LIFETIME_SECONDS=%s', (value) => {

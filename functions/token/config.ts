@@ -1,25 +1,48 @@
 /** The token function's dependencies, from its environment (read once per container). */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoClientStore } from '../oauth/clients';
-import { KmsSigner } from '../oauth/signer';
+import { isKmsKeyArn, KmsSigner } from '../oauth/signer';
+import { DynamoFailedAuthLimiter } from '../oauth/throttle';
+import { createDocumentClient } from '../store/client';
 import { DEFAULT_TOKEN_LIFETIME_SECONDS } from '../oauth/token';
 import type { TokenHandlerDeps } from './handler';
 
 /**
- * CLIENTS_TABLE_NAME (required), KMS_KEY_ID (required: the signing key's id, ARN or alias), TOKEN_LIFETIME_SECONDS
+ * CLIENTS_TABLE_NAME (required), KMS_KEY_ID (required: the signing key's ARN, from which the token `kid` derives), TOKEN_LIFETIME_SECONDS
  * (default 3600), ISSUER and AUDIENCE (optional: default from the URL the client called).
  */
 export function tokenDepsFromEnv(env: Record<string, string | undefined> = process.env): TokenHandlerDeps {
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const db = createDocumentClient(TOKEN_SDK_SETTINGS);
+  const clientsTable = required(env, 'CLIENTS_TABLE_NAME');
+  const kms = new KMSClient({
+    maxAttempts: TOKEN_SDK_SETTINGS.maxAttempts,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: TOKEN_SDK_SETTINGS.connectionTimeoutMs,
+      requestTimeout: TOKEN_SDK_SETTINGS.requestTimeoutMs,
+    }),
+  });
   return {
-    clients: new DynamoClientStore(db, required(env, 'CLIENTS_TABLE_NAME')),
-    signer: new KmsSigner(new KMSClient({}), required(env, 'KMS_KEY_ID')),
+    clients: new DynamoClientStore(db, clientsTable),
+    signer: new KmsSigner(kms, signingKeyArn(env)),
+    limiter: new DynamoFailedAuthLimiter(db, clientsTable),
     tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
     issuer: env.ISSUER || undefined,
     audience: env.AUDIENCE || undefined,
   };
+}
+
+/**
+ * The AWS SDK settings of the token function's DynamoDB and KMS clients: bounded retries and timeouts, so that an
+ * unreachable dependency becomes a 503 well within the function's 10 s timeout (worst case per call:
+ * 3 attempts x (1 s connect + 2 s request) plus backoff, under 10 s).
+ */
+export const TOKEN_SDK_SETTINGS = { maxAttempts: 3, connectionTimeoutMs: 1000, requestTimeoutMs: 2000 } as const;
+
+function signingKeyArn(env: Record<string, string | undefined>): string {
+  const arn = required(env, 'KMS_KEY_ID');
+  if (!isKmsKeyArn(arn)) throw new Error(`KMS_KEY_ID must be the signing key's ARN (the token kid derives from it), not ${arn}`);
+  return arn;
 }
 
 export function required(env: Record<string, string | undefined>, name: string): string {

@@ -1,6 +1,7 @@
 /**
  * `POST /oauth2/token`: parse the request, run the grant (functions/oauth/token.ts), format the RFC 6749 response.
- * Every refusal is an RFC 6749 §5.2 JSON error; a dependency outage (DynamoDB, KMS) is 503 temporarily_unavailable;
+ * Every refusal is an RFC 6749 §5.2 JSON error; repeated failed client authentications are refused with 429
+ * (functions/oauth/throttle.ts); a dependency outage (DynamoDB, KMS) is 503 temporarily_unavailable;
  * anything unexpected is a generic 500 that hides the details. Never logged: the body, the Authorization header, the
  * secret, the token.
  */
@@ -9,8 +10,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { parseTokenRequestForm } from '../oauth/client-auth';
 import type { ClientStore } from '../oauth/clients';
-import { InvalidClientError, OAuthError, oauthErrorBody } from '../oauth/errors';
+import { InvalidClientError, OAuthError, oauthErrorBody, TooManyFailedAuthenticationsError } from '../oauth/errors';
 import type { JwtSigner } from '../oauth/signer';
+import type { FailedAuthLimiter } from '../oauth/throttle';
 import { handleTokenRequest, issuerAndAudience } from '../oauth/token';
 
 export interface TokenHandlerDeps {
@@ -22,6 +24,11 @@ export interface TokenHandlerDeps {
   issuer?: string;
   /** The `aud` claim; default: issuer + `/STU3`. */
   audience?: string;
+  /**
+   * Throttles repeated failed client authentications per client id and source IP (functions/oauth/throttle.ts);
+   * fails open when it fails. None: no throttling.
+   */
+  limiter?: FailedAuthLimiter;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   now?: () => Date;
 }
@@ -43,6 +50,13 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
         issuer,
         audience,
         now: deps.now,
+        limiter: deps.limiter,
+        sourceIp: request.sourceIp,
+        onLimiterError: (err) =>
+          logger.error('failed-authentication limiter unavailable: request not throttled (fail open)', {
+            err,
+            requestId: request.requestId,
+          }),
       });
       logger.info('token issued', { clientId: client.clientId, scope: response.scope, requestId: request.requestId });
       return jsonResponse(200, response, NO_STORE);
@@ -52,7 +66,8 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
         if (err.statusCode >= 500) {
           logger.error('token request failed: dependency unavailable', { ...log, err: err.cause });
         } else {
-          const reason = err instanceof InvalidClientError ? err.reason : err.description;
+          const reason =
+            err instanceof InvalidClientError || err instanceof TooManyFailedAuthenticationsError ? err.reason : err.description;
           logger.warn('token request refused', { ...log, reason });
         }
         return jsonResponse(err.statusCode, oauthErrorBody(err), { ...NO_STORE, ...err.headers });
@@ -62,6 +77,8 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
     }
   }
 
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-    toProxyResult(await handle(toHttpRequest(event)));
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const request = toHttpRequest(event);
+    return toProxyResult(await handle(request), request);
+  };
 }

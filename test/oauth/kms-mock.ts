@@ -15,11 +15,16 @@ export function rsaKey(): KeyObject {
   return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 }
 
-/** Mocks every KMSClient: `keys` maps a KMS key id to its private key. Unknown key ids fail like KMS does. */
-export function mockKms(keys: Record<string, KeyObject>) {
+/**
+ * Mocks every KMSClient: `keys` maps a KMS key ARN to its private key, `aliases` an alias to a key ARN. Like KMS,
+ * Sign and GetPublicKey answer with the key's ARN whatever name they were called with; unknown keys fail.
+ */
+export function mockKms(keys: Record<string, KeyObject>, aliases: Record<string, string> = {}) {
   const kms = mockClient(KMSClient);
+  const arnOf = (keyId: string | undefined) => (keyId === undefined ? undefined : (aliases[keyId] ?? keyId));
   const keyFor = (keyId: string | undefined) => {
-    const key = keyId === undefined ? undefined : keys[keyId];
+    const arn = arnOf(keyId);
+    const key = arn === undefined ? undefined : keys[arn];
     if (!key) throw new KMSInvalidStateException({ message: `no key ${keyId}`, $metadata: {} });
     return key;
   };
@@ -38,13 +43,13 @@ export function mockKms(keys: Record<string, KeyObject>) {
       { key: keyFor(input.KeyId), padding: constants.RSA_PKCS1_PADDING },
       Buffer.concat([SHA256_DIGEST_INFO, digest]),
     );
-    return { KeyId: input.KeyId, Signature: new Uint8Array(signature), SigningAlgorithm: input.SigningAlgorithm };
+    return { KeyId: arnOf(input.KeyId), Signature: new Uint8Array(signature), SigningAlgorithm: input.SigningAlgorithm };
   };
   const getPublicKey = (input: GetPublicKeyCommand['input']) => {
     failIfAsked('GetPublicKey');
     const der = createPublicKey(keyFor(input.KeyId)).export({ format: 'der', type: 'spki' }) as Buffer;
     return {
-      KeyId: input.KeyId,
+      KeyId: arnOf(input.KeyId),
       PublicKey: new Uint8Array(der),
       KeySpec: 'RSA_2048',
       KeyUsage: 'SIGN_VERIFY',

@@ -1,0 +1,55 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { jsonResponse, toHttpRequest, toProxyResult } from './index';
+
+const event = (overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent =>
+  ({
+    resource: '/STU3/Patient/{id}',
+    path: '/STU3/Patient/1',
+    httpMethod: 'GET',
+    headers: { Accept: 'application/fhir+json', 'X-Forwarded-Proto': 'https' },
+    multiValueHeaders: { Accept: ['application/fhir+json'], 'X-Forwarded-Proto': ['https'], 'X-Two': ['a', 'b'] },
+    queryStringParameters: { name: 'b' },
+    multiValueQueryStringParameters: { name: ['a', 'b'] },
+    pathParameters: { id: '1' },
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'r1', domainName: 'abc.execute-api.eu-west-2.amazonaws.com', stage: 'prod', authorizer: { clientId: 'c', nested: { x: 1 } }, identity: { sourceIp: '192.0.2.1' } },
+    ...overrides,
+  }) as unknown as APIGatewayProxyEvent;
+
+describe('the API Gateway edge', () => {
+  it('turns a REST proxy event into a plain request: lower-case headers, every query value, the base URL with the stage', () => {
+    expect(toHttpRequest(event())).toEqual({
+      method: 'GET',
+      route: '/STU3/Patient/{id}',
+      path: '/STU3/Patient/1',
+      pathParameters: { id: '1' },
+      query: { name: ['a', 'b'] },
+      headers: { accept: 'application/fhir+json', 'x-forwarded-proto': 'https', 'x-two': 'a, b' },
+      body: undefined,
+      requestId: 'r1',
+      baseUrl: 'https://abc.execute-api.eu-west-2.amazonaws.com/prod',
+      authorizer: { clientId: 'c' },
+      sourceIp: '192.0.2.1',
+    });
+  });
+
+  it('decodes a base64 body and names a custom domain without the stage', () => {
+    const req = toHttpRequest(event({ body: Buffer.from('{"a":1}').toString('base64'), isBase64Encoded: true, requestContext: { requestId: 'r', domainName: 'fhir.example.nhs.uk', stage: 'prod' } as never }));
+    expect(req.body).toBe('{"a":1}');
+    expect(req.baseUrl).toBe('https://fhir.example.nhs.uk');
+  });
+
+  it('adds the CORS headers only for an allowed origin, and never echoes another', () => {
+    const allowed = new Set(['https://app.example.org']);
+    const response = jsonResponse(200, { ok: true });
+    const fromApp = toProxyResult(response, { headers: { origin: 'https://app.example.org' } }, allowed);
+    expect(fromApp.headers).toMatchObject({ 'Access-Control-Allow-Origin': 'https://app.example.org', Vary: 'Origin' });
+    expect(String(fromApp.headers!['Access-Control-Expose-Headers'])).toContain('ETag');
+    const fromElsewhere = toProxyResult(response, { headers: { origin: 'https://evil.example' } }, allowed);
+    expect(fromElsewhere.headers).not.toHaveProperty('Access-Control-Allow-Origin');
+    expect(toProxyResult(response, { headers: {} }, allowed).headers).not.toHaveProperty('Access-Control-Allow-Origin');
+  });
+});
