@@ -17,7 +17,7 @@ const TARBALL_INTEGRITY =
 
 /** Where the engine is cached: CCRI_CACHE_DIR or `.cache/` at the project root. */
 export function engineDir(): string {
-  const root = process.env.CCRI_CACHE_DIR ?? resolve(import.meta.dirname, '..', '.cache');
+  const root = resolve(process.env.CCRI_CACHE_DIR || resolve(import.meta.dirname, '..', '.cache'));
   return join(root, 'dynamodb-local-1.25.1');
 }
 
@@ -126,12 +126,24 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   ]
     .map(shellQuote)
     .join(' ');
-  const script = `${java} </dev/null >/dev/null 2>&1 & J=$!; trap 'kill $J 2>/dev/null; exit 0' TERM INT; cat >/dev/null; kill $J 2>/dev/null; wait $J`;
+  // The watchdog: java in the background; a reader of our stdin pipe (fd 3: a background job's own stdin would be
+  // /dev/null) kills it when the pipe closes; the shell exits with java, so a failed start is seen at once.
+  const log = join(tmpdir(), `ccri-dynamodb-local-${port}.log`);
+  const script =
+    `exec 3<&0; ${java} </dev/null >/dev/null 2>${shellQuote(log)} & J=$!; ` +
+    `( cat <&3 >/dev/null; kill $J 2>/dev/null ) & W=$!; ` +
+    `trap 'kill $J 2>/dev/null' TERM INT; wait $J; S=$?; kill $W 2>/dev/null; exit $S`;
   const child: ChildProcess = spawn('sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, cwd: options.dataDir ? resolve(options.dataDir) : dir });
   const endpoint = `http://127.0.0.1:${port}`;
   let exited = false;
   const exitedPromise = new Promise<void>((done) => child.once('exit', () => ((exited = true), done())));
-  await waitUntilAnswering(endpoint, () => exited);
+  try {
+    await waitUntilAnswering(endpoint, () => exited);
+  } catch (err) {
+    process.kill(-child.pid!, 'SIGTERM');
+    const output = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+    throw new DynamoDbLocalError(`${(err as Error).message}${output ? `\n${output}` : ''}`);
+  }
   return {
     endpoint,
     async stop() {
@@ -150,7 +162,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
 async function waitUntilAnswering(endpoint: string, exited: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited()) throw new DynamoDbLocalError('DynamoDB Local exited during start-up: run it by hand to see why (java -jar DynamoDBLocal.jar in the cache folder)');
+    if (exited()) throw new DynamoDbLocalError('DynamoDB Local exited during start-up:');
     try {
       const res = await fetch(endpoint, {
         method: 'POST',
