@@ -72,7 +72,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     const fhirBase = `${baseUrl}/STU3`;
     const authorizerCacheSeconds = options.authorizerCacheSeconds ?? 300;
 
-    const local = await buildLocalHandlers({
+    const local = buildLocalHandlers({
       baseUrl,
       fhirBase,
       dynamoDbClient,
