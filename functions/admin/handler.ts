@@ -16,7 +16,7 @@ import {
   AdminForbiddenError,
   NotFoundError,
   TooLargeError,
-  UnavailableError,
+  ServiceUnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
   serverErrorOutcome,
@@ -110,7 +110,7 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
     let error: AdminError | undefined = err instanceof AdminError ? err : undefined;
     if (err instanceof TemporarilyUnavailableError || err instanceof ScopeStoreUnavailableError) {
       logger.error('admin request failed: store unavailable', { err: (err as Error).cause, requestId: request.requestId });
-      error = new UnavailableError();
+      error = new ServiceUnavailableError('The service is temporarily unavailable, retry later.', 5);
     }
     if (error) {
       if (error.statusCode < 500) {

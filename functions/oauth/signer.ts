@@ -4,8 +4,8 @@
  * - `KmsSigner`: the private key never leaves AWS KMS; KMS signs the SHA-256 digest of the JWT signing input.
  * - `LocalRsaSigner`: an RSA-2048 key made with node:crypto, for `npm start` and tests.
  *
- * Every key is named by its RFC 7638 JWK thumbprint (`kid`): stable, derived from the key itself, the same for the
- * same key wherever it is computed, so that verifiers find the key a token names in the JWKS.
+ * Every key has a stable `kid` derived from the key, the same wherever it is computed, so that verifiers find the key
+ * a token names in the JWKS: a local key's RFC 7638 JWK thumbprint; a KMS key's hash of its ARN (`kmsKeyKid`).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';

@@ -54,7 +54,7 @@ export class Seeding extends Construct {
 
     if (props.demoData) {
       this.writerSecret = new secretsmanager.Secret(this, 'WriterClientSecret', {
-        description: `ccri-${config.stage}: client secret of the read-write demo client (user/*.*), generated at deploy`,
+        description: `ccri-${config.stage}: client secret of the read-write demo client (system/*.read system/*.write), generated at deploy`,
         generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
         removalPolicy: RemovalPolicy.DESTROY,
       });

@@ -2,30 +2,7 @@
 import { expect } from 'vitest';
 import type { TestApi } from '../support/local-api';
 
-export interface Credentials {
-  clientId: string;
-  clientSecret: string;
-}
-
-/** POST /oauth2/token with client_secret_basic; the raw response. */
-export async function requestToken(api: TestApi, creds: Credentials, scope?: string): Promise<Response> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials' });
-  if (scope) form.set('scope', scope);
-  const basic = Buffer.from(`${encodeURIComponent(creds.clientId)}:${encodeURIComponent(creds.clientSecret)}`).toString('base64');
-  return fetch(api.tokenUrl, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
-}
-
-/** A real access token (asserting the token endpoint said 200). */
-export async function tokenFor(api: TestApi, creds: Credentials, scope?: string): Promise<string> {
-  const response = await requestToken(api, creds, scope);
-  const body = (await response.json()) as { access_token?: string; error?: string };
-  expect(response.status, body.error).toBe(200);
-  return body.access_token!;
-}
+export { requestToken, tokenFor, type Credentials } from '../support/tokens';
 
 export interface JsonResponse<T = any> {
   status: number;

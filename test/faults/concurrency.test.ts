@@ -7,24 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoResources } from '../../functions/seed/demo-data';
 import { startTestApi, type TestApi } from '../support/local-api';
+import { testWriter, tokenFor } from '../support/tokens';
 
 const N = 50;
 let api: TestApi;
 let token: string;
 
 beforeAll(async () => {
-  process.env.CCRI_WRITER_CLIENT_ID = 'concurrency-writer';
-  process.env.CCRI_WRITER_CLIENT_SECRET = randomBytes(24).toString('base64url');
+  const writer = testWriter('concurrency-writer');
   api = await startTestApi();
-  const res = await fetch(api.tokenUrl, {
-    method: 'POST',
-    headers: {
-      Authorization: `Basic ${Buffer.from(`${process.env.CCRI_WRITER_CLIENT_ID}:${process.env.CCRI_WRITER_CLIENT_SECRET}`).toString('base64')}`,
-      'Content-Type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
-  });
-  token = ((await res.json()) as { access_token: string }).access_token;
+  token = await tokenFor(api, writer);
 });
 
 afterAll(async () => {

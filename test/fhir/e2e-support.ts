@@ -1,22 +1,7 @@
-/** Helpers of the FHIR end-to-end tests: tokens from the local token endpoint and a fhir-kit-client per token. */
+/** Helpers of the FHIR end-to-end tests: a fhir-kit-client per token, raw calls. Tokens: test/support/tokens.ts. */
 import { Client } from 'fhir-kit-client';
 import type { TestApi } from '../support/local-api';
 
-export async function tokenFor(api: TestApi, clientId: string, clientSecret: string, scope?: string): Promise<string> {
-  const body = new URLSearchParams({ grant_type: 'client_credentials' });
-  if (scope) body.set('scope', scope);
-  const res = await fetch(api.tokenUrl, {
-    method: 'POST',
-    headers: {
-      Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Accept: 'application/json',
-    },
-    body,
-  });
-  if (res.status !== 200) throw new Error(`token request for ${clientId} failed: ${res.status}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 export function fhirClient(api: TestApi, token: string): Client {
   return new Client({ baseUrl: api.fhirBase, customHeaders: { Authorization: `Bearer ${token}` } });

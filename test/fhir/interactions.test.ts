@@ -10,7 +10,8 @@ import { profileUrl } from '../../functions/fhir/resource-types';
 import { DEMO_PATIENT_CLIENT, DEMO_CLINICAL_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { demoResources } from '../../functions/seed/demo-data';
 import { startTestApi, type TestApi } from '../support/local-api';
-import { fhirClient, raw, statusOf, tokenFor } from './e2e-support';
+import { fhirClient, raw, statusOf } from './e2e-support';
+import { testWriter, tokenFor } from '../support/tokens';
 
 let api: TestApi;
 let writer: Client;
@@ -19,13 +20,12 @@ let patientToken: string;
 let clinicalToken: string;
 
 beforeAll(async () => {
-  process.env.CCRI_WRITER_CLIENT_ID = 'e2e-writer';
-  process.env.CCRI_WRITER_CLIENT_SECRET = randomBytes(24).toString('base64url');
+  const writerCredentials = testWriter('e2e-writer');
   api = await startTestApi();
-  writerToken = await tokenFor(api, process.env.CCRI_WRITER_CLIENT_ID, process.env.CCRI_WRITER_CLIENT_SECRET);
+  writerToken = await tokenFor(api, writerCredentials);
   writer = fhirClient(api, writerToken);
-  patientToken = await tokenFor(api, DEMO_PATIENT_CLIENT.clientId, DEMO_PATIENT_CLIENT.clientSecret);
-  clinicalToken = await tokenFor(api, DEMO_CLINICAL_ACCESS_CLIENT.clientId, DEMO_CLINICAL_ACCESS_CLIENT.clientSecret);
+  patientToken = await tokenFor(api, DEMO_PATIENT_CLIENT);
+  clinicalToken = await tokenFor(api, DEMO_CLINICAL_ACCESS_CLIENT);
 });
 
 afterAll(async () => {

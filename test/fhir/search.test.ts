@@ -2,13 +2,13 @@
  * Every search parameter of every type, end to end: fhir-kit-client through the local gateway (real tokens, the
  * authorizer, the resource functions) on the seeded demo data. Expected ids are read off the demo data by hand.
  */
-import { randomBytes } from 'node:crypto';
 import type { Client } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFINITIONS } from '../../functions/fhir/definitions';
 import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
 import { startTestApi, type TestApi } from '../support/local-api';
-import { fhirClient, raw, tokenFor } from './e2e-support';
+import { fhirClient, raw } from './e2e-support';
+import { testWriter, tokenFor } from '../support/tokens';
 
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const SCT = 'http://snomed.info/sct';
@@ -142,10 +142,9 @@ let writer: Client;
 let writerToken: string;
 
 beforeAll(async () => {
-  process.env.CCRI_WRITER_CLIENT_ID = 'e2e-search-writer';
-  process.env.CCRI_WRITER_CLIENT_SECRET = randomBytes(24).toString('base64url');
+  const writerCredentials = testWriter('e2e-search-writer');
   api = await startTestApi();
-  writerToken = await tokenFor(api, process.env.CCRI_WRITER_CLIENT_ID, process.env.CCRI_WRITER_CLIENT_SECRET);
+  writerToken = await tokenFor(api, writerCredentials);
   writer = fhirClient(api, writerToken);
 });
 

@@ -3,30 +3,21 @@
  * hardening report): each names the request, what it answered, and what it must answer.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../functions/fhir/errors';
 import { parseSearch } from '../../functions/fhir/search';
 import { toHttpRequest } from '../../functions/http';
 import { startTestApi, type TestApi } from '../support/local-api';
+import { testWriter, tokenFor } from '../support/tokens';
 import { isOperationOutcome, send } from './model';
 
 let api: TestApi;
 let token: string;
 
 beforeAll(async () => {
-  process.env.CCRI_WRITER_CLIENT_ID = 'findings-writer';
-  process.env.CCRI_WRITER_CLIENT_SECRET = randomBytes(24).toString('base64url');
+  const writer = testWriter('findings-writer');
   api = await startTestApi();
-  const res = await fetch(api.tokenUrl, {
-    method: 'POST',
-    headers: {
-      Authorization: `Basic ${Buffer.from(`${process.env.CCRI_WRITER_CLIENT_ID}:${process.env.CCRI_WRITER_CLIENT_SECRET}`).toString('base64')}`,
-      'Content-Type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
-  });
-  token = ((await res.json()) as { access_token: string }).access_token;
+  token = await tokenFor(api, writer);
 });
 
 afterAll(async () => {
