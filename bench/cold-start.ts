@@ -6,13 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { join, resolve } from 'node:path';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { BUNDLING } from '../lib/constructs/function';
 import { figure, median, type Figure } from './measure';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** The function entries that are deployed (functions/<name>/index.ts). */
-export const ENTRIES = ['authorizer', 'token', 'jwks', 'metadata', 'resource', 'seed'] as const;
+export const ENTRIES = ['authorizer', 'token', 'jwks', 'metadata', 'resource', 'admin', 'seed'] as const;
 
 /** The environment each entry reads at init (placeholder values: loading must not touch AWS). */
 const ENV: Record<string, string> = {
@@ -30,22 +31,24 @@ const ENV: Record<string, string> = {
   AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
 };
 
-/** The same esbuild settings as the deployed bundles (lib/constructs/function.ts BUNDLING), minus the source map. */
+/**
+ * The deployed bundles' esbuild settings (lib/constructs/function.ts BUNDLING), minus the source map; the target is
+ * this machine's node so that the bundles load here.
+ */
+const ESBUILD = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: `node${process.versions.node.split('.')[0]}`,
+  minify: BUNDLING.minify,
+  sourcemap: false,
+  mainFields: BUNDLING.mainFields,
+  logLevel: 'error',
+  banner: { js: BUNDLING.banner! },
+} as const satisfies BuildOptions;
+
 async function bundle(entry: string, outfile: string): Promise<Metafile> {
-  const result = await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    minify: true,
-    sourcemap: false,
-    mainFields: ['module', 'main'],
-    metafile: true,
-    logLevel: 'error',
-    banner: { js: "import{createRequire as __ccriCreateRequire}from'node:module';const require=__ccriCreateRequire(import.meta.url);" },
-  });
+  const result = await build({ ...ESBUILD, entryPoints: [entry], outfile, metafile: true });
   return result.metafile!;
 }
 
@@ -109,20 +112,7 @@ export async function coldStart(quick: boolean): Promise<Figure[]> {
         continue;
       }
       const floorEntry = join(dir, name, 'sdk-only.mjs');
-      writeFileSync(join(dir, name, 'sdk-only.src.mjs'), sdkOnlySource(clients));
-      // Resolve the SDK packages from the project.
-      await build({
-        stdin: { contents: sdkOnlySource(clients), resolveDir: ROOT, sourcefile: 'sdk-only.mjs' },
-        outfile: floorEntry,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        minify: true,
-        mainFields: ['module', 'main'],
-        logLevel: 'error',
-        banner: { js: "import{createRequire as __ccriCreateRequire}from'node:module';const require=__ccriCreateRequire(import.meta.url);" },
-      });
+      await build({ ...ESBUILD, stdin: { contents: sdkOnlySource(clients), resolveDir: ROOT, sourcefile: 'sdk-only.mjs' }, outfile: floorEntry });
       const floorBytes = statSync(floorEntry).size;
       const floorMs = loadTime(floorEntry, runs);
       const floorIs = `bundle of only ${clients.join(' + ')}`;
@@ -134,5 +124,3 @@ export async function coldStart(quick: boolean): Promise<Figure[]> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-export const _forTests = { relative };
