@@ -20,7 +20,7 @@ import { localDemoClientsSeeder } from '../functions/oauth/demo-clients';
 import { LocalRsaSigner } from '../functions/oauth/signer';
 import { DynamoFailedAuthLimiter } from '../functions/oauth/throttle';
 import { createResourceHandler } from '../functions/resource/handler';
-import { profileValidator } from '../functions/resource/validation-hook';
+import { validateResource } from '../functions/validation';
 import { cachedScopeDefinitions, DynamoScopeDefinitionStore } from '../functions/scopes/definition-store';
 import { loadDemoData } from '../functions/seed/loader';
 import { createTokenHandler } from '../functions/token/handler';
@@ -75,7 +75,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     }),
   };
   for (const type of RESOURCE_TYPES) {
-    handlers[`fhir:${type}`] = createResourceHandler({ type, tableName: resourceTableName(type), documentClient: db, validator: profileValidator });
+    handlers[`fhir:${type}`] = createResourceHandler({ type, tableName: resourceTableName(type), documentClient: db, validator: validateResource });
   }
 
   // The JWKS is fetched once over HTTP from this very gateway's public /.well-known/jwks.json, as on AWS.

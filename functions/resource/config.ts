@@ -2,7 +2,7 @@
 import { isResourceType } from '../fhir/resource-types';
 import { createDocumentClient } from '../store/client';
 import type { ResourceHandlerDeps } from './handler';
-import { profileValidator } from './validation-hook';
+import { validateResource } from '../validation';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -17,6 +17,6 @@ export function configFromEnv(): ResourceHandlerDeps {
     type,
     tableName: required('TABLE_NAME'),
     documentClient: createDocumentClient(),
-    validator: profileValidator,
+    validator: validateResource,
   };
 }

@@ -4,11 +4,11 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createResourceHandler } from './handler';
-import { profileValidator } from './validation-hook';
+import { validateResource } from '../validation';
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-2' }));
 const ddb = mockClient(documentClient);
-const handler = createResourceHandler({ type: 'Patient', tableName: 'Patients', documentClient, validator: profileValidator });
+const handler = createResourceHandler({ type: 'Patient', tableName: 'Patients', documentClient, validator: validateResource });
 
 const WRITER = { clientId: 'w', scope: 'system/*.*', grants: 'Patient:cruds' };
 
