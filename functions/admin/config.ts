@@ -5,30 +5,24 @@
  * - `ROTATION_GRACE_SECONDS` (optional, default 86400): how long a rotated-out secret keeps working when the rotate
  *   request names no `graceSeconds`; 0..2592000.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requiredEnv } from '../env';
 import { DynamoClientStore } from '../oauth/clients';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
+import { createDocumentClient } from '../store/client';
 import { DynamoAuditLog } from './audit';
 import type { AdminHandlerDeps } from './handler';
 import { DEFAULT_GRACE_SECONDS } from './service';
 import { MAX_GRACE_SECONDS } from './validation';
 
 export function adminDepsFromEnv(env: Record<string, string | undefined> = process.env): AdminHandlerDeps {
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-  const scopesTable = required(env, 'SCOPES_TABLE_NAME');
+  const db = createDocumentClient();
+  const scopesTable = requiredEnv('SCOPES_TABLE_NAME', env);
   return {
-    clients: new DynamoClientStore(db, required(env, 'CLIENTS_TABLE_NAME')),
+    clients: new DynamoClientStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
     definitions: new DynamoScopeDefinitionStore(db, scopesTable),
     audit: new DynamoAuditLog(db, scopesTable),
     defaultGraceSeconds: graceSeconds(env.ROTATION_GRACE_SECONDS),
   };
-}
-
-function required(env: Record<string, string | undefined>, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
 }
 
 export function graceSeconds(value: string | undefined): number {

@@ -8,13 +8,12 @@
  * - `SCOPE_DEFINITIONS_CACHE_SECONDS`: how long a container keeps the definitions it loaded (default 60, 0..3600).
  *   A change reaches callers within this + the API Gateway authorizer result cache TTL.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   DEFAULT_DEFINITIONS_CACHE_SECONDS,
   DynamoScopeDefinitionStore,
   cachedScopeDefinitions,
 } from '../scopes/definition-store';
+import { createDocumentClient } from '../store/client';
 import type { AuthorizerConfig } from './handler';
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizerConfig {
@@ -32,8 +31,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizerC
   if (jwksUri) config.verifier = { jwksUri: () => jwksUri };
   const scopesTable = nonEmpty('SCOPES_TABLE_NAME');
   if (scopesTable) {
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    const store = new DynamoScopeDefinitionStore(db, scopesTable);
+    const store = new DynamoScopeDefinitionStore(createDocumentClient(), scopesTable);
     config.loadScopeDefinitions = cachedScopeDefinitions(() => store.list(), {
       ttlSeconds: definitionsCacheSecondsFromEnv(env),
     });

@@ -15,6 +15,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { CLIENTS_TABLE, resourceTable, type TableSpec } from '../../lib/tables';
 import { seedAdminClientFromSecret } from '../admin/seed';
 import { DynamoClientStore } from '../oauth/clients';
+import { requiredEnv } from '../env';
 import { createDocumentClient } from '../store/client';
 import { seedDeployedClients } from './clients';
 import { loadDemoData } from './loader';
@@ -33,11 +34,7 @@ export interface SeedDeps {
 export function seedConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SeedDeps {
   return {
     documentClient: createDocumentClient({ requestTimeoutMs: 5000, maxAttempts: 5 }),
-    tableName(spec) {
-      const name = env[`TABLE_${spec.id}`];
-      if (!name) throw new Error(`Missing environment variable TABLE_${spec.id}`);
-      return name;
-    },
+    tableName: (spec) => requiredEnv(`TABLE_${spec.id}`, env),
     secretsManager: new SecretsManagerClient({}),
   };
 }

@@ -1,4 +1,5 @@
 /** The token function's dependencies, from its environment (read once per container). */
+import { requiredEnv } from '../env';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoClientStore } from '../oauth/clients';
@@ -14,7 +15,7 @@ import type { TokenHandlerDeps } from './handler';
  */
 export function tokenDepsFromEnv(env: Record<string, string | undefined> = process.env): TokenHandlerDeps {
   const db = createDocumentClient(TOKEN_SDK_SETTINGS);
-  const clientsTable = required(env, 'CLIENTS_TABLE_NAME');
+  const clientsTable = requiredEnv('CLIENTS_TABLE_NAME', env);
   const kms = new KMSClient({
     maxAttempts: TOKEN_SDK_SETTINGS.maxAttempts,
     requestHandler: new NodeHttpHandler({
@@ -40,15 +41,9 @@ export function tokenDepsFromEnv(env: Record<string, string | undefined> = proce
 export const TOKEN_SDK_SETTINGS = { maxAttempts: 3, connectionTimeoutMs: 1000, requestTimeoutMs: 2000 } as const;
 
 function signingKeyArn(env: Record<string, string | undefined>): string {
-  const arn = required(env, 'KMS_KEY_ID');
+  const arn = requiredEnv('KMS_KEY_ID', env);
   if (!isKmsKeyArn(arn)) throw new Error(`KMS_KEY_ID must be the signing key's ARN (the token kid derives from it), not ${arn}`);
   return arn;
-}
-
-export function required(env: Record<string, string | undefined>, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
 }
 
 function lifetime(value: string | undefined): number {
