@@ -4,15 +4,8 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { requiredEnv } from '../env';
+import { DATA_ACCESS_ENV } from './environment';
 import { stsDataAccess, type DataAccessProvider } from './provider';
-
-/** The environment variables the construct sets and this file reads. */
-export const DATA_ACCESS_ENV = {
-  /** The role assumed per session. */
-  roleArn: 'DATA_ACCESS_ROLE_ARN',
-  /** The FHIR table's ARN (the session policy names it; reads may also use its indexes). */
-  tableArn: 'DATA_TABLE_ARN',
-} as const;
 
 export function dataAccessFromEnv(logger: Pick<Logger, 'error' | 'warn'>, env: Record<string, string | undefined> = process.env): DataAccessProvider {
   return stsDataAccess({
