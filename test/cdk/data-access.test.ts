@@ -3,7 +3,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { READ_ACTIONS, WRITE_ACTIONS } from '../../functions/data-access/session-policy';
+import { READ_ACTIONS, WRITE_ACTIONS, sessionPolicy } from '../../functions/data-access/session-policy';
+import { accessFromClaims } from '../../functions/scopes/permissions';
+import { evaluate } from '../../local/policy';
 import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
 import { DataAccessRole } from '../../lib/constructs/data-access';
 import { CcriFunction } from '../../lib/constructs/function';
@@ -89,6 +91,28 @@ describe('the data-access role construct', () => {
       DATA_ACCESS_ROLE_ARN: { 'Fn::GetAtt': [dataRole, 'Arn'] },
       DATA_TABLE_ARN: tableArn,
     });
+  });
+
+  it('bounds every session: even a session policy allowing everything gets no Scan, no non-FHIR key, no other index', () => {
+    const arn = 'arn:aws:dynamodb:eu-west-2:123456789012:table/Fhir';
+    const resolved = JSON.parse(
+      JSON.stringify(resources[dataRole].Properties.Policies[0].PolicyDocument)
+        .replaceAll(JSON.stringify({ 'Fn::Join': ['', [tableArn, '/index/byType']] }), JSON.stringify(`${arn}/index/byType`))
+        .replaceAll(JSON.stringify(tableArn), JSON.stringify(arn)),
+    );
+    const careless = { Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] };
+    const scoped = sessionPolicy(accessFromClaims({ clientId: 'c', scope: 'user/Patient.read' }), { tableArn: arn, indexes: true });
+    // AWS allows a session's request only when the role's policy AND the session policy allow it.
+    const both = (session: object, action: string, resource: string, keys?: string[]) =>
+      [resolved, session].every((p) => evaluate(p, { action, resource, context: keys ? { 'dynamodb:LeadingKeys': keys } : {} }) === 'allow');
+    expect(both(careless, 'dynamodb:GetItem', arn, ['Condition/1'])).toBe(true);
+    expect(both(careless, 'dynamodb:Query', `${arn}/index/byType`, ['Condition/_all'])).toBe(true);
+    expect(both(careless, 'dynamodb:Scan', arn)).toBe(false);
+    expect(both(careless, 'dynamodb:GetItem', arn, ['Client/1'])).toBe(false);
+    expect(both(careless, 'dynamodb:Query', `${arn}/index/other`, ['Condition/_all'])).toBe(false);
+    expect(both(careless, 'dynamodb:DeleteTable', arn)).toBe(false);
+    expect(both(scoped, 'dynamodb:GetItem', arn, ['Patient/1'])).toBe(true);
+    expect(both(scoped, 'dynamodb:GetItem', arn, ['Condition/1'])).toBe(false);
   });
 
   it('is clean under cdk-nag AwsSolutions, with no acknowledgement', () => {
