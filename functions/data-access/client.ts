@@ -28,6 +28,9 @@ export function scopedClientFactory(options: ScopedClientOptions = {}): ScopedCl
   const requestHandler = new NodeHttpHandler({
     connectionTimeout: options.connectionTimeoutMs ?? 1000,
     requestTimeout: options.requestTimeoutMs ?? 2000,
+    // Without it the SDK's requestTimeout only logs a warning: a silent DynamoDB would hold the request until the
+    // Lambda times out.
+    throwOnRequestTimeout: true,
   });
   return (credentials) => {
     const client = new DynamoDBClient({ endpoint: options.endpoint, maxAttempts: options.maxAttempts ?? 3, requestHandler, credentials });

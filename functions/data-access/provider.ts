@@ -11,10 +11,12 @@
  *   serving meanwhile), single-flight: concurrent requests of one session make one STS call.
  * - A bounded LRU of sessions (default 256); each session has its own DynamoDBDocumentClient, all sharing one HTTP
  *   handler, so connections to DynamoDB are pooled across sessions (evicted clients are dropped, never destroyed).
- * - STS failing → DataAccessUnavailableError (503 with Retry-After), never a 500.
+ * - STS failing or hanging (2 s per attempt, 2 attempts) → DataAccessUnavailableError (503 with Retry-After), never
+ *   a 500.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Access } from '../scopes/permissions';
 import { scopedClientFactory, type ScopedClientFactory } from './client';
@@ -25,13 +27,13 @@ import { packPolicy, sessionPolicy, type DataTable, type IamPolicy } from './ses
 /** What the FHIR code calls per request: the DynamoDB client scoped to this token. */
 export type DataAccessProvider = (access: Access) => DynamoDBDocumentClient;
 
-
 export interface StsDataAccessOptions {
   /** The data-access role (env DATA_ACCESS_ROLE_ARN, set by lib/constructs/data-access.ts). */
   roleArn: string;
   table: DataTable;
   /** Makes a session's client. Default: scopedClientFactory() (client.ts). */
   createClient?: ScopedClientFactory;
+  /** Default: the region's STS, 2 attempts, 1 s to connect, 2 s per request (a hung STS must not hold the request). */
   sts?: STSClient;
   /** Sessions kept. Default 256. */
   maxSessions?: number;
@@ -103,9 +105,17 @@ export function sessionProvider(table: DataTable, maxSessions: number, open: (se
   };
 }
 
+/**
+ * The STS client of the provider: 2 attempts, 1 s to connect, 2 s per request. `throwOnRequestTimeout`: without it
+ * the SDK's requestTimeout only logs a warning and a silent endpoint holds the request until the Lambda times out.
+ */
+export function createStsClient(endpoint?: string): STSClient {
+  return new STSClient({ endpoint, maxAttempts: 2, requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true }) });
+}
+
 /** The provider on AWS: STS AssumeRole of the data-access role with the token's session policy. */
 export function stsDataAccess(options: StsDataAccessOptions): DataAccessProvider {
-  const sts = options.sts ?? new STSClient({ maxAttempts: 2 });
+  const sts = options.sts ?? createStsClient();
   const createClient = options.createClient ?? scopedClientFactory();
   const refreshBeforeMs = options.refreshBeforeMs ?? 60_000;
   const now = options.now ?? Date.now;
