@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ALL_INTERACTIONS } from '../scopes/demo-clients.fixture';
+import { decide } from '../scopes/permissions';
 import { evaluate } from '../../local/policy';
 import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
 import { DEMO_CLIENTS } from '../scopes/demo-clients.fixture';
@@ -47,6 +50,35 @@ describe('which types a token may touch in DynamoDB (from decide, not a copy of 
     const types = typeAccess(access('patient/Observation.read patient/Organization.write', 'p1'));
     expect(types.read).toContain('Observation');
     expect(types.write).toEqual([]);
+  });
+});
+
+describe('IAM and decide agree, for any scopes (property)', () => {
+  const scope = fc
+    .tuple(fc.constantFrom('patient', 'user', 'system'), fc.constantFrom('*', ...RESOURCE_TYPES), fc.constantFrom('read', 'write', '*', 'c', 'r', 'u', 'd', 's', 'cud', 'rs', 'cruds'))
+    .map(([level, type, perms]) => `${level}/${type}.${perms}`);
+  const tokens = fc.record({ scopes: fc.array(scope, { maxLength: 6 }), patient: fc.option(fc.constant('p1'), { nil: undefined }) });
+
+  it('every interaction decide allows has the DynamoDB actions it needs; a type decide refuses entirely is untouchable', () => {
+    fc.assert(
+      fc.property(tokens, ({ scopes, patient }) => {
+        const a = access(['profile', ...scopes].join(' '), patient);
+        const policy = sessionPolicy(a, TABLE);
+        for (const type of RESOURCE_TYPES) {
+          const allowed = ALL_INTERACTIONS.filter((i) => decide(a, type, i).allowed);
+          const reads = READ_ACTIONS.every((action) => decision(policy, action, type) === 'allow');
+          const writes = WRITE_ACTIONS.every((action) => decision(policy, action, type) === 'allow');
+          const none = [...READ_ACTIONS, ...WRITE_ACTIONS].every((action) => decision(policy, action, type) === 'implicit-deny');
+          if (allowed.length > 0) expect(reads, `${type}: ${allowed}`).toBe(true);
+          if (allowed.some((i) => ['create', 'update', 'delete'].includes(i))) expect(writes, type).toBe(true);
+          if (!allowed.some((i) => ['create', 'update', 'delete', 'validate'].includes(i))) {
+            expect(WRITE_ACTIONS.some((action) => decision(policy, action, type) === 'allow'), type).toBe(false);
+          }
+          if (allowed.length === 0) expect(none, type).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
