@@ -14,6 +14,7 @@
  * - STS failing or hanging (2 s per attempt, 2 attempts) → DataAccessUnavailableError (503 with Retry-After), never
  *   a 500.
  */
+import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -46,9 +47,17 @@ export interface StsDataAccessOptions {
   onError?: (error: unknown, roleSessionName: string) => void;
 }
 
-/** STS's RoleSessionName: 2-64 characters of `[\w+=,.@-]`. */
+/**
+ * STS's RoleSessionName for a client: `ccri-<client id>`, within STS's 2-64 characters of `[\w+=,.@-]`. An id that
+ * had to be changed to fit (other characters, too long) gets a short hash of the original, so two clients never
+ * share a name in CloudTrail.
+ */
 export function roleSessionName(clientId: string): string {
-  return `ccri-${clientId}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+  const name = `ccri-${clientId}`;
+  const safe = name.replace(/[^\w+=,.@-]/g, '-');
+  if (safe === name && name.length <= 64) return name;
+  const hash = createHash('sha256').update(clientId).digest('hex').slice(0, 8);
+  return `${safe.slice(0, 55)}-${hash}`;
 }
 
 /** The session's credentials: fetched once, refreshed ahead of expiry, one STS call at a time. */
