@@ -1,23 +1,16 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { scopedClientFactory } from './client';
+import { withSilentEndpoint } from './silent-server.fixture';
 
 describe('the scoped DynamoDB clients', () => {
   it('give up on a DynamoDB that accepts the connection and never answers (requestTimeout really throws)', async () => {
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    try {
-      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    await withSilentEndpoint(async (endpoint) => {
       const { documentClient } = scopedClientFactory({ endpoint, maxAttempts: 1, requestTimeoutMs: 300 })();
       await expect(documentClient.send(new GetCommand({ TableName: 't', Key: { pk: 'Patient/1', sk: 'x' } }))).rejects.toMatchObject({
         name: 'TimeoutError',
       });
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      silent.close();
-    }
+    });
   });
 
   it('share one HTTP handler across sessions (one connection pool)', () => {

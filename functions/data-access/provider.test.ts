@@ -4,7 +4,6 @@
  * session's client makes to DynamoDB Local (found by the access key STS handed out, as AWS finds it in the session
  * token). DynamoDB Local keeps one database per access key, so the requests themselves are signed with the test's key.
  */
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,6 +15,7 @@ import { accessFromClaims, type Access } from '../scopes/permissions';
 import { scopedClientFactory, type ScopedClientFactory } from './client';
 import { DataAccessUnavailableError } from './errors';
 import { createFakeFhirTable, fakeRepository } from './fake-repository.fixture';
+import { withSilentEndpoint } from './silent-server.fixture';
 import { createStsClient, roleSessionName, stsDataAccess, type StsDataAccessOptions } from './provider';
 import { packPolicy, sessionPolicy } from './session-policy';
 
@@ -162,17 +162,10 @@ describe('STS faults', () => {
   });
 
   it('an STS that accepts the connection and never answers is a 503 too, not a hang (the real client, bounded)', async () => {
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    try {
-      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    await withSilentEndpoint(async (endpoint) => {
       const dataAccess = stsDataAccess({ roleArn: ROLE_ARN, table, sts: createStsClient(endpoint), createClient: enforcingFactory });
       await expect(repo.read(dataAccess(token('user/Patient.read')), ['Patient', '1'])).rejects.toBeInstanceOf(DataAccessUnavailableError);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      silent.close();
-    }
+    });
   });
 
   it('credentials missing from the answer are a fault too', async () => {
