@@ -146,7 +146,7 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
         const { resource } = readValidateInput(parseBody(req, maxBody));
         if (!resource || typeof resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
         const id = req.pathParameters.id ?? (req.path.split('/').length === 5 ? pathPart(req, 'id', 3) : undefined);
-        return fhirResponse(200, validationOutcome(service.validate(resource as FhirResource, id), type));
+        return fhirResponse(200, validationOutcome(await service.validate(resource as FhirResource, id), type));
       }
     }
   }

@@ -43,9 +43,9 @@ describe('demo data', () => {
     for (const c of codings(resources).filter((c) => c.system === SNOMED)) expect(isSnomedConceptId(c.code!), c.code).toBe(true);
   });
 
-  it.each(resources.map((r) => [`${r.resourceType}/${r.id}`, r] as const))('%s conforms to its Care Connect profile', (_, r) => {
+  it.each(resources.map((r) => [`${r.resourceType}/${r.id}`, r] as const))('%s conforms to its Care Connect profile', async (_, r) => {
     const type = r.resourceType as ResourceType;
-    const issues = validateResource({ ...r, meta: { profile: [profileUrl(type)] } }, type);
+    const issues = await validateResource({ ...r, meta: { profile: [profileUrl(type)] } }, type);
     expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
   });
 

@@ -250,24 +250,30 @@ const CASES: Case[] = [
   { rule: 'practitioner is a Practitioner', type: 'PractitionerRole', invalid: (r) => (r.practitioner.reference = 'Organization/o1'), severity: 'error', code: 'value', expression: 'PractitionerRole.practitioner.reference' },
 ];
 
+/** The issues but the notes every SNOMED CT coding gets (membership unchecked without a terminology server). */
+async function findings(resource: Json, type: ResourceType) {
+  const issues = await validateResource(resource, type);
+  return issues.filter((i) => !(i.severity === 'warning' && i.code === 'not-supported'));
+}
+
 describe('every served type', () => {
-  it.each(RESOURCE_TYPES)('has a conformant %s example with no issues at all', (type) => {
-    expect(validateResource(fixture(type), type)).toEqual([]);
+  it.each(RESOURCE_TYPES)('has a conformant %s example with no issues at all', async (type) => {
+    expect(await findings(fixture(type), type)).toEqual([]);
   });
 });
 
 describe.each(CASES)('$type: $rule', ({ type, invalid, valid, severity, code, expression }) => {
-  it('accepts the valid example without any issue', () => {
+  it('accepts the valid example without any issue', async () => {
     const resource = fixture(type);
     valid?.(resource);
-    expect(validateResource(resource, type)).toEqual([]);
+    expect(await findings(resource, type)).toEqual([]);
   });
 
-  it(`reports the invalid example as ${severity} ${code} at ${expression}`, () => {
+  it(`reports the invalid example as ${severity} ${code} at ${expression}`, async () => {
     const resource = fixture(type);
     invalid(resource);
-    const issues = validateResource(resource, type);
-    expect(issues).toContainEqual({ severity, code, expression: [expression], diagnostics: expect.any(String) });
+    const issues = await validateResource(resource, type);
+    expect(issues.map((i) => `${i.severity} ${i.code} ${i.expression[0]}`)).toContain(`${severity} ${code} ${expression}`);
     for (const issue of issues) expect(issue.diagnostics.length).toBeGreaterThan(20);
   });
 });
@@ -275,15 +281,16 @@ describe.each(CASES)('$type: $rule', ({ type, invalid, valid, severity, code, ex
 describe('the NHS number diagnostics', () => {
   it.each([
     ['9434765918', 'check digit'],
-    ['943476591', 'exactly 10 digits'],
-  ])('explain what is wrong with %s (%s)', (value, words) => {
+    ['943476591', '10 digits'],
+  ])('explain what is wrong with %s (%s)', async (value, words) => {
     const resource = fixture('Patient');
     resource.identifier[0] = {
       system: NHS_SYSTEM,
       value,
       extension: [{ url: VERIFICATION_URL, valueCodeableConcept: { coding: [{ system: VERIFICATION_SYSTEM, code: '01' }] } }],
     };
-    const [issue] = validateResource(resource, 'Patient');
+    const [issue] = await findings(resource, 'Patient');
     expect(issue?.diagnostics).toContain(words);
+    expect(issue?.diagnostics).toContain('nhs-number-mod11');
   });
 });
