@@ -156,12 +156,25 @@ function renameId(id: string, renames: Map<string, string>): string {
   return id;
 }
 
+/**
+ * Invariants whose 3.0.1 expression is wrong (it fails valid resources) and that later FHIR versions corrected:
+ * the corrected expression is used. Each is listed in docs/validation.md.
+ */
+const CORRECTED_CONSTRAINTS: Record<string, { from: string; to: string; why: string }> = {
+  'obs-7': {
+    from: 'value.empty() or code!=component.code',
+    to: 'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()',
+    why: 'compares code with an empty collection when there is no component, so every Observation with a value fails; FHIR R4 corrected it',
+  },
+};
+
 function compactElements(sd: Json, constraints: Constraint[], constraintIndex: Map<string, number>): Json[] {
   const renames = renamedChoices(sd.snapshot.element);
   return sd.snapshot.element.map((e: Json) => {
     const c: Json = { id: renameId(e.id, renames) };
     if (e.sliceName && !renames.has(e.id)) c.sliceName = e.sliceName;
-    c.min = e.min ?? 0;
+    // A renamed choice keeps the cardinality of the choice it replaces (Forge gives the type slice min 0).
+    c.min = renames.has(e.id) ? Math.max(e.min ?? 0, e.base?.min ?? 0) : (e.min ?? 0);
     c.max = e.max ?? '*';
     // JSON (and XML) repeat an element as its base definition does, whatever a profile narrows it to.
     if ((e.base?.max ?? e.max ?? '*') !== '1' && (e.id as string).includes('.')) c.array = true;
@@ -192,11 +205,13 @@ function compactElements(sd: Json, constraints: Constraint[], constraintIndex: M
     const keys: number[] = [];
     for (const k of e.constraint ?? []) {
       if (!k.expression || SKIPPED_CONSTRAINTS[k.key]) continue;
-      const sig = `${k.key}|${k.expression}`;
+      const corrected = CORRECTED_CONSTRAINTS[k.key];
+      const expression = corrected && corrected.from === k.expression ? corrected.to : k.expression;
+      const sig = `${k.key}|${expression}`;
       let index = constraintIndex.get(sig);
       if (index === undefined) {
         index = constraints.length;
-        constraints.push({ key: k.key, severity: k.severity === 'warning' ? 'warning' : 'error', human: k.human, expression: k.expression });
+        constraints.push({ key: k.key, severity: k.severity === 'warning' ? 'warning' : 'error', human: k.human, expression });
         constraintIndex.set(sig, index);
       }
       keys.push(index);
@@ -344,7 +359,7 @@ export function buildModel(): BuiltModel {
   const json = (value: unknown) => JSON.stringify(value) + '\n';
   return {
     files: {
-      'served.json': JSON.stringify({ fhirVersion: '3.0.1', sources: sources.digest('hex'), profiles: served, skippedConstraints: SKIPPED_CONSTRAINTS }, null, 2) + '\n',
+      'served.json': JSON.stringify({ fhirVersion: '3.0.1', sources: sources.digest('hex'), profiles: served, skippedConstraints: SKIPPED_CONSTRAINTS, correctedConstraints: CORRECTED_CONSTRAINTS }, null, 2) + '\n',
       'types.json': json(types),
       'profiles.json': json(profiles),
       'constraints.json': json(constraints),

@@ -20,7 +20,7 @@ describe('validateResource', () => {
     ]);
   });
 
-  it('lists every issue of a resource with several problems, in document order', async () => {
+  it('lists every issue of a resource with several problems: unknown elements first, then in definition order', async () => {
     const patient = fixture('Patient');
     patient.identifier[0].value = '9434765918';
     patient.birthDate = '1970-02-30';
@@ -28,10 +28,10 @@ describe('validateResource', () => {
     patient.colour = 'blue';
     const issues = await validateResource(patient, 'Patient');
     expect(issues.map((i) => [i.severity, i.code, i.expression[0]])).toEqual([
-      ['error', 'code-invalid', 'Patient.gender'],
-      ['error', 'value', 'Patient.birthDate'],
       ['error', 'structure', 'Patient.colour'],
       ['error', 'value', 'Patient.identifier[0].value'],
+      ['error', 'code-invalid', 'Patient.gender'],
+      ['error', 'value', 'Patient.birthDate'],
     ]);
   });
 

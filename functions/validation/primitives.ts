@@ -2,7 +2,7 @@
  * FHIR STU3 primitive values in JSON (https://hl7.org/fhir/STU3/json.html#primitive). The JSON type and the
  * regular expression of each primitive come from its StructureDefinition (the `value` element's
  * `structuredefinition-json-type` and `structuredefinition-regex` extensions); the checks below are what those
- * definitions say only in words, kept as named extra rules:
+ * definitions say only in words, kept as named extra rules (3.0.1 ships no regex for instant and base64Binary):
  *  - dates SHALL be valid dates (no 30 February), integers are 32-bit;
  *  - strings are not empty ("no empty elements") and URIs hold no whitespace (RFC 3986);
  *  - narrative is an XHTML `<div>` (the txt-1/txt-2 invariants, whose FHIRPath `htmlchecks()` no engine has).
@@ -10,6 +10,7 @@
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+const INSTANT_RE = /^-?[0-9]{4}-(0[1-9]|1[0-2])-(0[0-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** The id syntax of STU3 (`[A-Za-z0-9\-\.]{1,64}`). */
@@ -59,9 +60,14 @@ export function isPrimitiveValue(type: string, value: unknown, jsonType: string 
       return (value as string).trim().length > 0;
     case 'uri':
       return /^\S+$/.test(value as string);
+    case 'code':
+      return !/[^\S ]/.test(value as string); // "no whitespace other than single spaces"
+    case 'base64Binary':
+      return /^(\s*[0-9a-zA-Z+/=]{4}\s*)+$/.test(value as string);
+    case 'instant':
+      return INSTANT_RE.test(value as string) && realDay(value as string);
     case 'date':
     case 'dateTime':
-    case 'instant':
       return realDay(value as string);
     case 'xhtml':
       return /^\s*<div[\s>]/.test(value as string) && /<\/div>\s*$/.test(value as string) && !/<script[\s>]/i.test(value as string);

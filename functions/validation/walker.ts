@@ -184,7 +184,7 @@ export class Walker {
     if (choice) {
       for (const t of child.def.type ?? []) {
         const key = choiceName(child.name, t.code);
-        if (key in obj || `_${key}` in obj) present.push({ key, type: t.code });
+        if ((key in obj || `_${key}` in obj) && !present.some((p) => p.key === key)) present.push({ key, type: t.code });
       }
     } else if (child.name in obj || `_${child.name}` in obj) present.push({ key: child.name, type: child.def.type?.[0]?.code });
     const nameFp = `${parentFp}.${child.name}`;
@@ -203,11 +203,10 @@ export class Walker {
       const why = max === 0 ? 'is not allowed here (0..0)' : `allows at most ${max} value(s), found ${items.length}`;
       this.issues.error('structure', shownName, `${shownName} ${why} in ${tree.url ? `profile ${tree.url}` : `FHIR STU3 ${tree.type}`}.`);
     }
-    if (items.length === 0 || max === 0) return;
-    const type = present[0]!.type;
+    if (max === 0) return;
     // Slicing: each item goes to the slice it matches; the slices' cardinalities are then checked.
     const assigned = new Map<Item, ElementNode>();
-    if (child.slices.length > 0) {
+    if (child.slices.length > 0 && (items.length > 0 || child.slices.some((slice) => slice.def.min > 0))) {
       for (const slice of child.slices) {
         const matched = items.filter((item) => !assigned.has(item) && sliceMatches(item.value, slice, child, tree));
         for (const item of matched) assigned.set(item, slice);
@@ -228,7 +227,7 @@ export class Walker {
     }
     for (const item of items) {
       const node = assigned.get(item) ?? child;
-      const itemType = present.length === 1 ? type : present.find((p) => item.fp.startsWith(`${parentFp}.${p.key}`))?.type;
+      const itemType = present.find((p) => item.fp === `${parentFp}.${p.key}` || item.fp.startsWith(`${parentFp}.${p.key}[`))?.type;
       this.item(item, node, tree, itemType, parentModelPath);
     }
   }
@@ -301,6 +300,7 @@ export class Walker {
       else this.object(item.value, node, tree, type, fp, modelPath);
       if (type === 'Reference') this.reference(item.value, node, fp);
       if (type === 'Identifier') nhsNumberRule(item.value, fp, this.issues);
+      if (type === 'Coding') snomedCodeRule(item.value, fp, this.issues);
       if (extension) this.constraints(item.value, extension.root, 'Extension', fp);
     }
     const value = isPrimitiveType(type) ? item.value : item.value;
@@ -393,8 +393,8 @@ export class Walker {
       }
       if (coding.system !== undefined && expansion.codes[coding.system]?.includes(coding.code)) inSet = true;
       else if (coding.system !== undefined && expansion.open?.includes(coding.system)) {
-        if (coding.system === SNOMED && !isSnomedConceptId(coding.code)) continue;
-        unchecked = coding.system;
+        // A malformed SNOMED CT code is reported once, by snomedCodeRule; membership cannot be checked either way.
+        if (coding.system !== SNOMED || isSnomedConceptId(coding.code)) unchecked = coding.system;
         inSet = true;
       }
     }
@@ -422,7 +422,8 @@ export class Walker {
       } catch {
         continue; // the engine could not evaluate it on this data: not a finding about the resource
       }
-      if (result.length === 1 && result[0] === false) {
+      // As the HL7 validator does: an invariant holds only when it evaluates to true (false or empty: it fails).
+      if (!(result.length === 1 && result[0] === true)) {
         const words = `${fp}: ${constraint.human} (invariant ${constraint.key}: ${constraint.expression})`;
         if (constraint.severity === 'error') this.issues.error('invariant', fp, words);
         else this.issues.warning('invariant', fp, words);
@@ -456,4 +457,14 @@ export function nhsNumberRule(identifier: Json, fp: string, issues: Issues): voi
   } else if (problem === 'check-digit') {
     issues.error('value', `${fp}.value`, `${fp}.value ${quote(identifier.value)} is not a valid NHS number: its check digit fails the Modulus 11 test (rule nhs-number-mod11).`);
   }
+}
+
+/**
+ * The second extra rule: a SNOMED CT code (system http://snomed.info/sct) is a concept id: 6 to 18 digits, the
+ * partition of a concept, and a valid Verhoeff check digit. It is all a validator can check of SNOMED CT without
+ * a terminology server (value sets defined by ECL or refsets cannot be expanded here).
+ */
+export function snomedCodeRule(coding: Json, fp: string, issues: Issues): void {
+  if (coding.system !== SNOMED || typeof coding.code !== 'string' || isSnomedConceptId(coding.code)) return;
+  issues.error('code-invalid', `${fp}.code`, `${fp}.code ${quote(coding.code)} is not a SNOMED CT concept id: 6 to 18 digits ending in a partition (00 or 10) and a Verhoeff check digit (rule sct-concept-id).`);
 }

@@ -172,7 +172,7 @@ const FIXTURES: Record<ResourceType, Json> = {
     id: 'ms1',
     identifier: localId('medication-statement'),
     status: 'active',
-    medicationCodeableConcept: { coding: [{ system: SNOMED, code: '42109611000001109', display: 'Paracetamol 500mg tablets' }] },
+    medicationReference: { reference: 'Medication/m1' },
     effectivePeriod: { start: '2020-01-01' },
     subject: { reference: 'Patient/p1' },
     taken: 'y',
