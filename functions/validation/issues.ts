@@ -15,6 +15,8 @@ export type IssueCode = 'invalid' | 'structure' | 'required' | 'value' | 'code-i
  * response limit (API Gateway would answer 502) and help no one.
  */
 export const MAX_ISSUES = 100;
+/** After this many issues the walk stops: a body built to multiply issues costs no more than this many. */
+export const MAX_COUNTED = 1000;
 
 /** A validation issue: always one FHIRPath expression and a diagnostics line a person understands. */
 export interface ValidationIssue extends fhir.OperationOutcomeIssue {
@@ -47,10 +49,17 @@ export class Issues {
     const summary: ValidationIssue = {
       severity: this.droppedErrors > 0 ? 'error' : 'warning',
       code: 'too-costly',
-      diagnostics: `${this.dropped} more issue(s) (${this.droppedErrors} of them errors) are not listed: an outcome lists at most ${MAX_ISSUES}. Fix the ones above and validate again.`,
+      diagnostics: this.exhausted
+        ? `${this.dropped} more issue(s) (${this.droppedErrors} of them errors) are not listed, and validation stopped there: an outcome lists at most ${MAX_ISSUES}, and at most ${MAX_COUNTED} are looked for. Fix the ones above and validate again.`
+        : `${this.dropped} more issue(s) (${this.droppedErrors} of them errors) are not listed: an outcome lists at most ${MAX_ISSUES}. Fix the ones above and validate again.`,
       expression: [expression],
     };
     return [...this.kept, summary];
+  }
+
+  /** Whether enough issues were found to stop looking. */
+  get exhausted(): boolean {
+    return this.count >= MAX_COUNTED;
   }
 
   /** How many issues were found, listed or not. */

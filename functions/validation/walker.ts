@@ -146,6 +146,7 @@ export class Walker {
   }
 
   private object(obj: Json, node: ElementNode, tree: StructureTree, type: string, fp: string, modelPath: string, isResource = false): void {
+    if (this.issues.exhausted) return;
     if (this.depth >= MAX_DEPTH) {
       this.issues.error('structure', fp, `${fp} is nested more than ${MAX_DEPTH} levels deep: it was not checked further.`);
       return;
@@ -275,7 +276,7 @@ export class Walker {
 
   private item(item: Item, node: ElementNode, tree: StructureTree, type: string | undefined, parentModelPath: string): void {
     const { fp } = item;
-    if (type === undefined) return;
+    if (type === undefined || this.issues.exhausted) return;
     const modelPath = BACKBONE.has(type) ? `${parentModelPath}.${node.name}` : type;
     if (isPrimitiveType(type)) {
       this.primitive(item, type);
