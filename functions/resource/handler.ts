@@ -22,6 +22,7 @@ import {
   resourceResponse,
   searchBundle,
 } from '../fhir/http';
+import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { readValidateInput, validationOutcome } from '../validation';
 import type { ResourceType } from '../fhir/resource-types';
 import { CURSOR_PARAM, DEFAULT_COUNT, decodeCursor, encodeCursor, MAX_COUNT, parseSearch } from '../fhir/search';
@@ -152,13 +153,15 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
   }
 
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const request = toHttpRequest(event);
+    let request = toHttpRequest(event);
     let response: HttpResponse;
     try {
+      request = await readRepresentation(request, maxBody);
       response = await handle(request);
     } catch (err) {
       response = errorResponse(err, logger);
     }
+    response = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
     // One line per request: the route template, never the path, query or body (they hold ids and clinical data).
     logger.info('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });
     return toProxyResult(response, request);
