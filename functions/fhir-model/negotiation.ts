@@ -68,10 +68,12 @@ function sendsXml(req: HttpRequest): boolean {
 
 /**
  * The request as the JSON handler takes it: an XML body (checked against `maxBytes` before it is parsed) becomes
- * its JSON; 400 for malformed XML, 415 for a Content-Type that is neither JSON nor XML.
+ * its JSON; 400 for malformed XML or an unknown `_summary`, 406 for an unsupported format, 415 for a
+ * Content-Type that is neither JSON nor XML.
  */
 export async function readRepresentation(req: HttpRequest, maxBytes: number): Promise<HttpRequest> {
-  responseFormat(req); // 406 before any work
+  responseFormat(req); // 406 and 400 before any work
+  summaryMode(req);
   if (req.body === undefined || req.body.trim() === '' || !sendsXml(req)) return req;
   if (Buffer.byteLength(req.body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
   const { fromXml, XmlSyntaxError } = await import('./xml');
