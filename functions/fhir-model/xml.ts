@@ -159,7 +159,14 @@ export function fromXml(text: string): Json {
   if (/<!DOCTYPE/i.test(text)) throw new XmlSyntaxError('XML with a DOCTYPE is not accepted (FHIR forbids DTDs)');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new XmlSyntaxError(`The body is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
-  const roots = elementsOf(parser.parse(text) as XNode[]);
+  let parsed: XNode[];
+  try {
+    parsed = parser.parse(text) as XNode[];
+  } catch (err) {
+    // e.g. over maxNestedTags (100): no FHIR resource nests that deep, and walking it would cost the stack.
+    throw new XmlSyntaxError(`The body could not be read as XML: ${(err as Error).message}`);
+  }
+  const roots = elementsOf(parsed);
   if (roots.length !== 1) throw new XmlSyntaxError('The body must hold exactly one FHIR resource');
   const root = roots[0]!;
   if (root[':@']?.xmlns !== FHIR_NS) throw new XmlSyntaxError(`The resource must be in the FHIR namespace (xmlns="${FHIR_NS}")`);
