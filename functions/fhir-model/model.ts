@@ -8,7 +8,6 @@
  */
 import constraintsTable from './generated/constraints.json';
 import profilesTable from './generated/profiles.json';
-import served from './generated/served.json';
 import typesTable from './generated/types.json';
 import valueSetsTable from './generated/value-sets.json';
 
@@ -84,9 +83,7 @@ interface TableEntry {
 
 export const CONSTRAINTS: readonly Constraint[] = constraintsTable as Constraint[];
 export const VALUE_SETS: Readonly<Record<string, Expansion>> = valueSetsTable as Record<string, Expansion>;
-/** The Care Connect profile of each served type: url, version, name. */
-export const SERVED_PROFILES: Readonly<Record<string, { url: string; version: string; name: string }>> = served.profiles;
-export const FHIR_VERSION = served.fhirVersion;
+export { FHIR_VERSION, SERVED_PROFILES } from './served';
 
 const types = typesTable as unknown as Record<string, TableEntry>;
 const profiles = profilesTable as unknown as Record<string, TableEntry>;

@@ -9,50 +9,12 @@
  * The model and the XML parser are imported only when a request uses XML, `_summary` or `_elements`: a JSON read
  * pays nothing for them.
  */
-import { BadRequestError, NotAcceptableError, TooLargeError, UnsupportedMediaTypeError } from '../fhir/errors';
+import { BadRequestError, TooLargeError, UnsupportedMediaTypeError } from '../fhir/errors';
 import type { HttpRequest, HttpResponse } from '../http';
 
-export const FHIR_JSON = 'application/fhir+json';
-export const FHIR_XML = 'application/fhir+xml';
+import { FHIR_JSON, FHIR_XML, JSON_TYPES, XML_TYPES, mediaType, responseFormat, type Format } from './format';
 
-const JSON_TYPES = new Set(['json', 'application/json', 'application/fhir+json', 'application/json+fhir']);
-const XML_TYPES = new Set(['xml', 'text/xml', 'application/xml', 'application/fhir+xml', 'application/xml+fhir']);
-
-export type Format = 'json' | 'xml';
-
-const mediaType = (value: string) => value.split(';')[0]!.trim().toLowerCase();
-
-/**
- * The format of the response: `_format` wins (406 when it names neither JSON nor XML), then the Accept header by
- * its q-values (JSON for wildcards and when nothing says otherwise; 406 when it lists only types that are
- * neither JSON, XML nor a wildcard).
- */
-export function responseFormat(req: Pick<HttpRequest, 'query' | 'headers'>): Format {
-  const format = req.query._format?.[req.query._format.length - 1];
-  if (format !== undefined) {
-    const type = mediaType(format);
-    if (JSON_TYPES.has(type)) return 'json';
-    if (XML_TYPES.has(type)) return 'xml';
-    throw new NotAcceptableError(`_format '${format}' is not supported; this server speaks ${FHIR_JSON} and ${FHIR_XML}`);
-  }
-  const accept = req.headers.accept;
-  if (!accept || accept.trim() === '') return 'json';
-  const ranked = accept
-    .split(',')
-    .map((part, index) => {
-      const [type, ...params] = part.split(';');
-      const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p)).find(Boolean);
-      return { type: mediaType(type ?? ''), q: q ? Number(q[1]) : 1, index };
-    })
-    .filter((t) => t.q > 0 && t.type !== '')
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  for (const { type } of ranked) {
-    if (type === '*/*' || type === 'application/*' || JSON_TYPES.has(type) || type.endsWith('+json')) return 'json';
-    if (XML_TYPES.has(type) || type.endsWith('+xml')) return 'xml';
-  }
-  if (ranked.length === 0) return 'json';
-  throw new NotAcceptableError(`Accept '${accept}' is not supported; this server speaks ${FHIR_JSON} and ${FHIR_XML}`);
-}
+export { responseFormat, type Format } from './format';
 
 /** Whether the request body is XML (by Content-Type, or by its first character when none is given). */
 function sendsXml(req: HttpRequest): boolean {

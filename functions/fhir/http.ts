@@ -13,7 +13,7 @@ import {
   UnsupportedMediaTypeError,
 } from './errors';
 import { serverError } from './outcome';
-import { responseFormat } from '../fhir-model/negotiation';
+import { responseFormat } from '../fhir-model/format';
 import type { FhirResource, StoredVersion } from '../store/repository';
 
 export const FHIR_JSON = 'application/fhir+json';
