@@ -31,6 +31,10 @@ export interface ValidateOptions {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+let walker: Promise<typeof import('./walker')> | undefined;
+/** The walker, its tables and the FHIRPath engine: imported once, on the first validation. */
+const loadWalker = () => (walker ??= import('./walker'));
+
 /**
  * Validates a parsed JSON body as a resource of `type` against STU3 and CareConnect-<type>-1. Returns every
  * issue found (an empty list: conformant), at most MAX_ISSUES of them. When the body is not a resource of that
@@ -65,8 +69,7 @@ export async function validateResource(resource: unknown, type: ResourceType, op
   if (options.id !== undefined && resource.id !== undefined && isId(resource.id) && resource.id !== options.id) {
     issues.error('invalid', `${type}.id`, `${type}.id ${quote(resource.id)} does not match the id in the URL ${quote(options.id)}.`);
   }
-  const { Walker } = await import('./walker');
-  const { profileTree } = await import('../fhir-model/model');
+  const { Walker, profileTree } = await loadWalker();
   new Walker(issues, resource).resource(resource, profileTree(profileUrl(type))!, type);
   return issues.list;
 }

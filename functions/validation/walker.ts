@@ -30,6 +30,8 @@ import { isSnomedConceptId } from './snomed';
 
 type Json = Record<string, unknown>;
 
+export { profileTree };
+
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
 const SNOMED = 'http://snomed.info/sct';
 const BACKBONE = new Set(['BackboneElement', 'Element']);
