@@ -224,6 +224,41 @@ function compactElements(sd: Json, constraints: Constraint[], constraintIndex: M
   });
 }
 
+/**
+ * Forge snapshots spell out the inside of every data type (`Patient.identifier.period.start`…) even where the profile
+ * constrains nothing there. Those subtrees are dropped when every element in them is what the data type's own
+ * definition says: the model then walks the data type's definition instead, with the same result.
+ */
+function withoutUnconstrainedDataTypes(elements: Json[], base: Map<string, Json>): Json[] {
+  const DEFAULT_EXTENSION_SLICING = JSON.stringify({ discriminator: ['value:url'], rules: 'open' });
+  // The invariants of an element's type are run on every instance of the type: no need to compare them.
+  const typeInvariants = (e: Json): number[] => (e.type?.length === 1 ? (base.get(e.type[0].code)?.constraints ?? []) : []);
+  const comparable = (e: Json) => {
+    const { id: _id, ...rest } = e;
+    if (rest.constraints) {
+      const own = rest.constraints.filter((c: number) => !typeInvariants(e).includes(c));
+      if (own.length > 0) rest.constraints = own;
+      else delete rest.constraints;
+    }
+    if (rest.slicing && JSON.stringify(rest.slicing) === DEFAULT_EXTENSION_SLICING) delete rest.slicing;
+    return JSON.stringify(rest, Object.keys(rest).sort());
+  };
+  const dropped = new Set<string>();
+  for (const e of elements) {
+    if ([...dropped].some((d) => e.id.startsWith(`${d}.`))) continue;
+    const code = e.type?.length === 1 && !e.type[0].profile ? (e.type[0].code as string) : undefined;
+    if (!code || code === 'BackboneElement' || code === 'Element' || code === 'Extension' || !base.has(code)) continue;
+    const inside = elements.filter((d) => d.id.startsWith(`${e.id}.`));
+    if (inside.length === 0) continue;
+    const same = inside.every((d) => {
+      const own = base.get(code + d.id.slice(e.id.length));
+      return own !== undefined && !d.sliceName && comparable(own) === comparable(d);
+    });
+    if (same) dropped.add(e.id);
+  }
+  return elements.filter((e) => ![...dropped].some((d) => e.id.startsWith(`${d}.`)));
+}
+
 // ------------------------------------------------------------------------------------------------ value sets
 export interface Expansion {
   /** Codes per system. */
@@ -322,6 +357,8 @@ export function buildModel(): BuiltModel {
 
   // Profiles: the 14 and every extension definition they (and their extensions) use.
   const profiles: Record<string, Json> = {};
+  const baseElements = new Map<string, Json>();
+  for (const [name, def] of Object.entries(types)) for (const e of def.elements) baseElements.set(e.id, e);
   const reached = reach(lib);
   for (const url of [...reached].sort()) {
     const sd = lib.sds.get(url);
@@ -330,7 +367,7 @@ export function buildModel(): BuiltModel {
       type: sd.type,
       name: sd.name,
       ...(sd.version ? { version: sd.version } : {}),
-      elements: compactElements(sd, constraints, constraintIndex),
+      elements: withoutUnconstrainedDataTypes(compactElements(sd, constraints, constraintIndex), baseElements),
     };
   }
 
@@ -364,7 +401,27 @@ export function buildModel(): BuiltModel {
       'profiles.json': json(profiles),
       'constraints.json': json(constraints),
       'value-sets.json': json(valueSets),
+      'fhirpath-stu3.json': json(fhirpathModel(new Set(Object.keys(types)))),
     },
+  };
+}
+
+/**
+ * The FHIRPath engine's STU3 model (npm fhirpath, pinned), cut down to the types this model holds: the engine needs
+ * it to resolve choice types and element types, and the whole of it (all 120 resources) would add 360 KB to the
+ * function that validates.
+ */
+function fhirpathModel(typeNames: ReadonlySet<string>): Json {
+  const dir = join(ROOT, 'node_modules', 'fhirpath', 'fhir-context', 'stu3');
+  const keep = (path: string) => typeNames.has(path.split('.')[0]!);
+  const pick = (file: string) => Object.fromEntries(Object.entries(readJson(join(dir, file))).filter(([path]) => keep(path)));
+  return {
+    choiceTypePaths: pick('choiceTypePaths.json'),
+    pathsDefinedElsewhere: pick('pathsDefinedElsewhere.json'),
+    type2Parent: readJson(join(dir, 'type2Parent.json')),
+    path2Type: pick('path2Type.json'),
+    path2Repeating: (JSON.parse(readFileSync(join(dir, 'path2Repeating.json'), 'utf8')) as string[]).filter(keep),
+    resourcesWithUrlParam: JSON.parse(readFileSync(join(dir, 'resourcesWithUrlParam.json'), 'utf8')) as string[],
   };
 }
 

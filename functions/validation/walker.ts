@@ -9,7 +9,6 @@
  * are not paid for by reads.
  */
 import fhirpath from 'fhirpath';
-import stu3Model from 'fhirpath/fhir-context/stu3/index.js';
 import {
   CONSTRAINTS,
   VALUE_SETS,
@@ -23,6 +22,7 @@ import {
   type ElementNode,
   type StructureTree,
 } from '../fhir-model/model';
+import { stu3Model } from './fhirpath-model';
 import { Issues, quote } from './issues';
 import { nhsNumberProblem } from './nhs-number';
 import { PRIMITIVE_HINT, isPrimitiveValue } from './primitives';
@@ -144,7 +144,7 @@ export class Walker {
   /** Validates `resource` against `tree` (a profile or a base resource type), at `fp`. */
   resource(resource: Json, tree: StructureTree, fp: string): void {
     this.object(resource, tree.root, tree, tree.type, fp, tree.type, true);
-    this.constraints(resource, tree.root, tree.type, fp);
+    this.constraints(resource, new Set(tree.root.def.constraints), tree.type, fp);
   }
 
   private object(obj: Json, node: ElementNode, tree: StructureTree, type: string, fp: string, modelPath: string, isResource = false): void {
@@ -304,7 +304,6 @@ export class Walker {
       if (type === 'Reference') this.reference(item.value, node, fp);
       if (type === 'Identifier') nhsNumberRule(item.value, fp, this.issues);
       if (type === 'Coding') snomedCodeRule(item.value, fp, this.issues);
-      if (extension) this.constraints(item.value, extension.root, 'Extension', fp);
     }
     const value = isPrimitiveType(type) ? item.value : item.value;
     if (value !== undefined) {
@@ -316,7 +315,11 @@ export class Walker {
       }
       if (node.def.binding) this.binding(value, type, node, fp);
     }
-    if (isObject(item.value) || item.value !== undefined) this.constraints(item.value, node, modelPath, fp);
+    if (item.value !== undefined) {
+      // The element's invariants, and those of its type (per-1 on every Period, ext-1 on every Extension…), once each.
+      const invariants = new Set([...(node.def.constraints ?? []), ...(BACKBONE.has(type) ? [] : (typeTree(type)?.root.def.constraints ?? []))]);
+      this.constraints(item.value, invariants, modelPath, fp);
+    }
   }
 
   private primitive(item: Item, type: string): void {
@@ -413,9 +416,9 @@ export class Walker {
     else this.issues.warning('code-invalid', fp, words);
   }
 
-  /** Every invariant of the element, evaluated on this instance of it. */
-  private constraints(value: unknown, node: ElementNode, modelPath: string, fp: string): void {
-    for (const index of node.def.constraints ?? []) {
+  /** The invariants (indices into CONSTRAINTS), evaluated on this instance of an element. */
+  private constraints(value: unknown, invariants: ReadonlySet<number>, modelPath: string, fp: string): void {
+    for (const index of invariants) {
       const constraint = CONSTRAINTS[index]!;
       const fn = compiledConstraint(index, modelPath);
       if (!fn) continue;

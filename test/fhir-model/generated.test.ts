@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fhirpath from 'fhirpath';
-import stu3Model from 'fhirpath/fhir-context/stu3/index.js';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../scripts/build-fhir-model';
 import { CONSTRAINTS, SERVED_PROFILES } from '../../functions/fhir-model/model';
 import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
+import { stu3Model } from '../../functions/validation/fhirpath-model';
 
 const GENERATED = join(import.meta.dirname, '..', '..', 'functions', 'fhir-model', 'generated');
 
