@@ -305,7 +305,7 @@ export class Walker {
       if (type === 'Identifier') nhsNumberRule(item.value, fp, this.issues);
       if (type === 'Coding') snomedCodeRule(item.value, fp, this.issues);
     }
-    const value = isPrimitiveType(type) ? item.value : item.value;
+    const value = item.value;
     if (value !== undefined) {
       if (node.def.fixed !== undefined && !deepEqual(value, node.def.fixed)) {
         this.issues.error('value', fp, `${fp} must be exactly ${quote(node.def.fixed)} (fixed by ${tree.url ?? tree.type}), found ${quote(value)}.`);
@@ -349,7 +349,6 @@ export class Walker {
     if (typeof reference !== 'string') return;
     const at = `${fp}.reference`;
     if (reference.startsWith('#')) return; // local: ref-1 (an invariant of Reference) checks the contained id
-    let targetType: string | undefined;
     if (reference.startsWith('urn:uuid:')) {
       if (!/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(reference)) {
         this.issues.error('value', at, `${at} ${quote(reference)} is not a valid urn:uuid reference.`);
@@ -362,7 +361,7 @@ export class Walker {
       this.issues.error('value', at, `${at} ${quote(reference)} is not a reference: expected Type/id, an absolute URL ending in Type/id, urn:uuid:… or #id.`);
       return;
     }
-    targetType = m[2]!;
+    const targetType = m[2]!;
     if (!isResourceName(targetType)) {
       this.issues.error('value', at, `${at} ${quote(reference)} names ${quote(targetType)}, which is not a FHIR STU3 resource type.`);
       return;
