@@ -105,3 +105,21 @@ describe('the local gateway bounds', () => {
     expect(gateway.authorizerInvocations).toBe(before);
   });
 });
+
+describe('the Lambda response payload limit', () => {
+  const big = (bytes: number) => async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ x: 'a'.repeat(bytes) }) });
+
+  it('answers 502 with an OperationOutcome, as API Gateway does, when a function returns more than 6 MB', async () => {
+    const { base } = await serve({ handlers: { metadata: big(6 * 1024 * 1024) } });
+    const res = await fetch(`${base}/STU3/metadata`);
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ resourceType: 'OperationOutcome' });
+  });
+
+  it('passes a response just under the limit', async () => {
+    const { base } = await serve({ handlers: { metadata: big(6 * 1024 * 1024 - 1024) } });
+    const res = await fetch(`${base}/STU3/metadata`);
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(6 * 1024 * 1024 - 1024);
+  });
+});

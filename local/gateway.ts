@@ -150,6 +150,10 @@ export class LocalGateway {
     if (!result || typeof result.statusCode !== 'number') {
       return this.gatewayAnswer('DEFAULT_5XX', 502, method, matched.route.path, 'Malformed Lambda proxy response');
     }
+    // Lambda refuses a response payload over 6 MB, and API Gateway then answers 502: so does the local gateway.
+    if (responsePayloadBytes(result) > LAMBDA_RESPONSE_PAYLOAD_LIMIT) {
+      return this.gatewayAnswer('DEFAULT_5XX', 502, method, matched.route.path, 'Response payload size exceeded');
+    }
     return result;
   }
 
@@ -322,6 +326,16 @@ async function readBody(req: IncomingMessage, max: number): Promise<string | nul
     return 'aborted';
   }
   return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+/** Lambda's limit on a synchronous invocation's response payload (the proxy result as JSON): 6 MB. */
+export const LAMBDA_RESPONSE_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+
+/** The size of the proxy result as Lambda serialises it; only worked out when it could be near the limit. */
+function responsePayloadBytes(result: APIGatewayProxyResult): number {
+  // JSON escaping makes at most 6 bytes of one UTF-16 unit (\uXXXX): a shorter body cannot reach the limit.
+  if ((result.body?.length ?? 0) * 6 < LAMBDA_RESPONSE_PAYLOAD_LIMIT - 64 * 1024) return 0;
+  return Buffer.byteLength(JSON.stringify(result));
 }
 
 const TIMED_OUT = Symbol('timed out');

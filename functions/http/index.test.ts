@@ -51,6 +51,10 @@ describe('the API Gateway edge', () => {
     const fromElsewhere = toProxyResult(response, { headers: { origin: 'https://evil.example' } }, allowed);
     expect(fromElsewhere.headers).not.toHaveProperty('Access-Control-Allow-Origin');
     expect(toProxyResult(response, { headers: {} }, allowed).headers).not.toHaveProperty('Access-Control-Allow-Origin');
+    // A shared cache must not serve one origin's answer to another: Vary on every response once origins are set.
+    expect(fromElsewhere.headers).toMatchObject({ Vary: 'Origin' });
+    expect(toProxyResult(response, { headers: {} }, allowed).headers).toMatchObject({ Vary: 'Origin' });
+    expect(toProxyResult(response, { headers: { origin: 'https://evil.example' } }, new Set()).headers).not.toHaveProperty('Vary');
   });
 });
 

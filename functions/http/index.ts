@@ -113,23 +113,21 @@ const CORS_ALLOWED_ORIGINS: ReadonlySet<string> = new Set(
 /**
  * The API Gateway proxy result of a response to `request`. A request from an allowed browser origin gets the CORS
  * response headers (the preflight OPTIONS is answered by API Gateway itself); no other origin is ever echoed.
+ * Whenever origins are configured, every response says `Vary: Origin`, so that a shared cache never hands the
+ * answer given to one origin (with or without its CORS headers) to another.
  */
 export function toProxyResult(
   response: HttpResponse,
   request: Pick<HttpRequest, 'headers'>,
   allowedOrigins: ReadonlySet<string> = CORS_ALLOWED_ORIGINS,
 ): APIGatewayProxyResult {
+  if (allowedOrigins.size === 0) return { statusCode: response.statusCode, headers: response.headers, body: response.body };
   const origin = request.headers.origin;
-  const headers =
+  const cors: Record<string, string> =
     origin !== undefined && allowedOrigins.has(origin)
-      ? {
-          ...response.headers,
-          'Access-Control-Allow-Origin': origin,
-          'Access-Control-Expose-Headers': 'ETag, Location, Last-Modified, Content-Location',
-          Vary: 'Origin',
-        }
-      : response.headers;
-  return { statusCode: response.statusCode, headers, body: response.body };
+      ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'ETag, Location, Last-Modified, Content-Location' }
+      : {};
+  return { statusCode: response.statusCode, headers: { ...response.headers, ...cors, Vary: 'Origin' }, body: response.body };
 }
 
 /** A JSON response. */
