@@ -46,35 +46,30 @@ async function serve(options: Partial<LocalGatewayOptions>): Promise<{ gateway: 
   return { gateway, base: `http://127.0.0.1:${port}`, port };
 }
 
+/** What the server sends back on a raw connection after `payload`, until it closes the connection. */
+function rawResponse(port: number, payload: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => (received += d.toString('latin1')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', () => {});
+    socket.on('connect', () => socket.write(payload));
+  });
+}
+
 describe('the local gateway bounds', () => {
   it('answers 413 to a streamed body as soon as it passes the limit, without reading the rest, and closes', async () => {
     const { port } = await serve({ maxBodyBytes: 1024 });
-    const text = await new Promise<string>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      let received = '';
-      socket.on('data', (d) => (received += d.toString('latin1')));
-      socket.on('close', () => resolve(received));
-      socket.on('error', () => {});
-      socket.on('connect', () => {
-        socket.write('POST /oauth2/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
-        // 4 KB, then nothing more: a body that never ends.
-        socket.write(`1000\r\n${'a'.repeat(4096)}\r\n`);
-      });
-    });
+    // 4 KB of a chunked body, then nothing more: a body that never ends.
+    const text = await rawResponse(port, `POST /oauth2/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n${'a'.repeat(4096)}\r\n`);
     expect(text).toMatch(/^HTTP\/1\.1 413/);
     expect(text).toMatch(/connection: close/i);
   });
 
   it('answers 413 at once when Content-Length declares more than the limit', async () => {
     const { port } = await serve({ maxBodyBytes: 1024 });
-    const text = await new Promise<string>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      let received = '';
-      socket.on('data', (d) => (received += d.toString('latin1')));
-      socket.on('close', () => resolve(received));
-      socket.on('error', () => {});
-      socket.on('connect', () => socket.write('POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\nabc'));
-    });
+    const text = await rawResponse(port, 'POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\nabc');
     expect(text).toMatch(/^HTTP\/1\.1 413/);
   });
 
