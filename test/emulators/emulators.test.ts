@@ -4,13 +4,14 @@
  * docs/local-emulators.md gives. A token issued through the emulator's URL must get a 200 on a protected read;
  * nothing taken from the request (the Host header above all) may pick the issuer the verifier trusts.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoClientStore } from '../../functions/oauth/clients';
 import { DEMO_CLINICAL_ACCESS_CLIENT, DEMO_PATIENT_ACCESS_CLIENT, localDemoClientsSeeder, type DemoClient } from '../../functions/oauth/demo-clients';
 import { loadDemoData } from '../../functions/seed/loader';
-import { CLIENTS_TABLE, localTableName, resourceTable, TABLES } from '../../lib/tables';
+import { ROUTES, type FunctionName } from '../../lib/routes';
+import { CLIENTS_TABLE, localTableName, resourceTable, SCOPES_TABLE, TABLES } from '../../lib/tables';
 import { evaluatePolicy } from '../../local/policy';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 import {
@@ -30,10 +31,13 @@ const tableOf = (spec: Parameters<typeof localTableName>[0]) => localTableName(s
 
 let kms: KmsEndpoint;
 let bundles: Bundles;
-let jwksServer: Server;
-/** Where the authorizer fetches the JWKS in these tests: the JWKS function behind a tiny server (see issuerUrl). */
-let jwksBase: string;
-let serveJwks: Handler | undefined;
+let samServer: Server;
+/**
+ * A stand-in for `sam local start-api` serving the public routes of the route table with the bundles below, under
+ * SAM's exact event: where the authorizer fetches the JWKS (and whatever else it fetches from its issuer).
+ */
+let samBase: string;
+const samServes: Partial<Record<FunctionName, Handler>> = {};
 
 beforeAll(async () => {
   await createTestTables(TABLES, prefix);
@@ -44,37 +48,66 @@ beforeAll(async () => {
   // The SDK reads its endpoint settings at the first call, not at load: set for the whole file.
   process.env.AWS_ENDPOINT_URL_KMS = kms.url;
   bundles = await buildBundles(['token', 'jwks', 'authorizer', 'resource', 'metadata']);
-  // `sam local start-api` serves GET /.well-known/jwks.json itself (the JWKS function under SAM's event); the
-  // authorizer's container reaches it as http://host.docker.internal:3000. Here: 127.0.0.1 on a free port.
-  jwksServer = createServer((req, res) => {
-    const event = samProxyEvent({ method: 'GET', resource: '/.well-known/jwks.json', path: req.url ?? '/' });
-    void serveJwks!(event).then((r: { statusCode: number; headers: Record<string, string>; body: string }) => {
-      res.writeHead(r.statusCode, r.headers);
-      res.end(r.body);
-    });
-  });
-  await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', () => r()));
-  jwksBase = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`;
-  serveJwks = await bundles.load('jwks', { KMS_KEY_IDS: kms.keyArn });
+  samServer = createServer((req, res) => void serveLikeSam(req, res));
+  await new Promise<void>((r) => samServer.listen(0, '127.0.0.1', () => r()));
+  samBase = `http://127.0.0.1:${(samServer.address() as AddressInfo).port}`;
+  samServes.jwks = await bundles.load('jwks', { KMS_KEY_IDS: kms.keyArn });
+  samServes.token = await bundles.load('token', functionEnv.token(samBase));
 }, 120_000);
 
 afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL_KMS;
-  await new Promise<void>((r) => jwksServer?.close(() => r()));
+  await new Promise<void>((r) => samServer?.close(() => r()));
   await kms?.close();
   bundles?.dispose();
 });
+
+async function serveLikeSam(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sam.local');
+  const route = ROUTES.find((r) => r.auth === 'public' && r.method === req.method && r.path === url.pathname);
+  const handler = route && samServes[route.function];
+  if (!route || !handler) {
+    res.writeHead(403, { 'Content-Type': 'application/json' });
+    res.end('{"message":"Missing Authentication Token"}');
+    return;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const headers: Record<string, string> = {};
+  // Werkzeug names headers in title case ([S6]).
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers[name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())] = value;
+  }
+  const query: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
+  const body = Buffer.concat(chunks).toString('utf8');
+  const answer = (await handler(samProxyEvent({ method: route.method, resource: route.path, path: url.pathname, headers, query, ...(body ? { body } : {}) }))) as {
+    statusCode: number;
+    headers?: Record<string, string>;
+    body: string;
+  };
+  res.writeHead(answer.statusCode, answer.headers ?? {});
+  res.end(answer.body);
+}
 
 /** The environment the template plus `--env-vars` give each function (docs/local-emulators.md). */
 const functionEnv = {
   token: (issuer: string | undefined) => ({
     CLIENTS_TABLE_NAME: tableOf(CLIENTS_TABLE),
+    SCOPES_TABLE_NAME: tableOf(SCOPES_TABLE),
     KMS_KEY_ID: kms.keyArn,
     ISSUER: issuer,
     AUDIENCE: issuer && `${issuer}/STU3`,
   }),
   // SCOPES_TABLE_NAME is an Fn::ImportValue SAM cannot resolve: it passes "" ([S8]), and no named scopes load.
-  authorizer: (issuer: string | undefined, jwksUri?: string) => ({ ISSUER: issuer, AUDIENCE: issuer && `${issuer}/STU3`, JWKS_URI: jwksUri, SCOPES_TABLE_NAME: '' }),
+  authorizer: (issuer: string | undefined, fetchFrom?: string) => ({
+    ISSUER: issuer,
+    AUDIENCE: issuer && `${issuer}/STU3`,
+    SCOPES_TABLE_NAME: '',
+    // Where the authorizer fetches from when that is not its issuer (LocalStack's DNS, below).
+    JWKS_URI: fetchFrom && `${fetchFrom}/.well-known/jwks.json`,
+    REVOCATIONS_URI: fetchFrom && `${fetchFrom}/oauth2/revocations`,
+  }),
   patient: { RESOURCE_TYPE: 'Patient', TABLE_NAME: tableOf(resourceTable('Patient')) },
 };
 
@@ -108,9 +141,9 @@ describe('sam local start-api -t cdk.out/<stack>.template.json', () => {
   /**
    * The issuer the docs configure for sam local (`-c ccri:issuer=http://host.docker.internal:3000`): the name the
    * function containers reach sam local by, so the authorizer's default JWKS URL, <ISSUER>/.well-known/jwks.json, is
-   * sam local's own JWKS route. Here the same role is played by the JWKS server on a free port.
+   * sam local's own JWKS route. Here the same role is played by the stand-in on a free port.
    */
-  const issuerUrl = () => jwksBase;
+  const issuerUrl = () => samBase;
 
   it('gives a token issued through sam local a 200 on a protected read, with ISSUER and AUDIENCE configured', async () => {
     const token = await bundles.load('token', functionEnv.token(issuerUrl()));
@@ -186,7 +219,7 @@ describe('LocalStack (http://<api>.execute-api.localhost.localstack.cloud:4566/<
     const token = await bundles.load('token', functionEnv.token(issuer));
     // In LocalStack the authorizer's container resolves *.localhost.localstack.cloud to LocalStack and fetches
     // <ISSUER>/.well-known/jwks.json; that name does not resolve here, so JWKS_URI stands in for the DNS.
-    const authorizer = await bundles.load('authorizer', functionEnv.authorizer(issuer, `${jwksBase}/.well-known/jwks.json`));
+    const authorizer = await bundles.load('authorizer', functionEnv.authorizer(issuer, samBase));
     const patient = await bundles.load('resource', functionEnv.patient);
 
     const accessToken = await issue(token, localStackProxyEvent(tokenRequest(DEMO_PATIENT_ACCESS_CLIENT), { apiId, urlShape: 'hostBased' }));
