@@ -4,7 +4,7 @@
  * declares ([S8] in test/emulators/events.ts), so ISSUER and AUDIENCE have to be in the template (`ccri:issuer`),
  * not only in `--env-vars`.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { synth } from '../cdk/synth';
 
 const ISSUER = 'http://host.docker.internal:3000';
@@ -19,8 +19,14 @@ function functionsByEntry(template: ReturnType<typeof synth>['api']): Map<string
 }
 
 describe('the API template, as sam local reads it', () => {
+  let synthesized: ReturnType<typeof synth>;
+  // One synthesis (20-40 s on a loaded machine), outside the per-test timeout.
+  beforeAll(() => {
+    synthesized = synth({ 'ccri:issuer': ISSUER }, { nag: false });
+  }, 180_000);
+
   it('declares ISSUER and AUDIENCE on the authorizer and the token function with ccri:issuer, so --env-vars can set them', () => {
-    const fns = functionsByEntry(synth({ 'ccri:issuer': ISSUER }, { nag: false }).api);
+    const fns = functionsByEntry(synthesized.api);
     for (const name of ['ccri-authorizer', 'ccri-token']) {
       expect(fns.get(name), name).toMatchObject({ ISSUER, AUDIENCE: `${ISSUER}/STU3` });
     }
@@ -28,7 +34,7 @@ describe('the API template, as sam local reads it', () => {
   });
 
   it('has one TOKEN authorizer on the Authorization header (the one identity source SAM CLI reads) and a stage SAM names the method ARN by', () => {
-    const { api, config } = synth({ 'ccri:issuer': ISSUER }, { nag: false });
+    const { api, config } = synthesized;
     api.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'TOKEN', IdentitySource: 'method.request.header.Authorization' });
     api.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: config.stage });
   });

@@ -82,7 +82,7 @@ describe('npm start while it is loading the demo data', () => {
     // Ready: the same requests are served by the gateway.
     expect((await answer(`${api.fhirBase}/metadata`)).status).toBe(200);
     expect((await answer(api.tokenUrl, tokenRequest())).status).toBe(401);
-  });
+  }, 120_000);
 });
 
 describe('the local server against slow and partial requests', () => {
@@ -104,7 +104,7 @@ describe('the local server against slow and partial requests', () => {
     );
     expect(result.closed).toBe(true);
     expect(result.text).toMatch(/^HTTP\/1\.1 408/);
-  });
+  }, 60_000);
 
   it('closes a connection whose body never completes with 408 once the request timeout passes', async () => {
     const port = Number(new URL(api!.baseUrl).port);
