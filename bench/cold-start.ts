@@ -35,7 +35,7 @@ const ENV: Record<string, string> = {
  * The deployed bundles' esbuild settings (lib/constructs/function.ts BUNDLING), minus the source map; the target is
  * this machine's node so that the bundles load here.
  */
-const ESBUILD = {
+export const ESBUILD = {
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -21,6 +21,7 @@ try {
     port,
     dataDir,
     log: (line) => console.log(line),
+    onListening: (url) => console.log(`Listening on ${url}; loading the demo data (until then requests get 503 + Retry-After)...`),
     accessLog: process.env.CCRI_ACCESS_LOG === '0' ? undefined : (e) => console.log(`${e.method} ${e.path} -> ${e.status} (${e.ms} ms)`),
   });
   console.log(

@@ -72,8 +72,16 @@ class DecisionCache {
   }
 }
 
-/** The issuer of a deployment, from a method ARN of its API: `https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`. */
-export function issuerFromMethodArn(api: MethodArnParts): string {
+/**
+ * The issuer of a deployment, from a method ARN of its API: `https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`.
+ * The method ARN is built by API Gateway, never by the client, so the issuer (and the JWKS URL after it) cannot be
+ * chosen by a caller. Undefined for the emulators' placeholder ARNs (SAM CLI: account `123456789012`, API
+ * `1234567890`; LocalStack: account `000000000000`): they name no real API, so an issuer derived from them would
+ * send the JWKS fetch to some execute-api host on the internet. There ISSUER must be set (docs/local-emulators.md).
+ */
+export function issuerFromMethodArn(api: MethodArnParts): string | undefined {
+  const samCli = api.account === '123456789012' && api.apiId === '1234567890';
+  if (samCli || api.account === '000000000000') return undefined;
   const domain = api.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `https://${api.apiId}.execute-api.${api.region}.${domain}/${api.stage}`;
 }
@@ -97,6 +105,10 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
     if (!token) throw unauthorized('missing or malformed Authorization header (expected "Bearer <token>")');
 
     const issuer = config.issuer ?? issuerFromMethodArn(api);
+    if (!issuer) {
+      logger.error('ISSUER is not set and the method ARN is an emulator placeholder: set ISSUER (docs/local-emulators.md)');
+      throw new Error('ISSUER not configured');
+    }
     const audience = config.audience ?? `${issuer}/STU3`;
     let verified: VerifiedToken;
     try {
