@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The web explorer end to end in a real browser (Debian's headless Chromium via playwright-core) against the real
  * local API on a free port: every demo client's flow (token, signature verified in the browser, the grid of what the
