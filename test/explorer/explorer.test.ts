@@ -48,10 +48,13 @@ async function open(options: { phone?: boolean } = {}) {
   return { page, errors, close: () => context.close() };
 }
 
-async function shot(page: Page, name: string, options: { fullPage?: boolean } = {}) {
-  if (!SHOTS) return;
+/** Writes docs/images/<name>.png (only with CCRI_EXPLORER_SCREENSHOTS=1): one section of the page, or the viewport. */
+async function shot(page: Page, name: string | undefined, section?: string) {
+  if (!SHOTS || !name) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: options.fullPage ?? false });
+  const path = `${SHOTS}/${name}.png`;
+  if (section) await page.locator(section).screenshot({ path });
+  else await page.screenshot({ path });
 }
 
 /** Clicks a demo client (typing the secret when the page has none, as for the writer) and gets its token. */
@@ -103,19 +106,20 @@ interface ClientCase {
   /** Expected predicted verdicts for some cells. */
   expect: Record<string, Partial<Record<'read' | 'search' | 'write', 'allowed' | 'compartment' | 'denied'>>>;
   patient?: string;
-  shot?: string;
+  /** Screenshots: [name, section selector]. */
+  shots?: Array<[string, string | undefined]>;
 }
 
 const CLIENT_CASES: Array<[string, ClientCase]> = [
   ['Patient Access', { client: DEMO_PATIENT_ACCESS_CLIENT, expect: { Patient: { read: 'allowed', search: 'allowed', write: 'denied' }, Condition: { read: 'denied', search: 'denied' }, Organization: { read: 'allowed' } } }],
   [
     'Patient, Condition & Medication Access',
-    { client: DEMO_CLINICAL_ACCESS_CLIENT, shot: 'explorer-token', expect: { Condition: { read: 'allowed', search: 'allowed', write: 'denied' }, MedicationRequest: { read: 'allowed' }, Procedure: { read: 'denied' }, AllergyIntolerance: { search: 'denied' } } },
+    { client: DEMO_CLINICAL_ACCESS_CLIENT, shots: [['explorer-client', '#main > section:first-of-type'], ['explorer-token', '#token-section'], ['explorer-grid', '#grid-section']], expect: { Condition: { read: 'allowed', search: 'allowed', write: 'denied' }, MedicationRequest: { read: 'allowed' }, Procedure: { read: 'denied' }, AllergyIntolerance: { search: 'denied' } } },
   ],
   ['Limited Access', { client: DEMO_LIMITED_ACCESS_CLIENT, expect: { Patient: { read: 'denied', search: 'denied' }, Organization: { read: 'allowed', search: 'allowed', write: 'denied' }, Medication: { search: 'allowed' } } }],
   [
     'Patient 1 app (patient-bound)',
-    { client: DEMO_PATIENT_CLIENT, patient: 'Patient/1', shot: 'explorer-grid-patient-bound', expect: { Condition: { read: 'compartment', search: 'compartment', write: 'denied' }, Organization: { read: 'allowed' } } },
+    { client: DEMO_PATIENT_CLIENT, patient: 'Patient/1', shots: [['explorer-grid-patient-bound', '#grid-section']], expect: { Condition: { read: 'compartment', search: 'compartment', write: 'denied' }, Organization: { read: 'allowed' } } },
   ],
   ['Writer', { client: () => ({ ...writer, scope: 'system/*.read system/*.write' }), expect: { Patient: { read: 'allowed', write: 'allowed' }, Observation: { search: 'allowed', write: 'allowed' } } }],
 ];
@@ -138,7 +142,7 @@ describe('each demo client, one click away', () => {
     expect(Object.keys(predicted)).toHaveLength(14);
     for (const [type, cells] of Object.entries(c.expect)) expect(predicted[type], type).toMatchObject(cells);
     expect(await confirmLive(page)).toBe('0');
-    await shot(page, c.shot ?? 'unused', { fullPage: true });
+    for (const [name, section] of c.shots ?? []) await shot(page, name, section);
     expect(errors).toEqual([]);
     await close();
   }, 120_000);
@@ -184,7 +188,7 @@ describe('refusals in plain words', () => {
     expect(text).toContain('error="insufficient_scope"');
     expect(text).toContain('the token is valid, but its scopes do not allow this call');
     expect(text).toContain('Insufficient scope: the access token does not grant GET /STU3/Condition');
-    await shot(page, 'explorer-403');
+    await shot(page, 'explorer-403', '#search-section');
     await close();
   }, 60_000);
 
@@ -206,7 +210,7 @@ describe('refusals in plain words', () => {
     expect(await panel.textContent()).toContain('its signature does not verify, which this page found too');
     expect(await panel.textContent()).toContain('error="invalid_token"');
     expect(await confirmLive(page)).not.toBe('0');
-    await shot(page, 'explorer-tampered');
+    await shot(page, 'explorer-tampered', '#token-section');
     expect(errors).toEqual([]);
     await close();
   }, 90_000);
@@ -230,7 +234,7 @@ describe('browsing', () => {
     await page.fill('#sp-patient', '1');
     await page.click('#search-go');
     await expect.poll(() => page.textContent('#bundle-total')).toContain('patient=1');
-    await shot(page, 'explorer-search', { fullPage: true });
+    await shot(page, 'explorer-search', '#search-section');
     await page.click('#bundle [data-open]');
     await page.waitForSelector('#resource-body pre.json');
     expect(await page.textContent('#resource-title')).toMatch(/^Condition\//);
@@ -238,7 +242,7 @@ describe('browsing', () => {
     await page.click('#resource-body button[data-reference="Patient/1"]');
     await expect.poll(() => page.textContent('#resource-title')).toBe('Patient/1');
     await page.waitForSelector('#resource-body pre.json');
-    await shot(page, 'explorer-resource');
+    await shot(page, 'explorer-resource', '#resource-section');
     await page.click('#show-history');
     await page.waitForSelector('#history li');
     await close();
@@ -276,7 +280,7 @@ describe('writing', () => {
     const marked = await page.$$eval('#editor-result .json .issue', (els) => els.map((e) => (e as HTMLElement).dataset.expression));
     expect(marked).toContain('Patient.gender');
     expect(await page.textContent('#editor-result')).toContain("Patient.gender has the code 'robot'");
-    await shot(page, 'explorer-422');
+    await shot(page, 'explorer-422', '#editor-section');
     await page.fill('#editor-text', JSON.stringify(example, null, 2));
     await page.click('#editor-validate');
     await page.waitForSelector('#write-status[data-status="200"]');
@@ -316,6 +320,7 @@ describe('accessible and usable on a phone', () => {
     await page.waitForSelector('#signature[data-verified="true"]');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'explorer-phone');
     expect(errors).toEqual([]);
     await close();
