@@ -320,8 +320,7 @@ describe('accessible and usable on a phone', () => {
     await page.waitForSelector('#signature[data-verified="true"]');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await shot(page, 'explorer-phone');
+    await shot(page, 'explorer-phone', '#grid-section');
     expect(errors).toEqual([]);
     await close();
   }, 60_000);
