@@ -291,6 +291,29 @@ describe('writing', () => {
     await close();
   }, 90_000);
 
+  it('a writer edits the open resource: a 422 on the field, then the update saved as a new version', async () => {
+    const { page, errors, close } = await open();
+    await tokenFor(page, writer.clientId, writer.clientSecret);
+    await page.selectOption('#search-type', 'Organization');
+    await page.click('#search-go');
+    await page.click('#bundle [data-open]');
+    await page.waitForSelector('#edit-resource');
+    const ref = (await page.textContent('#resource-title'))!;
+    await page.click('#edit-resource');
+    const resource = JSON.parse(await page.inputValue('#editor-text'));
+    await page.fill('#editor-text', JSON.stringify({ ...resource, telecom: [{ system: 'fax-machine', value: '0113' }] }, null, 2));
+    await page.click('#editor-save');
+    await page.waitForSelector('#write-status[data-status="422"]');
+    expect(await page.$$eval('#editor-result .json .issue', (els) => els.map((e) => (e as HTMLElement).dataset.expression))).toContain('Organization.telecom[0].system');
+    await page.fill('#editor-text', JSON.stringify({ ...resource, name: `${resource.name} (renamed)` }, null, 2));
+    await page.click('#editor-save');
+    await page.waitForSelector('#write-status[data-status="200"]');
+    await expect.poll(() => page.textContent('#resource-body')).toContain('(renamed)');
+    expect(await page.textContent('#resource-title')).toBe(ref);
+    expect(errors).toEqual([]);
+    await close();
+  }, 90_000);
+
   it('a reader who tries to write gets the 403 explained', async () => {
     const { page, close } = await open();
     await tokenFor(page, DEMO_CLINICAL_ACCESS_CLIENT.clientId);

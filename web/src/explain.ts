@@ -23,16 +23,8 @@ const ERRORS: Record<string, string> = {
   invalid_request: 'the request itself is malformed',
 };
 
-const VERBS: Partial<Record<Interaction, string>> = {
-  read: 'read',
-  vread: 'read',
-  'history-instance': 'read the history of',
-  'search-type': 'search',
-  create: 'create',
-  update: 'update',
-  delete: 'delete',
-  validate: 'validate',
-};
+/** The interaction as a verb: `search-type` -> search, `history-instance` -> read the history of. */
+const verb = (interaction: Interaction) => (interaction === 'search-type' ? 'search' : interaction === 'history-instance' ? 'read the history of' : interaction === 'vread' ? 'read' : interaction);
 
 export interface CallContext {
   type?: ResourceType;
@@ -50,7 +42,6 @@ export function diagnosticsOf(body: unknown): string[] {
 
 /** The sentence a person reads first. */
 export function headline(response: ApiResponse, ctx: CallContext): string {
-  const what = ctx.type ? `${ctx.interaction && VERBS[ctx.interaction] ? VERBS[ctx.interaction] : 'call'} ${ctx.type}` : 'make this call';
   if (response.status === 401) {
     return ctx.signatureBad
       ? 'The API refused this token (401): its signature does not verify, which this page found too. A token cannot be edited without the signing key.'
@@ -60,7 +51,7 @@ export function headline(response: ApiResponse, ctx: CallContext): string {
     const reason = ctx.access && ctx.type && ctx.interaction ? refusalReason(ctx.access, ctx.type, ctx.interaction) : undefined;
     const challenge = parseChallenge(response.headers.get('WWW-Authenticate') ?? '');
     if (challenge.error === 'insufficient_scope') {
-      return `This token has no scope for ${ctx.type ?? 'this resource'} that lets it ${what.replace(/ \S+$/, '')}.${reason ? ` ${reason}` : ''}`;
+      return `This token has no scope for ${ctx.type ?? 'this resource'} that lets it ${ctx.interaction ? verb(ctx.interaction) : 'make this call'}.${reason ? ` ${reason}` : ''}`;
     }
     return `The FHIR function refused it (403) after reading the data: ${diagnosticsOf(response.body).join(' ') || 'forbidden'}`;
   }
