@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The web explorer end to end in a real browser (Debian's headless Chromium via playwright-core) against the real
  * local API on a free port: every demo client's flow (token, signature verified in the browser, the grid of what the
@@ -305,11 +306,13 @@ describe('writing', () => {
     await page.click('#editor-save');
     await page.waitForSelector('#write-status[data-status="422"]');
     expect(await page.$$eval('#editor-result .json .issue', (els) => els.map((e) => (e as HTMLElement).dataset.expression))).toContain('Organization.telecom[0].system');
+    const version = (await page.textContent('#resource-body dl dd'))!;
     await page.fill('#editor-text', JSON.stringify({ ...resource, name: `${resource.name} (renamed)` }, null, 2));
     await page.click('#editor-save');
     await page.waitForSelector('#write-status[data-status="200"]');
     await expect.poll(() => page.textContent('#resource-body')).toContain('(renamed)');
     expect(await page.textContent('#resource-title')).toBe(ref);
+    expect(await page.textContent('#resource-body dl dd')).not.toBe(version);
     expect(errors).toEqual([]);
     await close();
   }, 90_000);
@@ -328,7 +331,59 @@ describe('writing', () => {
   }, 60_000);
 });
 
+/** Text whose contrast with its background is under WCAG AA (4.5:1, or 3:1 for large text), worked out in the page. */
+function lowContrastText(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const background = (el: Element | null): number[] => {
+      for (; el; el = el.parentElement) {
+        const c = rgb(getComputedStyle(el).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3]! > 0)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const failures: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== '');
+      if (!own || el.offsetParent === null || (el as HTMLButtonElement).disabled || el.closest('.visually-hidden, .skip')) continue;
+      const style = getComputedStyle(el);
+      const [l1, l2] = [lum(rgb(style.color)), lum(background(el))].sort((a, b) => b - a) as [number, number];
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) failures.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} ${ratio.toFixed(2)}: ${el.textContent!.trim().slice(0, 40)}`);
+    }
+    return failures;
+  });
+}
+
 describe('accessible and usable on a phone', () => {
+  it('keeps every text at WCAG AA contrast, with a token, the grid confirmed, results and a refusal on screen', async () => {
+    const { page, close } = await open();
+    await tokenFor(page, DEMO_PATIENT_ACCESS_CLIENT.clientId);
+    await confirmLive(page);
+    await page.click('#search-go');
+    await page.waitForSelector('#bundle');
+    await page.click('#bundle [data-open]');
+    await page.waitForSelector('#resource-body pre.json');
+    await page.selectOption('#search-type', 'Condition');
+    await page.click('#search-go');
+    await page.waitForSelector('.refusal[data-status="403"]');
+    expect(await lowContrastText(page)).toEqual([]);
+    // The check itself finds faint text.
+    await page.evaluate(() => {
+      const faint = Object.assign(document.createElement('p'), { textContent: 'faint text' });
+      faint.style.color = '#bbbbbb';
+      document.querySelector('main')!.append(faint);
+    });
+    expect(await lowContrastText(page)).toEqual([expect.stringContaining('faint text')]);
+    await close();
+  }, 90_000);
+
   it('labels every control, works from the keyboard, and fits a 390 px wide screen', async () => {
     const { page, errors, close } = await open({ phone: true });
     const unlabelled = await page.$$eval('input, select, textarea', (els) =>
