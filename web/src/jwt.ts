@@ -43,13 +43,15 @@ export function decodeJwt(token: string): DecodedJwt {
   const parts = token.trim().split('.');
   if (parts.length !== 3) throw new Error(`a JWT has 3 dot-separated parts; this has ${parts.length}`);
   const [h, c, s] = parts as [string, string, string];
+  const header = jsonPart(h, 'header');
+  const claims = jsonPart(c, 'claims part');
   let signature: Uint8Array;
   try {
     signature = base64UrlDecode(s);
   } catch {
     throw new Error('the signature is not base64url');
   }
-  return { header: jsonPart(h, 'header'), claims: jsonPart(c, 'claims part'), signingInput: `${h}.${c}`, signature };
+  return { header, claims, signingInput: `${h}.${c}`, signature };
 }
 
 /** Verifies an RS256 JWT against a JWKS with WebCrypto. */
