@@ -51,7 +51,7 @@ describe('cdk-nag AwsSolutions', () => {
     );
     expect(findings).toEqual([]);
     expect(report.success).toBe(true);
-  }, 120_000); // the first synthesis of the run, with the nag pack, passes 30 s on a loaded machine
+  });
 
   it.each(CONFIGURATIONS)('acknowledges only known rules, each with a specific reason, with %s', (_, context) => {
     const { app } = synth(context, { nag: false });
