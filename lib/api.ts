@@ -156,7 +156,7 @@ export class CcriApi extends Construct {
       if (route.auth === 'public') {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by design (OAuth2 token endpoint, JWKS, FHIR CapabilityStatement or SMART discovery): clients call it before they hold a token.`,
+          reason: `${route.method} ${route.path} is public by design (OAuth2 token endpoint, JWKS, FHIR CapabilityStatement, SMART discovery or the web explorer's static page): clients call it before they hold a token.`,
         });
       }
       const methods = methodsByPath.get(route.path) ?? new Set<string>();

@@ -22,7 +22,7 @@ export type Interaction =
  * The Lambda functions. `fhir:<Type>` is one function per resource type, built from the same generic code path
  * with its own table, so that each role reaches only its own type's data.
  */
-export type FunctionName = 'token' | 'jwks' | 'metadata' | 'admin' | `fhir:${ResourceType}`;
+export type FunctionName = 'token' | 'jwks' | 'metadata' | 'admin' | 'explorer' | `fhir:${ResourceType}`;
 
 export interface Route {
   method: HttpMethod;
@@ -100,6 +100,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${FHIR_BASE_PATH}/.well-known/smart-configuration`, function: 'metadata', auth: 'public' },
   ...RESOURCE_TYPES.flatMap(fhirRoutes),
   ...adminRoutes(),
+  // The web explorer (web/, functions/explorer): the page at the API's root and its assets, on the API's own origin.
+  { method: 'GET', path: '/', function: 'explorer', auth: 'public' },
+  { method: 'GET', path: '/explorer/{asset}', function: 'explorer', auth: 'public' },
 ];
 
 /** Every function named by the route table, once. */

@@ -9,6 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../functions/admin/audit';
 import { graceSeconds } from '../functions/admin/config';
 import { createAdminHandler } from '../functions/admin/handler';
+import { createExplorerHandler } from '../functions/explorer/handler';
 import { localAdminClientSeeder } from '../functions/admin/seed';
 import { configFromEnv, definitionsCacheSecondsFromEnv } from '../functions/authorizer/config';
 import { createAuthorizerHandler } from '../functions/authorizer/handler';
@@ -67,6 +68,8 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     }),
     jwks: createJwksHandler({ signer }),
     metadata: createMetadataHandler(),
+    // The web explorer's assets, built in memory by esbuild on the first request for the page.
+    explorer: createExplorerHandler({ assets: async () => (await import('../web/build')).buildExplorerAssets() }),
     admin: createAdminHandler({
       clients,
       definitions: scopeDefinitions,

@@ -28,6 +28,7 @@ try {
     [
       '',
       `CCRI Security Scopes: the FHIR STU3 API is up at ${api.fhirBase} (started in ${Date.now() - started} ms)`,
+      `  web explorer     ${api.baseUrl}/`,
       `  token endpoint   POST ${api.tokenUrl}`,
       `  JWKS             GET  ${api.baseUrl}/.well-known/jwks.json`,
       `  capabilities     GET  ${api.fhirBase}/metadata`,

@@ -11,11 +11,13 @@
  * | authorizer          | Scopes: GetItem, Query (dynamic scope definitions)             | none              |
  * | fhir:<Type> (x14)   | Resource<Type> only: Get/Put/Update/Delete/ConditionCheck Item, Query, BatchGetItem | none |
  * | admin (if routed)   | Clients, Scopes: Get/Put/Update/Delete Item, Query             | none              |
+ * | explorer            | none (serves the web explorer's files from its own bundle)     | none              |
  *
  * The key permissions are not IAM statements: the key policy (constructs/signing-key.ts) names the token and JWKS
  * roles, which is why those two roles come from the stateful stack.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
 import type { CcriConfig } from '../config';
@@ -35,6 +37,13 @@ export const RESOURCE_TABLE_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:BatchGetItem',
 ];
+
+/** The explorer's page, script and style sheet, built by web/build.ts into the `explorer/` folder of its bundle. */
+export const EXPLORER_ASSETS_HOOK: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [`cd "${inputDir}" && node --import tsx web/build.ts "${outputDir}/explorer"`],
+};
 
 export interface ApiFunctionsProps {
   config: CcriConfig;
@@ -133,6 +142,14 @@ export class ApiFunctions extends Construct {
         fn.allow('ListClients', ['dynamodb:Scan'], [clients.tableArn]);
         return fn;
       }
+      case 'explorer':
+        return new CcriFunction(this, 'Explorer', {
+          ...base,
+          entryName: 'explorer',
+          description: 'GET / and /explorer/{asset}: the web explorer, on the API origin, with a strict CSP',
+          memorySize: 256,
+          commandHooks: EXPLORER_ASSETS_HOOK,
+        });
       default: {
         const type = resourceTypeOf(name);
         const table = tables.table(resourceTable(type));

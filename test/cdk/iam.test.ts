@@ -80,6 +80,10 @@ describe('each function has its own role with only what it needs', () => {
     expect(statementsOf(s, 'ccri-metadata')).toEqual([logs]);
   });
 
+  it('explorer: nothing but its logs (its files are in its own bundle)', () => {
+    expect(statementsOf(s, 'ccri-explorer')).toEqual([logs]);
+  });
+
   it('authorizer: reads scope definitions, no other data', () => {
     expect(statementsOf(s, 'ccri-authorizer')).toEqual([
       logs,

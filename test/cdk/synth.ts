@@ -3,6 +3,7 @@
  * Synthesis includes cdk-nag (a finding fails it) unless `nag: false`.
  */
 import { App } from 'aws-cdk-lib';
+import { vi } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type CcriStacks, createStacks } from '../../lib/app';
 import { type CcriConfig, configFromContext } from '../../lib/config';
@@ -26,6 +27,9 @@ export const EVERYTHING_ON = {
     certificateArn: 'arn:aws:acm:eu-west-2:123456789012:certificate/00000000-0000-0000-0000-000000000000',
   },
 };
+
+// The first test of each CDK file pays for a whole synthesis (20+ functions, cdk-nag): over 30 s on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const cache = new Map<string, Synthesized>();
 
