@@ -55,7 +55,10 @@ export interface CcriConfig {
    * deployment's CloudFormation execution role. Default (empty): any IAM identity of the account that IAM allows.
    */
   keyAdminRoleArns: string[];
-  /** Create the account-wide API Gateway CloudWatch role that execution logging needs (once per account and region). */
+  /**
+   * Deploy the stage-independent stack `ccri-apigateway-account` holding the account-wide API Gateway CloudWatch
+   * role (lib/account-stack.ts; every stage shares it). false: the account already has one.
+   */
   apiGatewayCloudWatchRole: boolean;
   throttle: ThrottleConfig;
   customDomain?: CustomDomainConfig;
