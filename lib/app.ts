@@ -46,7 +46,7 @@ export function createStacks(app: App, config: CcriConfig, options: CreateStacks
   let account: ApiGatewayAccountStack | undefined;
   if (config.apiGatewayCloudWatchRole) {
     account = new ApiGatewayAccountStack(app, API_GATEWAY_ACCOUNT_STACK, { env, stackName: API_GATEWAY_ACCOUNT_STACK });
-    api.addDependency(account, 'the stage logs through the account-wide API Gateway CloudWatch role');
+    api.addStackDependency(account, 'the stage logs through the account-wide API Gateway CloudWatch role');
   }
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { data, api, account };
