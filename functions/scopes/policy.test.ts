@@ -149,7 +149,7 @@ describe.each(TABLES)('the policy, route table %s', (_table, routes, bound) => {
       if (bytes > largest.bytes) largest = { bytes, scope };
     };
     // Systematic: type i gets permission subset (i * step + offset) mod 32, for every step and some offsets.
-    for (const step of [1, 3, 7, 11])
+    for (const step of [1, 11])
       for (let offset = 0; offset < 32; offset += 8)
         for (const admin of ['', ` ${ADMIN_SCOPE}`]) {
           const grants = RESOURCE_TYPES.map((t, i) => subsets[(i * step + offset) % 32]).map((p, i) => (p ? `user/${RESOURCE_TYPES[i]}.${p}` : ''));
@@ -162,7 +162,7 @@ describe.each(TABLES)('the policy, route table %s', (_table, routes, bound) => {
         fc.boolean(),
         (grants, admin) => record(grants.map(([c, t, p]) => `${c}/${t}.${p}`).join(' ') + (admin ? ` ${ADMIN_SCOPE}` : '')),
       ),
-      { numRuns: 30, seed: 20 },
+      { numRuns: 20, seed: 20 },
     );
     console.log(`largest policy, route table ${_table}: ${largest.bytes} bytes for "${largest.scope}"`);
     expect(largest.bytes).toBeLessThan(bound);

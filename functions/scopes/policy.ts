@@ -76,8 +76,7 @@ export function parseMethodArn(methodArn: string): MethodArnParts | undefined {
 
 /** The method ARN pattern of a route: its path template with each `{param}` as `*`. */
 export function routeArnPattern(api: MethodArnParts, route: Pick<Route, 'method' | 'path'>): string {
-  const path = route.path.replace(/^\//, '').replace(/\{[^}]+\}/g, '*');
-  return `arn:${api.partition}:execute-api:${api.region}:${api.account}:${api.apiId}/${api.stage}/${route.method}/${path}`;
+  return `arn:${api.partition}:execute-api:${api.region}:${api.account}:${api.apiId}/${api.stage}/${relativePattern(route)}`;
 }
 
 /** Whether this access may call this route: the decision the policy must encode. */
@@ -315,27 +314,8 @@ function wildcardCovers(wide: string, narrow: string): boolean {
 }
 
 function coversUncached(wide: string, narrow: string): boolean {
-  const sentinel = '\u0000';
-  const n = narrow.replaceAll('*', sentinel);
-  // Iterative glob match where a literal never matches the sentinel and `*` matches anything.
-  let pi = 0;
-  let vi = 0;
-  let star = -1;
-  let mark = 0;
-  while (vi < n.length) {
-    if (pi < wide.length && wide[pi] !== '*' && wide[pi] !== '?' && wide[pi] === n[vi]) {
-      pi++;
-      vi++;
-    } else if (pi < wide.length && wide[pi] === '*') {
-      star = pi++;
-      mark = vi;
-    } else if (star !== -1) {
-      pi = star + 1;
-      vi = ++mark;
-    } else return false;
-  }
-  while (pi < wide.length && wide[pi] === '*') pi++;
-  return pi === wide.length;
+  // The patterns here have no `?`, so a literal of `wide` never matches the sentinel and only a `*` absorbs it.
+  return wildcardMatch(wide, narrow.replaceAll('*', '\u0000'));
 }
 
 function prefixTree(prefix: string, routes: readonly Route[]): PrefixNode {
@@ -411,8 +391,4 @@ export function globIntersects(pattern: string, route: readonly RouteToken[]): b
     else push(next, j, 1);
   }
   return false;
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
 }
