@@ -99,11 +99,11 @@ export interface PolicyPatterns {
  */
 export function policyPatterns(access: Access, routes: readonly Route[] = ROUTES): PolicyPatterns {
   const admin = holdsAdminScope(access.scope);
-  const table = new RouteTable(routes.filter((r) => r.auth === 'authorized'), (r) => routeAllowed(access, r, admin));
+  const table = new RouteTable(shapeOf(routes), (r) => routeAllowed(access, r, admin));
   if (table.allowed.length === 0) return { allow: [], deny: ['*'] };
   if (table.denied.length === 0) return { allow: ['*'], deny: [] };
   const allow = table.merge(table.cheapest(table.root));
-  return { allow, deny: table.denies(allow) };
+  return { allow, deny: compact(table.denies(allow)) };
 }
 
 /**
@@ -124,6 +124,14 @@ export function buildPolicy(access: Access, api: MethodArnParts, routes: readonl
   return { Version: '2012-10-17', Statement: statements };
 }
 
+const PATTERNS = new WeakMap<Route, string>();
+/** `relativePattern`, once per route. */
+function patternOf(route: Route): string {
+  let pattern = PATTERNS.get(route);
+  if (pattern === undefined) PATTERNS.set(route, (pattern = relativePattern(route)));
+  return pattern;
+}
+
 /** The pattern of one route, relative to the stage: `GET/STU3/Patient/*` for GET /STU3/Patient/{id}. */
 export function relativePattern(route: Pick<Route, 'method' | 'path'>): string {
   return `${route.method}/${route.path.replace(/^\//, '').replace(/\{[^}]+\}/g, '*')}`;
@@ -141,21 +149,45 @@ interface PrefixNode {
 /** `*`: any method. */
 type MethodChoice = string;
 
+/**
+ * What does not depend on the token, worked out once per route table: its authorized routes, their prefix tree,
+ * and which routes each pattern can reach.
+ */
+interface TableShape {
+  routes: Route[];
+  root: PrefixNode;
+  /** Pattern -> the routes some request of which it could match. */
+  reach: Map<string, Set<Route>>;
+}
+
+const SHAPES = new WeakMap<readonly Route[], TableShape>();
+function shapeOf(all: readonly Route[]): TableShape {
+  let shape = SHAPES.get(all);
+  if (!shape) {
+    const routes = all.filter((r) => r.auth === 'authorized');
+    SHAPES.set(all, (shape = { routes, root: prefixTree('', routes), reach: new Map() }));
+  }
+  return shape;
+}
+
 class RouteTable {
+  readonly routes: readonly Route[];
   readonly allowed: Route[];
   readonly denied: Route[];
   readonly root: PrefixNode;
   private readonly reach = new Map<string, Route[]>();
   private readonly memo = new Map<string, string[]>();
   private readonly costs = new Map<string, number>();
+  private readonly breaking = new Map<string, boolean>();
 
   constructor(
-    readonly routes: readonly Route[],
+    private readonly shape: TableShape,
     private readonly isAllowed: (route: Route) => boolean,
   ) {
-    this.allowed = routes.filter(isAllowed);
-    this.denied = routes.filter((r) => !isAllowed(r));
-    this.root = prefixTree('', routes);
+    this.routes = shape.routes;
+    this.allowed = shape.routes.filter(isAllowed);
+    this.denied = shape.routes.filter((r) => !isAllowed(r));
+    this.root = shape.root;
   }
 
   /**
@@ -177,7 +209,7 @@ class RouteTable {
     // Listing each route here and recursing first: on a tie (or when every option breaks a route), the most precise.
     const options: string[][] = [
       compact([
-        ...node.here.filter((r) => this.isAllowed(r) && (method === '*' || r.method === method)).map(relativePattern),
+        ...node.here.filter((r) => this.isAllowed(r) && (method === '*' || r.method === method)).map(patternOf),
         ...node.children.flatMap((child) => this.cheapest(child, method)),
       ]),
     ];
@@ -197,7 +229,7 @@ class RouteTable {
   /** The Deny patterns these Allow patterns need: one per refused route they could reach. */
   denies(allow: readonly string[]): string[] {
     const reached = new Set(allow.flatMap((p) => this.reached(p)));
-    return compact(this.denied.filter((r) => reached.has(r)).map(relativePattern));
+    return [...new Set(this.denied.filter((r) => reached.has(r)).map(patternOf))];
   }
 
   /**
@@ -215,8 +247,17 @@ class RouteTable {
   private computeCost(allow: readonly string[]): number {
     const bytes = (patterns: readonly string[]) => patterns.reduce((n, p) => n + p.length + ARN_OVERHEAD, 0);
     const deny = this.denies(allow);
-    if (deny.some((p) => this.allowed.some((route) => wildcardMatch(p, ordinaryPath(route))))) return Infinity;
+    if (deny.some((p) => this.breaksAllowed(p))) return Infinity;
     return bytes(allow) + bytes(deny);
+  }
+
+  private breaksAllowed(denyPattern: string): boolean {
+    let breaks = this.breaking.get(denyPattern);
+    if (breaks === undefined) {
+      breaks = this.allowed.some((route) => wildcardMatch(denyPattern, ordinaryPath(route)));
+      this.breaking.set(denyPattern, breaks);
+    }
+    return breaks;
   }
 
   /**
@@ -227,10 +268,13 @@ class RouteTable {
   private reached(pattern: string): Route[] {
     let routes = this.reach.get(pattern);
     if (!routes) {
-      if (!/[*?]/.test(pattern)) {
-        const served = servingRoute(this.routes, pattern);
-        routes = served && !this.isAllowed(served) ? [served] : [];
-      } else routes = this.denied.filter((route) => globIntersects(pattern, tokensOf(route)));
+      let all = this.shape.reach.get(pattern);
+      if (!all) {
+        const served = /[*?]/.test(pattern) ? undefined : servingRoute(this.routes, pattern);
+        all = new Set(/[*?]/.test(pattern) ? this.routes.filter((route) => globIntersects(pattern, tokensOf(route))) : served ? [served] : []);
+        this.shape.reach.set(pattern, all);
+      }
+      routes = this.denied.filter((route) => all.has(route));
       this.reach.set(pattern, routes);
     }
     return routes;
@@ -286,8 +330,11 @@ function servingRoute(routes: readonly Route[], methodAndPath: string): Route | 
 }
 
 /** A path of the route as clients send it: each parameter an ordinary id. */
+const ORDINARY = new WeakMap<Route, string>();
 function ordinaryPath(route: Route): string {
-  return relativePattern(route).replaceAll('*', '1');
+  let path = ORDINARY.get(route);
+  if (path === undefined) ORDINARY.set(route, (path = relativePattern(route).replaceAll('*', '1')));
+  return path;
 }
 
 /** Per pattern, what it adds besides itself: the ARN prefix (~60 characters) and JSON quoting. */
@@ -302,18 +349,11 @@ function compact(patterns: readonly string[]): string[] {
 }
 
 /** Whether every string `narrow` matches also matches `wide` (both `*`-only patterns): `*` in `narrow` is a sentinel. */
-const COVERS = new Map<string, boolean>();
 function wildcardCovers(wide: string, narrow: string): boolean {
-  const key = `${wide} ${narrow}`;
-  let covers = COVERS.get(key);
-  if (covers === undefined) {
-    if (COVERS.size > 100_000) COVERS.clear();
-    COVERS.set(key, (covers = coversUncached(wide, narrow)));
-  }
-  return covers;
-}
-
-function coversUncached(wide: string, narrow: string): boolean {
+  // Quick refusal: what `wide` spells before its first `*` must begin `narrow`.
+  const star = wide.indexOf('*');
+  if (star === -1) return wide === narrow;
+  if (!narrow.startsWith(wide.slice(0, star))) return false;
   // The patterns here have no `?`, so a literal of `wide` never matches the sentinel and only a `*` absorbs it.
   return wildcardMatch(wide, narrow.replaceAll('*', '\u0000'));
 }
@@ -362,6 +402,13 @@ function routeTokens(route: Pick<Route, 'method' | 'path'>): RouteToken[] {
  * inside a parameter) visited once.
  */
 export function globIntersects(pattern: string, route: readonly RouteToken[]): boolean {
+  // Quick refusal: the literal beginnings of both must agree as far as both go.
+  for (let k = 0; k < pattern.length && k < route.length; k++) {
+    const p = pattern[k];
+    const t = route[k];
+    if (p === '*' || p === '?' || typeof t !== 'string') break;
+    if (p !== t) return false;
+  }
   const width = route.length + 1;
   const seen = new Uint8Array((pattern.length + 1) * width * 2);
   const stack: number[] = [0, 0, 0];
