@@ -10,17 +10,19 @@
  * routes), never otherwise (deny by default). Method ARN patterns use IAM's `*`, which matches any run of
  * characters, `/` included: `GET/STU3/Patient/*` also reaches `GET/STU3/Patient/1/_history/2`, and, with FHIR
  * breadth routes, `GET/STU3/Patient/1/Condition` (a compartment search, decided by Condition's scopes). So every
- * Allow pattern is checked against EVERY route of the table (`intersects`: could one request of that route match
- * the pattern?), and each refused route an Allow pattern reaches gets a Deny statement of its own pattern; an
+ * Allow pattern is checked against EVERY route of the table (`globIntersects`: could one request of that route
+ * match the pattern?), and each refused route an Allow pattern reaches gets a Deny statement of its own pattern; an
  * explicit Deny wins over any Allow. A Deny may reach a permitted route only on paths no client sends to it (a
  * version id spelt like a resource type), and then it refuses: the error is always on the closed side.
  *
- * Small: API Gateway does not document a size limit for a REST API authorizer's response, so the policy stays well
- * under 8 KB for every grant set (policy.test.ts measures the largest, with today's routes and the FHIR breadth
- * routes). Listing every permitted method ARN made a writer's policy ~11 KB; instead, the permitted routes are
- * grouped by the literal prefixes of their paths (`/STU3`, `/STU3/Patient`, `/admin`...) and a whole prefix is
- * allowed with two patterns (`* /STU3/Patient` and `* /STU3/Patient/*`, any method) plus Denies for what it reaches
- * and must not, whenever that is shorter than listing its routes one by one (`cheapest`).
+ * Small: API Gateway does not document a size limit for a REST API authorizer's response, so the policy stays under
+ * 8 KB for every grant set (policy.test.ts searches for the largest, with today's routes and the FHIR breadth
+ * routes: about 4 KB and 6 KB for adversarial per-type mixes; a few hundred bytes for real clients). Listing every
+ * permitted method ARN made a writer's policy ~11 KB; instead, the permitted routes are grouped by the literal
+ * prefixes of their paths (`/STU3`, `/STU3/Patient`, `/admin`...), whole or per method (`* /STU3/Patient` and
+ * `* /STU3/Patient/*`; `GET/STU3/*`), plus Denies for what a group reaches and must not, whenever that is shorter
+ * than listing its routes one by one (`cheapest`); then patterns that differ in one segment merge (`merge`).
+ * The work that does not depend on the token is done once per route table (`shapeOf`): a policy takes a few ms.
  *
  * Only the route table's method, path, auth, admin and fhir fields are read: the function behind a route does not
  * matter, and a route added to the table is covered by the same checks.
