@@ -61,8 +61,7 @@ export class CcriApi extends Construct {
       endpointTypes: [apigw.EndpointType.REGIONAL],
       // With a custom domain the issuer is that domain: a second URL would mint tokens with another issuer.
       disableExecuteApiEndpoint: config.customDomain !== undefined,
-      cloudWatchRole: config.apiGatewayCloudWatchRole,
-      ...(config.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      cloudWatchRole: false, // the account-wide setting has its own stack (lib/account-stack.ts)
       deployOptions: {
         stageName: config.stage,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
@@ -124,13 +123,6 @@ export class CcriApi extends Construct {
       reason:
         'Protected methods use the Lambda TOKEN authorizer, which verifies this API\'s own KMS-signed RS256 access tokens (RFC 9068) and SMART scopes; Cognito is not the token issuer. The public methods are acknowledged under APIG4.',
     });
-    if (config.apiGatewayCloudWatchRole) {
-      Validations.of(this.restApi).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason:
-          'The account-level role API Gateway needs to write execution logs; AWS maintains this policy for exactly this service and nothing else assumes the role.',
-      });
-    }
   }
 
   private addRoutes(props: CcriApiProps): void {

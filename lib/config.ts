@@ -50,7 +50,15 @@ export interface CcriConfig {
   logRetentionDays: RetentionDays;
   /** Powertools LOG_LEVEL of the functions. */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** Create the account-wide API Gateway CloudWatch role that execution logging needs (once per account and region). */
+  /**
+   * Roles that alone may administer the token-signing key (change its policy, disable or delete it), besides the
+   * deployment's CloudFormation execution role. Default (empty): any IAM identity of the account that IAM allows.
+   */
+  keyAdminRoleArns: string[];
+  /**
+   * Deploy the stage-independent stack `ccri-apigateway-account` holding the account-wide API Gateway CloudWatch
+   * role (lib/account-stack.ts; every stage shares it). false: the account already has one.
+   */
   apiGatewayCloudWatchRole: boolean;
   throttle: ThrottleConfig;
   customDomain?: CustomDomainConfig;
@@ -77,6 +85,7 @@ export const DEFAULT_CONFIG: CcriConfig = {
   authorizerCacheSeconds: 300,
   logRetentionDays: RetentionDays.THREE_MONTHS,
   logLevel: 'INFO',
+  keyAdminRoleArns: [],
   apiGatewayCloudWatchRole: true,
   throttle: { rateLimit: 100, burstLimit: 200, tokenRateLimit: 10, tokenBurstLimit: 20 },
 };
@@ -107,6 +116,12 @@ export function parseConfig(get: (key: string) => unknown): CcriConfig {
   for (const origin of corsOrigins) {
     if (!/^https?:\/\/[^/*\s]+$/.test(origin)) {
       throw new ConfigError('corsOrigins', `"${origin}" is not an origin like https://app.example.org (no "*", no path)`);
+    }
+  }
+  const keyAdminRoleArns = list(get, 'keyAdminRoleArns', d.keyAdminRoleArns);
+  for (const arn of keyAdminRoleArns) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(arn)) {
+      throw new ConfigError('keyAdminRoleArns', `"${arn}" is not an IAM role ARN like arn:aws:iam::123456789012:role/KeyAdmins`);
     }
   }
   const logRetentionDays = int(get, 'logRetentionDays', d.logRetentionDays, 1, 9999);
@@ -148,6 +163,7 @@ export function parseConfig(get: (key: string) => unknown): CcriConfig {
     authorizerCacheSeconds: int(get, 'authorizerCacheSeconds', d.authorizerCacheSeconds, 0, 3600),
     logRetentionDays,
     logLevel: logLevel as CcriConfig['logLevel'],
+    keyAdminRoleArns,
     apiGatewayCloudWatchRole: bool(get, 'apiGatewayCloudWatchRole', d.apiGatewayCloudWatchRole),
     throttle,
     customDomain: customDomain(get),

@@ -5,7 +5,7 @@
  *
  * | function            | data access                                                    | key               |
  * |---------------------|----------------------------------------------------------------|-------------------|
- * | token               | Clients: GetItem, UpdateItem (failed-authentication counters)  | kms:Sign (policy) |
+ * | token               | Clients: GetItem, UpdateItem (failed-authentication counters)  | kms:Sign          |
  * | jwks                | none                                                           | kms:GetPublicKey  |
  * | metadata            | none                                                           | none              |
  * | authorizer          | Scopes: GetItem, Query (dynamic scope definitions)             | none              |
@@ -13,8 +13,9 @@
  * | admin (if routed)   | Clients, Scopes: Get/Put/Update/Delete Item, Query             | none              |
  * | explorer            | none (serves the web explorer's files from its own bundle)     | none              |
  *
- * The key permissions are not IAM statements: the key policy (constructs/signing-key.ts) names the token and JWKS
- * roles, which is why those two roles come from the stateful stack.
+ * The key permissions need two grants: these IAM statements, and the key policy (constructs/signing-key.ts), which
+ * allows Sign and GetPublicKey only to callers whose `aws:PrincipalArn` is the token or JWKS role (why those two
+ * roles come from the stateful stack).
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -101,10 +102,11 @@ export class ApiFunctions extends Construct {
           },
         });
         fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [clients.tableArn]);
+        fn.allow('SignWithTheTokenKey', ['kms:Sign'], [signingKey.keyArn]);
         return fn;
       }
-      case 'jwks':
-        return new CcriFunction(this, 'Jwks', {
+      case 'jwks': {
+        const fn = new CcriFunction(this, 'Jwks', {
           ...base,
           entryName: 'jwks',
           description: 'GET /.well-known/jwks.json: the token-signing public keys',
@@ -112,6 +114,9 @@ export class ApiFunctions extends Construct {
           role: importRole(this, 'JwksRole', signingKey.jwksRole),
           environment: { KMS_KEY_IDS: signingKey.keyArn, ...cors },
         });
+        fn.allow('ReadTheTokenKeysPublicKey', ['kms:GetPublicKey'], [signingKey.keyArn]);
+        return fn;
+      }
       case 'metadata':
         return new CcriFunction(this, 'Metadata', {
           ...base,

@@ -13,6 +13,7 @@ const CONFIGURATIONS: [string, Record<string, unknown>][] = [
   ['the default configuration', {}],
   ['demo data off', { 'ccri:demoData': false }],
   ['everything on (CORS, WAF, tracing, custom domain, demo data)', EVERYTHING_ON],
+  ['named key administrators', { 'ccri:keyAdminRoleArns': ['arn:aws:iam::123456789012:role/KeyAdmins'] }],
   ['one CORS origin, no API Gateway account role', { 'ccri:corsOrigins': ['https://app.example.org'], 'ccri:apiGatewayCloudWatchRole': false }],
 ];
 

@@ -14,6 +14,8 @@ export interface Synthesized {
   stacks: CcriStacks;
   data: Template;
   api: Template;
+  /** The account-wide API Gateway logging stack, when ccri:apiGatewayCloudWatchRole is on. */
+  account?: Template;
 }
 
 /** Everything optional switched on: the largest template this app can produce. */
@@ -40,7 +42,14 @@ export function synth(context: Record<string, unknown> = {}, options: { nag?: bo
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const config = configFromContext(app.node);
   const stacks = createStacks(app, config, options);
-  const result = { app, config, stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api) };
+  const result = {
+    app,
+    config,
+    stacks,
+    data: Template.fromStack(stacks.data),
+    api: Template.fromStack(stacks.api),
+    account: stacks.account && Template.fromStack(stacks.account),
+  };
   cache.set(key, result);
   return result;
 }
