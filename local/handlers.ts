@@ -2,7 +2,7 @@
  * The local wiring: which handler factory serves each function of the route table on `npm start` and in the tests,
  * with local dependencies (DynamoDB Local tables, a local RSA signer instead of KMS). The deployed functions build
  * the same factories from their environment in `functions/<name>/index.ts`; settings read from the environment
- * there (STRICT_PATIENT_SCOPES, SCOPE_DEFINITIONS_CACHE_SECONDS, ROTATION_GRACE_SECONDS) are read here the same way.
+ * there (STRICT_PATIENT_SCOPES, ROTATION_GRACE_SECONDS) are read here the same way.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,7 +10,7 @@ import { DynamoAuditLog } from '../functions/admin/audit';
 import { graceSeconds } from '../functions/admin/config';
 import { createAdminHandler } from '../functions/admin/handler';
 import { localAdminClientSeeder } from '../functions/admin/seed';
-import { configFromEnv, definitionsCacheSecondsFromEnv } from '../functions/authorizer/config';
+import { configFromEnv } from '../functions/authorizer/config';
 import { createAuthorizerHandler } from '../functions/authorizer/handler';
 import { RESOURCE_TYPES } from '../functions/fhir/resource-types';
 import { createJwksHandler } from '../functions/jwks/handler';
@@ -21,7 +21,7 @@ import { LocalRsaSigner } from '../functions/oauth/signer';
 import { DynamoFailedAuthLimiter } from '../functions/oauth/throttle';
 import { createResourceHandler } from '../functions/resource/handler';
 import { validateResource } from '../functions/validation';
-import { cachedScopeDefinitions, DynamoScopeDefinitionStore } from '../functions/scopes/definition-store';
+import { DynamoScopeDefinitionStore } from '../functions/scopes/definition-store';
 import { loadDemoData } from '../functions/seed/loader';
 import { createTokenHandler } from '../functions/token/handler';
 import type { FunctionName } from '../lib/routes';
@@ -61,6 +61,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       clients,
       signer,
       limiter: new DynamoFailedAuthLimiter(db, ctx.tableName(CLIENTS_TABLE)),
+      definitions: scopeDefinitions,
       tokenLifetimeSeconds: ctx.tokenLifetimeSeconds,
       issuer: ctx.baseUrl,
       audience: ctx.fhirBase,
@@ -83,7 +84,6 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     strictPatientScopes: configFromEnv().strictPatientScopes,
     issuer: ctx.baseUrl,
     audience: ctx.fhirBase,
-    loadScopeDefinitions: cachedScopeDefinitions(() => scopeDefinitions.list(), { ttlSeconds: definitionsCacheSecondsFromEnv() }),
   });
 
   const seeders: Array<() => Promise<string[]>> = [

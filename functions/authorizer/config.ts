@@ -4,16 +4,8 @@
  * - `AUDIENCE`: the expected `aud`; default ISSUER + '/STU3'.
  * - `JWKS_URI`: where the JWKS is fetched; default ISSUER + '/.well-known/jwks.json'.
  * - `STRICT_PATIENT_SCOPES`: `true` refuses `patient/` scopes on tokens without a bound patient.
- * - `SCOPES_TABLE_NAME`: the Scopes table; when set, named scope definitions are loaded from it (dynamic scopes).
- * - `SCOPE_DEFINITIONS_CACHE_SECONDS`: how long a container keeps the definitions it loaded (default 60, 0..3600).
- *   A change reaches callers within this + the API Gateway authorizer result cache TTL.
+ * No database: named scopes come expanded in the token (functions/scopes/definition-store.ts `namedScopeGrants`).
  */
-import {
-  DEFAULT_DEFINITIONS_CACHE_SECONDS,
-  DynamoScopeDefinitionStore,
-  cachedScopeDefinitions,
-} from '../scopes/definition-store';
-import { createDocumentClient } from '../store/client';
 import type { AuthorizerConfig } from './handler';
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizerConfig {
@@ -29,23 +21,5 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizerC
   if (issuer) config.issuer = issuer;
   if (audience) config.audience = audience;
   if (jwksUri) config.verifier = { jwksUri: () => jwksUri };
-  const scopesTable = nonEmpty('SCOPES_TABLE_NAME');
-  if (scopesTable) {
-    const store = new DynamoScopeDefinitionStore(createDocumentClient(), scopesTable);
-    config.loadScopeDefinitions = cachedScopeDefinitions(() => store.list(), {
-      ttlSeconds: definitionsCacheSecondsFromEnv(env),
-    });
-  }
   return config;
-}
-
-/** SCOPE_DEFINITIONS_CACHE_SECONDS: an integer from 0 to 3600, default 60. */
-export function definitionsCacheSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = (env.SCOPE_DEFINITIONS_CACHE_SECONDS ?? '').trim();
-  if (raw === '') return DEFAULT_DEFINITIONS_CACHE_SECONDS;
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) {
-    throw new Error(`SCOPE_DEFINITIONS_CACHE_SECONDS must be an integer from 0 to 3600, not ${raw}`);
-  }
-  return seconds;
 }

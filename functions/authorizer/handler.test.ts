@@ -280,19 +280,31 @@ describe('configFromEnv', () => {
   });
 });
 
-describe('named scope definitions (dynamic scopes seam)', () => {
-  it('expand a named scope in the token into grants', async () => {
-    const { call } = setup({
-      loadScopeDefinitions: async () => new Map([['ccri/medications.read', { MedicationStatement: 'rs', MedicationOrder: 'rs' }]]),
-    });
-    const result = await call(`Bearer ${goodToken(key, claims({ ...base, scope: 'ccri/medications.read' }))}`);
+describe('named scopes, expanded by the token endpoint into the ccri_grants claim', () => {
+  it('grant what the claim says, with no database read', async () => {
+    const { call } = setup();
+    const token = goodToken(key, claims({ ...base, scope: 'ccri/medications.read', ccri_grants: 'MedicationRequest:rs MedicationStatement:rs' }));
+    const result = await call(`Bearer ${token}`);
     expect(result.context?.grants).toBe('MedicationRequest:rs MedicationStatement:rs');
+    expect(result.context?.scope).toBe('ccri/medications.read');
     expect(evaluatePolicy(result.policyDocument, `${ARN_PREFIX}/GET/STU3/MedicationRequest`)).toBe('allow');
+    expect(evaluatePolicy(result.policyDocument, `${ARN_PREFIX}/GET/STU3/Patient/1`)).not.toBe('allow');
   });
 
-  it('that cannot be loaded make an authorizer failure, not a 401', async () => {
-    const { call } = setup({ loadScopeDefinitions: async () => Promise.reject(new Error('DynamoDB down')) });
-    await expect(call(`Bearer ${valid()}`)).rejects.toThrow('DynamoDB down');
+  it('grant nothing by their name alone (an unknown name is no grant)', async () => {
+    const { call } = setup();
+    const result = await call(`Bearer ${goodToken(key, claims({ ...base, scope: 'ccri/medications.read' }))}`);
+    expect(result.context?.grants).toBe('');
+  });
+
+  it.each([
+    ['not a string', 42],
+    ['a malformed item', 'MedicationRequest:rw'],
+    ['an unknown type', 'Prescription:r'],
+    ['a patient/ item (named scopes grant on whole types only)', 'patient/Observation:rs'],
+  ])('refuse a token whose claim is %s (401)', async (_name, value) => {
+    const { call } = setup();
+    await expect(call(`Bearer ${goodToken(key, claims({ ...base, ccri_grants: value }))}`)).rejects.toThrow('Unauthorized');
   });
 });
 

@@ -10,7 +10,7 @@
  *   if the library supports it), header `typ` `at+jwt` (RFC 9068 §4: or `application/at+jwt`), a known `kid`, a valid
  *   signature, `iss` and `aud` exactly the expected ones, `exp` present and `nbf` (if any) within `graceSeconds` of
  *   now (default 60), `iat` present, `client_id` a non-empty string, `scope` a string if present, `patient` a FHIR id
- *   if present.
+ *   if present, `ccri_grants` (the named scopes' grants, expanded at issuance) well-formed if present.
  * - Anything else is a `TokenRejectedError` (401). A JWKS that cannot be loaded is a `JwksUnavailableError`.
  */
 import { JwtVerifier } from 'aws-jwt-verify';
@@ -19,7 +19,7 @@ import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache, SimplePenaltyBox, isJwks, type Jwks } from 'aws-jwt-verify/jwk';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { isFhirId } from '../scopes/permissions';
+import { NAMED_GRANTS_CLAIM, isFhirId, parseGrants } from '../scopes/permissions';
 import { JwksUnavailableError, TokenRejectedError } from './errors';
 
 export type { Fetcher } from 'aws-jwt-verify/https';
@@ -32,6 +32,8 @@ export interface VerifiedToken {
   scope: string;
   patient?: string;
   subject?: string;
+  /** The `ccri_grants` claim: what the token's named scopes granted at issuance (`formatGrants` form). */
+  namedGrants?: string;
 }
 
 /** Where a token must come from and be meant for. */
@@ -98,6 +100,11 @@ function checkClaims(payload: JwtPayload): void {
   }
   if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new TokenRejectedError('scope is not a string');
   if (payload.patient !== undefined && !isFhirId(payload.patient)) throw new TokenRejectedError('patient is not a FHIR id');
+  const named = payload[NAMED_GRANTS_CLAIM];
+  if (named !== undefined) {
+    const parsed = typeof named === 'string' && named.length <= 4096 ? parseGrants(named) : undefined;
+    if (!parsed || Object.keys(parsed.patient).length > 0) throw new TokenRejectedError(`${NAMED_GRANTS_CLAIM} is malformed`);
+  }
 }
 
 /** The default JWKS fetcher: the runtime's `fetch` (http for `npm start`, https on AWS), with a timeout. */
@@ -213,6 +220,8 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
       const verified: VerifiedToken = { clientId: payload.client_id as string, scope: payload.scope ?? '' };
       if (typeof payload.patient === 'string') verified.patient = payload.patient;
       if (typeof payload.sub === 'string') verified.subject = payload.sub;
+      const named = payload[NAMED_GRANTS_CLAIM];
+      if (typeof named === 'string' && named !== '') verified.namedGrants = named;
       return verified;
     },
   };

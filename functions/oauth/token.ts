@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { FHIR_BASE_PATH } from '../../lib/routes';
 import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';
-import { InvalidRequestError, InvalidScopeError, UnsupportedGrantTypeError } from './errors';
+import { InvalidRequestError, InvalidScopeError, TemporarilyUnavailableError, UnsupportedGrantTypeError } from './errors';
+import { namedScopeGrants, ScopeStoreUnavailableError, type ScopeDefinitionStore } from '../scopes/definition-store';
+import { NAMED_GRANTS_CLAIM } from '../scopes/permissions';
 import type { JwtSigner } from './signer';
 import { authenticateWithLimiter, type FailedAuthLimiter } from './throttle';
 
@@ -29,6 +31,11 @@ export interface AccessTokenClaims {
   scope: string;
   /** The Patient the client is bound to (SMART launch context), when it is. */
   patient?: string;
+  /**
+   * What the named scopes among `scope` grant, expanded at issuance from their definitions (`formatGrants` form,
+   * e.g. `MedicationStatement:rs`); absent when they grant nothing. See `namedScopeGrants`.
+   */
+  ccri_grants?: string;
 }
 
 /** The successful token response body (RFC 6749 §5.1). */
@@ -55,6 +62,11 @@ export interface TokenSettings {
   sourceIp?: string;
   /** Called when the limiter fails (the request then proceeds: fail open). */
   onLimiterError?: (err: unknown) => void;
+  /**
+   * Where named scope definitions are read at issuance (the Scopes table); none: named scopes grant nothing.
+   * Never cached: see functions/scopes/definition-store.ts `namedScopeGrants`.
+   */
+  definitions?: Pick<ScopeDefinitionStore, 'get'>;
 }
 
 /** iss and aud: from configuration when set, else from the base URL the client called. */
@@ -123,12 +135,28 @@ export async function clientCredentialsGrant(
     scope: scopes.join(' '),
   };
   if (client.patient !== undefined) claims.patient = client.patient;
+  const named = settings.definitions ? await expandNamed(scopes, settings.definitions) : '';
+  if (named !== '') claims[NAMED_GRANTS_CLAIM] = named;
   return {
     access_token: await signJwt(claims, settings.signer),
     token_type: 'Bearer',
     expires_in: settings.tokenLifetimeSeconds,
     scope: claims.scope,
   };
+}
+
+/**
+ * How a named scope travels: the `scope` claim (and the response's `scope`) keep the names as granted, which is what
+ * the client asked for and what RFC 6749 §3.3 and SMART clients expect to see back; the claim `ccri_grants` carries
+ * their expansion in the authorizer's compact form. The authorizer then needs only the JWKS.
+ */
+async function expandNamed(scopes: readonly string[], definitions: Pick<ScopeDefinitionStore, 'get'>): Promise<string> {
+  try {
+    return await namedScopeGrants(scopes, definitions);
+  } catch (err) {
+    if (err instanceof ScopeStoreUnavailableError) throw new TemporarilyUnavailableError(undefined, { cause: err.cause });
+    throw err;
+  }
 }
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */

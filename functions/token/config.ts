@@ -5,12 +5,13 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoClientStore } from '../oauth/clients';
 import { isKmsKeyArn, KmsSigner } from '../oauth/signer';
 import { DynamoFailedAuthLimiter } from '../oauth/throttle';
+import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
 import { createDocumentClient } from '../store/client';
 import { DEFAULT_TOKEN_LIFETIME_SECONDS } from '../oauth/token';
 import type { TokenHandlerDeps } from './handler';
 
 /**
- * CLIENTS_TABLE_NAME (required), KMS_KEY_ID (required: the signing key's ARN, from which the token `kid` derives), TOKEN_LIFETIME_SECONDS
+ * CLIENTS_TABLE_NAME and SCOPES_TABLE_NAME (required; named scopes are expanded from the latter at issuance), KMS_KEY_ID (required: the signing key's ARN, from which the token `kid` derives), TOKEN_LIFETIME_SECONDS
  * (default 3600), ISSUER and AUDIENCE (optional: default from the URL the client called).
  */
 export function tokenDepsFromEnv(env: Record<string, string | undefined> = process.env): TokenHandlerDeps {
@@ -27,6 +28,7 @@ export function tokenDepsFromEnv(env: Record<string, string | undefined> = proce
     clients: new DynamoClientStore(db, clientsTable),
     signer: new KmsSigner(kms, signingKeyArn(env)),
     limiter: new DynamoFailedAuthLimiter(db, clientsTable),
+    definitions: new DynamoScopeDefinitionStore(db, requiredEnv('SCOPES_TABLE_NAME', env)),
     tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
     issuer: env.ISSUER || undefined,
     audience: env.AUDIENCE || undefined,

@@ -13,7 +13,7 @@ import type { ClientStore } from '../oauth/clients';
 import { InvalidClientError, OAuthError, oauthErrorBody, TooManyFailedAuthenticationsError } from '../oauth/errors';
 import type { JwtSigner } from '../oauth/signer';
 import type { FailedAuthLimiter } from '../oauth/throttle';
-import { handleTokenRequest, issuerAndAudience } from '../oauth/token';
+import { handleTokenRequest, issuerAndAudience, type TokenSettings } from '../oauth/token';
 
 export interface TokenHandlerDeps {
   clients: ClientStore;
@@ -29,6 +29,8 @@ export interface TokenHandlerDeps {
    * fails open when it fails. None: no throttling.
    */
   limiter?: FailedAuthLimiter;
+  /** Named scope definitions, read at issuance (the Scopes table); none: named scopes grant nothing. */
+  definitions?: TokenSettings['definitions'];
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   now?: () => Date;
 }
@@ -51,6 +53,7 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
         audience,
         now: deps.now,
         limiter: deps.limiter,
+        definitions: deps.definitions,
         sourceIp: request.sourceIp,
         onLimiterError: (err) =>
           logger.error('failed-authentication limiter unavailable: request not throttled (fail open)', {

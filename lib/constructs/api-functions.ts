@@ -5,10 +5,10 @@
  *
  * | function            | data access                                                    | key               |
  * |---------------------|----------------------------------------------------------------|-------------------|
- * | token               | Clients: GetItem, UpdateItem (failed-authentication counters)  | kms:Sign (policy) |
+ * | token               | Clients: GetItem, UpdateItem (failed-authentication counters); Scopes: GetItem (named scopes, expanded into the token) | kms:Sign (policy) |
  * | jwks                | none                                                           | kms:GetPublicKey  |
  * | metadata            | none                                                           | none              |
- * | authorizer          | Scopes: GetItem, Query (dynamic scope definitions)             | none              |
+ * | authorizer          | none (only the JWKS, over HTTPS)                               | none              |
  * | fhir:<Type> (x14)   | Resource<Type> only: Get/Put/Update/Delete/ConditionCheck Item, Query, BatchGetItem | none |
  * | admin (if routed)   | Clients, Scopes: Get/Put/Update/Delete Item, Query             | none              |
  *
@@ -57,15 +57,13 @@ export class ApiFunctions extends Construct {
     for (const name of props.functionNames ?? FUNCTION_NAMES) {
       this.byName.set(name, this.create(name));
     }
-    const scopesTable = props.tables.table(SCOPES_TABLE);
     this.authorizer = new CcriFunction(this, 'Authorizer', {
       config: props.config,
       entryName: 'authorizer',
       description: 'API Gateway TOKEN authorizer: verifies access tokens, turns scopes into an IAM policy',
       memorySize: 256,
-      environment: { SCOPES_TABLE_NAME: scopesTable.tableName, ...issuerEnv(props.config) },
+      environment: { ...issuerEnv(props.config) },
     });
-    this.authorizer.allow('ReadScopeDefinitions', ['dynamodb:GetItem', 'dynamodb:Query'], [scopesTable.tableArn]);
   }
 
   private create(name: FunctionName): CcriFunction {
@@ -85,6 +83,7 @@ export class ApiFunctions extends Construct {
           role: importRole(this, 'TokenRole', signingKey.tokenRole),
           environment: {
             CLIENTS_TABLE_NAME: clients.tableName,
+            SCOPES_TABLE_NAME: scopesTable.tableName,
             KMS_KEY_ID: signingKey.keyArn,
             TOKEN_LIFETIME_SECONDS: String(config.tokenLifetimeSeconds),
             ...issuer,
@@ -92,6 +91,7 @@ export class ApiFunctions extends Construct {
           },
         });
         fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [clients.tableArn]);
+        fn.allow('ReadScopeDefinitions', ['dynamodb:GetItem'], [scopesTable.tableArn]);
         return fn;
       }
       case 'jwks':

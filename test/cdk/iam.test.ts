@@ -65,10 +65,11 @@ const logs: Statement = { sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream',
 describe('each function has its own role with only what it needs', () => {
   const s = synth();
 
-  it('token: reads clients and counts failures on the Clients table; signs through the key policy, not IAM', () => {
+  it('token: reads clients and counts failures on the Clients table, reads named scope definitions; signs through the key policy, not IAM', () => {
     expect(statementsOf(s, 'ccri-token')).toEqual([
       logs,
       { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
+      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:GetItem'], resources: ['table:Scopes'] },
     ]);
   });
 
@@ -80,11 +81,8 @@ describe('each function has its own role with only what it needs', () => {
     expect(statementsOf(s, 'ccri-metadata')).toEqual([logs]);
   });
 
-  it('authorizer: reads scope definitions, no other data', () => {
-    expect(statementsOf(s, 'ccri-authorizer')).toEqual([
-      logs,
-      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: ['table:Scopes'] },
-    ]);
+  it('authorizer: no data at all (named scopes come expanded in the token)', () => {
+    expect(statementsOf(s, 'ccri-authorizer')).toEqual([logs]);
   });
 
   it.each(RESOURCE_TYPES.map((t) => [t]))('fhir:%s: item and query actions on its own table and no other', (type) => {
