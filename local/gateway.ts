@@ -27,6 +27,11 @@ export interface LocalGatewayOptions {
   authorizer: TokenAuthorizer;
   /** The authorizer result cache TTL, as configured on the deployed authorizer (0 disables caching). */
   authorizerCacheSeconds: number;
+  /**
+   * The TOKEN authorizer's identity validation expression, as configured on the deployed authorizer: an
+   * Authorization header that does not match is answered 401 without invoking the authorizer. None: no check.
+   */
+  identityValidationExpression?: string;
   /** host:port the clients call, reported as requestContext.domainName. */
   domainName: string;
   stage?: string;
@@ -56,6 +61,7 @@ export class LocalGateway {
   private readonly arnPrefix: string;
   private readonly maxBodyBytes: number;
   private readonly now: () => number;
+  private readonly identityValidation: RegExp | undefined;
   /** How many times the authorizer function ran (the rest were cache hits): for tests. */
   authorizerInvocations = 0;
 
@@ -65,6 +71,8 @@ export class LocalGateway {
     this.arnPrefix = `arn:aws:execute-api:${region}:${options.accountId ?? '000000000000'}:${options.apiId ?? 'local'}/${this.stage}`;
     this.maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
     this.now = options.now ?? Date.now;
+    const expression = options.identityValidationExpression;
+    this.identityValidation = expression === undefined ? undefined : new RegExp(expression);
   }
 
   /** Node http request listener. */
@@ -118,6 +126,9 @@ export class LocalGateway {
     if (matched.route.auth === 'authorized') {
       const token = event.headers.Authorization ?? event.headers.authorization ?? firstHeader(req, 'authorization');
       if (!token) return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
+      if (this.identityValidation && !this.identityValidation.test(token)) {
+        return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
+      }
       const methodArn = `${this.arnPrefix}/${method}${path}`;
       const authorization = await this.authorize(token, methodArn);
       if (authorization === 'unauthorized') return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);

@@ -70,12 +70,13 @@ describe('a valid token', () => {
     expect(result.context).toEqual({ clientId: 'client-a', scope: 'patient/Condition.rs', patient: 'pat-9', grants: 'patient/Condition:rs' });
   });
 
-  it.each([
-    ['a lower-case scheme', (t: string) => `bearer ${t}`],
-    ['several spaces after the scheme', (t: string) => `Bearer   ${t}`],
-  ])('is accepted with %s', async (_name, header) => {
+  it('is accepted only as "Bearer <jws>": one spelling per token, so one authorizer cache key per token', async () => {
     const { call } = setup();
-    await expect(call(header(valid()))).resolves.toMatchObject({ principalId: 'client-a' });
+    const token = valid();
+    await expect(call(`Bearer ${token}`)).resolves.toMatchObject({ principalId: 'client-a' });
+    for (const header of [`bearer ${token}`, `Bearer  ${token}`, `Bearer ${token} `, ` Bearer ${token}`, `Bearer ${token}=`, `Bearer\t${token}`]) {
+      await expect(call(header), JSON.stringify(header.slice(0, 10))).rejects.toThrow('Unauthorized');
+    }
   });
 
   it.each([
@@ -129,12 +130,12 @@ const attacks: Array<[string, () => string | undefined, RegExp]> = [
   ['an extra part after the token', () => `Bearer ${valid()} extra`, HEADER],
   ['two tokens', () => `Bearer ${valid()},Bearer ${valid()}`, HEADER],
   ['a huge token', () => `Bearer ${'a'.repeat(20_000)}.b.c`, HEADER],
-  ['a non-JWT', () => 'Bearer not-a-jwt', PARSE],
-  ['a truncated token (no signature)', () => `Bearer ${valid().split('.').slice(0, 2).join('.')}`, PARSE],
-  ['a truncated token (cut short)', () => `Bearer ${valid().slice(0, 150)}`, PARSE],
-  ['an empty signature', () => `Bearer ${valid().split('.').slice(0, 2).join('.')}.`, PARSE],
+  ['a non-JWT', () => 'Bearer not-a-jwt', HEADER],
+  ['a truncated token (no signature)', () => `Bearer ${valid().split('.').slice(0, 2).join('.')}`, HEADER],
+  ['a truncated token (cut short)', () => `Bearer ${valid().slice(0, 150)}`, /JwtParseError|canonical|HEADER|malformed/],
+  ['an empty signature', () => `Bearer ${valid().split('.').slice(0, 2).join('.')}.`, HEADER],
   ['a header that is not JSON', () => `Bearer ${Buffer.from('{nope').toString('base64url')}.${valid().split('.').slice(1).join('.')}`, PARSE],
-  ['alg none (empty signature)', () => none({ alg: 'none', typ: 'at+jwt', kid: key.kid }), PARSE],
+  ['alg none (empty signature)', () => none({ alg: 'none', typ: 'at+jwt', kid: key.kid }), HEADER],
   ['alg none with a bogus signature', () => none({ alg: 'none', typ: 'at+jwt', kid: key.kid }, 'AAAA'), /alg "none" is not RS256/],
   ['alg none without kid', () => none({ alg: 'none', typ: 'at+jwt' }, 'AAAA'), /alg "none" is not RS256/],
   ['HS256 signed with the public key', () => `Bearer ${signHs256({ alg: 'HS256', typ: 'at+jwt', kid: key.kid }, claims(base), publicPem)}`, /alg "HS256" is not RS256/],
@@ -167,6 +168,34 @@ const attacks: Array<[string, () => string | undefined, RegExp]> = [
   ['a scope that is not a string', () => `Bearer ${goodToken(key, { ...claims(base), scope: ['user/*.*'] })}`, PARSE],
   ['a patient that is not a FHIR id', () => `Bearer ${goodToken(key, claims({ ...base, patient: '../1' }))}`, /patient is not a FHIR id/],
 ];
+
+describe('verifier leniency (issue 13.10): refused with Unauthorized (401)', () => {
+  it('a JWS with a crit header parameter (RFC 7515 §4.1.11)', async () => {
+    const { call } = setup();
+    const token = goodToken(key, claims(base), { crit: ['exp'] });
+    await expect(call(`Bearer ${token}`)).rejects.toThrow('Unauthorized');
+  });
+
+  it('a token issued in the future beyond the clock skew, and not one within it', async () => {
+    const { call } = setup();
+    await expect(call(`Bearer ${goodToken(key, claims(base, now() + 300))}`)).rejects.toThrow('Unauthorized');
+    await expect(call(`Bearer ${goodToken(key, claims(base, now() + 30))}`)).resolves.toMatchObject({ principalId: 'client-a' });
+  });
+
+  it('a non-canonical base64url spelling of a valid token (same bytes, another cache key)', async () => {
+    const { call } = setup();
+    const token = valid();
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    // An RS256 signature is 256 bytes: its last base64url character carries 4 unused bits.
+    const last = sig.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const variant = alphabet[(alphabet.indexOf(last) & ~15) | ((alphabet.indexOf(last) + 1) & 15)]!;
+    const respelled = `${h}.${p}.${sig.slice(0, -1)}${variant}`;
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+    await expect(call(`Bearer ${token}`)).resolves.toMatchObject({ principalId: 'client-a' });
+    await expect(call(`Bearer ${respelled}`)).rejects.toThrow('Unauthorized');
+  });
+});
 
 describe('an invalid token is refused with Unauthorized (401), never another error', () => {
   it.each(attacks)('%s', async (_name, header, reason) => {
