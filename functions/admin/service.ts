@@ -12,6 +12,7 @@ import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition
 import type { AuditAction, AuditLog, AuditRecord } from './audit';
 import { AdminForbiddenError, ConflictError, NotFoundError } from './errors';
 import {
+  foldScopeName,
   validateClientScopes,
   type ClientCreateInput,
   type ClientUpdateInput,
@@ -178,6 +179,11 @@ export class AdminService {
   }
 
   async createDefinition(actor: Actor, input: ScopeDefinitionInput): Promise<ScopeDefinition> {
+    const folded = foldScopeName(input.name);
+    const twin = (await this.deps.definitions.list()).find((d) => d.name !== input.name && foldScopeName(d.name) === folded);
+    if (twin) {
+      throw new ConflictError(`The scope name ${input.name} is confusable with the existing definition ${twin.name}: choose another name.`);
+    }
     const at = this.now().toISOString();
     const definition: ScopeDefinition = { ...input, createdAt: at, updatedAt: at };
     if (!(await this.deps.definitions.create(definition))) {

@@ -9,7 +9,11 @@
  * - must not clash with SMART syntax: no `patient/`, `user/` or `system/` prefix, not `launch` or `launch/...`, not
  *   `openid`, `profile`, `fhirUser`, `offline_access` or `online_access`, nor anything else the SMART grammar parses
  *   (functions/scopes/scopes.ts `parseScope`): a definition must never shadow or be shadowed by a SMART scope;
- * - not the admin scope (`ccri/admin`), which is reserved.
+ * - not the admin scope (`ccri/admin`), which is reserved;
+ * - and none of that after folding (`foldScopeName`: lower case, each run of `/ : . _ -` one `/`): `ccri:admin`,
+ *   `CCRI/Admin`, `Patient:Observation.read` or `OpenID` would look like a reserved or SMART scope to a person
+ *   reading a client's scopes or a consent screen, so they are refused too. A new definition must also not fold to
+ *   the same name as an existing one (AdminService.createDefinition).
  * Grants (`validateGrants`): an object of 1..14 entries, each key a resource type this server serves (exact STU3
  * name; a known alias such as `MedicationOrder` is refused with the name to use), each value the permission letters
  * `c r u d s` (create, read, update, delete, search; SMART v2), each at most once, in any order (stored canonical).
@@ -26,6 +30,16 @@ export const MAX_SCOPE_NAME_LENGTH = 128;
 const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*(\/[A-Za-z0-9._:-]+)*$/;
 const SMART_LEVEL_PREFIX = /^(patient|user|system)\//;
 const SMART_RESERVED = /^(openid|profile|fhirUser|offline_access|online_access|launch(\/.*)?)$/;
+/** SMART forms, folded: a level as first segment, or an identity/launch scope. */
+const FOLDED_SMART = /^((patient|user|system)(\/.*)?|openid|profile|fhiruser|offline\/access|online\/access|launch(\/.*)?)$/;
+
+/**
+ * A scope name folded for comparison: lower case, and each run of the separators `/ : . _ -` one `/`. Two names
+ * that fold alike are confusable (`ccri:admin`, `CCRI/Admin` and `ccri/admin`).
+ */
+export function foldScopeName(name: string): string {
+  return name.toLowerCase().replace(/[/:._-]+/g, '/');
+}
 
 /** Checks a scope definition name; returns it. */
 export function validateScopeName(name: unknown, expression = 'name'): string {
@@ -40,6 +54,16 @@ export function validateScopeName(name: unknown, expression = 'name'): string {
     );
   }
   if (name === ADMIN_SCOPE) throw new ValidationError(`The scope name "${ADMIN_SCOPE}" is reserved.`, expression);
+  const folded = foldScopeName(name);
+  if (folded === foldScopeName(ADMIN_SCOPE)) {
+    throw new ValidationError(`The scope name "${name}" is confusable with the reserved "${ADMIN_SCOPE}".`, expression);
+  }
+  if (FOLDED_SMART.test(folded)) {
+    throw new ValidationError(
+      `The scope name "${name}" is confusable with a SMART scope (patient/, user/, system/, launch, openid, profile, fhirUser, offline_access): choose a name such as "ccri/medications.read".`,
+      expression,
+    );
+  }
   if (!SCOPE_NAME.test(name)) {
     throw new ValidationError(
       `The scope name "${name}" is malformed: use letters, digits, ".", "_", "-", ":" in "/"-separated segments, e.g. "ccri/medications.read".`,

@@ -229,6 +229,8 @@ describe('validation', () => {
     ['a name in SMART syntax', '/admin/scopes', { name: 'user/Patient.read', grants: { Patient: 'r' } }, /clashes with SMART/],
     ['the name launch/patient', '/admin/scopes', { name: 'launch/patient', grants: { Patient: 'r' } }, /clashes with SMART/],
     ['the reserved admin scope', '/admin/scopes', { name: 'ccri/admin', grants: { Patient: 'r' } }, /reserved/],
+    ['a name confusable with the admin scope', '/admin/scopes', { name: 'ccri:admin', grants: { Patient: 'r' } }, /confusable with the reserved/],
+    ['a name confusable with a SMART scope', '/admin/scopes', { name: 'Patient:Observation.read', grants: { Observation: 'r' } }, /confusable with a SMART scope/],
     ['an unknown scope on a client', '/admin/clients', { name: 'x', scopes: ['e2e/nope', 'profile'] }, /Unknown scope: e2e\/nope/],
     ['an unknown field', '/admin/clients', { name: 'x', scopes: ['profile'], secret: 'mine' }, /Unknown field: secret/],
   ])('refuses %s with 400 and an OperationOutcome', async (_name, path, body, message) => {
@@ -237,6 +239,13 @@ describe('validation', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
     expect(response.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid' }] });
     expect(response.body.issue[0].diagnostics).toMatch(message);
+  });
+
+  it('refuses (409) a definition whose name folds to an existing one', async () => {
+    expect((await admin('POST', '/admin/scopes', { name: 'e2e/labs.read', grants: { Observation: 'rs' } })).status).toBe(201);
+    const twin = await admin('POST', '/admin/scopes', { name: 'E2E:Labs_Read', grants: { Observation: 'cruds' } });
+    expect(twin.status).toBe(409);
+    expect(twin.body.issue[0].diagnostics).toMatch(/confusable with the existing definition e2e\/labs.read/);
   });
 
   it('refuses a body that is not JSON with 415', async () => {
