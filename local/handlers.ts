@@ -15,6 +15,8 @@ import { createAuthorizerHandler } from '../functions/authorizer/handler';
 import { RESOURCE_TYPES } from '../functions/fhir/resource-types';
 import { createJwksHandler } from '../functions/jwks/handler';
 import { createMetadataHandler } from '../functions/metadata/handler';
+import { DynamoJtiReplayStore } from '../functions/oauth/jti-replay';
+import { ClientJwksResolver } from '../functions/oauth/client-jwks';
 import { DynamoClientStore } from '../functions/oauth/clients';
 import { localDemoClientsSeeder } from '../functions/oauth/demo-clients';
 import { LocalRsaSigner } from '../functions/oauth/signer';
@@ -62,6 +64,11 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       signer,
       limiter: new DynamoFailedAuthLimiter(db, ctx.tableName(CLIENTS_TABLE)),
       definitions: scopeDefinitions,
+      // Locally a jwks_uri may be http and on localhost; on AWS it may not (functions/token/config.ts).
+      assertions: {
+        keys: new ClientJwksResolver({ allowPrivateAddresses: true }),
+        replay: new DynamoJtiReplayStore(db, ctx.tableName(CLIENTS_TABLE)),
+      },
       tokenLifetimeSeconds: ctx.tokenLifetimeSeconds,
       issuer: ctx.baseUrl,
       audience: ctx.fhirBase,

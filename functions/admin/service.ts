@@ -5,6 +5,7 @@
  * `rotateSecret`; the stores hold only its salted hash.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
 import { hashClientSecret, type ClientAdminStore, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
 import { ADMIN_SCOPE } from '../scopes/admin';
@@ -30,6 +31,9 @@ export interface ClientView {
   createdAt: string;
   /** One entry per accepted secret; `notAfter` set on a secret being rotated out. */
   secrets: Array<{ notAfter?: string }>;
+  /** private_key_jwt: the registered public keys, or where they are published. */
+  jwks?: Jwks;
+  jwksUri?: string;
 }
 
 export function clientView(client: ClientRecord): ClientView {
@@ -43,6 +47,8 @@ export function clientView(client: ClientRecord): ClientView {
     secrets: client.secrets.map((s) => (s.notAfter ? { notAfter: s.notAfter } : {})),
   };
   if (client.patient !== undefined) view.patient = client.patient;
+  if (client.jwks) view.jwks = client.jwks;
+  if (client.jwksUri) view.jwksUri = client.jwksUri;
   return view;
 }
 
@@ -85,21 +91,26 @@ export class AdminService {
     return clientView(await this.requireClient(clientId));
   }
 
-  /** Registers a client; the result holds its secret, the only time it is ever shown. */
-  async createClient(actor: Actor, input: ClientCreateInput): Promise<{ client: ClientView; clientSecret: string }> {
+  /**
+   * Registers a client; the result holds its secret, the only time it is ever shown. A client that may only use
+   * private_key_jwt gets no secret at all.
+   */
+  async createClient(actor: Actor, input: ClientCreateInput): Promise<{ client: ClientView; clientSecret?: string }> {
     const scopes = await this.checkScopes(input.scopes);
     const now = this.now();
-    const clientSecret = this.generateSecret();
+    const clientSecret = input.authMethods.some((m) => m !== 'private_key_jwt') ? this.generateSecret() : undefined;
     const record: ClientRecord = {
       clientId: input.clientId ?? randomUUID(),
       name: input.name,
-      secrets: [hashClientSecret(clientSecret)],
+      secrets: clientSecret === undefined ? [] : [hashClientSecret(clientSecret)],
       scopes,
       enabled: input.enabled,
       authMethods: input.authMethods,
       createdAt: now.toISOString(),
     };
     if (input.patient !== undefined) record.patient = input.patient;
+    if (input.jwks) record.jwks = input.jwks;
+    if (input.jwksUri) record.jwksUri = input.jwksUri;
     if (!(await this.deps.clients.create(record))) throw new ConflictError(`A client ${record.clientId} exists already.`);
     const client = clientView(record);
     await this.audit(actor, 'client.create', record.clientId, {
@@ -108,8 +119,10 @@ export class AdminService {
       enabled: client.enabled,
       authMethods: client.authMethods,
       ...(client.patient ? { patient: client.patient } : {}),
+      ...(client.jwksUri ? { jwksUri: client.jwksUri } : {}),
+      ...(client.jwks ? { jwksKids: client.jwks.keys.map((k) => k.kid) } : {}),
     });
-    return { client, clientSecret };
+    return clientSecret === undefined ? { client } : { client, clientSecret };
   }
 
   /** Changes a client's name, scopes, enabled flag, auth methods or bound patient. */

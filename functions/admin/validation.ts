@@ -21,6 +21,7 @@
  * identity/launch scope, the admin scope, or the name of an existing definition; anything else is an unknown scope.
  */
 import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../fhir/resource-types';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import { PERMISSION_ORDER, TYPE_ALIASES, parseScope, type PermissionSet } from '../scopes/scopes';
@@ -142,6 +143,66 @@ export function validateScopeDefinitionBody(body: unknown, pathName?: string): S
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 export const SECRET_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+export const AUTH_METHODS: readonly ClientAuthMethod[] = [...SECRET_AUTH_METHODS, 'private_key_jwt'];
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+/**
+ * A client's public JWKS for private_key_jwt (RFC 7591 `jwks`): 1..10 keys, each with a `kid`, `kty` RSA (2048 bits
+ * or more) or EC (P-384 for ES384), and no private member (a private key sent here is refused, not stored).
+ */
+export function validateJwks(value: unknown): Jwks {
+  if (!isPlainObject(value) || !Array.isArray(value.keys) || value.keys.length === 0 || value.keys.length > 10) {
+    throw new ValidationError('jwks must be a JWKS: {"keys": [...]} with 1 to 10 public keys.', 'jwks');
+  }
+  value.keys.forEach((key: unknown, i: number) => {
+    const where = `jwks.keys[${i}]`;
+    if (!isPlainObject(key)) throw new ValidationError('Each key must be a JWK object.', where);
+    if (typeof key.kid !== 'string' || key.kid === '' || key.kid.length > 256) throw new ValidationError('Each key needs a kid (SMART requires it).', `${where}.kid`);
+    if (PRIVATE_JWK_MEMBERS.some((m) => m in key)) {
+      throw new ValidationError('The key holds private key material: register the PUBLIC key only (and treat this private key as exposed).', where);
+    }
+    if (key.kty === 'RSA') {
+      if (typeof key.n !== 'string' || typeof key.e !== 'string' || Buffer.from(key.n, 'base64url').length < 256) {
+        throw new ValidationError('An RSA key needs n and e, and at least 2048 bits.', where);
+      }
+    } else if (key.kty === 'EC') {
+      if (key.crv !== 'P-384' || typeof key.x !== 'string' || typeof key.y !== 'string') {
+        throw new ValidationError('An EC key must be on P-384 (ES384) with x and y.', where);
+      }
+    } else {
+      throw new ValidationError('kty must be RSA or EC.', `${where}.kty`);
+    }
+    if (key.use !== undefined && key.use !== 'sig') throw new ValidationError('use must be sig.', `${where}.use`);
+  });
+  return value as unknown as Jwks;
+}
+
+/** A client's jwks_uri: an absolute https URL (http only for localhost, for local development). */
+export function validateJwksUri(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' && value.length <= 2048 ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  const local = url?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!url || (url.protocol !== 'https:' && !local) || url.username || url.password) {
+    throw new ValidationError('jwksUri must be an https URL (http only on localhost), without credentials.', 'jwksUri');
+  }
+  return url.toString();
+}
+
+/** The key fields of a client body: private_key_jwt needs exactly one of jwks and jwksUri; secret-only clients none. */
+function validateKeys(obj: Record<string, unknown>, authMethods: readonly ClientAuthMethod[] | undefined): { jwks?: Jwks; jwksUri?: string } {
+  const keys: { jwks?: Jwks; jwksUri?: string } = {};
+  if (obj.jwks !== undefined && obj.jwks !== null) keys.jwks = validateJwks(obj.jwks);
+  if (obj.jwksUri !== undefined && obj.jwksUri !== null) keys.jwksUri = validateJwksUri(obj.jwksUri);
+  if (keys.jwks && keys.jwksUri) throw new ValidationError('Give jwks or jwksUri, not both.', 'jwks');
+  if (authMethods?.includes('private_key_jwt') && !keys.jwks && !keys.jwksUri) {
+    throw new ValidationError('private_key_jwt needs the client public keys: jwks (inline) or jwksUri.', 'authMethods');
+  }
+  return keys;
+}
 
 export function validateClientId(value: unknown, expression = 'clientId'): string {
   if (typeof value !== 'string' || !CLIENT_ID.test(value)) {
@@ -187,12 +248,12 @@ export function validateClientScopes(scopes: readonly string[], definitionNames:
 
 function validateAuthMethods(value: unknown): ClientAuthMethod[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new ValidationError(`authMethods must be a non-empty array of ${SECRET_AUTH_METHODS.join(', ')}.`, 'authMethods');
+    throw new ValidationError(`authMethods must be a non-empty array of ${AUTH_METHODS.join(', ')}.`, 'authMethods');
   }
-  const bad = value.filter((m) => !SECRET_AUTH_METHODS.includes(m as ClientAuthMethod));
+  const bad = value.filter((m) => !AUTH_METHODS.includes(m as ClientAuthMethod));
   if (bad.length > 0) {
     throw new ValidationError(
-      `Unsupported authentication method ${bad.map(String).join(', ')}: use ${SECRET_AUTH_METHODS.join(', ')}.`,
+      `Unsupported authentication method ${bad.map(String).join(', ')}: use ${AUTH_METHODS.join(', ')}.`,
       'authMethods',
     );
   }
@@ -214,11 +275,13 @@ export interface ClientCreateInput {
   authMethods: ClientAuthMethod[];
   patient?: string;
   enabled: boolean;
+  jwks?: Jwks;
+  jwksUri?: string;
 }
 
 export function validateClientCreateBody(body: unknown): ClientCreateInput {
   const obj = requireObject(body);
-  rejectUnknownFields(obj, ['clientId', 'name', 'scopes', 'authMethods', 'patient', 'enabled']);
+  rejectUnknownFields(obj, ['clientId', 'name', 'scopes', 'authMethods', 'patient', 'enabled', 'jwks', 'jwksUri']);
   const name = optionalString(obj.name, 'name', 200);
   if (name === undefined || name.trim() === '') throw new ValidationError('name is required (a string).', 'name');
   const input: ClientCreateInput = {
@@ -229,6 +292,7 @@ export function validateClientCreateBody(body: unknown): ClientCreateInput {
   };
   if (obj.clientId !== undefined) input.clientId = validateClientId(obj.clientId);
   if (obj.patient !== undefined && obj.patient !== null) input.patient = validatePatient(obj.patient);
+  Object.assign(input, validateKeys(obj, input.authMethods));
   return input;
 }
 
@@ -239,11 +303,13 @@ export interface ClientUpdateInput {
   enabled?: boolean;
   authMethods?: ClientAuthMethod[];
   patient?: string | null;
+  jwks?: Jwks | null;
+  jwksUri?: string | null;
 }
 
 export function validateClientUpdateBody(body: unknown): ClientUpdateInput {
   const obj = requireObject(body);
-  rejectUnknownFields(obj, ['name', 'scopes', 'enabled', 'authMethods', 'patient']);
+  rejectUnknownFields(obj, ['name', 'scopes', 'enabled', 'authMethods', 'patient', 'jwks', 'jwksUri']);
   const input: ClientUpdateInput = {};
   const name = optionalString(obj.name, 'name', 200);
   if (name !== undefined) {
@@ -256,8 +322,12 @@ export function validateClientUpdateBody(body: unknown): ClientUpdateInput {
   if (obj.authMethods !== undefined) input.authMethods = validateAuthMethods(obj.authMethods);
   if (obj.patient === null) input.patient = null;
   else if (obj.patient !== undefined) input.patient = validatePatient(obj.patient);
+  const keys = validateKeys(obj, undefined);
+  // Setting one kind of key clears the other; null clears it.
+  if (keys.jwks || obj.jwks === null) Object.assign(input, { jwks: keys.jwks ?? null, jwksUri: null });
+  if (keys.jwksUri || obj.jwksUri === null) Object.assign(input, { jwksUri: keys.jwksUri ?? null, ...(keys.jwksUri ? { jwks: null } : {}) });
   if (Object.keys(input).length === 0) {
-    throw new ValidationError('Nothing to change: give any of name, scopes, enabled, authMethods, patient.');
+    throw new ValidationError('Nothing to change: give any of name, scopes, enabled, authMethods, patient, jwks, jwksUri.');
   }
   return input;
 }

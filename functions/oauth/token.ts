@@ -4,13 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FHIR_BASE_PATH } from '../../lib/routes';
+import { authenticateWithAssertion, type AssertionSettings } from './client-assertion';
 import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';
-import { InvalidRequestError, InvalidScopeError, TemporarilyUnavailableError, UnsupportedGrantTypeError } from './errors';
+import { InvalidClientError, InvalidRequestError, InvalidScopeError, TemporarilyUnavailableError, UnsupportedGrantTypeError } from './errors';
 import { namedScopeGrants, ScopeStoreUnavailableError, type ScopeDefinitionStore } from '../scopes/definition-store';
 import { NAMED_GRANTS_CLAIM } from '../scopes/permissions';
 import type { JwtSigner } from './signer';
 import { authenticateWithLimiter, type FailedAuthLimiter } from './throttle';
+
+/** The token endpoint's path under the API base URL (lib/routes.ts): with the issuer, the `aud` of client assertions. */
+export const TOKEN_PATH = '/oauth2/token';
 
 /** Default access token lifetime, seconds. */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
@@ -67,6 +71,8 @@ export interface TokenSettings {
    * Never cached: see functions/scopes/definition-store.ts `namedScopeGrants`.
    */
   definitions?: Pick<ScopeDefinitionStore, 'get'>;
+  /** private_key_jwt (SMART Backend Services): where client keys come from and the jti replay store; none: refused. */
+  assertions?: Pick<AssertionSettings, 'keys' | 'replay'>;
 }
 
 /** iss and aud: from configuration when set, else from the base URL the client called. */
@@ -98,7 +104,12 @@ export async function handleTokenRequest(
   if (grantType !== 'client_credentials') throw new UnsupportedGrantTypeError();
   const credentials = extractClientCredentials(authorization, form);
   const now = settings.now?.() ?? new Date();
-  const authenticate = () => authenticateClient(settings.clients, credentials, now);
+  const authenticate = () => {
+    if (credentials.method !== 'private_key_jwt') return authenticateClient(settings.clients, credentials, now);
+    if (!settings.assertions) throw new InvalidClientError('Client authentication by client_assertion (private_key_jwt) is not enabled.');
+    const tokenUrl = `${settings.issuer}${TOKEN_PATH}`;
+    return authenticateWithAssertion(settings.clients, credentials, { ...settings.assertions, tokenUrl, now });
+  };
   const client = settings.limiter
     ? await authenticateWithLimiter(authenticate, {
         limiter: settings.limiter,

@@ -6,6 +6,8 @@ import { DynamoClientStore } from '../oauth/clients';
 import { isKmsKeyArn, KmsSigner } from '../oauth/signer';
 import { DynamoFailedAuthLimiter } from '../oauth/throttle';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
+import { DynamoJtiReplayStore } from '../oauth/jti-replay';
+import { ClientJwksResolver } from '../oauth/client-jwks';
 import { createDocumentClient } from '../store/client';
 import { DEFAULT_TOKEN_LIFETIME_SECONDS } from '../oauth/token';
 import type { TokenHandlerDeps } from './handler';
@@ -29,6 +31,8 @@ export function tokenDepsFromEnv(env: Record<string, string | undefined> = proce
     signer: new KmsSigner(kms, signingKeyArn(env)),
     limiter: new DynamoFailedAuthLimiter(db, clientsTable),
     definitions: new DynamoScopeDefinitionStore(db, requiredEnv('SCOPES_TABLE_NAME', env)),
+    // On AWS a client's jwks_uri is fetched over https only and never from a private address (client-jwks.ts).
+    assertions: { keys: new ClientJwksResolver({ allowPrivateAddresses: false }), replay: new DynamoJtiReplayStore(db, clientsTable) },
     tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
     issuer: env.ISSUER || undefined,
     audience: env.AUDIENCE || undefined,

@@ -31,6 +31,8 @@ export interface TokenHandlerDeps {
   limiter?: FailedAuthLimiter;
   /** Named scope definitions, read at issuance (the Scopes table); none: named scopes grant nothing. */
   definitions?: TokenSettings['definitions'];
+  /** private_key_jwt client authentication (client keys, jti replay store); none: refused. */
+  assertions?: TokenSettings['assertions'];
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   now?: () => Date;
 }
@@ -54,6 +56,7 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
         now: deps.now,
         limiter: deps.limiter,
         definitions: deps.definitions,
+        assertions: deps.assertions,
         sourceIp: request.sourceIp,
         onLimiterError: (err) =>
           logger.error('failed-authentication limiter unavailable: request not throttled (fail open)', {

@@ -5,7 +5,7 @@
  *
  * | function            | data access                                                    | key               |
  * |---------------------|----------------------------------------------------------------|-------------------|
- * | token               | Clients: GetItem, UpdateItem (failed-authentication counters); Scopes: GetItem (named scopes, expanded into the token) | kms:Sign (policy) |
+ * | token               | Clients: GetItem, PutItem (jti replay), UpdateItem (failed-authentication counters); Scopes: GetItem (named scopes, expanded into the token) | kms:Sign (policy) |
  * | jwks                | none                                                           | kms:GetPublicKey  |
  * | metadata            | none                                                           | none              |
  * | authorizer          | none (only the JWKS, over HTTPS)                               | none              |
@@ -90,7 +90,8 @@ export class ApiFunctions extends Construct {
             ...cors,
           },
         });
-        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [clients.tableArn]);
+        // PutItem: the jti replay store of client assertions (conditional puts, TTL).
+        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [clients.tableArn]);
         fn.allow('ReadScopeDefinitions', ['dynamodb:GetItem'], [scopesTable.tableArn]);
         return fn;
       }
