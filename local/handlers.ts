@@ -10,7 +10,7 @@ import { DynamoAuditLog } from '../functions/admin/audit';
 import { graceSeconds } from '../functions/admin/config';
 import { createAdminHandler } from '../functions/admin/handler';
 import { localAdminClientSeeder } from '../functions/admin/seed';
-import { configFromEnv } from '../functions/authorizer/config';
+import { configFromEnv, revocationCacheSecondsFromEnv } from '../functions/authorizer/config';
 import { createAuthorizerHandler } from '../functions/authorizer/handler';
 import { RESOURCE_TYPES } from '../functions/fhir/resource-types';
 import { createJwksHandler } from '../functions/jwks/handler';
@@ -18,6 +18,8 @@ import { createMetadataHandler } from '../functions/metadata/handler';
 import { DynamoJtiReplayStore } from '../functions/oauth/jti-replay';
 import { ClientJwksResolver } from '../functions/oauth/client-jwks';
 import { DynamoClientStore } from '../functions/oauth/clients';
+import { DynamoRevocationStore } from '../functions/oauth/revocation';
+import { createTokenVerifier } from '../functions/authorizer/verifier';
 import { localDemoClientsSeeder } from '../functions/oauth/demo-clients';
 import { LocalRsaSigner } from '../functions/oauth/signer';
 import { DynamoFailedAuthLimiter } from '../functions/oauth/throttle';
@@ -57,6 +59,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
   const resourceTableName = (type: (typeof RESOURCE_TYPES)[number]) => ctx.tableName(resourceTable(type));
   /** The local stand-in for the KMS key (kept in the data dir). */
   const signer = new LocalRsaSigner({ dataDir: ctx.dataDir });
+  const revocations = new DynamoRevocationStore(db, ctx.tableName(CLIENTS_TABLE));
 
   const handlers: Partial<Record<FunctionName, ProxyHandler>> = {
     token: createTokenHandler({
@@ -64,6 +67,8 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       signer,
       limiter: new DynamoFailedAuthLimiter(db, ctx.tableName(CLIENTS_TABLE)),
       definitions: scopeDefinitions,
+      verifier: createTokenVerifier(),
+      revocations,
       // Locally a jwks_uri may be http and on localhost; on AWS it may not (functions/token/config.ts).
       assertions: {
         keys: new ClientJwksResolver({ allowPrivateAddresses: true }),
@@ -79,6 +84,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       clients,
       definitions: scopeDefinitions,
       audit: new DynamoAuditLog(db, ctx.tableName(SCOPES_TABLE)),
+      revocations,
       defaultGraceSeconds: graceSeconds(process.env.ROTATION_GRACE_SECONDS),
     }),
   };
@@ -91,6 +97,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     strictPatientScopes: configFromEnv().strictPatientScopes,
     issuer: ctx.baseUrl,
     audience: ctx.fhirBase,
+    revocations: { cacheSeconds: revocationCacheSecondsFromEnv() },
   });
 
   const seeders: Array<() => Promise<string[]>> = [

@@ -7,6 +7,7 @@
  */
 import { requiredEnv } from '../env';
 import { DynamoClientStore } from '../oauth/clients';
+import { DynamoRevocationStore } from '../oauth/revocation';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
 import { createDocumentClient } from '../store/client';
 import { DynamoAuditLog } from './audit';
@@ -21,6 +22,7 @@ export function adminDepsFromEnv(env: Record<string, string | undefined> = proce
     clients: new DynamoClientStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
     definitions: new DynamoScopeDefinitionStore(db, scopesTable),
     audit: new DynamoAuditLog(db, scopesTable),
+    revocations: new DynamoRevocationStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
     defaultGraceSeconds: graceSeconds(env.ROTATION_GRACE_SECONDS),
   };
 }

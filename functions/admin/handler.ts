@@ -66,10 +66,11 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
       return { statusCode: 204, headers: NO_STORE, body: '' };
     },
     'POST /admin/clients/{clientId}/secret': async (req, actor) => {
-      const { graceSeconds } = validateRotateBody(jsonBody(req));
-      const rotated = await service.rotateSecret(actor, clientIdOf(req), graceSeconds);
+      const { graceSeconds, revokeTokens } = validateRotateBody(jsonBody(req));
+      const rotated = await service.rotateSecret(actor, clientIdOf(req), graceSeconds, revokeTokens);
       return ok(200, rotated);
     },
+    'POST /admin/clients/{clientId}/revoke-tokens': async (req, actor) => ok(200, await service.revokeClientTokens(actor, clientIdOf(req))),
     'GET /admin/scopes': async () => ok(200, { scopes: await service.listDefinitions() }),
     'POST /admin/scopes': async (req, actor) => {
       const created = await service.createDefinition(actor, validateScopeDefinitionBody(jsonBody(req)));

@@ -7,7 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
-import { hashClientSecret, type ClientAdminStore, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
+import { hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
+import type { RevocationStore } from '../oauth/revocation';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition-store';
 import type { AuditAction, AuditLog, AuditRecord } from './audit';
@@ -61,6 +62,8 @@ export interface AdminServiceDeps {
   now?: () => Date;
   /** A new client secret: 64 base64url characters (384 random bits) by default. */
   generateSecret?: () => string;
+  /** Where revocations go (functions/oauth/revocation.ts): disabling a client revokes its tokens. */
+  revocations?: RevocationStore;
 }
 
 /** Who asks, for the audit trail. */
@@ -134,7 +137,9 @@ export class AdminService {
         throw new AdminForbiddenError(`An admin client cannot remove ${ADMIN_SCOPE} from itself.`);
       }
     }
-    const patch = { ...input, ...(input.scopes ? { scopes: await this.checkScopes(input.scopes) } : {}) };
+    const patch: ClientPatch = { ...input, ...(input.scopes ? { scopes: await this.checkScopes(input.scopes) } : {}) };
+    // Disabling a client revokes every token it holds (within the authorizer's stated bound), not only new ones.
+    if (input.enabled === false && current.enabled) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
     const updated = await this.deps.clients.update(clientId, patch);
     if (!updated) throw new NotFoundError(`No client ${clientId}.`);
     await this.audit(actor, 'client.update', clientId, { ...patch, ...changedScopes(current.scopes, patch.scopes) });
@@ -149,6 +154,7 @@ export class AdminService {
     actor: Actor,
     clientId: string,
     graceSeconds: number = this.deps.defaultGraceSeconds,
+    revokeTokens = false,
   ): Promise<{ clientId: string; clientSecret: string; previousSecretsNotAfter: string | null; client: ClientView }> {
     const current = await this.requireClient(clientId);
     const now = this.now();
@@ -160,15 +166,38 @@ export class AdminService {
             .filter((s) => s.notAfter === undefined || Date.parse(s.notAfter) > now.getTime())
             .map((s) => ({ ...s, notAfter: s.notAfter && Date.parse(s.notAfter) < Date.parse(deadline) ? s.notAfter : deadline }));
     const clientSecret = this.generateSecret();
-    const updated = await this.deps.clients.update(clientId, { secrets: [...kept, hashClientSecret(clientSecret)] });
+    const patch: ClientPatch = { secrets: [...kept, hashClientSecret(clientSecret)] };
+    if (revokeTokens) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
+    const updated = await this.deps.clients.update(clientId, patch);
     if (!updated) throw new NotFoundError(`No client ${clientId}.`);
     const previousSecretsNotAfter = kept.length > 0 ? deadline : null;
     await this.audit(actor, 'client.rotate-secret', clientId, {
       graceSeconds,
       previousSecretsNotAfter,
       previousSecretsKept: kept.length,
+      revokeTokens,
     });
     return { clientId, clientSecret, previousSecretsNotAfter, client: clientView(updated) };
+  }
+
+  /** Revokes every token the client holds now (POST /admin/clients/{clientId}/revoke-tokens). */
+  async revokeClientTokens(actor: Actor, clientId: string): Promise<{ clientId: string; tokensNotBefore: string }> {
+    await this.requireClient(clientId);
+    const tokensNotBefore = await this.revokeTokensOf(clientId);
+    if (!(await this.deps.clients.update(clientId, { tokensNotBefore }))) throw new NotFoundError(`No client ${clientId}.`);
+    await this.audit(actor, 'client.revoke-tokens', clientId, { tokensNotBefore });
+    return { clientId, tokensNotBefore: new Date(tokensNotBefore * 1000).toISOString() };
+  }
+
+  /**
+   * Revokes the client's tokens issued up to now: cut-off the next whole second (a token's `iat` is in seconds), so
+   * that every token issued so far, even this second, is refused; the token endpoint issues new ones from it on.
+   */
+  private async revokeTokensOf(clientId: string): Promise<number> {
+    if (!this.deps.revocations) throw new Error('no revocation store configured');
+    const notBefore = Math.floor(this.now().getTime() / 1000) + 1;
+    await this.deps.revocations.revokeClientTokens(clientId, notBefore);
+    return notBefore;
   }
 
   async deleteClient(actor: Actor, clientId: string): Promise<void> {

@@ -335,17 +335,21 @@ export function validateClientUpdateBody(body: unknown): ClientUpdateInput {
 /** The longest rotation grace period accepted: 30 days. */
 export const MAX_GRACE_SECONDS = 30 * 24 * 3600;
 
-/** The body of `POST /admin/clients/{clientId}/secret`: `{ graceSeconds? }` (empty body = the configured default). */
-export function validateRotateBody(body: unknown): { graceSeconds?: number } {
+/**
+ * The body of `POST /admin/clients/{clientId}/secret`: `{ graceSeconds?, revokeTokens? }` (empty body = the
+ * configured grace, tokens kept). `revokeTokens: true` also revokes every token the client holds (a leaked secret).
+ */
+export function validateRotateBody(body: unknown): { graceSeconds?: number; revokeTokens?: boolean } {
   if (body === undefined) return {};
   const obj = requireObject(body);
-  rejectUnknownFields(obj, ['graceSeconds']);
-  if (obj.graceSeconds === undefined) return {};
+  rejectUnknownFields(obj, ['graceSeconds', 'revokeTokens']);
+  const revokeTokens = optionalBoolean(obj.revokeTokens, 'revokeTokens');
+  if (obj.graceSeconds === undefined) return revokeTokens === undefined ? {} : { revokeTokens };
   const grace = obj.graceSeconds;
   if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
     throw new ValidationError(`graceSeconds must be an integer from 0 to ${MAX_GRACE_SECONDS} (30 days).`, 'graceSeconds');
   }
-  return { graceSeconds: grace };
+  return revokeTokens === undefined ? { graceSeconds: grace } : { graceSeconds: grace, revokeTokens };
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -39,6 +39,7 @@ function setup(config: Partial<AuthorizerConfig> = {}) {
   const logger = silentLogger();
   const handler = createAuthorizerHandler({
     verifier: { jwks: jwksOf(key), fetcher },
+    revocations: { fetchList: async () => ({ jti: [], clients: {} }) },
     logger: logger as unknown as Logger,
     ...config,
   });
@@ -291,8 +292,14 @@ describe('a method ARN that is not one', () => {
 });
 
 describe('configFromEnv', () => {
-  it('reads nothing by default', () => {
-    expect(configFromEnv({})).toEqual({ strictPatientScopes: false });
+  it('reads nothing by default: the revocation list at its default place, kept 30 s', () => {
+    expect(configFromEnv({})).toEqual({ strictPatientScopes: false, revocations: { cacheSeconds: 30 } });
+  });
+  it('reads REVOCATIONS_URI and REVOCATION_CACHE_SECONDS (1..300)', () => {
+    const config = configFromEnv({ REVOCATIONS_URI: 'https://keys.example/revoked', REVOCATION_CACHE_SECONDS: '5' });
+    expect(config.revocations).toMatchObject({ cacheSeconds: 5 });
+    expect((config.revocations as { uri: (i: string) => string }).uri('x')).toBe('https://keys.example/revoked');
+    expect(() => configFromEnv({ REVOCATION_CACHE_SECONDS: '0' })).toThrow(/REVOCATION_CACHE_SECONDS/);
   });
   it('reads ISSUER, AUDIENCE, JWKS_URI and STRICT_PATIENT_SCOPES', () => {
     const config = configFromEnv({

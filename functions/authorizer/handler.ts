@@ -18,7 +18,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { accessFromClaims, toContext, type AuthorizerContext } from '../scopes/permissions';
 import { buildPolicy, parseMethodArn, type MethodArnParts } from '../scopes/policy';
+import { isRevokedBy } from '../oauth/revocation-list';
 import { JwksUnavailableError, TokenRejectedError } from './errors';
+import { createRevocationCheck, type RevocationOptions } from './revocations';
 import { createTokenVerifier, parseBearer, type TokenVerifier, type VerifiedToken, type VerifierOptions } from './verifier';
 
 export interface AuthorizerConfig {
@@ -35,6 +37,8 @@ export interface AuthorizerConfig {
   verifier?: VerifierOptions;
   /** A ready verifier (tests); overrides `verifier`. */
   tokenVerifier?: TokenVerifier;
+  /** Revocation list settings (revocations.ts); `false` turns the check off (tests of other concerns, benches). */
+  revocations?: RevocationOptions | false;
   logger?: Logger;
 }
 
@@ -83,6 +87,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
   const logger = config.logger ?? new Logger({ serviceName: 'authorizer' });
   const verifier = config.tokenVerifier ?? createTokenVerifier(config.verifier);
   const decisions = new DecisionCache();
+  const revocations = config.revocations === false ? undefined : createRevocationCheck(config.revocations);
   const unauthorized = (reason: string) => {
     logger.warn('request refused: 401', { reason });
     return new Error('Unauthorized');
@@ -112,6 +117,17 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
       throw unauthorized('unexpected verification error');
     }
 
+    if (revocations) {
+      let index;
+      try {
+        index = revocations.index(issuer);
+        if (index instanceof Promise) index = await index;
+      } catch (err) {
+        logger.error('revocation list unavailable: answering AUTHORIZER_FAILURE', { detail: (err as Error).message });
+        throw new Error('Revocation list unavailable');
+      }
+      if (isRevokedBy(index, verified)) throw unauthorized('token revoked');
+    }
     const { context, policyDocument } = decisions.get(api, verified, config.strictPatientScopes);
     logger.debug('token accepted', { clientId: verified.clientId });
     return { principalId: verified.clientId, policyDocument, context };

@@ -36,6 +36,10 @@ export interface VerifiedToken {
   subject?: string;
   /** The `ccri_grants` claim: what the token's named scopes granted at issuance (`formatGrants` form). */
   namedGrants?: string;
+  /** `iat` and `exp` (epoch s), and the `jti` when present: for revocation and introspection. */
+  iat: number;
+  exp: number;
+  jti?: string;
 }
 
 /** Where a token must come from and be meant for. */
@@ -224,7 +228,13 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
         // this token: refuse it rather than fail the request.
         throw new TokenRejectedError(`verification error: ${err instanceof Error ? err.name : typeof err}`);
       }
-      const verified: VerifiedToken = { clientId: payload.client_id as string, scope: payload.scope ?? '' };
+      const verified: VerifiedToken = {
+        clientId: payload.client_id as string,
+        scope: payload.scope ?? '',
+        iat: payload.iat as number,
+        exp: payload.exp as number,
+      };
+      if (typeof payload.jti === 'string') verified.jti = payload.jti;
       if (typeof payload.patient === 'string') verified.patient = payload.patient;
       if (typeof payload.sub === 'string') verified.subject = payload.sub;
       const named = payload[NAMED_GRANTS_CLAIM];

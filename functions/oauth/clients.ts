@@ -50,6 +50,8 @@ export interface ClientRecord {
   jwks?: Jwks;
   /** ...where they are published (RFC 7591 `jwks_uri`), fetched by client-jwks.ts. */
   jwksUri?: string;
+  /** Epoch s: this client's tokens issued before it are revoked (revocation.ts); new ones are issued from it on. */
+  tokensNotBefore?: number;
   /** ISO 8601 instant of registration. */
   createdAt: string;
 }
@@ -63,7 +65,7 @@ export interface ClientStore {
 }
 
 /** The changes the admin API makes to a client: each field present is replaced; `patient: null` unbinds it. */
-export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'secrets' | 'scopes' | 'enabled' | 'authMethods'>> & {
+export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'secrets' | 'scopes' | 'enabled' | 'authMethods' | 'tokensNotBefore'>> & {
   patient?: string | null;
   jwks?: Jwks | null;
   jwksUri?: string | null;
@@ -277,6 +279,7 @@ function recordFromItem(item: Record<string, unknown>): ClientRecord {
   if (typeof item.patient === 'string' && item.patient !== '') record.patient = item.patient;
   if (item.jwks && typeof item.jwks === 'object') record.jwks = item.jwks as Jwks;
   if (typeof item.jwksUri === 'string' && item.jwksUri !== '') record.jwksUri = item.jwksUri;
+  if (typeof item.tokensNotBefore === 'number') record.tokensNotBefore = item.tokensNotBefore;
   return record;
 }
 

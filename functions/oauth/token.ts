@@ -102,24 +102,38 @@ export async function handleTokenRequest(
     throw new InvalidRequestError('The grant_type parameter is required (grant_type=client_credentials).');
   }
   if (grantType !== 'client_credentials') throw new UnsupportedGrantTypeError();
-  const credentials = extractClientCredentials(authorization, form);
   const now = settings.now?.() ?? new Date();
+  const client = await authenticateRequest(form, authorization, settings, now);
+  return { response: await clientCredentialsGrant(client, form.get('scope'), settings, now), client };
+}
+
+/**
+ * Authenticates the client of a request to the token, revocation or introspection endpoint: a client secret (Basic
+ * or in the form) or a client assertion (private_key_jwt), through the failed-authentication limiter.
+ * @throws OAuthError subclasses
+ */
+export async function authenticateRequest(
+  form: TokenRequestForm,
+  authorization: string | undefined,
+  settings: TokenSettings,
+  now: Date,
+): Promise<ClientRecord> {
+  const credentials = extractClientCredentials(authorization, form);
   const authenticate = () => {
     if (credentials.method !== 'private_key_jwt') return authenticateClient(settings.clients, credentials, now);
     if (!settings.assertions) throw new InvalidClientError('Client authentication by client_assertion (private_key_jwt) is not enabled.');
     const tokenUrl = `${settings.issuer}${TOKEN_PATH}`;
     return authenticateWithAssertion(settings.clients, credentials, { ...settings.assertions, tokenUrl, now });
   };
-  const client = settings.limiter
-    ? await authenticateWithLimiter(authenticate, {
+  return settings.limiter
+    ? authenticateWithLimiter(authenticate, {
         limiter: settings.limiter,
         clientId: credentials.clientId,
         sourceIp: settings.sourceIp,
         now,
         onLimiterError: settings.onLimiterError,
       })
-    : await authenticate();
-  return { response: await clientCredentialsGrant(client, form.get('scope'), settings, now), client };
+    : authenticate();
 }
 
 /**
@@ -134,7 +148,8 @@ export async function clientCredentialsGrant(
   now: Date,
 ): Promise<TokenResponse> {
   const scopes = narrowScope(client.scopes, requestedScope);
-  const iat = Math.floor(now.getTime() / 1000);
+  // Never born revoked: a client whose tokens were revoked up to `tokensNotBefore` gets tokens issued from then on.
+  const iat = Math.max(Math.floor(now.getTime() / 1000), client.tokensNotBefore ?? 0);
   const claims: AccessTokenClaims = {
     iss: settings.issuer,
     sub: client.clientId,

@@ -7,6 +7,8 @@ import { isKmsKeyArn, KmsSigner } from '../oauth/signer';
 import { DynamoFailedAuthLimiter } from '../oauth/throttle';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
 import { DynamoJtiReplayStore } from '../oauth/jti-replay';
+import { DynamoRevocationStore } from '../oauth/revocation';
+import { createTokenVerifier } from '../authorizer/verifier';
 import { ClientJwksResolver } from '../oauth/client-jwks';
 import { createDocumentClient } from '../store/client';
 import { DEFAULT_TOKEN_LIFETIME_SECONDS } from '../oauth/token';
@@ -32,6 +34,8 @@ export function tokenDepsFromEnv(env: Record<string, string | undefined> = proce
     limiter: new DynamoFailedAuthLimiter(db, clientsTable),
     definitions: new DynamoScopeDefinitionStore(db, requiredEnv('SCOPES_TABLE_NAME', env)),
     // On AWS a client's jwks_uri is fetched over https only and never from a private address (client-jwks.ts).
+    verifier: createTokenVerifier(env.JWKS_URI ? { jwksUri: () => env.JWKS_URI! } : {}),
+    revocations: new DynamoRevocationStore(db, clientsTable),
     assertions: { keys: new ClientJwksResolver({ allowPrivateAddresses: false }), replay: new DynamoJtiReplayStore(db, clientsTable) },
     tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
     issuer: env.ISSUER || undefined,

@@ -91,7 +91,8 @@ export class ApiFunctions extends Construct {
           },
         });
         // PutItem: the jti replay store of client assertions (conditional puts, TTL).
-        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [clients.tableArn]);
+        // Query: the revocation list (pk REVOKED) for GET /oauth2/revocations.
+        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [clients.tableArn]);
         fn.allow('ReadScopeDefinitions', ['dynamodb:GetItem'], [scopesTable.tableArn]);
         return fn;
       }

@@ -68,7 +68,7 @@ describe('each function has its own role with only what it needs', () => {
   it('token: reads clients and counts failures on the Clients table, reads named scope definitions; signs through the key policy, not IAM', () => {
     expect(statementsOf(s, 'ccri-token')).toEqual([
       logs,
-      { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
+      { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
       { sid: 'ReadScopeDefinitions', actions: ['dynamodb:GetItem'], resources: ['table:Scopes'] },
     ]);
   });

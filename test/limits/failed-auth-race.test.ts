@@ -30,6 +30,10 @@ it('compares at most maxFailures of 100 parallel wrong secrets; every other one 
       return res.status;
     }),
   );
-  expect(statuses.filter((st) => st === 401)).toHaveLength(maxFailures);
-  expect(statuses.filter((st) => st === 429)).toHaveLength(100 - maxFailures);
+  // A request holding a slot on one key (client id or address) but refused on the other gives its slot back, so
+  // fewer than maxFailures may be compared; never more.
+  const compared = statuses.filter((st) => st === 401).length;
+  expect(compared).toBeGreaterThan(0);
+  expect(compared).toBeLessThanOrEqual(maxFailures);
+  expect(statuses.filter((st) => st === 429)).toHaveLength(100 - compared);
 });
