@@ -92,12 +92,23 @@ function checkHeader(header: JwtHeader): void {
  * an RS256 signature), each a separate API Gateway cache key and authorizer invocation.
  */
 function checkCanonical(token: string): void {
-  for (const segment of token.split('.')) {
-    if (Buffer.from(segment, 'base64url').toString('base64url') !== segment) {
+  // Only the last character of a segment can carry unused bits ('=' and foreign characters never get past
+  // parseBearer's pattern, and verification refuses them anyway): O(1) per segment, no decoding.
+  let end = token.length;
+  for (let i = 0; i < 3; i++) {
+    const start = token.lastIndexOf('.', end - 1) + 1;
+    const length = end - start;
+    const unusedBits = [0, -1, 4, 2][length % 4]!;
+    const last = length > 0 ? BASE64URL.indexOf(token[end - 1]!) : 0;
+    if (unusedBits < 0 || last < 0 || (unusedBits > 0 && (last & ((1 << unusedBits) - 1)) !== 0)) {
       throw new TokenRejectedError('a segment is not canonical base64url');
     }
+    end = start - 1;
+    if (end < 0) break;
   }
 }
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Claim checks beyond aws-jwt-verify's (which checks exp/nbf only when present, and iss/aud). */
 function checkClaims(payload: JwtPayload, graceSeconds: number): void {

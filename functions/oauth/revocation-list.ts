@@ -29,10 +29,23 @@ export function indexRevocations(list: RevocationList): RevocationIndex {
   return { jti: new Set(list.jti), clients: list.clients, clientCount: Object.keys(list.clients).length };
 }
 
+/** clientKey, remembered per index (a container sees few clients): no SHA-256 per request on the warm path. */
+const keyMemo = new WeakMap<RevocationIndex, Map<string, string>>();
+function keyOf(index: RevocationIndex, clientId: string): string {
+  let memo = keyMemo.get(index);
+  if (!memo) keyMemo.set(index, (memo = new Map()));
+  let key = memo.get(clientId);
+  if (key === undefined) {
+    key = clientKey(clientId);
+    if (memo.size < 10_000) memo.set(clientId, key);
+  }
+  return key;
+}
+
 /** Whether a token is revoked: its jti is listed, or it was issued (`iat`) before its client's cut-off. */
 export function isRevokedBy(index: RevocationIndex, token: { jti?: string; clientId: string; iat: number }): boolean {
   if (token.jti !== undefined && index.jti.has(token.jti)) return true;
   if (index.clientCount === 0) return false;
-  const notBefore = index.clients[clientKey(token.clientId)];
+  const notBefore = index.clients[keyOf(index, token.clientId)];
   return notBefore !== undefined && token.iat < notBefore;
 }
