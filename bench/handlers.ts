@@ -7,6 +7,7 @@
 import { createPublicKey, createSign, createVerify, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { configureAudit } from '../functions/audit';
 import { createAuthorizerHandler } from '../functions/authorizer/handler';
 import type { Jwks } from '../functions/authorizer/verifier';
 import { DynamoClientStore, clientKey as clientItemKey } from '../functions/oauth/clients';
@@ -39,6 +40,8 @@ export async function authorizerBench(quick: boolean): Promise<Figure[]> {
     jti: Array.from({ length: 1000 }, () => randomUUID()),
     clients: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [clientKey(`revoked-client-${i}`), now])),
   };
+  // Audit lines are built as on AWS but not printed here (thousands of lines to the terminal would be the cost).
+  configureAudit({ writeLine: () => {} });
   const handler = createAuthorizerHandler({ issuer: ISSUER, audience: AUDIENCE, verifier: { jwks }, revocations: { fetchList: async () => revoked } });
   const event = { type: 'TOKEN' as const, authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN };
   const result = await handler(event);

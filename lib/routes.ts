@@ -91,6 +91,7 @@ function adminRoutes(): Route[] {
     route('PUT', '/scopes/{name}'),
     route('DELETE', '/scopes/{name}'),
     route('GET', '/audit'),
+    route('GET', '/audit-events'),
   ];
 }
 

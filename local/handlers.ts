@@ -7,6 +7,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../functions/admin/audit';
+import { configureAudit } from '../functions/audit';
+import { DynamoAuditEventStore, auditRetentionDaysFromEnv } from '../functions/audit/store';
 import { graceSeconds } from '../functions/admin/config';
 import { createAdminHandler } from '../functions/admin/handler';
 import { localAdminClientSeeder } from '../functions/admin/seed';
@@ -60,6 +62,9 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
   /** The local stand-in for the KMS key (kept in the data dir). */
   const signer = new LocalRsaSigner({ dataDir: ctx.dataDir });
   const revocations = new DynamoRevocationStore(db, ctx.tableName(CLIENTS_TABLE));
+  // Locally every function's audit events land in the queryable store (on AWS the authorizer's only in its log).
+  const auditEvents = new DynamoAuditEventStore(db, ctx.tableName(SCOPES_TABLE), auditRetentionDaysFromEnv());
+  configureAudit({ store: auditEvents, ...(process.env.CCRI_AUDIT_STDOUT === 'true' ? {} : { writeLine: () => {} }) });
 
   const handlers: Partial<Record<FunctionName, ProxyHandler>> = {
     token: createTokenHandler({
@@ -85,6 +90,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       definitions: scopeDefinitions,
       audit: new DynamoAuditLog(db, ctx.tableName(SCOPES_TABLE)),
       revocations,
+      auditEvents,
       defaultGraceSeconds: graceSeconds(process.env.ROTATION_GRACE_SECONDS),
     }),
   };

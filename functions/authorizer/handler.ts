@@ -18,6 +18,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { accessFromClaims, toContext, type AuthorizerContext } from '../scopes/permissions';
 import { buildPolicy, parseMethodArn, type MethodArnParts } from '../scopes/policy';
+import { record } from '../audit';
 import { isRevokedBy } from '../oauth/revocation-list';
 import { JwksUnavailableError, TokenRejectedError } from './errors';
 import { createRevocationCheck, type RevocationOptions } from './revocations';
@@ -88,8 +89,9 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
   const verifier = config.tokenVerifier ?? createTokenVerifier(config.verifier);
   const decisions = new DecisionCache();
   const revocations = config.revocations === false ? undefined : createRevocationCheck(config.revocations);
-  const unauthorized = (reason: string) => {
+  const unauthorized = (reason: string, clientId?: string) => {
     logger.warn('request refused: 401', { reason });
+    record({ kind: 'access', outcome: 'denied', clientId, reason: `token refused: ${reason}`, source: 'authorizer' });
     return new Error('Unauthorized');
   };
 
@@ -126,10 +128,12 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
         logger.error('revocation list unavailable: answering AUTHORIZER_FAILURE', { detail: (err as Error).message });
         throw new Error('Revocation list unavailable');
       }
-      if (isRevokedBy(index, verified)) throw unauthorized('token revoked');
+      if (isRevokedBy(index, verified)) throw unauthorized('token revoked', verified.clientId);
     }
     const { context, policyDocument } = decisions.get(api, verified, config.strictPatientScopes);
     logger.debug('token accepted', { clientId: verified.clientId });
+    // What API Gateway then allows or denies per route is its policy evaluation (audited by the FHIR function).
+    record({ kind: 'access', outcome: 'allowed', clientId: verified.clientId, patient: verified.patient, reason: 'token accepted', source: 'authorizer' });
     return { principalId: verified.clientId, policyDocument, context };
   };
 }

@@ -8,6 +8,8 @@ import { DynamoFailedAuthLimiter } from '../oauth/throttle';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
 import { DynamoJtiReplayStore } from '../oauth/jti-replay';
 import { DynamoRevocationStore } from '../oauth/revocation';
+import { configureAudit } from '../audit';
+import { DynamoAuditEventStore, auditRetentionDaysFromEnv } from '../audit/store';
 import { createTokenVerifier } from '../authorizer/verifier';
 import { ClientJwksResolver } from '../oauth/client-jwks';
 import { createDocumentClient } from '../store/client';
@@ -28,6 +30,8 @@ export function tokenDepsFromEnv(env: Record<string, string | undefined> = proce
       requestTimeout: TOKEN_SDK_SETTINGS.requestTimeoutMs,
     }),
   });
+  // Token decisions go to the queryable audit store too (batched; the log line is the durable copy).
+  configureAudit({ store: new DynamoAuditEventStore(db, requiredEnv('SCOPES_TABLE_NAME', env), auditRetentionDaysFromEnv(env)) });
   return {
     clients: new DynamoClientStore(db, clientsTable),
     signer: new KmsSigner(kms, signingKeyArn(env)),

@@ -15,6 +15,7 @@ import type { ClientStore } from '../oauth/clients';
 import { InvalidClientError, InvalidRequestError, OAuthError, oauthErrorBody, TooManyFailedAuthenticationsError } from '../oauth/errors';
 import type { JwtSigner } from '../oauth/signer';
 import type { FailedAuthLimiter } from '../oauth/throttle';
+import { record } from '../audit';
 import type { TokenVerifier } from '../authorizer/verifier';
 import type { RevocationStore } from '../oauth/revocation';
 import { handleTokenRequest, issuerAndAudience, type TokenSettings } from '../oauth/token';
@@ -84,6 +85,7 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
       const form = parseTokenRequestForm(request.headers['content-type'], request.body);
       const { response, client } = await handleTokenRequest(form, request.headers.authorization, settingsOf(request));
       logger.info('token issued', { clientId: client.clientId, scope: response.scope, requestId: request.requestId });
+      record({ kind: 'token', outcome: 'allowed', clientId: client.clientId, patient: client.patient, interaction: 'client_credentials', requestId: request.requestId, sourceIp: request.sourceIp, source: 'token' });
       return jsonResponse(200, response, NO_STORE);
     },
     'POST /oauth2/revoke': async (request) => {
@@ -113,6 +115,15 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
     } catch (err) {
       if (err instanceof OAuthError) {
         const log = { error: err.error, statusCode: err.statusCode, requestId: request.requestId };
+        record({
+          kind: 'token',
+          outcome: err.statusCode >= 500 ? 'error' : 'denied',
+          interaction: `${request.method} ${request.route ?? ''}`.trim(),
+          reason: err instanceof InvalidClientError || err instanceof TooManyFailedAuthenticationsError ? err.reason : err.description,
+          requestId: request.requestId,
+          sourceIp: request.sourceIp,
+          source: 'token',
+        });
         if (err.statusCode >= 500) {
           logger.error('token request failed: dependency unavailable', { ...log, err: err.cause });
         } else {

@@ -93,7 +93,8 @@ export class ApiFunctions extends Construct {
         // PutItem: the jti replay store of client assertions (conditional puts, TTL).
         // Query: the revocation list (pk REVOKED) for GET /oauth2/revocations.
         fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [clients.tableArn]);
-        fn.allow('ReadScopeDefinitions', ['dynamodb:GetItem'], [scopesTable.tableArn]);
+        // BatchWriteItem: its audit events (functions/audit/store.ts) in the Scopes table.
+        fn.allow('ReadScopeDefinitions', ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], [scopesTable.tableArn]);
         return fn;
       }
       case 'jwks':
@@ -133,6 +134,7 @@ export class ApiFunctions extends Construct {
         fn.allow('ManageClientsAndScopes', actions, [clients.tableArn, scopesTable.tableArn]);
         // GET /admin/clients lists the Clients table, which has no index to query (a small table of clients).
         fn.allow('ListClients', ['dynamodb:Scan'], [clients.tableArn]);
+        fn.allow('WriteAuditEvents', ['dynamodb:BatchWriteItem'], [scopesTable.tableArn]);
         return fn;
       }
       default: {

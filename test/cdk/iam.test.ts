@@ -69,7 +69,7 @@ describe('each function has its own role with only what it needs', () => {
     expect(statementsOf(s, 'ccri-token')).toEqual([
       logs,
       { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
-      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:GetItem'], resources: ['table:Scopes'] },
+      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], resources: ['table:Scopes'] },
     ]);
   });
 
@@ -101,6 +101,7 @@ describe('each function has its own role with only what it needs', () => {
         resources: ['table:Clients', 'table:Scopes'],
       },
       { sid: 'ListClients', actions: ['dynamodb:Scan'], resources: ['table:Clients'] },
+      { sid: 'WriteAuditEvents', actions: ['dynamodb:BatchWriteItem'], resources: ['table:Scopes'] },
     ]);
   });
 
