@@ -5,6 +5,7 @@
  * BatchWriteItem (25 per call; unprocessed items retried once), read newest first one day at a time.
  */
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { daysDescending } from '../admin/audit';
 import type { AuditEvent } from './audit-event';
 import type { AuditSink } from './index';
 
@@ -49,8 +50,8 @@ export class DynamoAuditEventStore implements AuditSink {
   /** Newest first, UTC days `from`..`to` inclusive, at most `limit`. */
   async list(query: { from: string; to: string; limit: number }): Promise<AuditEvent[]> {
     const events: AuditEvent[] = [];
-    for (let t = Date.parse(`${query.to}T00:00:00Z`); t >= Date.parse(`${query.from}T00:00:00Z`) && events.length < query.limit; t -= 86_400_000) {
-      const day = new Date(t).toISOString().slice(0, 10);
+    for (const day of daysDescending(query.from, query.to)) {
+      if (events.length >= query.limit) break;
       let startKey: Record<string, unknown> | undefined;
       do {
         const page = await this.db.send(
