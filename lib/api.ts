@@ -12,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
 import type { CcriConfig } from './config';
 import type { GatewayResponseSpec } from './gateway-responses';
 import type { FunctionName, Route } from './routes';
@@ -83,6 +84,8 @@ export class CcriApi extends Construct {
     this.authorizer = new apigw.TokenAuthorizer(this, 'TokenAuthorizer', {
       handler: props.authorizerFunction,
       identitySource: apigw.IdentitySource.header('Authorization'),
+      // Anything but "Bearer <compact JWS>" is refused 401 by API Gateway without invoking the authorizer.
+      validationRegex: BEARER_HEADER_PATTERN,
       resultsCacheTtl: Duration.seconds(config.authorizerCacheSeconds),
       authorizerName: `ccri-${config.stage}-token-authorizer`,
     });

@@ -4,9 +4,9 @@ import { ConfigError, DEFAULT_CONFIG, parseConfig } from './config';
 const from = (values: Record<string, unknown>) => parseConfig((key) => values[key]);
 
 describe('configuration from the CDK context', () => {
-  it('defaults to the reference deployment: demo data on, data retained, no CORS, 300 s authorizer cache', () => {
+  it('defaults to the reference deployment: demo data on, data retained, no CORS, 60 s authorizer cache', () => {
     expect(from({})).toEqual(DEFAULT_CONFIG);
-    expect(DEFAULT_CONFIG).toMatchObject({ demoData: true, retainData: true, corsOrigins: [], authorizerCacheSeconds: 300 });
+    expect(DEFAULT_CONFIG).toMatchObject({ demoData: true, retainData: true, corsOrigins: [], authorizerCacheSeconds: 60 });
   });
 
   it('reads typed values from cdk.json', () => {

@@ -44,7 +44,10 @@ export interface CcriConfig {
   wafRateLimit: number;
   /** X-Ray active tracing on the functions and the API stage. */
   tracing: boolean;
-  /** How long API Gateway caches an authorizer decision per token (0 disables, at most 3600). */
+  /**
+   * How long API Gateway caches an authorizer decision per token (0 disables, at most 3600). Default 60 s: also how
+   * long a token keeps working after it expires, its client is disabled or it is revoked (docs/security-model.md).
+   */
   authorizerCacheSeconds: number;
   /** CloudWatch Logs retention of function logs and API access logs. */
   logRetentionDays: RetentionDays;
@@ -82,7 +85,7 @@ export const DEFAULT_CONFIG: CcriConfig = {
   waf: false,
   wafRateLimit: 1000,
   tracing: false,
-  authorizerCacheSeconds: 300,
+  authorizerCacheSeconds: 60,
   logRetentionDays: RetentionDays.THREE_MONTHS,
   logLevel: 'INFO',
   keyAdminRoleArns: [],

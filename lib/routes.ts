@@ -84,17 +84,23 @@ function adminRoutes(): Route[] {
     route('PATCH', '/clients/{clientId}'),
     route('DELETE', '/clients/{clientId}'),
     route('POST', '/clients/{clientId}/secret'),
+    route('POST', '/clients/{clientId}/revoke-tokens'),
     route('GET', '/scopes'),
     route('POST', '/scopes'),
     route('GET', '/scopes/{name}'),
     route('PUT', '/scopes/{name}'),
     route('DELETE', '/scopes/{name}'),
     route('GET', '/audit'),
+    route('GET', '/audit-events'),
   ];
 }
 
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/oauth2/token', function: 'token', auth: 'public' },
+  // RFC 7009 / RFC 7662 (client-authenticated in the function) and the revocation list the authorizer fetches.
+  { method: 'POST', path: '/oauth2/revoke', function: 'token', auth: 'public' },
+  { method: 'POST', path: '/oauth2/introspect', function: 'token', auth: 'public' },
+  { method: 'GET', path: '/oauth2/revocations', function: 'token', auth: 'public' },
   { method: 'GET', path: '/.well-known/jwks.json', function: 'jwks', auth: 'public' },
   { method: 'GET', path: `${FHIR_BASE_PATH}/metadata`, function: 'metadata', auth: 'public' },
   { method: 'GET', path: `${FHIR_BASE_PATH}/.well-known/smart-configuration`, function: 'metadata', auth: 'public' },

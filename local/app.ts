@@ -7,6 +7,8 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
+import { DEFAULT_CONFIG } from '../lib/config';
 import { ROUTES } from '../lib/routes';
 import { TABLES, localTableName, type TableSpec } from '../lib/tables';
 import { configuredEndpoint, startEngine, type RunningEngine } from './dynamodb-local';
@@ -103,7 +105,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     const domainName = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const baseUrl = `http://${domainName}`;
     const fhirBase = `${baseUrl}/STU3`;
-    const authorizerCacheSeconds = options.authorizerCacheSeconds ?? 300;
+    const authorizerCacheSeconds = options.authorizerCacheSeconds ?? DEFAULT_CONFIG.authorizerCacheSeconds;
     await options.onListening?.(baseUrl);
 
     const local = buildLocalHandlers({
@@ -120,6 +122,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       handlers: local.handlers,
       authorizer: local.authorizer,
       authorizerCacheSeconds,
+      identityValidationExpression: BEARER_HEADER_PATTERN,
       domainName,
       accessLog: options.accessLog,
     });

@@ -27,6 +27,11 @@ export interface LocalGatewayOptions {
   authorizer: TokenAuthorizer;
   /** The authorizer result cache TTL, as configured on the deployed authorizer (0 disables caching). */
   authorizerCacheSeconds: number;
+  /**
+   * The TOKEN authorizer's identity validation expression, as configured on the deployed authorizer: an
+   * Authorization header that does not match is answered 401 without invoking the authorizer. None: no check.
+   */
+  identityValidationExpression?: string;
   /** host:port the clients call, reported as requestContext.domainName. */
   domainName: string;
   stage?: string;
@@ -66,6 +71,7 @@ export class LocalGateway {
   private readonly integrationTimeoutMs: number;
   private readonly maxCachedAuthorizations: number;
   private readonly now: () => number;
+  private readonly identityValidation: RegExp | undefined;
   /** How many times the authorizer function ran (the rest were cache hits): for tests. */
   authorizerInvocations = 0;
 
@@ -77,6 +83,8 @@ export class LocalGateway {
     this.integrationTimeoutMs = options.integrationTimeoutMs ?? 29_000;
     this.maxCachedAuthorizations = options.maxCachedAuthorizations ?? 10_000;
     this.now = options.now ?? Date.now;
+    const expression = options.identityValidationExpression;
+    this.identityValidation = expression === undefined ? undefined : new RegExp(expression);
   }
 
   /** Node http request listener. */
@@ -133,6 +141,9 @@ export class LocalGateway {
     if (matched.route.auth === 'authorized') {
       const token = event.headers.Authorization ?? event.headers.authorization ?? firstHeader(req, 'authorization');
       if (!token) return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
+      if (this.identityValidation && !this.identityValidation.test(token)) {
+        return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
+      }
       const methodArn = `${this.arnPrefix}/${method}${path}`;
       const authorization = await this.authorize(token, methodArn).catch(() => 'failure' as const);
       if (authorization === 'unauthorized') return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);

@@ -5,10 +5,10 @@
  *
  * | function            | data access                                                    | key               |
  * |---------------------|----------------------------------------------------------------|-------------------|
- * | token               | Clients: GetItem, UpdateItem (failed-authentication counters)  | kms:Sign          |
+ * | token               | Clients: GetItem, PutItem (jti replay), UpdateItem (failed-authentication counters); Scopes: GetItem (named scopes, expanded into the token) | kms:Sign          |
  * | jwks                | none                                                           | kms:GetPublicKey  |
  * | metadata            | none                                                           | none              |
- * | authorizer          | Scopes: GetItem, Query (dynamic scope definitions)             | none              |
+ * | authorizer          | none (only the JWKS, over HTTPS)                               | none              |
  * | fhir:<Type> (x14)   | Resource<Type> only: Get/Put/Update/Delete/ConditionCheck Item, Query, BatchGetItem | none |
  * | admin (if routed)   | Clients, Scopes: Get/Put/Update/Delete Item, Query             | none              |
  * | explorer            | none (serves the web explorer's files from its own bundle)     | none              |
@@ -67,15 +67,13 @@ export class ApiFunctions extends Construct {
     for (const name of props.functionNames ?? FUNCTION_NAMES) {
       this.byName.set(name, this.create(name));
     }
-    const scopesTable = props.tables.table(SCOPES_TABLE);
     this.authorizer = new CcriFunction(this, 'Authorizer', {
       config: props.config,
       entryName: 'authorizer',
       description: 'API Gateway TOKEN authorizer: verifies access tokens, turns scopes into an IAM policy',
       memorySize: 256,
-      environment: { SCOPES_TABLE_NAME: scopesTable.tableName, ...issuerEnv(props.config) },
+      environment: { ...issuerEnv(props.config) },
     });
-    this.authorizer.allow('ReadScopeDefinitions', ['dynamodb:GetItem', 'dynamodb:Query'], [scopesTable.tableArn]);
   }
 
   private create(name: FunctionName): CcriFunction {
@@ -95,14 +93,19 @@ export class ApiFunctions extends Construct {
           role: importRole(this, 'TokenRole', signingKey.tokenRole),
           environment: {
             CLIENTS_TABLE_NAME: clients.tableName,
+            SCOPES_TABLE_NAME: scopesTable.tableName,
             KMS_KEY_ID: signingKey.keyArn,
             TOKEN_LIFETIME_SECONDS: String(config.tokenLifetimeSeconds),
             ...issuer,
             ...cors,
           },
         });
-        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [clients.tableArn]);
+        // PutItem: the jti replay store of client assertions (conditional puts, TTL).
+        // Query: the revocation list (pk REVOKED) for GET /oauth2/revocations.
+        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [clients.tableArn]);
         fn.allow('SignWithTheTokenKey', ['kms:Sign'], [signingKey.keyArn]);
+        // BatchWriteItem: its audit events (functions/audit/store.ts) in the Scopes table.
+        fn.allow('ReadScopeDefinitions', ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], [scopesTable.tableArn]);
         return fn;
       }
       case 'jwks': {
@@ -145,6 +148,7 @@ export class ApiFunctions extends Construct {
         fn.allow('ManageClientsAndScopes', actions, [clients.tableArn, scopesTable.tableArn]);
         // GET /admin/clients lists the Clients table, which has no index to query (a small table of clients).
         fn.allow('ListClients', ['dynamodb:Scan'], [clients.tableArn]);
+        fn.allow('WriteAuditEvents', ['dynamodb:BatchWriteItem'], [scopesTable.tableArn]);
         return fn;
       }
       case 'explorer':

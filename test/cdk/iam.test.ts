@@ -67,11 +67,12 @@ describe('each function has its own role with only what it needs', () => {
 
   const key = `AWS::KMS::Key:${resourcesOf(s.data, 'AWS::KMS::Key')[0]![0]}`;
 
-  it('token: reads clients and counts failures on the Clients table; signs with the key (the key policy also has to allow it)', () => {
+  it('token: reads clients, counts failures, stores assertion ids and lists revocations on the Clients table, reads named scope definitions and writes audit events on the Scopes table; signs with the key (the key policy also has to allow it)', () => {
     expect(statementsOf(s, 'ccri-token')).toEqual([
       logs,
-      { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
+      { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
       { sid: 'SignWithTheTokenKey', actions: ['kms:Sign'], resources: [key] },
+      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], resources: ['table:Scopes'] },
     ]);
   });
 
@@ -87,11 +88,8 @@ describe('each function has its own role with only what it needs', () => {
     expect(statementsOf(s, 'ccri-explorer')).toEqual([logs]);
   });
 
-  it('authorizer: reads scope definitions, no other data', () => {
-    expect(statementsOf(s, 'ccri-authorizer')).toEqual([
-      logs,
-      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: ['table:Scopes'] },
-    ]);
+  it('authorizer: no data at all (named scopes come expanded in the token)', () => {
+    expect(statementsOf(s, 'ccri-authorizer')).toEqual([logs]);
   });
 
   it.each(RESOURCE_TYPES.map((t) => [t]))('fhir:%s: item and query actions on its own table and no other', (type) => {
@@ -110,6 +108,7 @@ describe('each function has its own role with only what it needs', () => {
         resources: ['table:Clients', 'table:Scopes'],
       },
       { sid: 'ListClients', actions: ['dynamodb:Scan'], resources: ['table:Clients'] },
+      { sid: 'WriteAuditEvents', actions: ['dynamodb:BatchWriteItem'], resources: ['table:Scopes'] },
     ]);
   });
 
