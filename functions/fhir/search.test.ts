@@ -162,3 +162,25 @@ describe('continuation tokens', () => {
     },
   );
 });
+
+describe('13.4 fan-out limits: a clear 400 naming the limit', () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `x${i}`).join(',');
+  it('caps the values of one parameter (OR width)', () => {
+    expect(() => parseSearch('Organization', { _id: [ids(1500)] })).toThrow(/at most 20 values/);
+    expect(() => parseSearch('Organization', { _id: [ids(20)] })).not.toThrow();
+  });
+  it('caps the repetitions of one parameter and the number of clauses', () => {
+    expect(() => parseSearch('Patient', { family: Array.from({ length: 6 }, (_, i) => `f${i}`) })).toThrow(/repeated at most 5 times/);
+    const many = Object.fromEntries(['family', 'given', 'name', 'gender', 'email', 'phone', 'identifier', 'address-postalcode'].map((p) => [p, ['a', 'b']]));
+    expect(() => parseSearch('Patient', { ...many })).toThrow(/at most 10 search criteria/);
+  });
+  it('names the limit in the OperationOutcome', () => {
+    try {
+      parseSearch('Organization', { _id: [ids(21)] });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(BadRequestError);
+      expect(JSON.stringify((err as BadRequestError).outcome)).toMatch(/_id.*at most 20 values/);
+    }
+  });
+});

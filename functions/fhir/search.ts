@@ -44,6 +44,11 @@ export interface ParsedSearch {
   ignored: string[];
 }
 
+/**
+ * Fan-out limits of one search (issue 13.4): values of one parameter (OR width), occurrences of one parameter,
+ * and search criteria in all. Each answers a 400 naming the limit; the CapabilityStatement documents them.
+ */
+export const SEARCH_LIMITS = { orValues: 20, repeats: 5, clauses: 10 } as const;
 export const DEFAULT_COUNT = 10;
 export const MAX_COUNT = 100;
 export const CURSOR_PARAM = '_cursor';
@@ -328,8 +333,17 @@ export function parseSearch(type: ResourceType, query: Record<string, string[]>,
       ignored.push(key);
       continue;
     }
+    if (values.length > SEARCH_LIMITS.repeats) {
+      throw new BadRequestError(`Search parameter ${key} may be repeated at most ${SEARCH_LIMITS.repeats} times (got ${values.length})`, key);
+    }
     for (const value of values) {
       const parts = splitValues(value);
+      if (parts.length > SEARCH_LIMITS.orValues) {
+        throw new BadRequestError(`Search parameter ${key} takes at most ${SEARCH_LIMITS.orValues} values separated by commas (got ${parts.length})`, key);
+      }
+      if (clauses.length >= SEARCH_LIMITS.clauses) {
+        throw new BadRequestError(`A search takes at most ${SEARCH_LIMITS.clauses} search criteria (parameter occurrences)`, key);
+      }
       if (parts.every((p) => p === '')) throw new BadRequestError(`Empty value for parameter ${key}`, key);
       const anyOf = parts
         .filter((p) => p !== '')

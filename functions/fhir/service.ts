@@ -88,14 +88,14 @@ export class FhirService {
   /** Versions newest first; `before`: continue with versions older than this one. */
   async history(id: string, count: number, before: number | undefined, ctx: CallerContext) {
     assertId(id);
+    // Visibility is decided on the resource itself, whatever the page: with or without a continuation token.
+    const current = await this.repository.read(id);
+    if (!current) throw this.hidden(id);
+    const owner = current.deleted && current.versionId > 1 ? await this.repository.vread(id, current.versionId - 1) : current;
+    if (!this.inCompartment(owner?.resource, id, ctx)) throw this.hidden(id);
     const page = await this.repository.history(id, count, before);
-    if (page.versions.length === 0 && before === undefined) throw this.hidden(id);
-    if (ctx.compartmentPatient !== undefined) {
-      const visible = page.versions.filter((v) => v.deleted || this.inCompartment(v.resource, id, ctx));
-      if (!visible.some((v) => !v.deleted) && before === undefined) throw this.hidden(id);
-      return { versions: visible, more: page.more };
-    }
-    return page;
+    const versions = ctx.compartmentPatient === undefined ? page.versions : page.versions.filter((v) => v.deleted || this.inCompartment(v.resource, id, ctx));
+    return { versions, more: page.more, total: current.versionId };
   }
 
   /** The compartment as a search clause (one more id set). */
@@ -179,8 +179,11 @@ export class FhirService {
       const matches = await this.search({ ...parsed, count: 2, cursor: undefined }, ctx);
       if (matches.total > 1) throw new PreconditionFailedError(`If-None-Exist matched ${matches.total} resources`);
       if (matches.total === 1) {
-        const found = matches.versions[0] ?? (await this.repository.read((await this.repository.searchIds(parsed.clauses))[0]!));
-        if (found) return { version: found, created: false };
+        // The match the compartment-filtered search returned, checked again on what is returned; if it vanished
+        // between the search and the read (a concurrent delete), search again: never widen the search.
+        const found = matches.versions[0];
+        if (found && this.inCompartment(found.resource, found.id, ctx)) return { version: found, created: false };
+        continue;
       }
       try {
         return await this.repository.create(resource, { id, lock: { key, replaceNonce } });

@@ -116,12 +116,11 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
         const before = cursor === undefined ? undefined : Number(decodeCursor(cursor));
         if (before !== undefined && !(before > 0)) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
         const page = await service.history(id, count, before, ctx);
-        const total = (await repository.read(id))?.versionId ?? page.versions.length;
         const self = `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], ...(cursor ? [[CURSOR_PARAM, cursor] as [string, string]] : [])])}`;
         const last = page.versions[page.versions.length - 1];
         const next =
           page.more && last ? `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], [CURSOR_PARAM, encodeCursor(String(last.versionId))]])}` : undefined;
-        return fhirResponse(200, historyBundle(`${typeUrl}/${id}`, self, next, total, page.versions));
+        return fhirResponse(200, historyBundle(`${typeUrl}/${id}`, self, next, page.total, page.versions));
       }
       case 'create': {
         const body = parseBody(req, maxBody);

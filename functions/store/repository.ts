@@ -28,7 +28,11 @@ import {
 import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
 import type { ResourceType } from '../fhir/resource-types';
 import { ALL_PK, idOfSortKey, indexKeys, type IndexKey, type KeyCondition, type SearchClause } from '../fhir/search';
+import { mapLimit } from './concurrency';
 import { mapStoreError } from './errors';
+
+/** DynamoDB calls one request keeps in flight at most (issue 13.4). */
+export const MAX_CONCURRENT_CALLS = 8;
 
 export type FhirResource = Record<string, unknown> & { resourceType: string; id?: string };
 
@@ -183,12 +187,9 @@ export class ResourceRepository {
   /** The sorted ids matching every clause (AND; each clause an OR of its conditions). No clause: every live id. */
   async searchIds(clauses: readonly SearchClause[]): Promise<string[]> {
     const effective: SearchClause[] = clauses.length > 0 ? [...clauses] : [{ param: '_all', anyOf: [{ pk: ALL_PK, op: 'all' }] }];
-    const sets = await Promise.all(
-      effective.map(async (clause) => {
-        const parts = await Promise.all(clause.anyOf.map((c) => this.queryIds(c)));
-        return new Set(parts.flat());
-      }),
-    );
+    const conditions = effective.flatMap((clause, c) => clause.anyOf.map((condition) => ({ c, condition })));
+    const parts = await mapLimit(conditions, MAX_CONCURRENT_CALLS, ({ condition }) => this.queryIds(condition));
+    const sets = effective.map((_, c) => new Set(parts.filter((_, i) => conditions[i]!.c === c).flat()));
     sets.sort((a, b) => a.size - b.size);
     const [smallest, ...rest] = sets;
     const ids = [...smallest!].filter((id) => rest.every((s) => s.has(id)));
@@ -308,7 +309,8 @@ export class ResourceRepository {
             : `${this.type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
         );
       }
-      op.check?.(live ? current : undefined);
+      // A deleted resource keeps its compartment: the check sees its last live version.
+      op.check?.(live ? current : current && current.versionId > 1 ? await this.vread(id, current.versionId - 1) : undefined);
       if (op.method === 'DELETE' && !live) throw new NothingToDelete();
 
       const versionId = (current?.versionId ?? 0) + 1;
