@@ -11,3 +11,22 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (
   await Promise.all(workers);
   return results;
 }
+
+/** A counting semaphore: `run` waits until fewer than `limit` calls of this limiter are in flight. */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

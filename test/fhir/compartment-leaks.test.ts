@@ -28,15 +28,15 @@ describe('13.1 conditional create never returns a resource outside the caller’
     await service('Condition').update(target, { ...condition('p2'), id: target }, {});
     await service('Condition').update(own, { ...condition('p1'), id: own }, {});
     // The race: the own match is found by the search, then deleted before its page read.
-    const racing = repository('Condition');
+    const racing = repository();
     const readMany = racing.readMany.bind(racing);
     let raced = false;
-    racing.readMany = async (ids: readonly string[]): Promise<StoredVersion[]> => {
+    racing.readMany = async (type, ids): Promise<StoredVersion[]> => {
       if (!raced && ids.includes(own)) {
         raced = true;
-        await racing.delete(own);
+        await racing.delete('Condition', own);
       }
-      return readMany(ids);
+      return readMany(type, ids);
     };
     const svc = new FhirService('Condition', racing);
     const result = await svc.create(condition('p1'), { compartmentPatient: 'p1' }, `_id=${own},${target}`);
