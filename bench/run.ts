@@ -11,6 +11,7 @@ import { benchDynamo, type BenchDynamo } from './dynamo';
 import { apiBench } from './api';
 import { authorizerBench, tokenBench } from './handlers';
 import { searchBench } from './search';
+import { writeBench } from './writes';
 import { formatTable, type Figure } from './measure';
 import { validationCost } from './validation';
 
@@ -22,6 +23,7 @@ export const SECTIONS: Record<string, Section> = {
   P3: async (quick, dynamo) => tokenBench(quick, await dynamo()),
   P4: (quick) => apiBench(quick),
   P5: async (quick, dynamo, options) => searchBench(quick, await dynamo(), options.size),
+  P7: async (quick, dynamo) => writeBench(quick, await dynamo()),
   V: (quick) => validationCost(quick),
 };
 

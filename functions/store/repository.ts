@@ -420,6 +420,30 @@ export class FhirRepository {
     return out.Item?.nonce as string | undefined;
   }
 
+  /**
+   * Imports the whole history of a resource as it was stored elsewhere (migration from the per-type tables,
+   * cli/migrate.ts): the newest version becomes current (its index items written when live), the others history;
+   * a deletion keeps the compartments of the version before it. Idempotent: puts only, rerun safely.
+   */
+  async importVersions(type: ResourceType, id: string, versions: readonly Omit<StoredVersion, 'type' | 'id'>[]): Promise<number> {
+    const sorted = [...versions].sort((a, b) => a.versionId - b.versionId);
+    const pk = resourcePk(type, id);
+    const items: Record<string, unknown>[] = [];
+    let compartments: string[] | undefined;
+    sorted.forEach((v, i) => {
+      if (v.resource) compartments = compartmentPatients(type, id, v.resource);
+      const version: StoredVersion = { ...v, type, id, ...(v.resource ? {} : { compartments: v.compartments ?? compartments }) };
+      items.push({ ...toItem(version), pk, sk: i === sorted.length - 1 ? CURRENT : historySk(v.versionId) });
+    });
+    const last = sorted[sorted.length - 1];
+    if (last?.resource && !last.deleted) {
+      const t = Date.parse(last.lastUpdated) || this.now().getTime();
+      items.push(...indexKeys(type, id, searchValues(type, last.resource)).map((k) => ({ ...k, t, v: last.versionId })));
+    }
+    await this.batchPut(items);
+    return items.length;
+  }
+
   /** BatchWriteItem puts, 25 per call, in parallel, unprocessed items retried with backoff. */
   async batchPut(items: Record<string, unknown>[]): Promise<void> {
     const batches: Record<string, unknown>[][] = [];
