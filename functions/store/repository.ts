@@ -430,18 +430,34 @@ export class FhirRepository {
     const pk = resourcePk(type, id);
     const items: Record<string, unknown>[] = [];
     let compartments: string[] | undefined;
+    let current: Record<string, unknown> | undefined;
     sorted.forEach((v, i) => {
       if (v.resource) compartments = compartmentPatients(type, id, v.resource);
       const version: StoredVersion = { ...v, type, id, ...(v.resource ? {} : { compartments: v.compartments ?? compartments }) };
-      items.push({ ...toItem(version), pk, sk: i === sorted.length - 1 ? CURRENT : historySk(v.versionId) });
+      if (i === sorted.length - 1) current = { ...toItem(version), pk, sk: CURRENT };
+      else items.push({ ...toItem(version), pk, sk: historySk(v.versionId) });
     });
     const last = sorted[sorted.length - 1];
-    if (last?.resource && !last.deleted) {
+    if (!last || !current) return 0;
+    if (last.resource && !last.deleted) {
       const t = Date.parse(last.lastUpdated) || this.now().getTime();
       items.push(...indexKeys(type, id, searchValues(type, last.resource)).map((k) => ({ ...k, t, v: last.versionId })));
     }
     await this.batchPut(items);
-    return items.length;
+    // Never over a newer version written since (the API may already be open): only if absent or not newer.
+    try {
+      await this.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: current,
+          ConditionExpression: 'attribute_not_exists(pk) OR versionId <= :v',
+          ExpressionAttributeValues: { ':v': last.versionId },
+        }),
+      );
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+    }
+    return items.length + 1;
   }
 
   /** BatchWriteItem puts, 25 per call, in parallel, unprocessed items retried with backoff. */
