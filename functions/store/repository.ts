@@ -35,13 +35,17 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, PreconditionFailedError } from '../fhir/errors';
+import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
 import type { ResourceType } from '../fhir/resource-types';
 import { compartmentPatients, searchValues } from '../fhir/search';
 import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';
 import { indexKeys, type IndexKey, type Stream } from './index-layout';
 
+/** Index items one resource may have (searchable values + the listing): a write's fan-out bound; over it, a 413. */
+export const MAX_INDEX_ITEMS = 200;
+/** DynamoDB's TransactWriteItems limit. */
+export const MAX_TRANSACTION_ITEMS = 100;
 /** DynamoDB calls one request keeps in flight at most (issue 13.4). */
 export const MAX_CONCURRENT_CALLS = 8;
 
@@ -329,6 +333,9 @@ export class FhirRepository {
         const meta = { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated };
         stored = { ...op.resource, id, meta };
         newKeys = indexKeys(type, id, searchValues(type, stored));
+        if (newKeys.length > MAX_INDEX_ITEMS) {
+          throw new TooLargeError(`The resource has ${newKeys.length - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
+        }
       }
       const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
       const oldSet = new Set(oldKeys.map(keyOf));
@@ -336,11 +343,12 @@ export class FhirRepository {
       const added = newKeys.filter((k) => !oldSet.has(keyOf(k)));
       const removed = oldKeys.filter((k) => !newSet.has(keyOf(k)));
 
-      // 1. index items first
+      // 1. index items first and 2. the current version copied to history: independent, so in parallel
       const t = this.now().getTime();
-      await this.batchPut(added.map((k) => ({ ...k, t, v: versionId })));
-      // 2. the current version becomes history
-      if (current) await this.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } }));
+      await Promise.all([
+        this.batchPut(added.map((k) => ({ ...k, t, v: versionId }))),
+        current ? this.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } })) : undefined,
+      ]);
       // 3. the new current version, conditioned on the one read
       const version: StoredVersion = {
         type,
@@ -368,7 +376,8 @@ export class FhirRepository {
         // repair. If-Match turns this into a 412 at the top of the loop; a create of a taken id is a 409.
         if (op.mustNotExist) throw new ConflictError(`${type}/${id} already exists`);
         if (attempt >= this.maxWriteAttempts) throw new ConflictError(`Too many concurrent writes to ${type}/${id}; retry`);
-        await sleep(randomInt(2, 8 + Math.min(attempt, 10) * 5));
+        // full jitter, exponential: contenders spread out instead of colliding again
+        await sleep(randomInt(1, 10 * 2 ** Math.min(attempt, 6)));
         continue;
       }
       // 4. index items of values the resource no longer has, unless a later version wrote them again
@@ -381,6 +390,71 @@ export class FhirRepository {
       );
       return { version, created: !live };
     }
+  }
+
+  /**
+   * Writes several resources of any types in ONE TransactWriteItems (transaction Bundles, issue 15): each entry's new
+   * current version (conditioned on the version read; `ifMatch` checked), the history copy of the one it replaces,
+   * its index items added and removed — all or nothing. DynamoDB's limit of 100 items per transaction bounds it
+   * (about 100 / (2 + index items) entries): over it, a 413 before anything is written. A concurrent change of any
+   * entry cancels the whole transaction: a 409 the client may retry.
+   */
+  async writeAll(
+    entries: readonly { type: ResourceType; id: string; resource?: FhirResource; ifMatch?: number; check?: (current?: StoredVersion) => void }[],
+  ): Promise<WriteResult[]> {
+    const currents = await Promise.all(entries.map((e) => this.read(e.type, e.id)));
+    const lastUpdated = this.now().toISOString();
+    const t = this.now().getTime();
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+    const results = entries.map((e, i) => {
+      const current = currents[i];
+      const live = current !== undefined && !current.deleted;
+      if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) {
+        throw new PreconditionFailedError(`${e.type}/${e.id}: If-Match asked for version ${e.ifMatch}, it is at ${live ? current!.versionId : 'none'}`);
+      }
+      e.check?.(current);
+      const versionId = (current?.versionId ?? 0) + 1;
+      const stored = e.resource ? { ...e.resource, id: e.id, meta: { ...((e.resource.meta as Record<string, unknown>) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
+      const oldKeys = live ? indexKeys(e.type, e.id, searchValues(e.type, current!.resource!)) : [];
+      const newKeys = stored ? indexKeys(e.type, e.id, searchValues(e.type, stored)) : [];
+      if (newKeys.length > MAX_INDEX_ITEMS) throw new TooLargeError(`${e.type}/${e.id} has more than ${MAX_INDEX_ITEMS - 1} searchable values`);
+      const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
+      const oldSet = new Set(oldKeys.map(keyOf));
+      const newSet = new Set(newKeys.map(keyOf));
+      const version: StoredVersion = {
+        type: e.type,
+        id: e.id,
+        versionId,
+        lastUpdated,
+        deleted: !stored,
+        resource: stored,
+        method: stored ? (current ? 'PUT' : 'POST') : 'DELETE',
+        ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(e.type, e.id, current.resource) : current?.compartments }),
+      };
+      const pk = resourcePk(e.type, e.id);
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...toItem(version), pk, sk: CURRENT },
+          ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
+          ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
+        },
+      });
+      if (current) items.push({ Put: { TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } } });
+      for (const k of newKeys) if (!oldSet.has(keyOf(k))) items.push({ Put: { TableName: this.tableName, Item: { ...k, t, v: versionId } } });
+      for (const k of oldKeys) if (!newSet.has(keyOf(k))) items.push({ Delete: { TableName: this.tableName, Key: k } });
+      return { version, created: !live };
+    });
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      throw new TooLargeError(`The transaction needs ${items.length} DynamoDB items; at most ${MAX_TRANSACTION_ITEMS} fit in one`);
+    }
+    try {
+      await this.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      if ((err as { name?: string }).name === 'TransactionCanceledException') throw new ConflictError('A resource of the transaction changed concurrently; retry');
+      throw err;
+    }
+    return results;
   }
 
   /** The create and its conditional-create lock in one transaction: the lock makes If-None-Exist exact. */

@@ -11,7 +11,8 @@ import { shardOf } from '../../functions/store/index-layout';
 import type { Position } from '../../functions/store/search-engine';
 import { serviceFixture } from './service-fixture';
 
-const { db, tableName, service } = serviceFixture();
+const fixtureForCrossType = serviceFixture();
+const { db, tableName, service } = fixtureForCrossType;
 const patientService = service('Patient');
 const conditionService = service('Condition');
 
@@ -215,5 +216,42 @@ describe('concurrency', () => {
     const now = Math.floor(Date.now() / 1000);
     expect(out.Item!.expiresAt).toBeGreaterThan(now);
     expect(out.Item!.expiresAt).toBeLessThanOrEqual(now + 31);
+  });
+});
+
+describe('cross-type reads and writes (the seams of issue 15)', () => {
+  const { repository } = fixtureForCrossType;
+  it('writes a Patient and its Condition in one transaction, reads both in one call', async () => {
+    const repo = repository();
+    const p = `tx-${Date.now().toString(36)}`;
+    const results = await repo.writeAll([
+      { type: 'Patient', id: p, resource: { resourceType: 'Patient', name: [{ family: 'Txn' }] } },
+      { type: 'Condition', id: `${p}-c`, resource: { resourceType: 'Condition', subject: { reference: `Patient/${p}` } } },
+    ]);
+    expect(results.map((r) => [r.version.type, r.version.versionId, r.created])).toEqual([
+      ['Patient', 1, true],
+      ['Condition', 1, true],
+    ]);
+    expect((await repo.readRefs([{ type: 'Condition', id: `${p}-c` }, { type: 'Patient', id: p }])).map((v) => `${v.type}/${v.id}`)).toEqual([`Condition/${p}-c`, `Patient/${p}`]);
+    expect((await service('Condition').search(parseSearch('Condition', { patient: [p] }), {})).versions).toHaveLength(1);
+  });
+
+  it('is all or nothing: a stale If-Match on one entry writes none', async () => {
+    const repo = repository();
+    const p = `tx2-${Date.now().toString(36)}`;
+    await repo.writeAll([{ type: 'Patient', id: p, resource: { resourceType: 'Patient' } }]);
+    await expect(
+      repo.writeAll([
+        { type: 'Condition', id: `${p}-c`, resource: { resourceType: 'Condition', subject: { reference: `Patient/${p}` } } },
+        { type: 'Patient', id: p, resource: { resourceType: 'Patient', gender: 'male' }, ifMatch: 7 },
+      ]),
+    ).rejects.toBeInstanceOf(PreconditionFailedError);
+    expect(await repo.read('Condition', `${p}-c`)).toBeUndefined();
+  });
+
+  it('refuses a transaction over 100 DynamoDB items before writing anything (413)', async () => {
+    const entries = Array.from({ length: 40 }, (_, i) => ({ type: 'Patient' as const, id: `big-${i}-${Date.now().toString(36)}`, resource: { resourceType: 'Patient', name: [{ family: 'Big' }] } }));
+    await expect(repository().writeAll(entries)).rejects.toThrow(/at most 100/);
+    expect(await repository().read('Patient', entries[0]!.id)).toBeUndefined();
   });
 });
