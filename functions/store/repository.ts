@@ -377,7 +377,7 @@ export class FhirRepository {
         if (op.mustNotExist) throw new ConflictError(`${type}/${id} already exists`);
         if (attempt >= this.maxWriteAttempts) throw new ConflictError(`Too many concurrent writes to ${type}/${id}; retry`);
         // full jitter, exponential: contenders spread out instead of colliding again
-        await sleep(randomInt(1, 10 * 2 ** Math.min(attempt, 6)));
+        await sleep(randomInt(1, 5 * 2 ** Math.min(attempt, 5)));
         continue;
       }
       // 4. index items of values the resource no longer has, unless a later version wrote them again
