@@ -6,7 +6,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Agent, request } from 'node:http';
 import { CCRI_DEMO_CLIENTS } from '../functions/oauth/demo-clients';
-import { resourceTable } from '../lib/tables';
+import { FHIR_TABLE } from '../lib/tables';
 import { startLocalApi, type LocalApi } from '../local/app';
 import { figure, percentile, runConcurrent, timeEach, type Figure } from './measure';
 
@@ -46,9 +46,9 @@ export async function apiBench(quick: boolean): Promise<Figure[]> {
       const res = await call(readUrl, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/fhir+json' } });
       if (res.status !== 200) throw new Error(`read: ${res.status} ${res.body}`);
     };
-    const TableName = api.tableName(resourceTable('Patient'));
+    const TableName = api.tableName(FHIR_TABLE);
     const getItem = async () => {
-      const out = await api.documentClient.send(new GetCommand({ TableName, Key: { pk: 'R#1', sk: 'CURRENT' }, ConsistentRead: true }));
+      const out = await api.documentClient.send(new GetCommand({ TableName, Key: { pk: 'Patient/1', sk: 'v' }, ConsistentRead: true }));
       if (!out.Item) throw new Error('no Patient/1 item');
     };
 

@@ -19,10 +19,10 @@ export type Interaction =
   | 'validate';
 
 /**
- * The Lambda functions. `fhir:<Type>` is one function per resource type, built from the same generic code path
- * with its own table, so that each role reaches only its own type's data.
+ * The Lambda functions. `fhir` serves every resource type from one table (functions/resource); what a request may
+ * touch is decided per request from its token (functions/resource/handler.ts `clientFor`).
  */
-export type FunctionName = 'token' | 'jwks' | 'metadata' | 'admin' | 'explorer' | `fhir:${ResourceType}`;
+export type FunctionName = 'token' | 'jwks' | 'metadata' | 'admin' | 'explorer' | 'fhir';
 
 export interface Route {
   method: HttpMethod;
@@ -40,7 +40,7 @@ export interface Route {
 export const FHIR_BASE_PATH = '/STU3';
 
 function fhirRoutes(type: ResourceType): Route[] {
-  const fn: FunctionName = `fhir:${type}`;
+  const fn: FunctionName = 'fhir';
   const base = `${FHIR_BASE_PATH}/${type}`;
   const route = (method: HttpMethod, path: string, interaction: Interaction): Route => ({
     method,

@@ -3,7 +3,6 @@
  * (local/tables.ts) creates them in DynamoDB Local. Every table has the same key shape, a string partition key
  * `pk` and a string sort key `sk`, so that one item layout per domain (documented beside its code) fits all.
  */
-import { RESOURCE_TYPES, type ResourceType } from '../functions/fhir/resource-types';
 
 export interface TableSpec {
   /** Logical id, stable: used for CDK construct ids, env var names and local table names. */
@@ -27,16 +26,18 @@ export const SCOPES_TABLE: TableSpec = {
   description: 'Named scope definitions over profiles, and the audit trail of admin changes',
 };
 
-/** One table per FHIR resource type: the function of a type is granted its own table and no other. */
-export function resourceTable(type: ResourceType): TableSpec {
-  return {
-    id: `Resource${type}`,
-    description: `FHIR ${type}: current versions, history and search index items`,
-    ttlAttribute: 'expiresAt',
-  };
-}
+/**
+ * All FHIR data of every type: current versions, history, search index items, conditional-create locks. Every key
+ * of resource type T starts with `T/` (functions/store/repository.ts, docs/storage.md), so that an IAM policy can
+ * tell the types apart (`dynamodb:LeadingKeys` `T/*`); nothing else lives here, and nothing Scans it.
+ */
+export const FHIR_TABLE: TableSpec = {
+  id: 'Fhir',
+  description: 'FHIR resources of every type: current versions, history, search index items and locks, keys prefixed by type',
+  ttlAttribute: 'expiresAt',
+};
 
-export const TABLES: readonly TableSpec[] = [CLIENTS_TABLE, SCOPES_TABLE, ...RESOURCE_TYPES.map(resourceTable)];
+export const TABLES: readonly TableSpec[] = [CLIENTS_TABLE, SCOPES_TABLE, FHIR_TABLE];
 
 /** The table name used by the local runtime and the tests: `<prefix><id>`. */
 export function localTableName(spec: TableSpec, prefix = 'ccri-'): string {

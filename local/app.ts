@@ -10,9 +10,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
 import { DEFAULT_CONFIG } from '../lib/config';
 import { ROUTES } from '../lib/routes';
-import { TABLES, localTableName, type TableSpec } from '../lib/tables';
+import { FHIR_TABLE, TABLES, localTableName, type TableSpec } from '../lib/tables';
 import { configuredEndpoint, startEngine, type RunningEngine } from './dynamodb-local';
 import { LocalGateway, notReadyListener, type LocalGatewayOptions } from './gateway';
+import { localDataAccess } from './data-access';
 import { buildLocalHandlers } from './handlers';
 import { createTables } from './tables';
 
@@ -116,6 +117,9 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       tableName,
       dataDir: options.dataDir,
       tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+      // Least privilege per token, as on AWS: every DynamoDB call of the FHIR function is evaluated against the
+      // token's IAM session policy (local/data-access.ts; docs/data-access.md).
+      fhirClientFor: localDataAccess({ tableName: tableName(FHIR_TABLE), endpoint }),
     });
     const gateway = new LocalGateway({
       routes: ROUTES,

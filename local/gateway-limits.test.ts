@@ -13,7 +13,7 @@ import { LocalGateway, type LocalGatewayOptions } from './gateway';
 const routes: Route[] = [
   { method: 'GET', path: '/STU3/metadata', function: 'metadata', auth: 'public' },
   { method: 'POST', path: '/oauth2/token', function: 'token', auth: 'public' },
-  { method: 'GET', path: '/STU3/Patient/{id}', function: 'fhir:Patient', auth: 'authorized', fhir: { type: 'Patient', interaction: 'read' } },
+  { method: 'GET', path: '/STU3/Patient/{id}', function: 'fhir', auth: 'authorized', fhir: { type: 'Patient', interaction: 'read' } },
 ];
 
 const allowAll = (principalId: string): APIGatewayAuthorizerResult => ({
@@ -34,7 +34,7 @@ afterEach(async () => {
 async function serve(options: Partial<LocalGatewayOptions>): Promise<{ gateway: LocalGateway; base: string; port: number }> {
   const gateway = new LocalGateway({
     routes,
-    handlers: { metadata: ok, token: ok, 'fhir:Patient': ok },
+    handlers: { metadata: ok, token: ok, fhir: ok },
     authorizer: async (event) => allowAll(event.authorizationToken),
     authorizerCacheSeconds: 300,
     domainName: 'localhost:0',

@@ -7,10 +7,10 @@ import { LocalGateway, type ProxyHandler } from './gateway';
 
 const routes: Route[] = [
   { method: 'GET', path: '/STU3/metadata', function: 'metadata', auth: 'public' },
-  { method: 'GET', path: '/STU3/Patient/{id}', function: 'fhir:Patient', auth: 'authorized', fhir: { type: 'Patient', interaction: 'read' } },
-  { method: 'POST', path: '/STU3/Patient/$validate', function: 'fhir:Patient', auth: 'authorized', fhir: { type: 'Patient', interaction: 'validate' } },
-  { method: 'POST', path: '/STU3/Patient/{id}', function: 'fhir:Patient', auth: 'authorized', fhir: { type: 'Patient', interaction: 'update' } },
-  { method: 'GET', path: '/STU3/Condition/{id}', function: 'fhir:Condition', auth: 'authorized', fhir: { type: 'Condition', interaction: 'read' } },
+  { method: 'GET', path: '/STU3/Patient/{id}', function: 'fhir', auth: 'authorized', fhir: { type: 'Patient', interaction: 'read' } },
+  { method: 'POST', path: '/STU3/Patient/$validate', function: 'fhir', auth: 'authorized', fhir: { type: 'Patient', interaction: 'validate' } },
+  { method: 'POST', path: '/STU3/Patient/{id}', function: 'fhir', auth: 'authorized', fhir: { type: 'Patient', interaction: 'update' } },
+  { method: 'GET', path: '/STU3/Condition/{id}', function: 'fhir', auth: 'authorized', fhir: { type: 'Condition', interaction: 'read' } },
 ];
 
 /** Tokens the fake authorizer knows: what each may call. */
@@ -37,11 +37,10 @@ beforeAll(async () => {
     routes,
     handlers: {
       metadata: echo,
-      'fhir:Patient': async (event) => {
+      fhir: async (event) => {
         if (event.body === 'crash') throw new Error('boom');
         return echo(event, undefined as never);
       },
-      'fhir:Condition': echo,
     },
     authorizer: async (event) => {
       authorizerEvents.push(event);

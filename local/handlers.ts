@@ -15,7 +15,6 @@ import { createExplorerHandler } from '../functions/explorer/handler';
 import { localAdminClientSeeder } from '../functions/admin/seed';
 import { configFromEnv, revocationCacheSecondsFromEnv } from '../functions/authorizer/config';
 import { createAuthorizerHandler } from '../functions/authorizer/handler';
-import { RESOURCE_TYPES } from '../functions/fhir/resource-types';
 import { createJwksHandler } from '../functions/jwks/handler';
 import { createMetadataHandler } from '../functions/metadata/handler';
 import { DynamoJtiReplayStore } from '../functions/oauth/jti-replay';
@@ -26,13 +25,13 @@ import { createTokenVerifier } from '../functions/authorizer/verifier';
 import { localDemoClientsSeeder } from '../functions/oauth/demo-clients';
 import { LocalRsaSigner } from '../functions/oauth/signer';
 import { DynamoFailedAuthLimiter } from '../functions/oauth/throttle';
-import { createResourceHandler } from '../functions/resource/handler';
+import { createFhirHandler, type ClientProvider } from '../functions/resource/handler';
 import { validateResource } from '../functions/validation';
 import { DynamoScopeDefinitionStore } from '../functions/scopes/definition-store';
 import { loadDemoData } from '../functions/seed/loader';
 import { createTokenHandler } from '../functions/token/handler';
 import type { FunctionName } from '../lib/routes';
-import { CLIENTS_TABLE, resourceTable, SCOPES_TABLE, type TableSpec } from '../lib/tables';
+import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE, type TableSpec } from '../lib/tables';
 import type { ProxyHandler, TokenAuthorizer } from './gateway';
 
 export interface LocalContext {
@@ -46,6 +45,8 @@ export interface LocalContext {
   /** Where local state (the signing key) is kept; in memory when absent. */
   dataDir: string | undefined;
   tokenLifetimeSeconds: number;
+  /** The FHIR function's per-request client provider (functions/resource/handler.ts); default the shared client. */
+  fhirClientFor?: ClientProvider;
 }
 
 export interface LocalHandlers {
@@ -59,7 +60,6 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
   const db = ctx.documentClient;
   const clients = new DynamoClientStore(db, ctx.tableName(CLIENTS_TABLE));
   const scopeDefinitions = new DynamoScopeDefinitionStore(db, ctx.tableName(SCOPES_TABLE));
-  const resourceTableName = (type: (typeof RESOURCE_TYPES)[number]) => ctx.tableName(resourceTable(type));
   /** The local stand-in for the KMS key (kept in the data dir). */
   const signer = new LocalRsaSigner({ dataDir: ctx.dataDir });
   const revocations = new DynamoRevocationStore(db, ctx.tableName(CLIENTS_TABLE));
@@ -97,9 +97,13 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       defaultGraceSeconds: graceSeconds(process.env.ROTATION_GRACE_SECONDS),
     }),
   };
-  for (const type of RESOURCE_TYPES) {
-    handlers[`fhir:${type}`] = createResourceHandler({ type, tableName: resourceTableName(type), documentClient: db, validator: validateResource });
-  }
+  // One FHIR function for every type; `clientFor` is the least-privilege seam (one shared client here).
+  handlers.fhir = createFhirHandler({
+    tableName: ctx.tableName(FHIR_TABLE),
+    clientFor: ctx.fhirClientFor ?? (() => db),
+    validator: validateResource,
+    cursorKey: process.env.CURSOR_KEY,
+  });
 
   // The JWKS is fetched once over HTTP from this very gateway's public /.well-known/jwks.json, as on AWS.
   const authorizer = createAuthorizerHandler({
@@ -113,7 +117,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     localDemoClientsSeeder(clients),
     localAdminClientSeeder(clients),
     async () => {
-      const { written, unchanged } = await loadDemoData({ documentClient: db, tableName: resourceTableName });
+      const { written, unchanged } = await loadDemoData({ documentClient: db, tableName: ctx.tableName(FHIR_TABLE) });
       return [`FHIR demo data: ${written} resources written, ${unchanged} unchanged (patients 1..10)`];
     },
   ];

@@ -29,6 +29,12 @@ export interface SearchParamDef<T extends SearchParamType = SearchParamType> {
   expression: string;
   /** For references: the type a bare id (`patient=123`) refers to. */
   target?: string;
+  /**
+   * How the index stores it (functions/store/index-layout.ts): `broad` for a token of few values (gender, status):
+   * its partitions are write-sharded; `via` names a string parameter whose index holds a superset of these values
+   * (Patient family and given are in `name`): no items of its own, the search reads that index and checks exactly.
+   */
+  index?: { broad?: true; via?: string };
   extract(resource: Record<string, unknown>): ExtractedValue[T][];
 }
 
@@ -114,6 +120,10 @@ function stringParam(expression: string, ...paths: string[]): SearchParamDef<'st
 function tokenParam(expression: string, path: string, codeSystem?: string): SearchParamDef<'token'> {
   return { type: 'token', expression, extract: (r) => tokensOf(walk(r, path), codeSystem) };
 }
+/** A token of a small code set (status, gender, category, booleans): sharded index partitions. */
+function broadToken(expression: string, path: string, codeSystem?: string): SearchParamDef<'token'> {
+  return { ...tokenParam(expression, path, codeSystem), index: { broad: true } };
+}
 function dateParam(expression: string, ...paths: string[]): SearchParamDef<'date'> {
   return { type: 'date', expression, extract: (r) => datesOf(paths.flatMap((p) => walk(r, p))) };
 }
@@ -141,9 +151,9 @@ const SEARCH_PARAMS: Record<ResourceType, Record<string, SearchParamDef>> = {
     'address-postalcode': postalcode(),
     birthdate: dateParam('Patient.birthDate', 'birthDate'),
     email: { type: 'token', expression: "Patient.telecom.where(system='email')", extract: telecom('email') },
-    family: stringParam('Patient.name.family', 'name.family'),
-    gender: tokenParam('Patient.gender', 'gender', 'http://hl7.org/fhir/administrative-gender'),
-    given: stringParam('Patient.name.given', 'name.given'),
+    family: { ...stringParam('Patient.name.family', 'name.family'), index: { via: 'name' } },
+    gender: broadToken('Patient.gender', 'gender', 'http://hl7.org/fhir/administrative-gender'),
+    given: { ...stringParam('Patient.name.given', 'name.given'), index: { via: 'name' } },
     identifier: identifier(),
     name: stringParam('Patient.name', ...HUMAN_NAME),
     phone: { type: 'token', expression: "Patient.telecom.where(system='phone')", extract: telecom('phone') },
@@ -174,12 +184,12 @@ const SEARCH_PARAMS: Record<ResourceType, Record<string, SearchParamDef>> = {
     episodeofcare: referenceParam('Encounter.episodeOfCare', 'episodeOfCare', 'EpisodeOfCare'),
     identifier: identifier(),
     type: tokenParam('Encounter.type', 'type'),
-    status: tokenParam('Encounter.status', 'status', 'http://hl7.org/fhir/encounter-status'),
+    status: broadToken('Encounter.status', 'status', 'http://hl7.org/fhir/encounter-status'),
   },
   Condition: {
     patient: referenceParam('Condition.subject', 'subject', 'Patient', true),
-    category: tokenParam('Condition.category', 'category'),
-    'clinical-status': tokenParam('Condition.clinicalStatus', 'clinicalStatus', 'http://hl7.org/fhir/condition-clinical'),
+    category: broadToken('Condition.category', 'category'),
+    'clinical-status': broadToken('Condition.clinicalStatus', 'clinicalStatus', 'http://hl7.org/fhir/condition-clinical'),
     'asserted-date': dateParam('Condition.assertedDate', 'assertedDate'),
     identifier: identifier(),
   },
@@ -192,9 +202,9 @@ const SEARCH_PARAMS: Record<ResourceType, Record<string, SearchParamDef>> = {
   Immunization: {
     patient: referenceParam('Immunization.patient', 'patient', 'Patient'),
     date: dateParam('Immunization.date', 'date'),
-    status: tokenParam('Immunization.status', 'status', 'http://hl7.org/fhir/medication-admin-status'),
+    status: broadToken('Immunization.status', 'status', 'http://hl7.org/fhir/medication-admin-status'),
     identifier: identifier(),
-    notgiven: tokenParam('Immunization.notGiven', 'notGiven'),
+    notgiven: broadToken('Immunization.notGiven', 'notGiven'),
     'vaccination-procedure': {
       type: 'token',
       expression: `Immunization.extension('${VACCINATION_PROCEDURE_URL}').valueCodeableConcept`,
@@ -210,26 +220,26 @@ const SEARCH_PARAMS: Record<ResourceType, Record<string, SearchParamDef>> = {
     patient: referenceParam('MedicationRequest.subject', 'subject', 'Patient', true),
     code: tokenParam('MedicationRequest.medicationCodeableConcept', 'medicationCodeableConcept'),
     authoredon: dateParam('MedicationRequest.authoredOn', 'authoredOn'),
-    status: tokenParam('MedicationRequest.status', 'status', 'http://hl7.org/fhir/medication-request-status'),
+    status: broadToken('MedicationRequest.status', 'status', 'http://hl7.org/fhir/medication-request-status'),
     identifier: identifier(),
     medication: referenceParam('MedicationRequest.medicationReference', 'medicationReference', 'Medication'),
   },
   MedicationStatement: {
     patient: referenceParam('MedicationStatement.subject', 'subject', 'Patient', true),
     effective: dateParam('MedicationStatement.effective', 'effectiveDateTime', 'effectivePeriod'),
-    status: tokenParam('MedicationStatement.status', 'status', 'http://hl7.org/fhir/medication-statement-status'),
+    status: broadToken('MedicationStatement.status', 'status', 'http://hl7.org/fhir/medication-statement-status'),
     identifier: identifier(),
   },
   AllergyIntolerance: {
     patient: referenceParam('AllergyIntolerance.patient', 'patient', 'Patient'),
     date: dateParam('AllergyIntolerance.assertedDate', 'assertedDate'),
-    'clinical-status': tokenParam(
+    'clinical-status': broadToken(
       'AllergyIntolerance.clinicalStatus',
       'clinicalStatus',
       'http://hl7.org/fhir/allergy-clinical-status',
     ),
     identifier: identifier(),
-    'verification-status': tokenParam(
+    'verification-status': broadToken(
       'AllergyIntolerance.verificationStatus',
       'verificationStatus',
       'http://hl7.org/fhir/allergy-verification-status',
@@ -239,7 +249,7 @@ const SEARCH_PARAMS: Record<ResourceType, Record<string, SearchParamDef>> = {
     code: tokenParam('Medication.code', 'code'),
   },
   Observation: {
-    category: tokenParam('Observation.category', 'category'),
+    category: broadToken('Observation.category', 'category'),
     code: tokenParam('Observation.code', 'code'),
     date: dateParam('Observation.effective', 'effectiveDateTime', 'effectivePeriod'),
     patient: referenceParam('Observation.subject', 'subject', 'Patient', true),

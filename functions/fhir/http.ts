@@ -76,7 +76,7 @@ export function resourceResponse(statusCode: number, version: StoredVersion, ext
 export function searchBundle(
   selfUrl: string,
   nextUrl: string | undefined,
-  total: number,
+  total: number | undefined,
   entries: { fullUrl: string; resource: unknown }[],
 ): fhir.Bundle {
   const link: fhir.BundleLink[] = [{ relation: 'self', url: selfUrl }];
@@ -84,7 +84,7 @@ export function searchBundle(
   return {
     resourceType: 'Bundle',
     type: 'searchset',
-    total,
+    ...(total !== undefined ? { total } : {}),
     link,
     entry: entries.map((e) => ({ fullUrl: e.fullUrl, resource: e.resource as fhir.Resource, search: { mode: 'match' } })),
   };

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from './errors';
+import { indexKeys } from '../store/index-layout';
 import {
   dateRange,
-  decodeCursor,
-  encodeCursor,
-  indexKeys,
+  matchesAll,
   normalizeReference,
   normalizeString,
   parseSearch,
+  searchValues,
   splitValues,
 } from './search';
 
@@ -58,7 +58,7 @@ describe('splitValues', () => {
   });
 });
 
-describe('indexKeys', () => {
+describe('index keys (functions/store/index-layout.ts)', () => {
   const patient = {
     resourceType: 'Patient',
     id: '7',
@@ -68,57 +68,77 @@ describe('indexKeys', () => {
     birthDate: '1980-05-12',
     telecom: [{ system: 'phone', value: '0113 496 0000' }],
   };
+  const keysOf = (type: 'Patient' | 'Condition', id: string, r: Record<string, unknown>) =>
+    indexKeys(type, id, searchValues(type, r)).map((k) => `${k.pk.replace(/\/\d$/, '/<s>')} ${k.sk}`);
 
-  it('derives string, token (both variants), date and _all keys', () => {
-    const keys = indexKeys('Patient', '7', patient).map((k) => `${k.pk} ${k.sk}`);
-    expect(keys).toEqual(
-      expect.arrayContaining([
-        'I#_all 7',
-        'I#family sanchez#7',
-        'I#given jose#7',
-        'I#name sanchez#7',
-        'I#name jose#7',
-        'I#gender#sc http://hl7.org/fhir/administrative-gender|male#7',
-        'I#gender#c male#7',
-        'I#identifier#sc https://fhir.nhs.uk/Id/nhs-number|9990000018#7',
-        'I#identifier#c 9990000018#7',
-        'I#birthdate 1980-05-12T00:00:00.000Z#7',
-        'I#phone#sc |0113 496 0000#7',
-      ]),
+  it('one item per (parameter, value): family and given live in name; broad tokens and ranges are sharded', () => {
+    expect(keysOf('Patient', '7', patient).sort()).toEqual(
+      [
+        'Patient/_a/<s> 7',
+        'Patient/_i/name/<s> sanchez#7',
+        'Patient/_i/name/<s> jose#7',
+        'Patient/_i/gender=male/<s> http:%2F%2Fhl7.org%2Ffhir%2Fadministrative-gender|7',
+        'Patient/_i/identifier=9990000018 https:%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number|7',
+        'Patient/_i/birthdate/<s> 1980-05-12T00:00:00.000Z#7',
+        'Patient/_i/phone=0113 496 0000 |7',
+      ].sort(),
     );
   });
 
   it('derives normalized references for reference parameters', () => {
-    const keys = indexKeys('Condition', 'c1', { resourceType: 'Condition', subject: { reference: 'http://x/STU3/Patient/1' } });
-    expect(keys).toContainEqual({ pk: 'I#patient', sk: 'Patient/1#c1' });
+    const keys = indexKeys('Condition', 'c1', searchValues('Condition', { resourceType: 'Condition', subject: { reference: 'http://x/STU3/Patient/1' } }));
+    expect(keys).toContainEqual({ pk: 'Condition/_i/patient=Patient/1', sk: 'c1' });
   });
 });
 
 describe('parseSearch', () => {
   it.each([
-    ['identifier', 'sys|code', { pk: 'I#identifier#sc', op: 'begins_with', value: 'sys|code#' }],
-    ['identifier', 'code', { pk: 'I#identifier#c', op: 'begins_with', value: 'code#' }],
-    ['identifier', '|code', { pk: 'I#identifier#sc', op: 'begins_with', value: '|code#' }],
-    ['identifier', 'sys|', { pk: 'I#identifier#sc', op: 'begins_with', value: 'sys|' }],
-    ['family', 'SÁN', { pk: 'I#family', op: 'begins_with', value: 'san' }],
-    ['family:exact', 'Sánchez', { pk: 'I#family', op: 'begins_with', value: 'sanchez#' }],
-    ['birthdate', '1980', { pk: 'I#birthdate', op: 'between', value: '1980-01-01T00:00:00.000Z', value2: '1980-12-31T23:59:59.999Z#~' }],
-    ['birthdate', 'ge1980-05', { pk: 'I#birthdate', op: 'ge', value: '1980-05-01T00:00:00.000Z' }],
-    ['birthdate', 'gt1980-05', { pk: 'I#birthdate', op: 'gt', value: '1980-05-31T23:59:59.999Z#~' }],
-    ['birthdate', 'le1980', { pk: 'I#birthdate', op: 'le', value: '1980-12-31T23:59:59.999Z#~' }],
-    ['birthdate', 'lt1980', { pk: 'I#birthdate', op: 'lt', value: '1980-01-01T00:00:00.000Z' }],
-    ['_id', '5', { pk: 'I#_all', op: 'eq', value: '5' }],
-  ])('turns %s=%s into a key condition', (name, value, condition) => {
+    ['identifier', 'sys|code', { kind: 'token', param: 'identifier', system: 'sys', code: 'code' }],
+    ['identifier', 'code', { kind: 'token', param: 'identifier', code: 'code' }],
+    ['identifier', '|code', { kind: 'token', param: 'identifier', system: '', code: 'code' }],
+    ['identifier', 'sys|', { kind: 'token', param: 'identifier', system: 'sys' }],
+    ['family', 'SÁN', { kind: 'string', param: 'family', value: 'san', exact: false }],
+    ['family:exact', 'Sánchez', { kind: 'string', param: 'family', value: 'sanchez', exact: true }],
+    ['birthdate', '1980', { kind: 'date', param: 'birthdate', op: 'eq', lower: '1980-01-01T00:00:00.000Z', upper: '1980-12-31T23:59:59.999Z' }],
+    ['birthdate', 'ge1980-05', { kind: 'date', param: 'birthdate', op: 'ge', lower: '1980-05-01T00:00:00.000Z', upper: '1980-05-31T23:59:59.999Z' }],
+    ['_id', '5', { kind: 'id', id: '5' }],
+  ])('turns %s=%s into a condition', (name, value, condition) => {
     expect(parseSearch('Patient', { [name]: [value] }).clauses).toEqual([{ param: name, anyOf: [condition] }]);
   });
 
   it.each([
-    ['patient', '123', 'Patient/123#'],
-    ['patient', 'Patient/123', 'Patient/123#'],
-    ['subject', '123', 'Patient/123#'],
-    ['subject', 'Patient/123', 'Patient/123#'],
-  ])('turns Observation %s=%s into a reference condition', (name, value, prefix) => {
-    expect(parseSearch('Observation', { [name]: [value] }).clauses[0]!.anyOf).toEqual([{ pk: `I#${name}`, op: 'begins_with', value: prefix }]);
+    ['patient', '123'],
+    ['patient', 'Patient/123'],
+    ['subject', '123'],
+    ['subject', 'Patient/123'],
+  ])('turns Observation %s=%s into a reference condition', (name, value) => {
+    expect(parseSearch('Observation', { [name]: [value] }).clauses[0]!.anyOf).toEqual([{ kind: 'reference', param: name, ref: 'Patient/123' }]);
+  });
+
+  it.each([
+    ['family', 'san', true],
+    ['family', 'sanchez', true],
+    ['family:exact', 'sanche', false],
+    ['given', 'jo', true],
+    ['name', 'jos', true],
+    ['gender', 'male', true],
+    ['gender', 'http://hl7.org/fhir/administrative-gender|male', true],
+    ['gender', '|male', false],
+    ['identifier', 'https://fhir.nhs.uk/Id/nhs-number|', true],
+    ['birthdate', 'ge1980-05-12', true],
+    ['birthdate', 'gt1980-05-12', false],
+    ['birthdate', 'lt1980', false],
+    ['phone', '0113 496 0000', true],
+  ])('matches %s=%s on the resource itself: %s', (name, value, expected) => {
+    const resource = {
+      resourceType: 'Patient',
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9990000018' }],
+      name: [{ family: 'Sánchez', given: ['José'] }],
+      gender: 'male',
+      birthDate: '1980-05-12',
+      telecom: [{ system: 'phone', value: '0113 496 0000' }],
+    };
+    expect(matchesAll('7', searchValues('Patient', resource), parseSearch('Patient', { [name]: [value] }).clauses)).toBe(expected);
   });
 
   it('makes commas an OR and repeated parameters an AND', () => {
@@ -144,21 +164,32 @@ describe('parseSearch', () => {
     expect(() => parseSearch(type, { [name]: [value] })).toThrow(BadRequestError);
   });
 
-  it('caps _count at 100 and defaults it to 10', () => {
+  it('caps _count at 100 and defaults it to 10; _count=0 and _summary=count ask for the total only', () => {
     expect(parseSearch('Patient', {}).count).toBe(10);
     expect(parseSearch('Patient', { _count: ['500'] }).count).toBe(100);
+    expect(parseSearch('Patient', { _count: ['0'] }).countOnly).toBe(true);
+    expect(parseSearch('Patient', { _summary: ['count'] }).countOnly).toBe(true);
   });
 });
 
-describe('continuation tokens', () => {
-  it('round-trips', () => {
-    expect(decodeCursor(encodeCursor('abc-1'))).toBe('abc-1');
+describe('13.4 fan-out limits: a clear 400 naming the limit', () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `x${i}`).join(',');
+  it('caps the values of one parameter (OR width)', () => {
+    expect(() => parseSearch('Organization', { _id: [ids(1500)] })).toThrow(/at most 20 values/);
+    expect(() => parseSearch('Organization', { _id: [ids(20)] })).not.toThrow();
   });
-
-  it.each(['garbage!', Buffer.from('{"v":2,"after":"x"}').toString('base64url'), Buffer.from('not json').toString('base64url'), ''])(
-    'rejects %j with a 400',
-    (token) => {
-      expect(() => decodeCursor(token)).toThrow(BadRequestError);
-    },
-  );
+  it('caps the repetitions of one parameter and the number of clauses', () => {
+    expect(() => parseSearch('Patient', { family: Array.from({ length: 6 }, (_, i) => `f${i}`) })).toThrow(/repeated at most 5 times/);
+    const many = Object.fromEntries(['family', 'given', 'name', 'gender', 'email', 'phone', 'identifier', 'address-postalcode'].map((p) => [p, ['a', 'b']]));
+    expect(() => parseSearch('Patient', { ...many })).toThrow(/at most 10 search criteria/);
+  });
+  it('names the limit in the OperationOutcome', () => {
+    try {
+      parseSearch('Organization', { _id: [ids(21)] });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(BadRequestError);
+      expect(JSON.stringify((err as BadRequestError).outcome)).toMatch(/_id.*at most 20 values/);
+    }
+  });
 });

@@ -1,60 +1,48 @@
 /**
- * FHIR search (https://hl7.org/fhir/STU3/search.html) over index items: normalization of values, derivation of a
- * resource's index keys, and parsing of a search query into key conditions. Pure functions; the repository
- * (functions/store/repository.ts) runs the conditions as DynamoDB Queries.
+ * FHIR search (https://hl7.org/fhir/STU3/search.html) as plain data: the normalized values a resource is searched
+ * by, the parsing of a query into conditions, and the exact in-memory test of a condition on a resource. Pure
+ * functions; where these values live in DynamoDB and how a search reads them is functions/store/index-layout.ts
+ * and functions/store/search-engine.ts.
  *
- * Index keys: `pk = I#<param>[#variant]`, `sk = <normalized value>#<id>`, plus `pk = I#_all, sk = <id>`.
- *  - string: lower-cased, accents stripped, whitespace collapsed; starts-with is `begins_with(sk, value)`.
- *  - token: variant `sc` holds `system|code` (`|code` when there is no system), variant `c` holds `code`.
+ * Normalized values:
+ *  - string: lower-cased, accents stripped, whitespace collapsed; a search value matches as a prefix (`:exact`: equal).
+ *  - token: `system` and `code`, each escaped; `system|code`, `code`, `|code` (no system) and `system|` match.
  *  - date: the UTC ISO instant of the value's lower bound (`2019-03-01T00:00:00.000Z`), compared by ranges.
  *  - reference: `Type/id` (absolute URLs and `_history` suffixes stripped).
- * `#` and `%` inside values are percent-encoded so that `#` always separates the value from the id.
+ * `#`, `%`, `|` and `/` inside values are percent-encoded so that they can separate key parts.
  */
 import { BadRequestError } from './errors';
 import { definitionOf, type SearchParamDef, type TokenValue } from './definitions';
 import type { ResourceType } from './resource-types';
-
-export interface IndexKey {
-  pk: string;
-  sk: string;
-}
-
-/** One key condition on one index partition: the ids it yields form a set. */
-export interface KeyCondition {
-  pk: string;
-  op: 'all' | 'eq' | 'begins_with' | 'between' | 'lt' | 'le' | 'gt' | 'ge';
-  value?: string;
-  value2?: string;
-}
-
-/** One parameter occurrence: the union (OR) of its conditions. Occurrences combine with AND. */
-export interface SearchClause {
-  param: string;
-  anyOf: KeyCondition[];
-}
 
 export interface ParsedSearch {
   clauses: SearchClause[];
   count: number;
   /** The opaque continuation token of the page asked for, if any. */
   cursor?: string;
+  /** `_summary=count`: the number of matches only. */
+  countOnly?: boolean;
   /** The parameters that define the result set, normalized (sorted), for self/next links and locks. */
   canonical: [string, string][];
   /** Parameters ignored because they are unknown (reported in strict mode as a 400 instead). */
   ignored: string[];
 }
 
+/**
+ * Fan-out limits of one search (issue 13.4): values of one parameter (OR width), occurrences of one parameter,
+ * and search criteria in all. Each answers a 400 naming the limit; the CapabilityStatement documents them.
+ */
+export const SEARCH_LIMITS = { orValues: 20, repeats: 5, clauses: 10 } as const;
 export const DEFAULT_COUNT = 10;
 export const MAX_COUNT = 100;
 export const CURSOR_PARAM = '_cursor';
 const MAX_VALUE_LENGTH = 200;
 /** Sorts after every character of an id ([A-Za-z0-9.-]) and of an escaped value. */
-const HIGH = '~';
 
 // ---- normalization ------------------------------------------------------------------------------------------
 
 function escapeKey(value: string): string {
-  return value.replace(/%/g, '%25').replace(/#/g, '%23');
+  return value.replace(/%/g, '%25').replace(/#/g, '%23').replace(/\|/g, '%7C').replace(/\//g, '%2F');
 }
 
 /** Lower-cased, accents stripped, whitespace collapsed, escaped and truncated: the form strings are indexed in. */
@@ -129,53 +117,47 @@ export function dateRange(value: string): DateRange | undefined {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-// ---- index derivation ---------------------------------------------------------------------------------------
+// ---- a resource's search values ------------------------------------------------------------------------------
 
-export const ALL_PK = 'I#_all';
+/** The normalized values of one search parameter in a resource. */
+export type SearchValues =
+  | { type: 'string'; values: string[] }
+  | { type: 'token'; values: { system: string; code: string }[] }
+  | { type: 'date'; values: string[] }
+  | { type: 'reference'; values: string[] };
 
-function tokenKeys(param: string, token: TokenValue): [string, string][] {
-  const code = normalizeTokenPart(token.code);
-  const system = token.system ? normalizeTokenPart(token.system) : '';
-  return [
-    [`I#${param}#sc`, `${system}|${code}`],
-    [`I#${param}#c`, code],
-  ];
-}
-
-/** Every index key of a resource: one per (parameter, variant, normalized value), plus its `_all` key. */
-export function indexKeys(type: ResourceType, id: string, resource: Record<string, unknown>): IndexKey[] {
-  const keys = new Map<string, IndexKey>();
-  const add = (pk: string, value: string) => {
-    const sk = `${value}#${id}`;
-    keys.set(`${pk}\n${sk}`, { pk, sk });
-  };
-  keys.set(`${ALL_PK}\n${id}`, { pk: ALL_PK, sk: id });
+/** Every declared search parameter's normalized values in a resource (parameters without values left out). */
+export function searchValues(type: ResourceType, resource: Record<string, unknown>): Map<string, SearchValues> {
+  const out = new Map<string, SearchValues>();
   for (const [name, def] of Object.entries(definitionOf(type).searchParams)) {
-    for (const raw of def.extract(resource)) {
-      switch (def.type) {
-        case 'string': {
-          const value = normalizeString(raw as string);
-          if (value) add(`I#${name}`, value);
-          break;
+    const raw = def.extract(resource);
+    let entry: SearchValues;
+    switch (def.type) {
+      case 'string':
+        entry = { type: 'string', values: unique(raw.map((v) => normalizeString(v as string)).filter((v) => v !== '')) };
+        break;
+      case 'token': {
+        const seen = new Map<string, { system: string; code: string }>();
+        for (const t of raw as TokenValue[]) {
+          const v = { system: t.system ? normalizeTokenPart(t.system) : '', code: normalizeTokenPart(t.code) };
+          seen.set(`${v.system}|${v.code}`, v);
         }
-        case 'token':
-          for (const [pk, value] of tokenKeys(name, raw as TokenValue)) add(pk, value);
-          break;
-        case 'date': {
-          const range = dateRange(raw as string);
-          if (range) add(`I#${name}`, iso(range.lower));
-          break;
-        }
-        case 'reference': {
-          const ref = normalizeReference(raw as string);
-          if (ref) add(`I#${name}`, ref);
-          break;
-        }
+        entry = { type: 'token', values: [...seen.values()] };
+        break;
       }
+      case 'date':
+        entry = { type: 'date', values: unique((raw as string[]).map(dateRange).filter((r): r is DateRange => !!r).map((r) => iso(r.lower))) };
+        break;
+      case 'reference':
+        entry = { type: 'reference', values: unique((raw as string[]).map((r) => normalizeReference(r)).filter((r): r is string => !!r)) };
+        break;
     }
+    if (entry.values.length > 0) out.set(name, entry);
   }
-  return [...keys.values()];
+  return out;
 }
+
+const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
 
 /** The `Patient/<id>` references that put a resource in patient compartments. */
 export function compartmentPatients(type: ResourceType, id: string, resource: Record<string, unknown>): string[] {
@@ -189,6 +171,66 @@ export function compartmentPatients(type: ResourceType, id: string, resource: Re
     }
   }
   return [...out];
+}
+
+// ---- conditions ---------------------------------------------------------------------------------------------
+
+/** Date comparisons on `<ISO lower bound>#<id>` strings (`gt`/`le` compare against `<upper>#~`). */
+export type DateOp = 'eq' | 'ge' | 'gt' | 'le' | 'lt';
+
+/** One search condition (a value of one parameter occurrence). */
+export type Condition =
+  | { kind: 'id'; id: string }
+  | { kind: 'string'; param: string; value: string; exact: boolean }
+  /** `system` undefined: any system; '' : no system. `code` undefined: any code of that system. */
+  | { kind: 'token'; param: string; system?: string; code?: string }
+  | { kind: 'date'; param: string; op: DateOp; lower: string; upper: string }
+  | { kind: 'reference'; param: string; ref: string };
+
+/** One parameter occurrence: the union (OR) of its conditions. Occurrences combine with AND. */
+export interface SearchClause {
+  param: string;
+  anyOf: Condition[];
+}
+
+/** Whether a stored resource satisfies a condition: THE definition of a match (the index only finds candidates). */
+export function matchesCondition(id: string, values: Map<string, SearchValues>, c: Condition): boolean {
+  if (c.kind === 'id') return c.id === id;
+  const v = values.get(c.param);
+  if (!v) return false;
+  switch (c.kind) {
+    case 'string':
+      return (v.values as string[]).some((s) => (c.exact ? s === c.value : s.startsWith(c.value)));
+    case 'token':
+      return (v.values as { system: string; code: string }[]).some(
+        (t) => (c.system === undefined || t.system === c.system) && (c.code === undefined || t.code === c.code),
+      );
+    case 'reference':
+      return (v.values as string[]).includes(c.ref);
+    case 'date':
+      return (v.values as string[]).some((d) => dateSatisfies(d, c));
+  }
+}
+
+/** A date's lower bound (ISO) against a condition, as the index keys `<iso>#<id>` compare. */
+export function dateSatisfies(lowerIso: string, c: { op: DateOp; lower: string; upper: string }): boolean {
+  switch (c.op) {
+    case 'eq':
+      return lowerIso >= c.lower && lowerIso <= c.upper;
+    case 'ge':
+      return lowerIso >= c.lower;
+    case 'gt':
+      return lowerIso > c.upper;
+    case 'le':
+      return lowerIso <= c.upper;
+    case 'lt':
+      return lowerIso < c.lower;
+  }
+}
+
+/** Whether a resource satisfies every clause (AND of ORs). */
+export function matchesAll(id: string, values: Map<string, SearchValues>, clauses: readonly SearchClause[]): boolean {
+  return clauses.every((clause) => clause.anyOf.some((c) => matchesCondition(id, values, c)));
 }
 
 // ---- query parsing ------------------------------------------------------------------------------------------
@@ -220,36 +262,23 @@ function splitToken(value: string): { system?: string; code?: string } {
 
 const DATE_PREFIXES = ['eq', 'ge', 'le', 'gt', 'lt'] as const;
 
-function dateCondition(pk: string, param: string, raw: string): KeyCondition {
+function dateCondition(param: string, raw: string): Condition {
   const prefixMatch = /^([a-z]{2})(.*)$/.exec(raw);
-  let prefix = 'eq';
+  let prefix: DateOp = 'eq';
   let value = raw;
   if (prefixMatch) {
     if (!(DATE_PREFIXES as readonly string[]).includes(prefixMatch[1]!)) {
       throw new BadRequestError(`Unsupported date prefix '${prefixMatch[1]}' in parameter ${param} (supported: eq, ge, le, gt, lt)`, param);
     }
-    prefix = prefixMatch[1]!;
+    prefix = prefixMatch[1] as DateOp;
     value = prefixMatch[2]!;
   }
   const range = dateRange(value);
   if (!range) throw new BadRequestError(`Invalid date '${value}' in parameter ${param}`, param);
-  const lower = iso(range.lower);
-  const upperKey = `${iso(range.upper)}#${HIGH}`;
-  switch (prefix) {
-    case 'ge':
-      return { pk, op: 'ge', value: lower };
-    case 'gt':
-      return { pk, op: 'gt', value: upperKey };
-    case 'le':
-      return { pk, op: 'le', value: upperKey };
-    case 'lt':
-      return { pk, op: 'lt', value: lower };
-    default:
-      return { pk, op: 'between', value: lower, value2: upperKey };
-  }
+  return { kind: 'date', param, op: prefix, lower: iso(range.lower), upper: iso(range.upper) };
 }
 
-function conditionFor(name: string, def: SearchParamDef, modifier: string | undefined, raw: string): KeyCondition {
+function conditionFor(name: string, def: SearchParamDef, modifier: string | undefined, raw: string): Condition {
   switch (def.type) {
     case 'string': {
       if (modifier !== undefined && modifier !== 'exact' && modifier !== 'contains') {
@@ -258,24 +287,24 @@ function conditionFor(name: string, def: SearchParamDef, modifier: string | unde
       if (modifier === 'contains') throw new BadRequestError(`Modifier ':contains' is not supported on ${name}`, name);
       const value = normalizeString(raw);
       if (!value) throw new BadRequestError(`Empty value for parameter ${name}`, name);
-      return { pk: `I#${name}`, op: 'begins_with', value: modifier === 'exact' ? `${value}#` : value };
+      return { kind: 'string', param: name, value, exact: modifier === 'exact' };
     }
     case 'token': {
       if (modifier !== undefined) throw new BadRequestError(`Unsupported modifier ':${modifier}' on token parameter ${name}`, name);
       const { system, code } = splitToken(raw);
       if (system === undefined) {
         if (!code) throw new BadRequestError(`Empty value for parameter ${name}`, name);
-        return { pk: `I#${name}#c`, op: 'begins_with', value: `${normalizeTokenPart(code)}#` };
+        return { kind: 'token', param: name, code: normalizeTokenPart(code) };
       }
       if (!code) {
         if (!system) throw new BadRequestError(`Empty value for parameter ${name}`, name);
-        return { pk: `I#${name}#sc`, op: 'begins_with', value: `${normalizeTokenPart(system)}|` };
+        return { kind: 'token', param: name, system: normalizeTokenPart(system) };
       }
-      return { pk: `I#${name}#sc`, op: 'begins_with', value: `${system ? normalizeTokenPart(system) : ''}|${normalizeTokenPart(code)}#` };
+      return { kind: 'token', param: name, system: system ? normalizeTokenPart(system) : '', code: normalizeTokenPart(code) };
     }
     case 'date':
       if (modifier !== undefined) throw new BadRequestError(`Unsupported modifier ':${modifier}' on date parameter ${name}`, name);
-      return dateCondition(`I#${name}`, name, raw);
+      return dateCondition(name, raw);
     case 'reference': {
       let target = def.target;
       if (modifier !== undefined) {
@@ -284,14 +313,14 @@ function conditionFor(name: string, def: SearchParamDef, modifier: string | unde
       }
       const ref = normalizeReference(raw, target);
       if (!ref) throw new BadRequestError(`Invalid reference '${raw}' in parameter ${name}`, name);
-      return { pk: `I#${name}`, op: 'begins_with', value: `${ref}#` };
+      return { kind: 'reference', param: name, ref };
     }
   }
 }
 
-function idCondition(raw: string): KeyCondition {
+function idCondition(raw: string): Condition {
   if (!/^[A-Za-z0-9\-.]{1,64}$/.test(raw)) throw new BadRequestError(`Invalid id '${raw}' in parameter _id`, '_id');
-  return { pk: ALL_PK, op: 'eq', value: raw };
+  return { kind: 'id', id: raw };
 }
 
 /** Parameters that control the result rather than select it; never "unknown". */
@@ -308,16 +337,23 @@ export function parseSearch(type: ResourceType, query: Record<string, string[]>,
   const ignored: string[] = [];
   let count = DEFAULT_COUNT;
   let cursor: string | undefined;
+  let countOnly = false;
   for (const [key, values] of Object.entries(query)) {
     const [name, modifier] = key.split(':', 2) as [string, string | undefined];
     if (name === '_count') {
       const raw = values[values.length - 1] ?? '';
       if (!/^\d+$/.test(raw)) throw new BadRequestError(`Invalid _count '${raw}'`, '_count');
       count = Math.min(Math.max(Number(raw), 0), MAX_COUNT);
+      // `_count=0`: no entries, the total only (as `_summary=count`).
+      if (count === 0) countOnly = true;
       continue;
     }
     if (name === CURSOR_PARAM) {
       cursor = values[values.length - 1];
+      continue;
+    }
+    if (name === '_summary' && values[values.length - 1] === 'count') {
+      countOnly = true;
       continue;
     }
     if (RESULT_PARAMS.has(name)) continue;
@@ -328,8 +364,17 @@ export function parseSearch(type: ResourceType, query: Record<string, string[]>,
       ignored.push(key);
       continue;
     }
+    if (values.length > SEARCH_LIMITS.repeats) {
+      throw new BadRequestError(`Search parameter ${key} may be repeated at most ${SEARCH_LIMITS.repeats} times (got ${values.length})`, key);
+    }
     for (const value of values) {
       const parts = splitValues(value);
+      if (parts.length > SEARCH_LIMITS.orValues) {
+        throw new BadRequestError(`Search parameter ${key} takes at most ${SEARCH_LIMITS.orValues} values separated by commas (got ${parts.length})`, key);
+      }
+      if (clauses.length >= SEARCH_LIMITS.clauses) {
+        throw new BadRequestError(`A search takes at most ${SEARCH_LIMITS.clauses} search criteria (parameter occurrences)`, key);
+      }
       if (parts.every((p) => p === '')) throw new BadRequestError(`Empty value for parameter ${key}`, key);
       const anyOf = parts
         .filter((p) => p !== '')
@@ -343,41 +388,6 @@ export function parseSearch(type: ResourceType, query: Record<string, string[]>,
     }
   }
   canonical.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) : a[0] < b[0] ? -1 : 1));
-  return { clauses, count, cursor, canonical, ignored };
+  return { clauses, count, cursor, canonical, ignored, ...(countOnly ? { countOnly } : {}) };
 }
 
-/** The id an index sort key belongs to (after the last `#`; `_all` keys are the id itself). */
-export function idOfSortKey(pk: string, sk: string): string {
-  if (pk === ALL_PK) return sk;
-  return sk.slice(sk.lastIndexOf('#') + 1);
-}
-
-// ---- continuation tokens -------------------------------------------------------------------------------------
-
-interface CursorState {
-  v: 1;
-  /** The last id of the previous page: the next page starts after it. */
-  after: string;
-}
-
-export function encodeCursor(after: string): string {
-  const state: CursorState = { v: 1, after };
-  return Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
-}
-
-/** Validates and decodes a continuation token; anything else is a 400. */
-export function decodeCursor(token: string): string {
-  const bad = () => new BadRequestError('Invalid continuation token', CURSOR_PARAM);
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(token)) throw bad();
-  let state: unknown;
-  try {
-    state = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  const s = state as Partial<CursorState> | null;
-  if (!s || typeof s !== 'object' || s.v !== 1 || typeof s.after !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(s.after)) {
-    throw bad();
-  }
-  return s.after;
-}

@@ -2,19 +2,20 @@
 /**
  * The FHIR interactions of one resource type (https://hl7.org/fhir/STU3/http.html) over the repository: plain
  * values in, plain values out, FhirErrors for the client. The patient-compartment constraint of a `patient/` grant
- * is applied here:
- *  - read, vread, history of a resource outside the compartment: 404, as for a resource that does not exist, so
- *    that a patient-bound client cannot learn which ids exist for other patients;
- *  - search: the compartment is one more AND clause, so totals and paging stay right;
- *  - create, update, delete of a resource outside the compartment (the body's or the stored one's): 403, since the
- *    client named the patient itself and nothing is disclosed by refusing.
+ * is checked on what is actually returned, counted or revealed, after the read:
+ *  - read, vread, history of a resource outside the compartment (a deleted one keeps its compartment): 404, as
+ *    for a resource that does not exist, so that a patient-bound client cannot learn which ids exist;
+ *  - search, counts, conditional create: the compartment is one more clause, checked on every candidate resource;
+ *  - create, update (also update-as-create over a deleted id), delete of a resource outside the compartment (the
+ *    body's or the stored one's): 403, since the client named the patient itself and nothing is disclosed.
  */
 import { createHash } from 'node:crypto';
 import { definitionOf, inPatientCompartment } from './definitions';
 import { BadRequestError, ForbiddenError, GoneError, NotFoundError, PreconditionFailedError, UnprocessableEntityError } from './errors';
 import type { ResourceType } from './resource-types';
-import { ALL_PK, compartmentPatients, decodeCursor, parseSearch, type ParsedSearch, type SearchClause } from './search';
-import { LockHeldError, type FhirResource, type ResourceRepository, type StoredVersion, type WriteResult } from '../store/repository';
+import { compartmentPatients, parseSearch, type ParsedSearch, type SearchClause } from './search';
+import { MAX_EXAMINED_FOR_COUNT, runSearch, type Position } from '../store/search-engine';
+import { LockHeldError, type FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
 
 /** The profile validator (functions/validation): every issue found; errors and fatals make a 422. Async: it loads its tables on first use. */
 export type Validator = (
@@ -29,10 +30,11 @@ export interface CallerContext {
 }
 
 export interface SearchResult {
-  total: number;
   versions: StoredVersion[];
-  /** The id to continue after, when there is a next page. */
-  nextAfter?: string;
+  /** Only where it is cheap (the whole result on one page) or asked for (`_summary=count`). */
+  total?: number;
+  /** Where the next page starts, when there may be one. */
+  next?: Position[];
 }
 
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -44,14 +46,17 @@ export function assertId(id: string): void {
 export class FhirService {
   constructor(
     readonly type: ResourceType,
-    private readonly repository: ResourceRepository,
+    private readonly repository: FhirRepository,
     private readonly validator?: Validator,
   ) {}
 
-  private inCompartment(resource: FhirResource | undefined, id: string, ctx: CallerContext): boolean {
+  /** Whether a version (live: its resource; deleted: the compartments it kept) is in the caller's compartment. */
+  private inCompartment(version: { resource?: FhirResource; compartments?: string[] } | undefined, id: string, ctx: CallerContext): boolean {
     const patient = ctx.compartmentPatient;
-    if (patient === undefined || !inPatientCompartment(this.type) || !resource) return true;
-    return compartmentPatients(this.type, id, resource).includes(patient);
+    if (patient === undefined || !inPatientCompartment(this.type)) return true;
+    if (!version) return false;
+    const patients = version.resource ? compartmentPatients(this.type, id, version.resource) : this.type === 'Patient' ? [id] : (version.compartments ?? []);
+    return patients.includes(patient);
   }
 
   private hidden(id: string): NotFoundError {
@@ -60,64 +65,71 @@ export class FhirService {
 
   async read(id: string, ctx: CallerContext): Promise<StoredVersion> {
     assertId(id);
-    const current = await this.repository.read(id);
-    if (!current) throw this.hidden(id);
-    if (current.deleted) {
-      const before = current.versionId > 1 ? await this.repository.vread(id, current.versionId - 1) : undefined;
-      if (!this.inCompartment(before?.resource, id, ctx)) throw this.hidden(id);
-      throw new GoneError(`${this.type}/${id} was deleted`);
-    }
-    if (!this.inCompartment(current.resource, id, ctx)) throw this.hidden(id);
+    const current = await this.repository.read(this.type, id);
+    if (!current || !this.inCompartment(current, id, ctx)) throw this.hidden(id);
+    if (current.deleted) throw new GoneError(`${this.type}/${id} was deleted`);
     return current;
   }
 
   async vread(id: string, vid: string, ctx: CallerContext): Promise<StoredVersion> {
     assertId(id);
     if (!/^[1-9]\d{0,9}$/.test(vid)) throw new NotFoundError(`${this.type}/${id} has no version '${vid}'`);
-    const version = await this.repository.vread(id, Number(vid));
+    const version = await this.repository.vread(this.type, id, Number(vid));
     if (!version) throw new NotFoundError(`${this.type}/${id} has no version ${vid}`);
-    if (version.deleted) {
-      const before = version.versionId > 1 ? await this.repository.vread(id, version.versionId - 1) : undefined;
-      if (!this.inCompartment(before?.resource, id, ctx)) throw this.hidden(id);
-      throw new GoneError(`${this.type}/${id} version ${vid} is a deletion`);
-    }
-    if (!this.inCompartment(version.resource, id, ctx)) throw this.hidden(id);
+    if (!this.inCompartment(version, id, ctx)) throw this.hidden(id);
+    if (version.deleted) throw new GoneError(`${this.type}/${id} version ${vid} is a deletion`);
     return version;
   }
 
-  /** Versions newest first; `before`: continue with versions older than this one. */
+  /**
+   * Versions newest first; `before`: continue with versions older than this one. Whether the caller may see the
+   * history is decided on the resource as it stands (a deleted one by the compartments it kept), whatever the page.
+   */
   async history(id: string, count: number, before: number | undefined, ctx: CallerContext) {
     assertId(id);
-    const page = await this.repository.history(id, count, before);
-    if (page.versions.length === 0 && before === undefined) throw this.hidden(id);
-    if (ctx.compartmentPatient !== undefined) {
-      const visible = page.versions.filter((v) => v.deleted || this.inCompartment(v.resource, id, ctx));
-      if (!visible.some((v) => !v.deleted) && before === undefined) throw this.hidden(id);
-      return { versions: visible, more: page.more };
-    }
-    return page;
+    const current = await this.repository.read(this.type, id);
+    if (!current || !this.inCompartment(current, id, ctx)) throw this.hidden(id);
+    const page = await this.repository.history(this.type, id, count, before);
+    const versions = ctx.compartmentPatient === undefined ? page.versions : page.versions.filter((v) => this.inCompartment(v, id, ctx));
+    return { versions, more: page.more, total: current.versionId };
   }
 
-  /** The compartment as a search clause (one more id set). */
+  /** The compartment as a search clause, checked on every candidate. */
   private compartmentClause(ctx: CallerContext): SearchClause | undefined {
     const patient = ctx.compartmentPatient;
     if (patient === undefined || !inPatientCompartment(this.type)) return undefined;
-    if (this.type === 'Patient') return { param: '_compartment', anyOf: [{ pk: ALL_PK, op: 'eq', value: patient }] };
+    if (this.type === 'Patient') return { param: '_compartment', anyOf: [{ kind: 'id', id: patient }] };
     return {
       param: '_compartment',
-      anyOf: definitionOf(this.type).compartmentParams.map((p) => ({ pk: `I#${p}`, op: 'begins_with' as const, value: `Patient/${patient}#` })),
+      anyOf: definitionOf(this.type).compartmentParams.map((param) => ({ kind: 'reference' as const, param, ref: `Patient/${patient}` })),
     };
   }
 
-  async search(parsed: ParsedSearch, ctx: CallerContext): Promise<SearchResult> {
-    const after = parsed.cursor !== undefined ? decodeCursor(parsed.cursor) : undefined;
+  async search(parsed: ParsedSearch, ctx: CallerContext, positions?: readonly Position[]): Promise<SearchResult> {
     const compartment = this.compartmentClause(ctx);
-    const ids = await this.repository.searchIds(compartment ? [...parsed.clauses, compartment] : parsed.clauses);
-    const start = after === undefined ? 0 : ids.findIndex((id) => id > after);
-    const pageIds = start < 0 ? [] : ids.slice(start, start + parsed.count);
-    const versions = await this.repository.readMany(pageIds);
-    const end = start < 0 ? ids.length : start + parsed.count;
-    return { total: ids.length, versions, nextAfter: end < ids.length && pageIds.length > 0 ? pageIds[pageIds.length - 1] : undefined };
+    const clauses = compartment ? [...parsed.clauses, compartment] : parsed.clauses;
+    const page = await runSearch(this.repository, { type: this.type, clauses, count: parsed.count, positions, countOnly: parsed.countOnly });
+    if (parsed.countOnly) {
+      if (page.next) {
+        throw new BadRequestError(`_summary=count examines at most ${MAX_EXAMINED_FOR_COUNT} candidates and this search has more; narrow it`, '_summary');
+      }
+      return { versions: [], total: page.counted };
+    }
+    const whole = positions === undefined && page.next === undefined;
+    return { versions: page.versions, ...(whole ? { total: page.versions.length } : {}), ...(page.next ? { next: page.next } : {}) };
+  }
+
+  /** Up to `max` matches of a query in the caller's compartment, paging as far as needed (conditional create). */
+  private async matches(parsed: ParsedSearch, ctx: CallerContext, max: number): Promise<StoredVersion[]> {
+    const found: StoredVersion[] = [];
+    let positions: Position[] | undefined;
+    for (let page = 0; page < 10; page++) {
+      const result = await this.search({ ...parsed, count: max, countOnly: false }, ctx, positions);
+      found.push(...result.versions);
+      if (found.length >= max || !result.next) return found.slice(0, max);
+      positions = result.next;
+    }
+    throw new PreconditionFailedError('If-None-Exist could not be decided within the search limits; use a more selective query');
   }
 
   // ---- writes -------------------------------------------------------------------------------------------
@@ -148,14 +160,15 @@ export class FhirService {
       const issues = await this.validator(resource, this.type, mode === 'update' ? { mode, id } : { mode });
       if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw new UnprocessableEntityError(issues);
     }
-    if (!this.inCompartment(resource, id, ctx)) {
+    if (!this.inCompartment({ resource }, id, ctx)) {
       throw new ForbiddenError(`The ${this.type} is outside the compartment of Patient/${ctx.compartmentPatient}`);
     }
     return resource;
   }
 
+  /** The stored version (a deleted one by the compartments it kept) must be the caller's too. */
   private checkStored = (ctx: CallerContext) => (current?: StoredVersion) => {
-    if (current && !this.inCompartment(current.resource, current.id, ctx)) {
+    if (current && !this.inCompartment(current, current.id, ctx)) {
       throw new ForbiddenError(`${this.type}/${current.id} is outside the compartment of Patient/${ctx.compartmentPatient}`);
     }
   };
@@ -163,31 +176,29 @@ export class FhirService {
   /**
    * Create (201) or, with `If-None-Exist`, conditional create: no match creates (201), one match returns it (200),
    * several are a 412. Concurrent conditional creates of the same query make one resource: the create takes a
-   * short-lived lock item on the normalized query in the same transaction; a loser searches again and returns the
-   * winner.
+   * short-lived lock item on the normalized query in the same transaction as the version; a loser searches again
+   * (the winner's index items were written before its transaction) and returns the winner.
    */
   async create(body: FhirResource, ctx: CallerContext, ifNoneExist?: string): Promise<{ version: StoredVersion; created: boolean }> {
     if (body.resourceType !== this.type) this.checkBody(body);
     const id = this.repository.generateId();
     const resource = await this.prepare(body, ctx, id, 'create');
-    if (ifNoneExist === undefined) return this.repository.create(resource, { id });
+    if (ifNoneExist === undefined) return this.repository.create(this.type, resource, { id });
 
     const parsed = parseIfNoneExist(this.type, ifNoneExist);
     const key = lockKey(parsed);
     let replaceNonce: string | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const matches = await this.search({ ...parsed, count: 2, cursor: undefined }, ctx);
-      if (matches.total > 1) throw new PreconditionFailedError(`If-None-Exist matched ${matches.total} resources`);
-      if (matches.total === 1) {
-        const found = matches.versions[0] ?? (await this.repository.read((await this.repository.searchIds(parsed.clauses))[0]!));
-        if (found) return { version: found, created: false };
-      }
+      const found = await this.matches(parsed, ctx, 2);
+      if (found.length > 1) throw new PreconditionFailedError('If-None-Exist matched more than one resource');
+      // The match was checked on the resource itself, the caller's compartment included (search-engine.ts).
+      if (found.length === 1) return { version: found[0]!, created: false };
       try {
-        return await this.repository.create(resource, { id, lock: { key, replaceNonce } });
+        return await this.repository.create(this.type, resource, { id, lock: { key, replaceNonce } });
       } catch (err) {
         if (!(err instanceof LockHeldError)) throw err;
-        // The lock holder committed its resource in the same transaction: search again. If nothing matches the
-        // lock is stale (its resource changed since): replace it, conditioned on its nonce.
+        // The lock holder committed its resource with the lock: search again. If nothing matches the lock is stale
+        // (its resource changed since): replace it, conditioned on its nonce.
         replaceNonce = err.nonce;
       }
     }
@@ -201,13 +212,13 @@ export class FhirService {
     if (body.id === undefined) throw new BadRequestError('The resource has no id; it must equal the URL id', `${this.type}.id`);
     if (body.id !== id) throw new BadRequestError(`The resource id '${String(body.id)}' does not match the URL id '${id}'`, `${this.type}.id`);
     const resource = await this.prepare(body, ctx, id, 'update');
-    return this.repository.update(id, resource, { ifMatch, check: this.checkStored(ctx) });
+    return this.repository.update(this.type, id, resource, { ifMatch, check: this.checkStored(ctx) });
   }
 
   /** Delete: idempotent (deleting nothing is fine), history kept. */
   async delete(id: string, ctx: CallerContext): Promise<void> {
     assertId(id);
-    await this.repository.delete(id, { check: this.checkStored(ctx) });
+    await this.repository.delete(this.type, id, { check: this.checkStored(ctx) });
   }
 }
 

@@ -7,6 +7,7 @@ import { FHIR_BASE_PATH, ROUTES } from '../../lib/routes';
 import { definitionOf } from '../fhir/definitions';
 import { RESOURCE_TYPES } from '../fhir/resource-types';
 import { FHIR_VERSION, SERVED_PROFILES } from '../fhir-model/served';
+import { MAX_COUNT, SEARCH_LIMITS } from '../fhir/search';
 
 export const OAUTH_URIS_EXTENSION = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
 
@@ -53,6 +54,10 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
             },
           ],
         } as fhir.CapabilityStatementRestSecurity,
+        documentation:
+          `Search limits: at most ${SEARCH_LIMITS.orValues} comma-separated values per parameter, ${SEARCH_LIMITS.repeats} occurrences of one ` +
+          `parameter, ${SEARCH_LIMITS.clauses} criteria per search (over: 400 naming the limit); _count at most ${MAX_COUNT}; ` +
+          'Bundle.total only when the whole result fits one page, or with _summary=count.',
         resource: RESOURCE_TYPES.map((type) => {
           const def = definitionOf(type);
           const interactions = ROUTES.filter((r) => r.fhir?.type === type && INTERACTION_CODES[r.fhir.interaction])

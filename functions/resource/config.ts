@@ -1,17 +1,16 @@
-/** The resource function's configuration, read once per container from its environment. */
+/** The FHIR function's configuration, read once per container from its environment. */
 import { requiredEnv } from '../env';
-import { isResourceType } from '../fhir/resource-types';
 import { createDocumentClient } from '../store/client';
-import type { ResourceHandlerDeps } from './handler';
+import type { FhirHandlerDeps } from './handler';
 import { validateResource } from '../validation';
 
-export function configFromEnv(): ResourceHandlerDeps {
-  const type = requiredEnv('RESOURCE_TYPE');
-  if (!isResourceType(type)) throw new Error(`RESOURCE_TYPE '${type}' is not a served resource type`);
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FhirHandlerDeps {
+  const shared = createDocumentClient();
   return {
-    type,
-    tableName: requiredEnv('TABLE_NAME'),
-    documentClient: createDocumentClient(),
+    tableName: requiredEnv('TABLE_NAME', env),
+    // The least-privilege seam: one shared client until a provider scoped by the token's grants is plugged in.
+    clientFor: () => shared,
     validator: validateResource,
+    cursorKey: env.CURSOR_KEY,
   };
 }

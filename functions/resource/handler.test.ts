@@ -1,14 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createResourceHandler } from './handler';
+import { createFhirHandler } from './handler';
+import type { Access } from '../scopes/permissions';
 import { validateResource } from '../validation';
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-2' }));
 const ddb = mockClient(documentClient);
-const handler = createResourceHandler({ type: 'Patient', tableName: 'Patients', documentClient, validator: validateResource });
+const seen: Access[] = [];
+const handler = createFhirHandler({
+  tableName: 'Fhir',
+  clientFor: (access) => {
+    seen.push(access);
+    return documentClient;
+  },
+  validator: validateResource,
+});
 
 const WRITER = { clientId: 'w', scope: 'system/*.*', grants: 'Patient:cruds' };
 
@@ -57,6 +66,24 @@ describe('defence in depth', () => {
   });
 });
 
+describe('the least-privilege seam', () => {
+  it('asks the client provider once per request, with the caller\'s Access, and uses only that client', async () => {
+    seen.length = 0;
+    ddb.on(GetCommand).resolves({ Item: { pk: 'Patient/1', sk: 'v', versionId: 1, lastUpdated: '2020-01-01T00:00:00Z', resource: '{"resourceType":"Patient","id":"1"}' } });
+    const res = await handler(event('GET', '/STU3/Patient/1', { authorizer: { clientId: 'c', scope: 'user/Patient.read', grants: 'Patient:rs' } }));
+    expect(res.statusCode).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ clientId: 'c', scope: 'user/Patient.read', grants: { type: { Patient: 'rs' } } });
+    expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ TableName: 'Fhir', Key: { pk: 'Patient/1', sk: 'v' } });
+  });
+
+  it('never asks for a client when the request is refused', async () => {
+    seen.length = 0;
+    await handler(event('GET', '/STU3/Patient/1', { authorizer: { clientId: 'c', scope: 'user/Condition.read', grants: 'Condition:rs' } }));
+    expect(seen).toHaveLength(0);
+  });
+});
+
 describe('DynamoDB failures', () => {
   it('turns throttling into a 503 with Retry-After and an OperationOutcome', async () => {
     ddb.on(GetCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
@@ -74,7 +101,8 @@ describe('DynamoDB failures', () => {
 
   it('turns an item over the size limit into a 413', async () => {
     ddb.on(GetCommand).resolves({});
-    ddb.on(TransactWriteCommand).rejects(Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }));
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(PutCommand).rejects(Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }));
     const body = JSON.stringify({ resourceType: 'Patient', name: [{ use: 'official', family: 'A' }] });
     const res = await handler(event('PUT', '/STU3/Patient/abc', { body: body.replace('{', '{"id":"abc",') }));
     expect(res.statusCode).toBe(413);
@@ -108,6 +136,7 @@ describe('request checks', () => {
     const outcome = JSON.parse(res.body);
     expect(outcome.resourceType).toBe('OperationOutcome');
     expect(outcome.issue.length).toBeGreaterThanOrEqual(1);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
   });
 });

@@ -1,14 +1,19 @@
 /**
- * The FHIR resource function of one type: `createResourceHandler({ type, tableName, documentClient })`. One
- * deployed function per type (functions/resource/index.ts), the same bundle, its own table. Parse the event,
- * re-check the permission from the authorizer context BEFORE touching data (defence in depth), run the
- * interaction (functions/fhir/service.ts), format the response; every error goes through `errorResponse`.
+ * THE FHIR function: every resource type, one deployed function (route table `function: 'fhir'`), one table.
+ * `createFhirHandler({ tableName, clientFor })`. Parse the event, re-check the permission from the authorizer
+ * context BEFORE touching data (defence in depth), run the interaction (functions/fhir/service.ts) over a
+ * repository built for this request, format the response; every error goes through `errorResponse`.
+ *
+ * Least privilege seam: `clientFor(access)` gives the DynamoDB document client THIS request may use, from the
+ * token's grants; every DynamoDB call of the request goes through it. The default (functions/resource/config.ts)
+ * is one shared client; a provider that returns clients scoped by an STS session policy plugs in here unchanged.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FHIR_BASE_PATH, ROUTES, type Interaction } from '../../lib/routes';
-import { BadRequestError, ForbiddenError, MethodNotAllowedError } from '../fhir/errors';
+import { CURSOR_PARAM, CursorCodec } from '../fhir/cursor';
+import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../fhir/errors';
 import {
   DEFAULT_MAX_BODY_BYTES,
   errorResponse,
@@ -24,25 +29,39 @@ import {
 } from '../fhir/http';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { readValidateInput, validationOutcome } from '../validation';
-import type { ResourceType } from '../fhir/resource-types';
-import { CURSOR_PARAM, DEFAULT_COUNT, decodeCursor, encodeCursor, MAX_COUNT, parseSearch } from '../fhir/search';
+import { isResourceType, type ResourceType } from '../fhir/resource-types';
+import { DEFAULT_COUNT, MAX_COUNT, parseSearch } from '../fhir/search';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
-import { accessFromContext, decide } from '../scopes/permissions';
-import { ResourceRepository, type FhirResource } from '../store/repository';
+import { accessFromContext, decide, type Access } from '../scopes/permissions';
+import { FhirRepository, type FhirResource } from '../store/repository';
+import { PositionsMismatch, type Position } from '../store/search-engine';
 
-export interface ResourceHandlerDeps {
-  /** The resource type this function serves. */
-  type: ResourceType;
-  /** Its table (lib/tables.ts `resourceTable(type)`). */
+/** The DynamoDB document client a request may use, from the caller's grants (the least-privilege seam). */
+export type ClientProvider = (access: Access) => DynamoDBDocumentClient;
+
+export interface FhirHandlerDeps {
+  /** The FHIR table (lib/tables.ts FHIR_TABLE). */
   tableName: string;
-  documentClient: DynamoDBDocumentClient;
+  /** Per request: the document client for this caller. Default in config.ts: one shared client. */
+  clientFor: ClientProvider;
   /** The profile validator (functions/validation `validateResource`); none: resources are stored unchecked. */
   validator?: Validator;
+  /** The key continuation tokens are signed with (CURSOR_KEY); default a random key per process. */
+  cursorKey?: string;
   /** Request body cap in bytes; default 256 KB. */
   maxBodyBytes?: number;
   logger?: Logger;
   now?: () => Date;
+}
+
+/** The resource type of a request: from the route table, else from the path (`/STU3/<Type>/...`). */
+function typeOf(req: HttpRequest): ResourceType {
+  const route = ROUTES.find((r) => r.fhir && r.method === req.method && r.path === req.route);
+  if (route?.fhir) return route.fhir.type;
+  const segment = req.path.split('/')[2] ?? '';
+  if (!isResourceType(segment)) throw new NotFoundError(`Unknown resource type '${segment}'`);
+  return segment;
 }
 
 /** The interaction of a request, from the route table (by route template, else by the concrete path). */
@@ -76,22 +95,26 @@ function pathPart(req: HttpRequest, name: 'id' | 'vid', index: number): string {
   }
 }
 
-export function createResourceHandler(deps: ResourceHandlerDeps) {
-  const { type } = deps;
-  const logger = deps.logger ?? new Logger({ serviceName: `fhir-${type}` });
-  const repository = new ResourceRepository({ documentClient: deps.documentClient, tableName: deps.tableName, type, now: deps.now });
-  const service = new FhirService(type, repository, deps.validator);
+export function createFhirHandler(deps: FhirHandlerDeps) {
+  const logger = deps.logger ?? new Logger({ serviceName: 'fhir' });
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const cursors = new CursorCodec(deps.cursorKey);
 
   async function handle(req: HttpRequest): Promise<HttpResponse> {
     negotiate(req);
+    const type = typeOf(req);
     const interaction = interactionOf(type, req);
-    const decision = decide(accessFromContext(req.authorizer), type, interaction);
+    const access = accessFromContext(req.authorizer);
+    const decision = decide(access, type, interaction);
     if (!decision.allowed) throw new ForbiddenError(decision.reason);
     const ctx: CallerContext = decision.compartmentPatient ? { compartmentPatient: decision.compartmentPatient } : {};
+    const repository = new FhirRepository({ documentClient: deps.clientFor(access), tableName: deps.tableName, now: deps.now });
+    const service = new FhirService(type, repository, deps.validator);
     const typeUrl = `${req.baseUrl}${FHIR_BASE_PATH}/${type}`;
     const location = (id: string, vid: number) => `${typeUrl}/${id}/_history/${vid}`;
     const minimal = /return=minimal/.test(req.headers.prefer ?? '');
+    /** What a continuation token is bound to besides its query: the client and its compartment. */
+    const caller = `${access.clientId}\n${ctx.compartmentPatient ?? ''}`;
 
     switch (interaction) {
       case 'read':
@@ -101,10 +124,18 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
       case 'search-type': {
         const strict = /handling\s*=\s*strict/.test(req.headers.prefer ?? '');
         const parsed = parseSearch(type, req.query, strict);
-        const result = await service.search(parsed, ctx);
-        const base = [...parsed.canonical, ['_count', String(parsed.count)]] as [string, string][];
+        const base = [...parsed.canonical, ...(parsed.countOnly ? [['_summary', 'count']] : []), ['_count', String(parsed.count)]] as [string, string][];
+        const binding = `search\n${type}\n${JSON.stringify(base)}\n${caller}`;
+        const positions = parsed.cursor === undefined ? undefined : positionsOf(cursors.open(parsed.cursor, binding));
+        let result;
+        try {
+          result = await service.search(parsed, ctx, positions);
+        } catch (err) {
+          if (err instanceof PositionsMismatch) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
+          throw err;
+        }
         const self = `${typeUrl}?${queryString(parsed.cursor ? [...base, [CURSOR_PARAM, parsed.cursor]] : base)}`;
-        const next = result.nextAfter ? `${typeUrl}?${queryString([...base, [CURSOR_PARAM, encodeCursor(result.nextAfter)]])}` : undefined;
+        const next = result.next ? `${typeUrl}?${queryString([...base, [CURSOR_PARAM, cursors.seal({ p: result.next }, binding)]])}` : undefined;
         const entries = result.versions.map((v) => ({ fullUrl: `${typeUrl}/${v.id}`, resource: v.resource }));
         return fhirResponse(200, searchBundle(self, next, result.total, entries));
       }
@@ -114,15 +145,15 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
         if (countRaw !== undefined && !/^\d+$/.test(countRaw)) throw new BadRequestError(`Invalid _count '${countRaw}'`, '_count');
         const count = Math.min(countRaw === undefined ? DEFAULT_COUNT : Math.max(Number(countRaw), 1), MAX_COUNT);
         const cursor = req.query[CURSOR_PARAM]?.[0];
-        const before = cursor === undefined ? undefined : Number(decodeCursor(cursor));
-        if (before !== undefined && !(before > 0)) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
-        const page = await service.history(id, count, before, ctx);
-        const total = (await repository.read(id))?.versionId ?? page.versions.length;
+        const binding = `history\n${type}/${id}\n${count}\n${caller}`;
+        const before = cursor === undefined ? undefined : (cursors.open(cursor, binding) as { b?: unknown }).b;
+        if (before !== undefined && !(Number.isInteger(before) && (before as number) > 0)) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
+        const page = await service.history(id, count, before as number | undefined, ctx);
         const self = `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], ...(cursor ? [[CURSOR_PARAM, cursor] as [string, string]] : [])])}`;
         const last = page.versions[page.versions.length - 1];
         const next =
-          page.more && last ? `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], [CURSOR_PARAM, encodeCursor(String(last.versionId))]])}` : undefined;
-        return fhirResponse(200, historyBundle(`${typeUrl}/${id}`, self, next, total, page.versions));
+          page.more && last ? `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], [CURSOR_PARAM, cursors.seal({ b: last.versionId }, binding)]])}` : undefined;
+        return fhirResponse(200, historyBundle(`${typeUrl}/${id}`, self, next, page.total, page.versions));
       }
       case 'create': {
         const body = parseBody(req, maxBody);
@@ -166,4 +197,10 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
     logger.info('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });
     return toProxyResult(response, request);
   };
+}
+
+function positionsOf(payload: unknown): Position[] {
+  const p = (payload as { p?: unknown } | null)?.p;
+  if (!Array.isArray(p) || !p.every((x) => x === 0 || x === 1 || typeof x === 'string')) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
+  return p as Position[];
 }

@@ -1,5 +1,5 @@
-// Lambda entry of a FHIR resource function: one per type, same bundle (env RESOURCE_TYPE, TABLE_NAME).
-import { createResourceHandler } from './handler';
+// Lambda entry of THE FHIR function: every resource type, one table (env TABLE_NAME, CURSOR_KEY).
+import { createFhirHandler } from './handler';
 import { configFromEnv } from './config';
 
-export const handler = createResourceHandler(configFromEnv());
+export const handler = createFhirHandler(configFromEnv());

@@ -16,7 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { CLIENTS_TABLE, resourceTable, type TableSpec } from '../../lib/tables';
+import { CLIENTS_TABLE, FHIR_TABLE, type TableSpec } from '../../lib/tables';
 import { seedAdminClientFromSecret } from '../admin/seed';
 import { DynamoClientStore } from '../oauth/clients';
 import { requiredEnv } from '../env';
@@ -75,7 +75,7 @@ export function createSeedHandler(deps: SeedDeps) {
         writerSecretArn: property(event, 'WriterSecretArn'),
         secretsManager: deps.secretsManager,
       });
-      const summary = await loadDemoData({ documentClient: deps.documentClient, tableName: (type) => deps.tableName(resourceTable(type)) });
+      const summary = await loadDemoData({ documentClient: deps.documentClient, tableName: deps.tableName(FHIR_TABLE) });
       logger.info('demo data loaded', { ...summary, writerClientId });
       return { PhysicalResourceId: physicalResourceId, Data: { ...summary, writerClientId } };
     }

@@ -1,5 +1,5 @@
 /**
- * Loading resources into the per-type tables. `loadDemoData` is idempotent (a resource whose stored content is
+ * Loading resources into the FHIR table. `loadDemoData` is idempotent (a resource whose stored content is
  * unchanged is left alone, a changed one gets a new version): `npm start` and the deployed custom resource run it
  * on every start/deploy. `bulkLoad` writes first versions of NEW ids with parallel BatchWriteItem calls, for
  * benchmark data sets (100k patients).
@@ -7,14 +7,14 @@
 import { randomInt } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { definitionOf } from '../fhir/definitions';
+import { firstVersionItems, FhirRepository } from '../store/repository';
 import type { ResourceType } from '../fhir/resource-types';
-import { firstVersionItems, ResourceRepository } from '../store/repository';
 import { byType, demoResources, type DemoResource } from './demo-data';
 
 export interface LoadOptions {
   documentClient: DynamoDBDocumentClient;
-  /** The table of a type (lib/tables.ts resourceTable + the runtime's naming). */
-  tableName(type: ResourceType): string;
+  /** The FHIR table (lib/tables.ts FHIR_TABLE, with the runtime's naming). */
+  tableName: string;
   /** Default: the demo data set. */
   resources?: readonly DemoResource[];
   /** Parallel writes. Default 16. */
@@ -43,17 +43,17 @@ const withoutMeta = (r: Record<string, unknown>) => {
 export async function loadDemoData(options: LoadOptions): Promise<LoadSummary> {
   const summary: LoadSummary = { written: 0, unchanged: 0 };
   const groups = byType(options.resources ?? demoResources());
+  const repository = new FhirRepository({ documentClient: options.documentClient, tableName: options.tableName });
   for (const [type, resources] of groups) {
-    const repository = new ResourceRepository({ documentClient: options.documentClient, tableName: options.tableName(type), type });
     const profile = definitionOf(type).profile;
     await inParallel(resources, options.concurrency ?? 16, async (resource) => {
       const wanted = { ...resource, meta: { profile: [profile] } };
-      const current = await repository.read(resource.id);
+      const current = await repository.read(type, resource.id);
       if (current?.resource && !current.deleted && withoutMeta(current.resource) === withoutMeta(wanted)) {
         summary.unchanged++;
         return;
       }
-      await repository.update(resource.id, wanted);
+      await repository.update(type, resource.id, wanted);
       summary.written++;
     });
   }
@@ -61,30 +61,64 @@ export async function loadDemoData(options: LoadOptions): Promise<LoadSummary> {
 }
 
 /**
- * Writes first versions of resources whose ids are not in the tables yet, 25 items per BatchWriteItem, many
- * batches in parallel, unprocessed items retried with backoff. Returns the number of resources written.
+ * Writes first versions of resources whose ids are not in the table yet: 25 items per BatchWriteItem, `concurrency`
+ * batches in flight, unprocessed items retried with backoff, items built as the batches go (memory stays flat at
+ * 100,000 resources). `onProgress(done, total)` after each batch, for a progress bar. Returns the resources written.
  */
-export async function bulkLoad(options: LoadOptions & { resources: readonly DemoResource[] }): Promise<number> {
+export async function bulkLoad(
+  options: LoadOptions & { resources: readonly DemoResource[]; onProgress?: (done: number, total: number) => void },
+): Promise<number> {
   const lastUpdated = new Date().toISOString();
-  const batches: { table: string; items: Record<string, unknown>[] }[] = [];
-  for (const [type, resources] of byType(options.resources)) {
-    const table = options.tableName(type);
-    const profile = definitionOf(type).profile;
-    let items: Record<string, unknown>[] = [];
-    for (const resource of resources) {
-      items.push(...firstVersionItems(type, { ...resource, meta: { profile: [profile] } }, lastUpdated));
-      while (items.length >= 25) batches.push({ table, items: items.splice(0, 25) });
+  const table = options.tableName;
+  const total = options.resources.length;
+  let next = 0;
+  let done = 0;
+  /** The next batch: whole resources' items, up to 25 (a resource with more items gets its own batches). */
+  const take = (): { items: Record<string, unknown>[]; resources: number } | undefined => {
+    const items: Record<string, unknown>[] = [];
+    let resources = 0;
+    while (next < total) {
+      const resource = options.resources[next]!;
+      const type = resource.resourceType as ResourceType;
+      const own = firstVersionItems(type, { ...resource, meta: { profile: [definitionOf(type).profile] } }, lastUpdated);
+      if (items.length > 0 && items.length + own.length > 25) break;
+      items.push(...own);
+      resources++;
+      next++;
     }
-    if (items.length > 0) batches.push({ table, items });
-    items = [];
-  }
-  await inParallel(batches, options.concurrency ?? 32, async ({ table, items }) => {
+    return items.length > 0 ? { items, resources } : undefined;
+  };
+  const write = async (items: Record<string, unknown>[]) => {
     let pending = items.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       const out = await options.documentClient.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
       pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
       if (pending.length > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt) + randomInt(25)));
     }
+  };
+  const workers = Array.from({ length: options.concurrency ?? 32 }, async () => {
+    for (let batch = take(); batch; batch = take()) {
+      for (let i = 0; i < batch.items.length; i += 25) await write(batch.items.slice(i, i + 25));
+      done += batch.resources;
+      options.onProgress?.(done, total);
+    }
   });
-  return options.resources.length;
+  await Promise.all(workers);
+  return total;
+}
+
+/** A one-line progress bar on a TTY (or a line per 10% elsewhere): `onProgress` for bulkLoad. */
+export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): (done: number, total: number) => void {
+  const started = Date.now();
+  let lastTenth = -1;
+  return (done, total) => {
+    const fraction = total === 0 ? 1 : done / total;
+    const rate = Math.round(done / Math.max((Date.now() - started) / 1000, 0.001));
+    const text = `${label} [${'#'.repeat(Math.round(fraction * 30)).padEnd(30, '.')}] ${done}/${total} ${rate}/s`;
+    if (stream.isTTY) stream.write(`\r${text}${done === total ? '\n' : ''}`);
+    else if (Math.floor(fraction * 10) > lastTenth) {
+      lastTenth = Math.floor(fraction * 10);
+      stream.write(`${text}\n`);
+    }
+  };
 }

@@ -2,6 +2,7 @@
  * Store errors: DynamoDB failures mapped to what the FHIR client sees. Throttling and unreachability are 503
  * with Retry-After; an item over DynamoDB's 400 KB limit is 413; anything else stays unexpected (500, logged).
  */
+import { mapDataAccessError } from '../data-access/errors';
 import { ServiceUnavailableError, TooLargeError } from '../fhir/errors';
 
 const TRANSIENT_NAMES = new Set([
@@ -19,6 +20,9 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 
 /** Turns a DynamoDB SDK error into a FhirError when the client should see one; rethrows others unchanged. */
 export function mapStoreError(err: unknown): never {
+  // An IAM denial of the token's session policy (403, naming nothing) or STS unavailable (503): functions/data-access.
+  const mapped = mapDataAccessError(err);
+  if (mapped !== err) throw mapped;
   const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   if (e && (TRANSIENT_NAMES.has(e.name ?? '') || NETWORK_CODES.has(e.code ?? '') || e.$metadata?.httpStatusCode === 503)) {
     throw new ServiceUnavailableError('The data store is busy or unreachable; retry later', 1);

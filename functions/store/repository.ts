@@ -1,25 +1,35 @@
 /**
- * The FHIR resource repository on DynamoDB: one table per resource type (lib/tables.ts `resourceTable`), keys
- * `pk`/`sk` (strings). Item layout:
+ * THE FHIR repository: every resource of every type in ONE DynamoDB table (lib/tables.ts FHIR_TABLE), keys `pk`/`sk`
+ * (strings), every key of type T starting with `T/` (docs/storage.md: the schema, the access patterns, the costs):
  *
- * | item                | pk                       | sk                          | attributes                                         |
- * |---------------------|--------------------------|-----------------------------|----------------------------------------------------|
- * | current version     | `R#<id>`                 | `CURRENT`                   | resource (JSON string), versionId (number), lastUpdated, deleted, indexKeys (JSON) |
- * | history version     | `R#<id>`                 | `V#<10-digit versionId>`    | resource (absent when a delete), versionId, lastUpdated, deleted, method |
- * | search index        | `I#<param>[#sc\|#c]`     | `<normalized value>#<id>`   | id                                                 |
- * | every live resource | `I#_all`                 | `<id>`                      | id                                                 |
- * | conditional-create lock | `L#<normalized query>` | `LOCK`                    | resourceId, nonce, expiresAt (TTL, epoch seconds)  |
+ * | item                    | pk              | sk              | attributes                                               |
+ * |-------------------------|-----------------|-----------------|----------------------------------------------------------|
+ * | current version         | `T/<id>`        | `v`             | versionId, lastUpdated, method, resource (JSON) or deleted + compartments |
+ * | an older version        | `T/<id>`        | `h/<10 digits>` | the same, as it was current                              |
+ * | search index item       | see functions/store/index-layout.ts | | t (written, epoch ms), v (the version that wrote it)     |
+ * | conditional-create lock | `T/_l/<digest>` | `lock`          | resourceId, nonce, expiresAt (TTL)                       |
  *
- * Index values are described in functions/fhir/search.ts. Search = DynamoDB Queries (ConsistentRead, keys only)
- * on index partitions, never a Scan: the ids of each parameter occurrence are the union of its values' Queries,
- * occurrences are intersected (AND), the page's resources are then read with BatchGet. A write is ONE
- * TransactWriteItems: the current item (conditioned on the expected version), the history item, and the index
- * diff (deleted keys removed, new keys added), so the index never disagrees with the resource.
+ * Reads: the current version is one GetItem; a page of search results one BatchGetItem (any mix of types).
+ * Writes without a transaction, ordered so that a crash at any point leaves nothing wrong visible:
+ *  1. the index items the new version adds (BatchWriteItem): before the version can be seen, so search never misses
+ *     a live resource; an index item whose version never lands is an orphan, and search checks every candidate on
+ *     the resource itself, so orphans are never returned (and read repair deletes them, functions/store/search-engine);
+ *  2. on an update, a copy of the current version as history `h/<n>` (idempotent: the same content whoever writes it);
+ *  3. the new current version, conditioned on the version read (`attribute_not_exists` for a create): the atomic
+ *     version bump that If-Match and concurrent writers rely on; with a conditional-create lock, lock and version
+ *     in one TransactWriteItems so that the uniqueness of If-None-Exist stays exact;
+ *  4. the index items the old version had and the new one has not, each deleted only if no later version rewrote it
+ *     (`v < :new`).
+ * Each request gets its own repository over the document client its caller may use (functions/fhir/handler.ts), and
+ * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
@@ -27,13 +37,23 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
 import type { ResourceType } from '../fhir/resource-types';
-import { ALL_PK, idOfSortKey, indexKeys, type IndexKey, type KeyCondition, type SearchClause } from '../fhir/search';
+import { compartmentPatients, searchValues } from '../fhir/search';
+import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';
+import { indexKeys, type IndexKey, type Stream } from './index-layout';
+
+/** Index items one resource may have (searchable values + the listing): a write's fan-out bound; over it, a 413. */
+export const MAX_INDEX_ITEMS = 200;
+/** DynamoDB's TransactWriteItems limit. */
+export const MAX_TRANSACTION_ITEMS = 100;
+/** DynamoDB calls one request keeps in flight at most (issue 13.4). */
+export const MAX_CONCURRENT_CALLS = 8;
 
 export type FhirResource = Record<string, unknown> & { resourceType: string; id?: string };
 
 /** A version of a resource as stored. */
 export interface StoredVersion {
+  type: ResourceType;
   id: string;
   versionId: number;
   lastUpdated: string;
@@ -41,6 +61,8 @@ export interface StoredVersion {
   /** The resource with meta.versionId and meta.lastUpdated; absent for a delete. */
   resource?: FhirResource;
   method?: 'POST' | 'PUT' | 'DELETE';
+  /** The patients whose compartments the resource is in: kept on a delete, so a deleted id keeps its owner. */
+  compartments?: string[];
 }
 
 export interface WriteResult {
@@ -49,9 +71,9 @@ export interface WriteResult {
   created: boolean;
 }
 
-/** A conditional-create lock to take in the same transaction as the create. */
+/** A conditional-create lock to take together with the create. */
 export interface CreateLock {
-  /** The normalized query. */
+  /** The normalized query's digest. */
   key: string;
   /** Replace a lock still alive but known stale (its resource no longer matches): its nonce. */
   replaceNonce?: string;
@@ -68,7 +90,6 @@ export class LockHeldError extends Error {
 export interface RepositoryOptions {
   documentClient: DynamoDBDocumentClient;
   tableName: string;
-  type: ResourceType;
   now?: () => Date;
   newId?: () => string;
   /** Attempts of a write without If-Match when concurrent writers change the version. Default 60. */
@@ -77,37 +98,43 @@ export interface RepositoryOptions {
   lockSeconds?: number;
 }
 
-/** DynamoDB's TransactWriteItems limit. */
-const MAX_TRANSACTION_ITEMS = 100;
-const CURRENT = 'CURRENT';
-const resourcePk = (id: string) => `R#${id}`;
-const versionSk = (v: number) => `V#${String(v).padStart(10, '0')}`;
+const CURRENT = 'v';
+const HISTORY = 'h/';
+export const resourcePk = (type: string, id: string) => `${type}/${id}`;
+const historySk = (v: number) => `${HISTORY}${String(v).padStart(10, '0')}`;
+const lockPk = (type: string, key: string) => `${type}/_l/${key}`;
 
-interface CurrentItem {
+interface VersionItem {
   pk: string;
   sk: string;
-  resource?: string;
   versionId: number;
   lastUpdated: string;
-  deleted: boolean;
-  indexKeys?: string;
+  deleted?: boolean;
+  resource?: string;
+  method?: StoredVersion['method'];
+  compartments?: string[];
+}
+
+/** One index item read by a search: its sort key and when it was written. */
+export interface IndexHit {
+  sk: string;
+  t: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class ResourceRepository {
+export class FhirRepository {
   private readonly db: DynamoDBDocumentClient;
-  private readonly table: string;
-  readonly type: ResourceType;
-  private readonly now: () => Date;
+  readonly tableName: string;
+  readonly now: () => Date;
   private readonly newId: () => string;
   private readonly maxWriteAttempts: number;
   private readonly lockSeconds: number;
+  private readonly limiter = new Limiter(MAX_CONCURRENT_CALLS);
 
   constructor(options: RepositoryOptions) {
     this.db = options.documentClient;
-    this.table = options.tableName;
-    this.type = options.type;
+    this.tableName = options.tableName;
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? randomUUID;
     this.maxWriteAttempts = options.maxWriteAttempts ?? 60;
@@ -121,162 +148,148 @@ export class ResourceRepository {
 
   // ---- reads ---------------------------------------------------------------------------------------------
 
-  /** The current version (deleted or not), or undefined if the id was never written. */
-  async read(id: string): Promise<StoredVersion | undefined> {
-    const out = await this.send(() =>
-      this.db.send(new GetCommand({ TableName: this.table, Key: { pk: resourcePk(id), sk: CURRENT }, ConsistentRead: true })),
-    );
-    return out.Item ? this.toVersion(id, out.Item as CurrentItem) : undefined;
+  /** The current version (deleted or not), or undefined if the id was never written. One GetItem. */
+  async read(type: ResourceType, id: string): Promise<StoredVersion | undefined> {
+    const out = await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: resourcePk(type, id), sk: CURRENT }, ConsistentRead: true }));
+    return out.Item ? toVersion(type, id, out.Item as VersionItem) : undefined;
   }
 
-  /** One version from the history, or undefined. */
-  async vread(id: string, versionId: number): Promise<StoredVersion | undefined> {
-    const out = await this.send(() =>
-      this.db.send(
-        new GetCommand({ TableName: this.table, Key: { pk: resourcePk(id), sk: versionSk(versionId) }, ConsistentRead: true }),
-      ),
-    );
-    return out.Item ? this.toVersion(id, out.Item as CurrentItem) : undefined;
+  /** One version, current or older, or undefined. */
+  async vread(type: ResourceType, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    const [older, current] = await Promise.all([
+      this.send(new GetCommand({ TableName: this.tableName, Key: { pk: resourcePk(type, id), sk: historySk(versionId) }, ConsistentRead: true })),
+      this.read(type, id),
+    ]);
+    if (current?.versionId === versionId) return current;
+    return older.Item ? toVersion(type, id, older.Item as VersionItem) : undefined;
   }
 
-  /** Versions newest first, `count` at most, older than `beforeVersion` if given. */
-  async history(id: string, count: number, beforeVersion?: number): Promise<{ versions: StoredVersion[]; more: boolean }> {
-    const input: QueryCommandInput = {
-      TableName: this.table,
-      KeyConditionExpression:
-        beforeVersion === undefined ? 'pk = :pk AND begins_with(sk, :v)' : 'pk = :pk AND sk BETWEEN :v AND :before',
-      ExpressionAttributeValues:
-        beforeVersion === undefined
-          ? { ':pk': resourcePk(id), ':v': 'V#' }
-          : { ':pk': resourcePk(id), ':v': 'V#', ':before': versionSk(beforeVersion - 1) },
-      ScanIndexForward: false,
-      ConsistentRead: true,
-      Limit: count + 1,
-    };
-    const out = await this.send(() => this.db.send(new QueryCommand(input)));
-    const items = (out.Items ?? []) as CurrentItem[];
-    return { versions: items.slice(0, count).map((item) => this.toVersion(id, item)), more: items.length > count };
+  /** Versions newest first, `count` at most, older than `beforeVersion` if given. One Query. */
+  async history(type: ResourceType, id: string, count: number, beforeVersion?: number): Promise<{ versions: StoredVersion[]; more: boolean }> {
+    const upper = beforeVersion === undefined ? CURRENT : historySk(beforeVersion - 1);
+    const out = await this.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':pk': resourcePk(type, id), ':lo': HISTORY, ':hi': upper },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: count + 2,
+      }),
+    );
+    const seen = new Set<number>();
+    const versions: StoredVersion[] = [];
+    for (const item of (out.Items ?? []) as VersionItem[]) {
+      const v = toVersion(type, id, item);
+      // A history copy of the current version exists when a write failed after step 2: the same version, once.
+      if (seen.has(v.versionId) || (beforeVersion !== undefined && v.versionId >= beforeVersion)) continue;
+      seen.add(v.versionId);
+      versions.push(v);
+    }
+    return { versions: versions.slice(0, count), more: versions.length > count || out.LastEvaluatedKey !== undefined };
   }
 
   /** The current, live resources of these ids, in the given order (missing or deleted ones left out). */
-  async readMany(ids: readonly string[]): Promise<StoredVersion[]> {
-    const found = new Map<string, StoredVersion>();
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => ({ pk: resourcePk(id), sk: CURRENT }));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        const out = await this.send(() =>
-          this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys!, ConsistentRead: true } } })),
-        );
-        for (const item of (out.Responses?.[this.table] ?? []) as CurrentItem[]) {
-          const id = item.pk.slice(2);
-          found.set(id, this.toVersion(id, item));
-        }
-        keys = out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined;
-        if (keys && keys.length > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) + randomInt(20));
-      }
-    }
-    return ids.map((id) => found.get(id)).filter((v): v is StoredVersion => v !== undefined && !v.deleted);
+  async readMany(type: ResourceType, ids: readonly string[]): Promise<StoredVersion[]> {
+    return this.readRefs(ids.map((id) => ({ type, id })));
   }
 
-  // ---- search --------------------------------------------------------------------------------------------
-
-  /** The sorted ids matching every clause (AND; each clause an OR of its conditions). No clause: every live id. */
-  async searchIds(clauses: readonly SearchClause[]): Promise<string[]> {
-    const effective: SearchClause[] = clauses.length > 0 ? [...clauses] : [{ param: '_all', anyOf: [{ pk: ALL_PK, op: 'all' }] }];
-    const sets = await Promise.all(
-      effective.map(async (clause) => {
-        const parts = await Promise.all(clause.anyOf.map((c) => this.queryIds(c)));
-        return new Set(parts.flat());
+  /** The current, live resources of any types (for `_include`, `$everything`), in order, missing or deleted left out. */
+  async readRefs(refs: readonly { type: ResourceType; id: string }[]): Promise<StoredVersion[]> {
+    const found = new Map<string, StoredVersion>();
+    const chunks: { pk: string; sk: string }[][] = [];
+    const keys = [...new Set(refs.map((r) => resourcePk(r.type, r.id)))].map((pk) => ({ pk, sk: CURRENT }));
+    for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending: Record<string, unknown>[] | undefined = chunk;
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
+          for (const item of (out.Responses?.[this.tableName] ?? []) as VersionItem[]) {
+            const slash = item.pk.indexOf('/');
+            found.set(item.pk, toVersion(item.pk.slice(0, slash) as ResourceType, item.pk.slice(slash + 1), item));
+          }
+          pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+          if (pending && pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) + randomInt(20));
+        }
       }),
     );
-    sets.sort((a, b) => a.size - b.size);
-    const [smallest, ...rest] = sets;
-    const ids = [...smallest!].filter((id) => rest.every((s) => s.has(id)));
-    return ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return refs.map((r) => found.get(resourcePk(r.type, r.id))).filter((v): v is StoredVersion => v !== undefined && !v.deleted);
   }
 
-  private async queryIds(condition: KeyCondition): Promise<string[]> {
-    const values: Record<string, unknown> = { ':pk': condition.pk };
+  /** Up to `limit` index keys of a stream after `after` (DynamoDB's own cursor), and whether there may be more. */
+  async queryStream(stream: Stream, after: string | undefined, limit: number): Promise<{ hits: IndexHit[]; more: boolean }> {
+    if (stream.id !== undefined) return { hits: after === undefined ? [{ sk: stream.id, t: 0 }] : [], more: false };
+    const values: Record<string, unknown> = { ':pk': stream.pk };
     let expression = 'pk = :pk';
-    const names: Record<string, string> = {};
-    if (condition.op !== 'all') {
-      values[':v'] = condition.value;
-      names['#sk'] = 'sk';
-      switch (condition.op) {
-        case 'eq':
-          expression += ' AND #sk = :v';
-          break;
-        case 'begins_with':
-          // The same set as begins_with(sk, :v), as a range: DynamoDB Local answers begins_with by reading the whole
-          // partition, a range by its index (measured: 26 ms vs 5 ms in a 60,000-item partition). The bound is the
-          // prefix followed by the highest code point, above any key that starts with the prefix but for a key
-          // whose next character is U+10FFFF itself (search values are normalized text, ids and codes).
-          values[':v2'] = `${condition.value}\u{10FFFF}`;
-          expression += ' AND #sk BETWEEN :v AND :v2';
-          break;
-        case 'between':
-          values[':v2'] = condition.value2;
-          expression += ' AND #sk BETWEEN :v AND :v2';
-          break;
-        case 'lt':
-          expression += ' AND #sk < :v';
-          break;
-        case 'le':
-          expression += ' AND #sk <= :v';
-          break;
-        case 'gt':
-          expression += ' AND #sk > :v';
-          break;
-        case 'ge':
-          expression += ' AND #sk >= :v';
-          break;
-      }
+    switch (stream.op) {
+      case 'all':
+        break;
+      case 'begins_with':
+        // begins_with as a range: DynamoDB Local answers begins_with by reading the whole partition, a range by its
+        // index; the bound is the prefix followed by the highest code point (search values are escaped text).
+        values[':v'] = stream.value;
+        values[':v2'] = `${stream.value}\u{10FFFF}`;
+        expression += ' AND sk BETWEEN :v AND :v2';
+        break;
+      case 'between':
+        values[':v'] = stream.value;
+        values[':v2'] = stream.value2;
+        expression += ' AND sk BETWEEN :v AND :v2';
+        break;
+      default:
+        values[':v'] = stream.value;
+        expression += ` AND sk ${{ lt: '<', le: '<=', gt: '>', ge: '>=' }[stream.op]} :v`;
     }
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.send(() =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: expression,
-            ExpressionAttributeValues: values,
-            ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-            ProjectionExpression: 'pk, sk',
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: expression,
+      ExpressionAttributeValues: values,
+      ProjectionExpression: 'sk, t',
+      ConsistentRead: true,
+      Limit: limit,
+      ...(after !== undefined ? { ExclusiveStartKey: { pk: stream.pk, sk: after } } : {}),
+    };
+    const out = await this.send(new QueryCommand(input));
+    return { hits: (out.Items ?? []).map((i: Record<string, unknown>) => ({ sk: i.sk as string, t: Number(i.t ?? 0) })), more: out.LastEvaluatedKey !== undefined };
+  }
+
+  /** Read repair: deletes an orphan index item, only if it is still the one judged (written at `t`). */
+  async deleteOrphan(key: IndexKey, t: number): Promise<void> {
+    try {
+      await this.send(
+        new DeleteCommand({ TableName: this.tableName, Key: key, ConditionExpression: 't = :t', ExpressionAttributeValues: { ':t': t } }),
       );
-      for (const item of out.Items ?? []) ids.push(idOfSortKey(condition.pk, item.sk as string));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return ids;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+    }
   }
 
   // ---- writes --------------------------------------------------------------------------------------------
 
-  /**
-   * Creates a resource with a new id (or the given one, which must not exist yet). With a lock, the lock item is
-   * taken in the same transaction; a held lock throws LockHeldError.
-   */
-  async create(resource: FhirResource, options: { id?: string; lock?: CreateLock } = {}): Promise<WriteResult> {
-    const id = options.id ?? this.newId();
-    return this.write(id, { resource, mustNotExist: true, lock: options.lock, method: 'POST' });
+  /** Creates a resource with a new id (or the given one, which must not exist yet), with a conditional-create lock. */
+  async create(type: ResourceType, resource: FhirResource, options: { id?: string; lock?: CreateLock } = {}): Promise<WriteResult> {
+    return this.write(type, options.id ?? this.newId(), { resource, mustNotExist: true, lock: options.lock, method: 'POST' });
   }
 
   /**
    * Updates (or creates, with the client's id) a resource. `ifMatch`: the version the client expects; a mismatch
    * is a 412. Without it, version conflicts from concurrent writers are retried, so every update makes a version.
+   * `check` sees the stored version first (a deleted one with its compartments) and may refuse by throwing.
    */
-  async update(id: string, resource: FhirResource, options: { ifMatch?: number; check?: (current?: StoredVersion) => void } = {}): Promise<WriteResult> {
-    return this.write(id, { resource, ifMatch: options.ifMatch, check: options.check, method: 'PUT' });
+  async update(
+    type: ResourceType,
+    id: string,
+    resource: FhirResource,
+    options: { ifMatch?: number; check?: (current?: StoredVersion) => void } = {},
+  ): Promise<WriteResult> {
+    return this.write(type, id, { resource, ifMatch: options.ifMatch, check: options.check, method: 'PUT' });
   }
 
-  /** Deletes (a new version marked deleted, index items removed, history kept). Returns undefined when nothing was live. */
-  async delete(id: string, options: { check?: (current?: StoredVersion) => void } = {}): Promise<WriteResult | undefined> {
+  /** Deletes (a new version marked deleted, index items removed, history kept). Undefined when nothing was live. */
+  async delete(type: ResourceType, id: string, options: { check?: (current?: StoredVersion) => void } = {}): Promise<WriteResult | undefined> {
     try {
-      return await this.write(id, { method: 'DELETE', check: options.check });
+      return await this.write(type, id, { method: 'DELETE', check: options.check });
     } catch (err) {
       if (err instanceof NothingToDelete) return undefined;
       throw err;
@@ -284,6 +297,7 @@ export class ResourceRepository {
   }
 
   private async write(
+    type: ResourceType,
     id: string,
     op: {
       resource?: FhirResource;
@@ -294,150 +308,299 @@ export class ResourceRepository {
       check?: (current?: StoredVersion) => void;
     },
   ): Promise<WriteResult> {
+    const pk = resourcePk(type, id);
     for (let attempt = 1; ; attempt++) {
-      const currentItem = await this.send(() =>
-        this.db.send(new GetCommand({ TableName: this.table, Key: { pk: resourcePk(id), sk: CURRENT }, ConsistentRead: true })),
-      ).then((out) => out.Item as CurrentItem | undefined);
-      const current = currentItem ? this.toVersion(id, currentItem) : undefined;
+      // A create of a fresh server id needs no read: the conditional put below is the existence check.
+      const current = op.mustNotExist && !op.check ? undefined : await this.read(type, id);
       const live = current !== undefined && !current.deleted;
-      if (op.mustNotExist && current) throw new ConflictError(`${this.type}/${id} already exists`);
+      if (op.mustNotExist && current) throw new ConflictError(`${type}/${id} already exists`);
       if (op.ifMatch !== undefined && (!live || current!.versionId !== op.ifMatch)) {
         throw new PreconditionFailedError(
           live
-            ? `Version conflict: ${this.type}/${id} is at version ${current!.versionId}, If-Match asked for ${op.ifMatch}`
-            : `${this.type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
+            ? `Version conflict: ${type}/${id} is at version ${current!.versionId}, If-Match asked for ${op.ifMatch}`
+            : `${type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
         );
       }
-      op.check?.(live ? current : undefined);
+      op.check?.(current);
       if (op.method === 'DELETE' && !live) throw new NothingToDelete();
 
       const versionId = (current?.versionId ?? 0) + 1;
       const lastUpdated = this.now().toISOString();
-      const oldKeys: IndexKey[] = live && currentItem?.indexKeys ? (JSON.parse(currentItem.indexKeys) as IndexKey[]) : [];
+      const oldKeys = live ? indexKeys(type, id, searchValues(type, current!.resource!)) : [];
       let stored: FhirResource | undefined;
       let newKeys: IndexKey[] = [];
       if (op.resource) {
         const meta = { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated };
         stored = { ...op.resource, id, meta };
-        newKeys = indexKeys(this.type, id, stored);
+        newKeys = indexKeys(type, id, searchValues(type, stored));
+        if (newKeys.length > MAX_INDEX_ITEMS) {
+          throw new TooLargeError(`The resource has ${newKeys.length - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
+        }
       }
       const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
       const oldSet = new Set(oldKeys.map(keyOf));
       const newSet = new Set(newKeys.map(keyOf));
-      const removed = oldKeys.filter((k) => !newSet.has(keyOf(k)));
       const added = newKeys.filter((k) => !oldSet.has(keyOf(k)));
-      const body = stored ? JSON.stringify(stored) : undefined;
+      const removed = oldKeys.filter((k) => !newSet.has(keyOf(k)));
 
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
-        {
-          Put: {
-            TableName: this.table,
-            Item: {
-              pk: resourcePk(id),
-              sk: CURRENT,
-              resource: body,
-              versionId,
-              lastUpdated,
-              deleted: !stored,
-              indexKeys: JSON.stringify(newKeys),
-            },
-            ...(current
-              ? { ConditionExpression: 'versionId = :expected', ExpressionAttributeValues: { ':expected': current.versionId } }
-              : { ConditionExpression: 'attribute_not_exists(pk)' }),
-          },
-        },
-        {
-          Put: {
-            TableName: this.table,
-            Item: { pk: resourcePk(id), sk: versionSk(versionId), resource: body, versionId, lastUpdated, deleted: !stored, method: op.method },
-          },
-        },
-        ...removed.map((k) => ({ Delete: { TableName: this.table, Key: { pk: k.pk, sk: k.sk } } })),
-        ...added.map((k) => ({ Put: { TableName: this.table, Item: { pk: k.pk, sk: k.sk, id } } })),
-      ];
-      const lockIndex = items.length;
-      if (op.lock) {
-        const nowSeconds = Math.floor(this.now().getTime() / 1000);
-        items.push({
-          Put: {
-            TableName: this.table,
-            Item: { pk: `L#${op.lock.key}`, sk: 'LOCK', resourceId: id, nonce: randomUUID(), expiresAt: nowSeconds + this.lockSeconds },
-            ConditionExpression: op.lock.replaceNonce
-              ? 'attribute_not_exists(pk) OR expiresAt < :now OR nonce = :nonce'
-              : 'attribute_not_exists(pk) OR expiresAt < :now',
-            ExpressionAttributeValues: op.lock.replaceNonce ? { ':now': nowSeconds, ':nonce': op.lock.replaceNonce } : { ':now': nowSeconds },
-          },
-        });
-      }
-      if (items.length > MAX_TRANSACTION_ITEMS) {
-        throw new TooLargeError(`The resource has too many searchable values (${newKeys.length} index entries)`);
-      }
+      // 1. index items first and 2. the current version copied to history: independent, so in parallel
+      const t = this.now().getTime();
+      await Promise.all([
+        this.batchPut(added.map((k) => ({ ...k, t, v: versionId }))),
+        current ? this.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } })) : undefined,
+      ]);
+      // 3. the new current version, conditioned on the one read
+      const version: StoredVersion = {
+        type,
+        id,
+        versionId,
+        lastUpdated,
+        deleted: !stored,
+        resource: stored,
+        method: op.method,
+        ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(type, id, current.resource) : current?.compartments }),
+      };
+      const put = {
+        TableName: this.tableName,
+        Item: { ...toItem(version), pk, sk: CURRENT },
+        ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
+        ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
+      };
       try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-        return {
-          version: { id, versionId, lastUpdated, deleted: !stored, resource: stored, method: op.method },
-          created: !live,
-        };
+        if (op.lock) await this.putWithLock(type, id, put, op.lock);
+        else await this.send(new PutCommand(put));
       } catch (err) {
-        const reasons = (err as { name?: string; CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-        if ((err as { name?: string }).name !== 'TransactionCanceledException' || !reasons) mapStoreError(err);
-        if (op.lock && reasons![lockIndex]?.Code === 'ConditionalCheckFailed') {
-          throw new LockHeldError(await this.lockNonce(op.lock.key));
-        }
-        const versionChanged = reasons![0]?.Code === 'ConditionalCheckFailed';
-        if (versionChanged && op.mustNotExist) throw new ConflictError(`${this.type}/${id} already exists`);
-        const retryable = versionChanged || reasons!.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
-        if (!retryable) mapStoreError(err);
-        if (attempt >= this.maxWriteAttempts) throw new ConflictError(`Too many concurrent writes to ${this.type}/${id}; retry`);
-        // the If-Match check at the top of the loop turns a real version change into a 412
-        await sleep(randomInt(5, 15 + Math.min(attempt, 10) * 10));
+        if (err instanceof LockHeldError) throw err;
+        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+        // The version changed since the read (or the id exists): the index items added above are orphans for read
+        // repair. If-Match turns this into a 412 at the top of the loop; a create of a taken id is a 409.
+        if (op.mustNotExist) throw new ConflictError(`${type}/${id} already exists`);
+        if (attempt >= this.maxWriteAttempts) throw new ConflictError(`Too many concurrent writes to ${type}/${id}; retry`);
+        // full jitter, exponential: contenders spread out instead of colliding again
+        await sleep(randomInt(1, 5 * 2 ** Math.min(attempt, 5)));
+        continue;
       }
+      // 4. index items of values the resource no longer has, unless a later version wrote them again
+      await Promise.all(
+        removed.map((key) =>
+          this.send(
+            new DeleteCommand({ TableName: this.tableName, Key: key, ConditionExpression: 'v < :v', ExpressionAttributeValues: { ':v': versionId } }),
+          ).catch(() => undefined), // left for read repair: never returned, since search checks every candidate
+        ),
+      );
+      return { version, created: !live };
     }
   }
 
-  private async lockNonce(key: string): Promise<string | undefined> {
-    const out = await this.send(() =>
-      this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `L#${key}`, sk: 'LOCK' }, ConsistentRead: true })),
-    );
+  /**
+   * Writes several resources of any types in ONE TransactWriteItems (transaction Bundles, issue 15): each entry's new
+   * current version (conditioned on the version read; `ifMatch` checked), the history copy of the one it replaces,
+   * its index items added and removed — all or nothing. DynamoDB's limit of 100 items per transaction bounds it
+   * (about 100 / (2 + index items) entries): over it, a 413 before anything is written. A concurrent change of any
+   * entry cancels the whole transaction: a 409 the client may retry.
+   */
+  async writeAll(
+    entries: readonly { type: ResourceType; id: string; resource?: FhirResource; ifMatch?: number; check?: (current?: StoredVersion) => void }[],
+  ): Promise<WriteResult[]> {
+    const currents = await Promise.all(entries.map((e) => this.read(e.type, e.id)));
+    const lastUpdated = this.now().toISOString();
+    const t = this.now().getTime();
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+    const results = entries.map((e, i) => {
+      const current = currents[i];
+      const live = current !== undefined && !current.deleted;
+      if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) {
+        throw new PreconditionFailedError(`${e.type}/${e.id}: If-Match asked for version ${e.ifMatch}, it is at ${live ? current!.versionId : 'none'}`);
+      }
+      e.check?.(current);
+      const versionId = (current?.versionId ?? 0) + 1;
+      const stored = e.resource ? { ...e.resource, id: e.id, meta: { ...((e.resource.meta as Record<string, unknown>) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
+      const oldKeys = live ? indexKeys(e.type, e.id, searchValues(e.type, current!.resource!)) : [];
+      const newKeys = stored ? indexKeys(e.type, e.id, searchValues(e.type, stored)) : [];
+      if (newKeys.length > MAX_INDEX_ITEMS) throw new TooLargeError(`${e.type}/${e.id} has more than ${MAX_INDEX_ITEMS - 1} searchable values`);
+      const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
+      const oldSet = new Set(oldKeys.map(keyOf));
+      const newSet = new Set(newKeys.map(keyOf));
+      const version: StoredVersion = {
+        type: e.type,
+        id: e.id,
+        versionId,
+        lastUpdated,
+        deleted: !stored,
+        resource: stored,
+        method: stored ? (current ? 'PUT' : 'POST') : 'DELETE',
+        ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(e.type, e.id, current.resource) : current?.compartments }),
+      };
+      const pk = resourcePk(e.type, e.id);
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...toItem(version), pk, sk: CURRENT },
+          ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
+          ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
+        },
+      });
+      if (current) items.push({ Put: { TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } } });
+      for (const k of newKeys) if (!oldSet.has(keyOf(k))) items.push({ Put: { TableName: this.tableName, Item: { ...k, t, v: versionId } } });
+      for (const k of oldKeys) if (!newSet.has(keyOf(k))) items.push({ Delete: { TableName: this.tableName, Key: k } });
+      return { version, created: !live };
+    });
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      throw new TooLargeError(`The transaction needs ${items.length} DynamoDB items; at most ${MAX_TRANSACTION_ITEMS} fit in one`);
+    }
+    try {
+      await this.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      if ((err as { name?: string }).name === 'TransactionCanceledException') throw new ConflictError('A resource of the transaction changed concurrently; retry');
+      throw err;
+    }
+    return results;
+  }
+
+  /** The create and its conditional-create lock in one transaction: the lock makes If-None-Exist exact. */
+  private async putWithLock(type: ResourceType, id: string, put: { TableName: string; Item: Record<string, unknown>; ConditionExpression: string }, lock: CreateLock) {
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    try {
+      await this.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: lockPk(type, lock.key), sk: 'lock', resourceId: id, nonce: randomUUID(), expiresAt: nowSeconds + this.lockSeconds },
+                ConditionExpression: lock.replaceNonce
+                  ? 'attribute_not_exists(pk) OR expiresAt < :now OR nonce = :nonce'
+                  : 'attribute_not_exists(pk) OR expiresAt < :now',
+                ExpressionAttributeValues: { ':now': nowSeconds, ...(lock.replaceNonce ? { ':nonce': lock.replaceNonce } : {}) },
+              },
+            },
+            { Put: put },
+          ],
+        }),
+      );
+    } catch (err) {
+      const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+      if ((err as { name?: string }).name === 'TransactionCanceledException' && reasons) {
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new LockHeldError(await this.lockNonce(type, lock.key));
+        if (reasons[1]?.Code === 'ConditionalCheckFailed') throw Object.assign(new Error('id taken'), { name: 'ConditionalCheckFailedException' });
+        if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new LockHeldError(undefined);
+      }
+      throw err;
+    }
+  }
+
+  private async lockNonce(type: ResourceType, key: string): Promise<string | undefined> {
+    const out = await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: lockPk(type, key), sk: 'lock' }, ConsistentRead: true }));
     return out.Item?.nonce as string | undefined;
   }
 
-  // ---- helpers -------------------------------------------------------------------------------------------
-
-  private toVersion(id: string, item: CurrentItem & { method?: StoredVersion['method'] }): StoredVersion {
-    return {
-      id,
-      versionId: Number(item.versionId),
-      lastUpdated: item.lastUpdated,
-      deleted: Boolean(item.deleted),
-      resource: item.resource ? (JSON.parse(item.resource) as FhirResource) : undefined,
-      method: item.method,
-    };
+  /**
+   * Imports the whole history of a resource as it was stored elsewhere (migration from the per-type tables,
+   * cli/migrate.ts): the newest version becomes current (its index items written when live), the others history;
+   * a deletion keeps the compartments of the version before it. Idempotent: puts only, rerun safely.
+   */
+  async importVersions(type: ResourceType, id: string, versions: readonly Omit<StoredVersion, 'type' | 'id'>[]): Promise<number> {
+    const sorted = [...versions].sort((a, b) => a.versionId - b.versionId);
+    const pk = resourcePk(type, id);
+    const items: Record<string, unknown>[] = [];
+    let compartments: string[] | undefined;
+    let current: Record<string, unknown> | undefined;
+    sorted.forEach((v, i) => {
+      if (v.resource) compartments = compartmentPatients(type, id, v.resource);
+      const version: StoredVersion = { ...v, type, id, ...(v.resource ? {} : { compartments: v.compartments ?? compartments }) };
+      if (i === sorted.length - 1) current = { ...toItem(version), pk, sk: CURRENT };
+      else items.push({ ...toItem(version), pk, sk: historySk(v.versionId) });
+    });
+    const last = sorted[sorted.length - 1];
+    if (!last || !current) return 0;
+    if (last.resource && !last.deleted) {
+      const t = Date.parse(last.lastUpdated) || this.now().getTime();
+      items.push(...indexKeys(type, id, searchValues(type, last.resource)).map((k) => ({ ...k, t, v: last.versionId })));
+    }
+    await this.batchPut(items);
+    // Never over a newer version written since (the API may already be open): only if absent or not newer.
+    try {
+      await this.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: current,
+          ConditionExpression: 'attribute_not_exists(pk) OR versionId <= :v',
+          ExpressionAttributeValues: { ':v': last.versionId },
+        }),
+      );
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+    }
+    return items.length + 1;
   }
 
-  private async send<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      mapStoreError(err);
-    }
+  /** BatchWriteItem puts, 25 per call, in parallel, unprocessed items retried with backoff. */
+  async batchPut(items: Record<string, unknown>[]): Promise<void> {
+    const batches: Record<string, unknown>[][] = [];
+    for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+    await Promise.all(
+      batches.map(async (batch) => {
+        let pending = batch.map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          const out = await this.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+          pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+          if (pending.length > 0) await sleep(Math.min(2000, 25 * 2 ** attempt) + randomInt(25));
+        }
+      }),
+    );
+  }
+
+  /** Every DynamoDB call of this request, through the limiter; store failures mapped to FHIR errors. */
+  // The document client's `send` is overloaded per command; the callers know their output shape.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private send(command: object): Promise<any> {
+    return this.limiter.run(async () => {
+      try {
+        return await this.db.send(command as never);
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException') throw err;
+        mapStoreError(err);
+      }
+    });
   }
 }
 
 class NothingToDelete extends Error {}
 
+function toVersion(type: ResourceType, id: string, item: VersionItem): StoredVersion {
+  return {
+    type,
+    id,
+    versionId: Number(item.versionId),
+    lastUpdated: item.lastUpdated,
+    deleted: Boolean(item.deleted),
+    resource: item.resource ? (JSON.parse(item.resource) as FhirResource) : undefined,
+    method: item.method,
+    ...(item.compartments ? { compartments: item.compartments } : {}),
+  };
+}
+
+function toItem(v: StoredVersion): Omit<VersionItem, 'pk' | 'sk'> {
+  return {
+    versionId: v.versionId,
+    lastUpdated: v.lastUpdated,
+    method: v.method,
+    ...(v.resource ? { resource: JSON.stringify(v.resource) } : { deleted: true }),
+    ...(v.compartments && v.compartments.length > 0 ? { compartments: v.compartments } : {}),
+  };
+}
+
 /**
- * The items of a resource's first version (current, history, index), for bulk loads of new ids with BatchWrite
- * (functions/seed/loader.ts). Not conditional: use only for ids known to be absent.
+ * The items of a resource's first version (current version and index), for bulk loads of new ids with
+ * BatchWriteItem (functions/seed/loader.ts). Not conditional: use only for ids known to be absent.
  */
 export function firstVersionItems(type: ResourceType, resource: FhirResource & { id: string }, lastUpdated: string): Record<string, unknown>[] {
   const id = resource.id;
   const stored: FhirResource = { ...resource, meta: { ...((resource.meta as Record<string, unknown>) ?? {}), versionId: '1', lastUpdated } };
-  const keys = indexKeys(type, id, stored);
-  const body = JSON.stringify(stored);
+  const t = Date.parse(lastUpdated);
   return [
-    { pk: resourcePk(id), sk: CURRENT, resource: body, versionId: 1, lastUpdated, deleted: false, indexKeys: JSON.stringify(keys) },
-    { pk: resourcePk(id), sk: versionSk(1), resource: body, versionId: 1, lastUpdated, deleted: false, method: 'POST' },
-    ...keys.map((k) => ({ pk: k.pk, sk: k.sk, id })),
+    { pk: resourcePk(type, id), sk: CURRENT, ...toItem({ type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' }) },
+    ...indexKeys(type, id, searchValues(type, stored)).map((k) => ({ ...k, t, v: 1 })),
   ];
 }

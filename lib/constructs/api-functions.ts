@@ -9,7 +9,7 @@
  * | jwks                | none                                                           | kms:GetPublicKey  |
  * | metadata            | none                                                           | none              |
  * | authorizer          | none (only the JWKS, over HTTPS)                               | none              |
- * | fhir:<Type> (x14)   | Resource<Type> only: Get/Put/Update/Delete/ConditionCheck Item, Query, BatchGetItem | none |
+ * | fhir (every type)   | Fhir: Get/Put/Delete/ConditionCheck Item, Query, BatchGet/BatchWrite Item; keys `<Type>/*` only | none |
  * | admin (if routed)   | Clients, Scopes: Get/Put/Update/Delete Item, Query             | none              |
  * | explorer            | none (serves the web explorer's files from its own bundle)     | none              |
  *
@@ -20,23 +20,25 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
+import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { CcriConfig } from '../config';
 import { FUNCTION_NAMES, type FunctionName } from '../routes';
-import { CLIENTS_TABLE, SCOPES_TABLE, resourceTable } from '../tables';
+import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE } from '../tables';
 import type { DataTables } from './data-tables';
 import { CcriFunction } from './function';
 import type { SigningKey } from './signing-key';
 
-/** What a FHIR resource function may do on its own table (transactions are authorized per item action). */
+/** What the FHIR function may do on the FHIR table (transactions are authorized per item action). No Scan. */
 export const RESOURCE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
   'dynamodb:Query',
   'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
 ];
 
 /** The explorer's page, script and style sheet, built by web/build.ts into the `explorer/` folder of its bundle. */
@@ -159,16 +161,28 @@ export class ApiFunctions extends Construct {
           memorySize: 256,
           commandHooks: EXPLORER_ASSETS_HOOK,
         });
-      default: {
-        const type = resourceTypeOf(name);
-        const table = tables.table(resourceTable(type));
-        const fn = new CcriFunction(this, `Fhir${type}`, {
+      case 'fhir': {
+        const table = tables.table(FHIR_TABLE);
+        // The key continuation tokens are signed with (functions/fhir/cursor.ts), generated at deploy.
+        const cursorKey = new secretsmanager.Secret(this, 'CursorKey', {
+          description: `ccri-${config.stage}: HMAC key of the FHIR search continuation tokens, generated at deploy`,
+          generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+          removalPolicy: RemovalPolicy.DESTROY,
+        });
+        Validations.of(cursorKey).acknowledge({
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'Signs paging tokens only (integrity, not access: every result is re-checked against the caller). Rotating it is a redeploy with a new secret; outstanding next links then answer 400.',
+        });
+        const fn = new CcriFunction(this, 'Fhir', {
           ...base,
           entryName: 'resource',
-          description: `FHIR STU3 ${type}: read, vread, search, create, update, delete, history, $validate`,
-          environment: { RESOURCE_TYPE: type, TABLE_NAME: table.tableName, ...cors },
+          description: 'FHIR STU3, every resource type: read, vread, search, create, update, delete, history, $validate',
+          environment: { TABLE_NAME: table.tableName, CURSOR_KEY: cursorKey.secretValue.unsafeUnwrap(), ...cors },
         });
-        fn.allow(`ReadWrite${type}Table`, RESOURCE_TABLE_ACTIONS, [table.tableArn]);
+        fn.allow('ReadWriteFhirTable', RESOURCE_TABLE_ACTIONS, [table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': RESOURCE_TYPES.map((type) => `${type}/*`) },
+        });
         return fn;
       }
     }
@@ -195,12 +209,6 @@ function issuerEnv(config: CcriConfig): Record<string, string> {
 /** The allowed browser origins, for the handlers to answer CORS on their own responses. */
 function corsEnv(config: CcriConfig): Record<string, string> {
   return config.corsOrigins.length > 0 ? { CORS_ALLOWED_ORIGINS: config.corsOrigins.join(',') } : {};
-}
-
-function resourceTypeOf(name: FunctionName): ResourceType {
-  const type = name.startsWith('fhir:') ? name.slice('fhir:'.length) : '';
-  if (!(RESOURCE_TYPES as readonly string[]).includes(type)) throw new Error(`unknown function ${name}`);
-  return type as ResourceType;
 }
 
 /**

@@ -126,9 +126,9 @@ export class CcriFunction extends NodejsFunction {
     }
   }
 
-  /** Adds one statement to the function's role: these actions on exactly these resources. */
-  allow(sid: string, actions: string[], resources: string[]): void {
-    const statement = new iam.PolicyStatement({ sid, actions, resources });
+  /** Adds one statement to the function's role: these actions on exactly these resources (under these conditions). */
+  allow(sid: string, actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>): void {
+    const statement = new iam.PolicyStatement({ sid, actions, resources, conditions });
     if (this.inlinePolicy) this.inlinePolicy.addStatements(statement);
     else this.executionRole.addToPrincipalPolicy(statement);
   }

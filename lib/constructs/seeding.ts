@@ -22,9 +22,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
 import type { CcriConfig } from '../config';
-import { TABLES, resourceTable } from '../tables';
+import { TABLES } from '../tables';
 import type { DataTables } from './data-tables';
 import { CcriFunction } from './function';
 
@@ -96,7 +95,7 @@ export class Seeding extends Construct {
       memorySize: 1024,
       environment,
     });
-    // loadDemoData reads each resource and writes it in a transaction (index items put and deleted).
+    // loadDemoData reads each resource and writes it through the repository (index items put and deleted).
     this.seedFunction.allow('WriteSeedData', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], tableArns);
     const secrets = [this.adminSecret, this.writerSecret].filter((s) => s !== undefined);
     if (secrets.length > 0) {

@@ -10,7 +10,7 @@ describe('the functions', () => {
   const resources = api.toJSON().Resources as Record<string, any>;
 
   it('are one per function of the route table, plus the authorizer and the seed', () => {
-    const expected = FUNCTION_NAMES.map((n) => (n.startsWith('fhir:') ? `ccri-resource ${n.slice(5)}` : `ccri-${n}`));
+    const expected = FUNCTION_NAMES.map((n) => (n === 'fhir' ? 'ccri-resource' : `ccri-${n}`));
     const actual = functions.map((f) => (f.env.RESOURCE_TYPE ? `${f.service} ${f.env.RESOURCE_TYPE}` : f.service));
     expect(actual.sort()).toEqual([...expected, 'ccri-authorizer', 'ccri-seed'].sort());
   });

@@ -8,6 +8,7 @@ import { functionsOf, resourcesOf, type Synthesized, synth } from './synth';
 interface Statement {
   sid: string;
   actions: string[];
+  conditions?: Record<string, unknown>;
   /** Resources named readably: `table:<spec id>`, `own-log-group`, `writer-secret`, `admin-secret`, or the literal. */
   resources: string[];
 }
@@ -55,6 +56,7 @@ function statementsOf(s: Synthesized, service: string, resourceType?: string): S
         sid: st.Sid,
         actions: [st.Action].flat().sort(),
         resources: [st.Resource].flat().map(describe).sort(),
+        ...(st.Condition ? { conditions: st.Condition } : {}),
       };
     }),
   );
@@ -92,11 +94,17 @@ describe('each function has its own role with only what it needs', () => {
     expect(statementsOf(s, 'ccri-authorizer')).toEqual([logs]);
   });
 
-  it.each(RESOURCE_TYPES.map((t) => [t]))('fhir:%s: item and query actions on its own table and no other', (type) => {
-    expect(statementsOf(s, 'ccri-resource', type)).toEqual([
+  it('fhir: item, batch and query actions (no Scan) on the FHIR table, on the keys of the 14 types only', () => {
+    expect(statementsOf(s, 'ccri-resource')).toEqual([
       logs,
-      { sid: `ReadWrite${type}Table`, actions: [...RESOURCE_TABLE_ACTIONS].sort(), resources: [`table:Resource${type}`] },
+      {
+        sid: 'ReadWriteFhirTable',
+        actions: [...RESOURCE_TABLE_ACTIONS].sort(),
+        resources: ['table:Fhir'],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': RESOURCE_TYPES.map((t) => `${t}/*`) } },
+      },
     ]);
+    expect(RESOURCE_TABLE_ACTIONS).not.toContain('dynamodb:Scan');
   });
 
   it.runIf(FUNCTION_NAMES.includes('admin'))('admin: manages clients and scope definitions (and their audit trail), nothing else', () => {
@@ -148,6 +156,6 @@ describe('each function has its own role with only what it needs', () => {
         }
       }
     }
-    expect(checked).toBeGreaterThan(20);
+    expect(checked).toBeGreaterThan(10);
   });
 });

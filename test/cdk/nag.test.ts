@@ -52,8 +52,7 @@ describe('cdk-nag AwsSolutions', () => {
     );
     expect(findings).toEqual([]);
     expect(report.success).toBe(true);
-    // The first configuration pays for loading aws-cdk-lib and synthesizing: over 30 s on a loaded 2-core machine.
-  }, 120_000);
+  }, 120_000); // a cold synthesis on a loaded 2-core machine takes longer than the default 30 s
 
   it.each(CONFIGURATIONS)('acknowledges only known rules, each with a specific reason, with %s', (_, context) => {
     const { app } = synth(context, { nag: false });

@@ -11,7 +11,7 @@ import { DynamoClientStore } from '../../functions/oauth/clients';
 import { DEMO_CLINICAL_ACCESS_CLIENT, DEMO_PATIENT_ACCESS_CLIENT, localDemoClientsSeeder, type DemoClient } from '../../functions/oauth/demo-clients';
 import { loadDemoData } from '../../functions/seed/loader';
 import { ROUTES, type FunctionName } from '../../lib/routes';
-import { CLIENTS_TABLE, localTableName, resourceTable, SCOPES_TABLE, TABLES } from '../../lib/tables';
+import { CLIENTS_TABLE, FHIR_TABLE, localTableName, SCOPES_TABLE, TABLES } from '../../lib/tables';
 import { evaluatePolicy } from '../../local/policy';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 import {
@@ -43,7 +43,7 @@ beforeAll(async () => {
   await createTestTables(TABLES, prefix);
   const db = testDocumentClient();
   await localDemoClientsSeeder(new DynamoClientStore(db, tableOf(CLIENTS_TABLE)))();
-  await loadDemoData({ documentClient: db, tableName: (type) => tableOf(resourceTable(type)) });
+  await loadDemoData({ documentClient: db, tableName: tableOf(FHIR_TABLE) });
   kms = await startKmsEndpoint();
   // The SDK reads its endpoint settings at the first call, not at load: set for the whole file.
   process.env.AWS_ENDPOINT_URL_KMS = kms.url;
@@ -108,7 +108,7 @@ const functionEnv = {
     JWKS_URI: fetchFrom && `${fetchFrom}/.well-known/jwks.json`,
     REVOCATIONS_URI: fetchFrom && `${fetchFrom}/oauth2/revocations`,
   }),
-  patient: { RESOURCE_TYPE: 'Patient', TABLE_NAME: tableOf(resourceTable('Patient')) },
+  patient: { TABLE_NAME: tableOf(FHIR_TABLE) },
 };
 
 const basic = (c: DemoClient) => `Basic ${Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`;

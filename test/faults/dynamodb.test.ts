@@ -13,11 +13,11 @@ import { DynamoClientStore } from '../../functions/oauth/clients';
 import { DEMO_LIMITED_ACCESS_CLIENT as CLIENT, seedClients } from '../../functions/oauth/demo-clients';
 import { KmsSigner, LocalRsaSigner } from '../../functions/oauth/signer';
 import { DynamoFailedAuthLimiter } from '../../functions/oauth/throttle';
-import { createResourceHandler } from '../../functions/resource/handler';
+import { createFhirHandler } from '../../functions/resource/handler';
 import { createDocumentClient } from '../../functions/store/client';
 import { TOKEN_SDK_SETTINGS } from '../../functions/token/config';
 import { createTokenHandler } from '../../functions/token/handler';
-import { CLIENTS_TABLE, localTableName, resourceTable } from '../../lib/tables';
+import { CLIENTS_TABLE, FHIR_TABLE, localTableName } from '../../lib/tables';
 import { basicAuth, tokenEvent } from '../oauth/events';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 import { SwitchableProxy, type ProxyState } from './switchable-proxy';
@@ -27,7 +27,7 @@ const FUNCTION_TIMEOUT_MS = 10_000;
 
 const prefix = uniquePrefix();
 const clientsTable = localTableName(CLIENTS_TABLE, prefix);
-const patientTable = localTableName(resourceTable('Patient'), prefix);
+const fhirTable = localTableName(FHIR_TABLE, prefix);
 const proxy = new SwitchableProxy(process.env.AWS_ENDPOINT_URL_DYNAMODB!);
 let viaProxy: DynamoDBDocumentClient;
 
@@ -55,7 +55,7 @@ function fhirEvent(method: string, path: string, body?: unknown): APIGatewayProx
 const patient = { resourceType: 'Patient', active: true };
 
 beforeAll(async () => {
-  await createTestTables([CLIENTS_TABLE, resourceTable('Patient')], prefix);
+  await createTestTables([CLIENTS_TABLE, FHIR_TABLE], prefix);
   await seedClients(new DynamoClientStore(testDocumentClient(), clientsTable), [CLIENT]);
   await proxy.start();
   // The deployed settings: bounded attempts and timeouts (functions/store/client.ts, functions/token/config.ts).
@@ -89,7 +89,7 @@ describe.each(OUTAGES)('DynamoDB %s', (_name, state) => {
     ['update', 'PUT', '/STU3/Patient/p1', { ...patient, id: 'p1' }],
     ['delete', 'DELETE', '/STU3/Patient/p1'],
   ])('a FHIR %s answers 503 with Retry-After and an OperationOutcome, then works again when DynamoDB is back', async (_i, method, path, body) => {
-    const handler = createResourceHandler({ type: 'Patient', tableName: patientTable, documentClient: viaProxy });
+    const handler = createFhirHandler({ tableName: fhirTable, clientFor: () => viaProxy });
     expect((await handler(fhirEvent('PUT', '/STU3/Patient/p1', { ...patient, id: 'p1' }))).statusCode).toBeLessThan(300);
 
     await proxy.set(state);
@@ -130,7 +130,7 @@ describe.each(OUTAGES)('DynamoDB %s', (_name, state) => {
 
 describe('bounded retries', () => {
   it('makes at most maxAttempts (3) attempts per DynamoDB call while throttled', async () => {
-    const handler = createResourceHandler({ type: 'Patient', tableName: patientTable, documentClient: viaProxy });
+    const handler = createFhirHandler({ tableName: fhirTable, clientFor: () => viaProxy });
     await proxy.set('throttling');
     proxy.throttled = 0;
     expect((await handler(fhirEvent('GET', '/STU3/Patient/p1'))).statusCode).toBe(503);

@@ -4,33 +4,30 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoClientStore, secretMatches } from '../../functions/oauth/clients';
 import { seedDeployedClients } from '../../functions/seed/clients';
-import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
+import type { ResourceType } from '../../functions/fhir/resource-types';
 import { parseSearch } from '../../functions/fhir/search';
 import { FhirService } from '../../functions/fhir/service';
 import { demoResources, generatePatients } from '../../functions/seed/demo-data';
 import { ADMIN_CLIENT_RESOURCE, createSeedHandler, DEMO_DATA_RESOURCE } from '../../functions/seed/handler';
 import { bulkLoad, loadDemoData } from '../../functions/seed/loader';
-import { ResourceRepository } from '../../functions/store/repository';
-import { CLIENTS_TABLE, localTableName, resourceTable, type TableSpec } from '../../lib/tables';
+import { FhirRepository } from '../../functions/store/repository';
+import { CLIENTS_TABLE, FHIR_TABLE, localTableName, type TableSpec } from '../../lib/tables';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 
 const documentClient = testDocumentClient();
 
-function tablesFor(prefix: string) {
-  return (type: ResourceType) => localTableName(resourceTable(type), prefix);
-}
+const tableFor = (prefix: string) => localTableName(FHIR_TABLE, prefix);
 
-const service = (prefix: string, type: ResourceType) =>
-  new FhirService(type, new ResourceRepository({ documentClient, tableName: tablesFor(prefix)(type), type }));
+const service = (prefix: string, type: ResourceType) => new FhirService(type, new FhirRepository({ documentClient, tableName: tableFor(prefix) }));
 
 describe('loadDemoData', () => {
   const prefix = uniquePrefix();
-  beforeAll(() => createTestTables(RESOURCE_TYPES.map(resourceTable), prefix));
+  beforeAll(() => createTestTables([FHIR_TABLE], prefix));
 
   it('loads every demo resource once, and a second run changes nothing', async () => {
-    const first = await loadDemoData({ documentClient, tableName: tablesFor(prefix) });
+    const first = await loadDemoData({ documentClient, tableName: tableFor(prefix) });
     expect(first).toEqual({ written: demoResources().length, unchanged: 0 });
-    const second = await loadDemoData({ documentClient, tableName: tablesFor(prefix) });
+    const second = await loadDemoData({ documentClient, tableName: tableFor(prefix) });
     expect(second).toEqual({ written: 0, unchanged: demoResources().length });
     const patient = await service(prefix, 'Patient').read('1', {});
     expect(patient.versionId).toBe(1);
@@ -71,18 +68,21 @@ describe('loadDemoData', () => {
 
 describe('bulkLoad', () => {
   const prefix = uniquePrefix();
-  beforeAll(() => createTestTables([resourceTable('Patient'), resourceTable('Condition')], prefix));
+  beforeAll(() => createTestTables([FHIR_TABLE], prefix));
 
   it('writes generated patients and conditions that search finds with exact totals', async () => {
     const { patients, conditions } = generatePatients(400, 11);
-    await bulkLoad({ documentClient, tableName: tablesFor(prefix), resources: [...patients, ...conditions] });
+    const progress: number[] = [];
+    await bulkLoad({ documentClient, tableName: tableFor(prefix), resources: [...patients, ...conditions], onProgress: (done) => progress.push(done) });
+    expect(progress.at(-1)).toBe(patients.length + conditions.length);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
     const all = await service(prefix, 'Patient').search(parseSearch('Patient', { _count: ['0'] }), {});
     expect(all.total).toBe(400);
     const females = patients.filter((p) => p.gender === 'female').length;
-    expect((await service(prefix, 'Patient').search(parseSearch('Patient', { gender: ['female'] }), {})).total).toBe(females);
+    expect((await service(prefix, 'Patient').search(parseSearch('Patient', { gender: ['female'], _summary: ['count'] }), {})).total).toBe(females);
     const owner = patients[17]!.id;
     const theirs = conditions.filter((c) => (c.subject as { reference: string }).reference === `Patient/${owner}`).length;
-    expect((await service(prefix, 'Condition').search(parseSearch('Condition', { patient: [owner] }), {})).total).toBe(theirs);
+    expect((await service(prefix, 'Condition').search(parseSearch('Condition', { patient: [owner], _summary: ['count'] }), {})).total).toBe(theirs);
     const read = await service(prefix, 'Patient').read(owner, {});
     expect(read.resource!.meta).toMatchObject({ versionId: '1' });
     // a bulk-loaded resource updates like any other
