@@ -28,6 +28,8 @@ export interface LocalApiOptions {
   tokenLifetimeSeconds?: number;
   accessLog?: LocalGatewayOptions['accessLog'];
   log?: (line: string) => void;
+  /** The clock of the caches, token times and secret expiry (default Date.now): tests move it instead of sleeping. */
+  now?: () => number;
 }
 
 export interface LocalApi {
@@ -80,6 +82,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       tableName,
       dataDir: options.dataDir,
       tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+      now: options.now,
     });
     const gateway = new LocalGateway({
       routes: ROUTES,
@@ -88,6 +91,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       authorizerCacheSeconds,
       domainName,
       accessLog: options.accessLog,
+      now: options.now,
     });
     const seedLines = options.seed === false ? [] : await local.seed();
     srv.on('request', gateway.listener);

@@ -39,6 +39,8 @@ export interface LocalContext {
   /** Where local state (the signing key) is kept; in memory when absent. */
   dataDir: string | undefined;
   tokenLifetimeSeconds: number;
+  /** The clock (default Date.now). */
+  now?: () => number;
 }
 
 export interface LocalHandlers {
@@ -55,6 +57,8 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
   const resourceTableName = (type: (typeof RESOURCE_TYPES)[number]) => ctx.tableName(resourceTable(type));
   /** The local stand-in for the KMS key (kept in the data dir). */
   const signer = new LocalRsaSigner({ dataDir: ctx.dataDir });
+  const now = ctx.now ?? Date.now;
+  const date = () => new Date(now());
 
   const handlers: Partial<Record<FunctionName, ProxyHandler>> = {
     token: createTokenHandler({
@@ -64,6 +68,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       tokenLifetimeSeconds: ctx.tokenLifetimeSeconds,
       issuer: ctx.baseUrl,
       audience: ctx.fhirBase,
+      now: date,
     }),
     jwks: createJwksHandler({ signer }),
     metadata: createMetadataHandler(),
@@ -72,6 +77,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       definitions: scopeDefinitions,
       audit: new DynamoAuditLog(db, ctx.tableName(SCOPES_TABLE)),
       defaultGraceSeconds: graceSeconds(process.env.ROTATION_GRACE_SECONDS),
+      now: date,
     }),
   };
   for (const type of RESOURCE_TYPES) {
@@ -83,7 +89,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     strictPatientScopes: configFromEnv().strictPatientScopes,
     issuer: ctx.baseUrl,
     audience: ctx.fhirBase,
-    loadScopeDefinitions: cachedScopeDefinitions(() => scopeDefinitions.list(), { ttlSeconds: definitionsCacheSecondsFromEnv() }),
+    loadScopeDefinitions: cachedScopeDefinitions(() => scopeDefinitions.list(), { ttlSeconds: definitionsCacheSecondsFromEnv(), now }),
   });
 
   const seeders: Array<() => Promise<string[]>> = [

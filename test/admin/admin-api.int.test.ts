@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROUTES } from '../../lib/routes';
 import { DEMO_PATIENT_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { startTestApi, type TestApi } from '../support/local-api';
-import { call, requestToken, sleep, tokenFor, type Credentials } from './support';
+import { TestClock } from '../support/clock';
+import { call, requestToken, tokenFor, type Credentials } from './support';
 
 const ADMIN: Credentials = { clientId: 'e2e-admin', clientSecret: randomBytes(32).toString('base64url') };
 const PATIENT_ACCESS: Credentials = DEMO_PATIENT_ACCESS_CLIENT;
@@ -17,13 +18,15 @@ const CACHE_SECONDS = 1;
 const PROPAGATION_MS = 2 * CACHE_SECONDS * 1000 + 300;
 
 let api: TestApi;
+/** The API's clock: moved forward past a cache TTL or a grace period instead of sleeping. */
+const clock = new TestClock();
 let adminToken: string;
 
 beforeAll(async () => {
   vi.stubEnv('CCRI_ADMIN_CLIENT_ID', ADMIN.clientId);
   vi.stubEnv('CCRI_ADMIN_CLIENT_SECRET', ADMIN.clientSecret);
   vi.stubEnv('SCOPE_DEFINITIONS_CACHE_SECONDS', String(CACHE_SECONDS));
-  api = await startTestApi({ authorizerCacheSeconds: CACHE_SECONDS });
+  api = await startTestApi({ authorizerCacheSeconds: CACHE_SECONDS, now: clock.now });
   adminToken = await tokenFor(api, ADMIN);
 });
 
@@ -57,7 +60,7 @@ describe('a scope definition created through the API', () => {
     client = await newClient({ name: 'Medications reader', scopes: [name] });
     token = await tokenFor(api, client);
     // A new definition, too, reaches the authorizers within the documented bound (their definitions cache).
-    await sleep(PROPAGATION_MS);
+    clock.advance(PROPAGATION_MS);
   });
 
   it('is read back by its percent-encoded name', async () => {
@@ -108,7 +111,7 @@ describe('a scope definition created through the API', () => {
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({ removedFrom: [client.clientId] });
     expect((await admin('GET', `/admin/clients/${client.clientId}`)).body.scopes).toEqual([]);
-    await sleep(PROPAGATION_MS);
+    clock.advance(PROPAGATION_MS);
     expect((await call(api, 'GET', '/STU3/MedicationStatement?patient=1', { token })).status).toBe(403);
     expect((await admin('GET', `/admin/scopes/${encodeURIComponent(name)}`)).status).toBe(404);
   });
@@ -122,7 +125,7 @@ describe('an updated scope definition', () => {
     expect((await call(api, 'GET', '/STU3/Condition?patient=1', { token })).status).toBe(403);
     const updated = await admin('PUT', `/admin/scopes/${encodeURIComponent(name)}`, { grants: { Condition: 'rs' } });
     expect(updated.status).toBe(200);
-    await sleep(PROPAGATION_MS);
+    clock.advance(PROPAGATION_MS);
     expect((await call(api, 'GET', '/STU3/Condition?patient=1', { token })).status).toBe(200);
   });
 });
@@ -182,7 +185,7 @@ describe('clients', () => {
     expect(rotated.body.client.secrets).toEqual([{ notAfter: rotated.body.previousSecretsNotAfter }, {}]);
     expect((await requestToken(api, fresh)).status).toBe(200);
     expect((await requestToken(api, old)).status).toBe(200);
-    await sleep(Date.parse(rotated.body.previousSecretsNotAfter) - Date.now() + 200);
+    clock.advance(Date.parse(rotated.body.previousSecretsNotAfter) - clock.now() + 200);
     expect((await requestToken(api, old)).status).toBe(401);
     expect((await requestToken(api, fresh)).status).toBe(200);
   });
