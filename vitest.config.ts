@@ -14,7 +14,7 @@ const INTEGRATION = FOLDERS.map((folder) => `${folder}/**/*.int.test.ts`);
 export default defineConfig({
   test: {
     setupFiles: ['test/support/setup-env.ts'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     projects: [
