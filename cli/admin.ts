@@ -6,6 +6,8 @@
  *
  * Secrets: a new client secret is printed once (create, rotate), as the API returns it; nothing else is.
  */
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
@@ -23,7 +25,8 @@ Clients:
   clients list
   clients get <clientId>
   clients create --name <name> --scopes "<scope> ..." [--id <clientId>] [--patient <id>]
-                 [--auth-methods client_secret_basic,client_secret_post] [--disabled]
+                 [--auth-methods client_secret_basic,client_secret_post,private_key_jwt] [--disabled]
+                 [--public-key <public.pem> --kid <kid> | --jwks-uri <url>]   keys for private_key_jwt
   clients update <clientId> [--name <name>] [--scopes "<scope> ..."] [--patient <id> | --unbind-patient]
   clients enable <clientId>
   clients disable <clientId>
@@ -91,6 +94,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         patient: { type: 'string' },
         'unbind-patient': { type: 'boolean' },
         'auth-methods': { type: 'string' },
+        'public-key': { type: 'string' },
+        kid: { type: 'string' },
+        'jwks-uri': { type: 'string' },
         disabled: { type: 'boolean' },
         grace: { type: 'string' },
         grant: { type: 'string', multiple: true },
@@ -142,8 +148,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         if (opt.patient) request.patient = opt.patient;
         if (opt['auth-methods']) request.authMethods = opt['auth-methods'].split(',').map((s) => s.trim());
         if (opt.disabled) request.enabled = false;
+        Object.assign(request, clientKeys(opt));
         const body = await api.call('POST', '/admin/clients', request);
-        print(body, () => `${keyValues(body)}\n\nThe client secret is shown only now: keep it safe.`);
+        print(body, () => (body.clientSecret ? `${keyValues(body)}\n\nThe client secret is shown only now: keep it safe.` : keyValues(body)));
         return 0;
       }
       case 'update': {
@@ -153,6 +160,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         if (opt.patient) request.patient = opt.patient;
         if (opt['unbind-patient']) request.patient = null;
         if (opt['auth-methods']) request.authMethods = opt['auth-methods'].split(',').map((s) => s.trim());
+        Object.assign(request, clientKeys(opt));
         const body = await api.call('PATCH', clientPath(), request);
         print(body, () => keyValues(body));
         return 0;
@@ -358,4 +366,17 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     err: (text) => process.stderr.write(`${text}\n`),
   });
   process.exitCode = code;
+}
+
+/**
+ * private_key_jwt keys from the options: `--public-key <PEM file> --kid <kid>` (e.g. made with
+ * `openssl pkey -in key.pem -pubout`) becomes an inline JWKS of that one key; `--jwks-uri <url>` registers the URL.
+ */
+function clientKeys(opt: { 'public-key'?: string; kid?: string; 'jwks-uri'?: string }): Record<string, unknown> {
+  if (opt['jwks-uri']) return { jwksUri: opt['jwks-uri'] };
+  if (!opt['public-key']) return {};
+  if (!opt.kid) throw new UsageError('--public-key needs --kid <kid> (the kid your assertions will name)');
+  const jwk = createPublicKey(readFileSync(opt['public-key'], 'utf8')).export({ format: 'jwk' });
+  const alg = jwk.kty === 'EC' ? 'ES384' : 'RS384';
+  return { jwks: { keys: [{ ...jwk, kid: opt.kid, alg, use: 'sig' }] } };
 }

@@ -1,9 +1,11 @@
 /**
- * The stateless stack: the functions, the authorizer, the REST API and, when demo data is on, the seed custom
- * resource. It gets the tables and the signing key (with its two key-user roles) from the DataStack by props;
+ * The stateless stack: the functions, the authorizer, the REST API and the seed custom resources (the admin
+ * client; the demo data, which removes the demo clients when demo data is off). It gets the tables and the signing key (with its two key-user roles) from the DataStack by props;
  * deleting or redeploying it never touches stored data.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CCRI_DEMO_CLIENTS, DEFAULT_WRITER_CLIENT_ID, DEMO_PATIENT_CLIENT } from '../functions/oauth/demo-clients';
+import { demoClientIds } from '../functions/seed/clients';
 import type { Construct } from 'constructs';
 import { CcriApi } from './api';
 import type { CcriConfig } from './config';
@@ -23,7 +25,7 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   readonly functions: ApiFunctions;
   readonly api: CcriApi;
-  readonly seeding?: Seeding;
+  readonly seeding: Seeding;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -54,24 +56,35 @@ export class ApiStack extends Stack {
     }
 
     const adminClient = FUNCTION_NAMES.includes('admin');
-    if (config.demoData || adminClient) {
-      this.seeding = new Seeding(this, 'Seeding', { config, tables, demoData: config.demoData, adminClient });
-    }
-    if (this.seeding?.adminSecret) {
+    this.seeding = new Seeding(this, 'Seeding', { config, tables, demoData: config.demoData, adminClient });
+    if (this.seeding.adminSecret) {
       new CfnOutput(this, 'AdminSecretArn', {
         value: this.seeding.adminSecret.secretArn,
         description: 'Secrets Manager ARN of the first admin client ({"clientId","clientSecret"}; aws secretsmanager get-secret-value)',
       });
     }
     if (config.demoData) {
-      new CfnOutput(this, 'DemoDataWarning', {
-        value:
-          'DEMO DATA IS ON: the three CCRI demo clients and their PUBLISHED secrets are seeded, so anyone can get a token for them. Deploy with -c ccri:demoData=false for anything but a demonstration.',
-      });
+      // Printed by `cdk synth` and `cdk deploy` (and kept in the stack's outputs): the secrets are in the README.
+      Annotations.of(this).addWarningV2('ccri:demoData', demoDataWarning());
+      new CfnOutput(this, 'DemoDataWarning', { value: demoDataWarning() });
       new CfnOutput(this, 'WriterSecretArn', {
-        value: this.seeding!.writerSecret!.secretArn,
+        value: this.seeding.writerSecret!.secretArn,
         description: 'Secrets Manager ARN of the read-write demo client secret (aws secretsmanager get-secret-value)',
+      });
+    } else {
+      new CfnOutput(this, 'DemoData', {
+        value: `OFF: no demo data is seeded, and every deploy removes the demo clients (${demoClientIds().join(', ')}) from the Clients table.`,
       });
     }
   }
+}
+
+/** The public demo clients, by name and id: their secrets are printed in the README and the CCRI documentation. */
+function demoDataWarning(): string {
+  const published = [...CCRI_DEMO_CLIENTS, DEMO_PATIENT_CLIENT].map((c) => `${c.name} (${c.clientId})`).join(', ');
+  return (
+    `DEMO DATA IS ON: these clients are seeded with PUBLISHED secrets, so anyone can get a token for them: ${published}; ` +
+    `and the read-write ${DEFAULT_WRITER_CLIENT_ID} with a generated secret (WriterSecretArn). ` +
+    'Deploy with -c ccri:demoData=false for anything but a demonstration: that removes them.'
+  );
 }

@@ -12,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
 import type { CcriConfig } from './config';
 import type { GatewayResponseSpec } from './gateway-responses';
 import type { FunctionName, Route } from './routes';
@@ -61,8 +62,7 @@ export class CcriApi extends Construct {
       endpointTypes: [apigw.EndpointType.REGIONAL],
       // With a custom domain the issuer is that domain: a second URL would mint tokens with another issuer.
       disableExecuteApiEndpoint: config.customDomain !== undefined,
-      cloudWatchRole: config.apiGatewayCloudWatchRole,
-      ...(config.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      cloudWatchRole: false, // the account-wide setting has its own stack (lib/account-stack.ts)
       deployOptions: {
         stageName: config.stage,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
@@ -84,6 +84,8 @@ export class CcriApi extends Construct {
     this.authorizer = new apigw.TokenAuthorizer(this, 'TokenAuthorizer', {
       handler: props.authorizerFunction,
       identitySource: apigw.IdentitySource.header('Authorization'),
+      // Anything but "Bearer <compact JWS>" is refused 401 by API Gateway without invoking the authorizer.
+      validationRegex: BEARER_HEADER_PATTERN,
       resultsCacheTtl: Duration.seconds(config.authorizerCacheSeconds),
       authorizerName: `ccri-${config.stage}-token-authorizer`,
     });
@@ -124,13 +126,6 @@ export class CcriApi extends Construct {
       reason:
         'Protected methods use the Lambda TOKEN authorizer, which verifies this API\'s own KMS-signed RS256 access tokens (RFC 9068) and SMART scopes; Cognito is not the token issuer. The public methods are acknowledged under APIG4.',
     });
-    if (config.apiGatewayCloudWatchRole) {
-      Validations.of(this.restApi).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason:
-          'The account-level role API Gateway needs to write execution logs; AWS maintains this policy for exactly this service and nothing else assumes the role.',
-      });
-    }
   }
 
   private addRoutes(props: CcriApiProps): void {
@@ -156,7 +151,7 @@ export class CcriApi extends Construct {
       if (route.auth === 'public') {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by design (OAuth2 token endpoint, JWKS, FHIR CapabilityStatement or SMART discovery): clients call it before they hold a token.`,
+          reason: `${route.method} ${route.path} is public by design (OAuth2 token endpoint, JWKS, FHIR CapabilityStatement, SMART discovery or the web explorer's static page): clients call it before they hold a token.`,
         });
       }
       const methods = methodsByPath.get(route.path) ?? new Set<string>();

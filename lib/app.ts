@@ -1,9 +1,10 @@
 /**
- * Composes the app: the stateful DataStack and the stateless ApiStack of one stage, checked by cdk-nag's
- * AwsSolutions pack. bin/app.ts and the CDK tests both build the app through here.
+ * Composes the app: the stateful DataStack and the stateless ApiStack of one stage, plus the stage-independent
+ * ApiGatewayAccountStack (ccri:apiGatewayCloudWatchRole), checked by cdk-nag's AwsSolutions pack. bin/app.ts and the CDK tests both build the app through here.
  */
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { API_GATEWAY_ACCOUNT_STACK, ApiGatewayAccountStack } from './account-stack';
 import { ApiStack } from './api-stack';
 import type { CcriConfig } from './config';
 import { DataStack } from './data-stack';
@@ -11,6 +12,8 @@ import { DataStack } from './data-stack';
 export interface CcriStacks {
   data: DataStack;
   api: ApiStack;
+  /** The account-wide API Gateway logging role (ccri:apiGatewayCloudWatchRole), shared by every stage. */
+  account?: ApiGatewayAccountStack;
 }
 
 export function stackNames(config: Pick<CcriConfig, 'stage'>): { data: string; api: string } {
@@ -40,6 +43,11 @@ export function createStacks(app: App, config: CcriConfig, options: CreateStacks
     tables: data.tables,
     signingKey: data.signingKey,
   });
+  let account: ApiGatewayAccountStack | undefined;
+  if (config.apiGatewayCloudWatchRole) {
+    account = new ApiGatewayAccountStack(app, API_GATEWAY_ACCOUNT_STACK, { env, stackName: API_GATEWAY_ACCOUNT_STACK });
+    api.addStackDependency(account, 'the stage logs through the account-wide API Gateway CloudWatch role');
+  }
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { data, api };
+  return { data, api, account };
 }

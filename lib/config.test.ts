@@ -4,9 +4,9 @@ import { ConfigError, DEFAULT_CONFIG, parseConfig } from './config';
 const from = (values: Record<string, unknown>) => parseConfig((key) => values[key]);
 
 describe('configuration from the CDK context', () => {
-  it('defaults to the reference deployment: demo data on, data retained, no CORS, 300 s authorizer cache', () => {
+  it('defaults to the reference deployment: demo data on, data retained, no CORS, 60 s authorizer cache', () => {
     expect(from({})).toEqual(DEFAULT_CONFIG);
-    expect(DEFAULT_CONFIG).toMatchObject({ demoData: true, retainData: true, corsOrigins: [], authorizerCacheSeconds: 300 });
+    expect(DEFAULT_CONFIG).toMatchObject({ demoData: true, retainData: true, corsOrigins: [], authorizerCacheSeconds: 60 });
   });
 
   it('reads typed values from cdk.json', () => {
@@ -47,7 +47,9 @@ describe('configuration from the CDK context', () => {
       corsOrigins: 'https://a.example.org, https://b.example.org',
       customDomain: '{"domainName":"fhir.example.org","certificateArn":"arn:aws:acm:eu-west-2:123456789012:certificate/x"}',
       throttle: '{"rateLimit":50,"tokenRateLimit":5}',
+      keyAdminRoleArns: 'arn:aws:iam::123456789012:role/KeyAdmins',
     });
+    expect(config.keyAdminRoleArns).toEqual(['arn:aws:iam::123456789012:role/KeyAdmins']);
     expect(config.demoData).toBe(false);
     expect(config.tokenLifetimeSeconds).toBe(600);
     expect(config.corsOrigins).toEqual(['https://a.example.org', 'https://b.example.org']);
@@ -65,6 +67,7 @@ describe('configuration from the CDK context', () => {
     ['a retention CloudWatch does not offer', { logRetentionDays: 42 }, /logRetentionDays/],
     ['a token route looser than the stage', { throttle: { rateLimit: 10, tokenRateLimit: 20 } }, /tokenRateLimit/],
     ['an issuer with a trailing slash', { issuer: 'https://fhir.example.org/' }, /issuer/],
+    ['a key administrator that is not a role ARN', { keyAdminRoleArns: ['arn:aws:iam::123456789012:user/alice'] }, /keyAdminRoleArns/],
     ['a certificate that is not an ACM ARN', { customDomain: { domainName: 'a.example.org', certificateArn: 'x' } }, /certificateArn/],
   ])('refuses %s with a message naming the key', (_, values, message) => {
     expect(() => from(values)).toThrow(ConfigError);

@@ -44,13 +44,24 @@ export interface CcriConfig {
   wafRateLimit: number;
   /** X-Ray active tracing on the functions and the API stage. */
   tracing: boolean;
-  /** How long API Gateway caches an authorizer decision per token (0 disables, at most 3600). */
+  /**
+   * How long API Gateway caches an authorizer decision per token (0 disables, at most 3600). Default 60 s: also how
+   * long a token keeps working after it expires, its client is disabled or it is revoked (docs/security-model.md).
+   */
   authorizerCacheSeconds: number;
   /** CloudWatch Logs retention of function logs and API access logs. */
   logRetentionDays: RetentionDays;
   /** Powertools LOG_LEVEL of the functions. */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** Create the account-wide API Gateway CloudWatch role that execution logging needs (once per account and region). */
+  /**
+   * Roles that alone may administer the token-signing key (change its policy, disable or delete it), besides the
+   * deployment's CloudFormation execution role. Default (empty): any IAM identity of the account that IAM allows.
+   */
+  keyAdminRoleArns: string[];
+  /**
+   * Deploy the stage-independent stack `ccri-apigateway-account` holding the account-wide API Gateway CloudWatch
+   * role (lib/account-stack.ts; every stage shares it). false: the account already has one.
+   */
   apiGatewayCloudWatchRole: boolean;
   throttle: ThrottleConfig;
   customDomain?: CustomDomainConfig;
@@ -74,9 +85,10 @@ export const DEFAULT_CONFIG: CcriConfig = {
   waf: false,
   wafRateLimit: 1000,
   tracing: false,
-  authorizerCacheSeconds: 300,
+  authorizerCacheSeconds: 60,
   logRetentionDays: RetentionDays.THREE_MONTHS,
   logLevel: 'INFO',
+  keyAdminRoleArns: [],
   apiGatewayCloudWatchRole: true,
   throttle: { rateLimit: 100, burstLimit: 200, tokenRateLimit: 10, tokenBurstLimit: 20 },
 };
@@ -107,6 +119,12 @@ export function parseConfig(get: (key: string) => unknown): CcriConfig {
   for (const origin of corsOrigins) {
     if (!/^https?:\/\/[^/*\s]+$/.test(origin)) {
       throw new ConfigError('corsOrigins', `"${origin}" is not an origin like https://app.example.org (no "*", no path)`);
+    }
+  }
+  const keyAdminRoleArns = list(get, 'keyAdminRoleArns', d.keyAdminRoleArns);
+  for (const arn of keyAdminRoleArns) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(arn)) {
+      throw new ConfigError('keyAdminRoleArns', `"${arn}" is not an IAM role ARN like arn:aws:iam::123456789012:role/KeyAdmins`);
     }
   }
   const logRetentionDays = int(get, 'logRetentionDays', d.logRetentionDays, 1, 9999);
@@ -148,6 +166,7 @@ export function parseConfig(get: (key: string) => unknown): CcriConfig {
     authorizerCacheSeconds: int(get, 'authorizerCacheSeconds', d.authorizerCacheSeconds, 0, 3600),
     logRetentionDays,
     logLevel: logLevel as CcriConfig['logLevel'],
+    keyAdminRoleArns,
     apiGatewayCloudWatchRole: bool(get, 'apiGatewayCloudWatchRole', d.apiGatewayCloudWatchRole),
     throttle,
     customDomain: customDomain(get),

@@ -23,6 +23,10 @@ export class DataStack extends Stack {
       retain: config.retainData,
       deletionProtection: config.deletionProtection,
     });
-    this.signingKey = new SigningKey(this, 'TokenSigning', { stage: config.stage, retain: config.retainData });
+    this.signingKey = new SigningKey(this, 'TokenSigning', {
+      stage: config.stage,
+      retain: config.retainData,
+      keyAdminRoleArns: config.keyAdminRoleArns,
+    });
   }
 }

@@ -22,7 +22,7 @@ export type Interaction =
  * The Lambda functions. `fhir:<Type>` is one function per resource type, built from the same generic code path
  * with its own table, so that each role reaches only its own type's data.
  */
-export type FunctionName = 'token' | 'jwks' | 'metadata' | 'admin' | `fhir:${ResourceType}`;
+export type FunctionName = 'token' | 'jwks' | 'metadata' | 'admin' | 'explorer' | `fhir:${ResourceType}`;
 
 export interface Route {
   method: HttpMethod;
@@ -84,22 +84,31 @@ function adminRoutes(): Route[] {
     route('PATCH', '/clients/{clientId}'),
     route('DELETE', '/clients/{clientId}'),
     route('POST', '/clients/{clientId}/secret'),
+    route('POST', '/clients/{clientId}/revoke-tokens'),
     route('GET', '/scopes'),
     route('POST', '/scopes'),
     route('GET', '/scopes/{name}'),
     route('PUT', '/scopes/{name}'),
     route('DELETE', '/scopes/{name}'),
     route('GET', '/audit'),
+    route('GET', '/audit-events'),
   ];
 }
 
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/oauth2/token', function: 'token', auth: 'public' },
+  // RFC 7009 / RFC 7662 (client-authenticated in the function) and the revocation list the authorizer fetches.
+  { method: 'POST', path: '/oauth2/revoke', function: 'token', auth: 'public' },
+  { method: 'POST', path: '/oauth2/introspect', function: 'token', auth: 'public' },
+  { method: 'GET', path: '/oauth2/revocations', function: 'token', auth: 'public' },
   { method: 'GET', path: '/.well-known/jwks.json', function: 'jwks', auth: 'public' },
   { method: 'GET', path: `${FHIR_BASE_PATH}/metadata`, function: 'metadata', auth: 'public' },
   { method: 'GET', path: `${FHIR_BASE_PATH}/.well-known/smart-configuration`, function: 'metadata', auth: 'public' },
   ...RESOURCE_TYPES.flatMap(fhirRoutes),
   ...adminRoutes(),
+  // The web explorer (web/, functions/explorer): the page at the API's root and its assets, on the API's own origin.
+  { method: 'GET', path: '/', function: 'explorer', auth: 'public' },
+  { method: 'GET', path: '/explorer/{asset}', function: 'explorer', auth: 'public' },
 ];
 
 /** Every function named by the route table, once. */

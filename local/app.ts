@@ -3,14 +3,16 @@
  * lib/tables.ts, the handlers of local/handlers.ts behind the local gateway, and the demo data. `npm start` and
  * the end-to-end tests both start it through `startLocalApi`.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
+import { DEFAULT_CONFIG } from '../lib/config';
 import { ROUTES } from '../lib/routes';
 import { TABLES, localTableName, type TableSpec } from '../lib/tables';
 import { configuredEndpoint, startEngine, type RunningEngine } from './dynamodb-local';
-import { LocalGateway, type LocalGatewayOptions } from './gateway';
+import { LocalGateway, notReadyListener, type LocalGatewayOptions } from './gateway';
 import { buildLocalHandlers } from './handlers';
 import { createTables } from './tables';
 
@@ -30,7 +32,36 @@ export interface LocalApiOptions {
   log?: (line: string) => void;
   /** The clock of the caches, token times and secret expiry (default Date.now): tests move it instead of sleeping. */
   now?: () => number;
+  /**
+   * Called once the server listens, before the handlers are built and the demo data loaded: until then every
+   * request is answered 503 with Retry-After (never left hanging).
+   */
+  onListening?: (baseUrl: string) => void | Promise<void>;
+  /** Overrides of SERVER_LIMITS (tests). */
+  serverLimits?: Partial<ServerLimits>;
 }
+
+export interface ServerLimits {
+  /** A request's headers must all arrive within this (slowloris: headers trickled in one byte at a time). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (API Gateway's own integration limit is 29 s). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection closes after this. */
+  keepAliveTimeoutMs: number;
+  /** How often the server checks the two timeouts above. */
+  connectionsCheckingIntervalMs: number;
+  /** Connections beyond this are refused (each holds at most one request at a time): bounds the work in flight. */
+  maxConnections: number;
+}
+
+/** The local server's bounds against slow or partial requests and connection floods. */
+export const SERVER_LIMITS: Readonly<ServerLimits> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  connectionsCheckingIntervalMs: 1_000,
+  maxConnections: 1024,
+};
 
 export interface LocalApi {
   baseUrl: string;
@@ -62,8 +93,12 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     const tableName = (spec: TableSpec) => localTableName(spec, prefix);
     await createTables(dynamoDbClient, TABLES, tableName);
 
-    const srv = createServer();
+    const srv = createBoundedServer({ ...SERVER_LIMITS, ...options.serverLimits });
     server = srv;
+    // The port is known only once listening (PORT=0), and the base URL (the token issuer) needs it: listen first,
+    // answer 503 + Retry-After until the gateway is ready, then hand every request to the gateway.
+    let listener: RequestListener = notReadyListener();
+    srv.on('request', (req, res) => listener(req, res));
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(options.port ?? 3000, host, () => resolve());
@@ -72,7 +107,8 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     const domainName = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const baseUrl = `http://${domainName}`;
     const fhirBase = `${baseUrl}/STU3`;
-    const authorizerCacheSeconds = options.authorizerCacheSeconds ?? 300;
+    const authorizerCacheSeconds = options.authorizerCacheSeconds ?? DEFAULT_CONFIG.authorizerCacheSeconds;
+    await options.onListening?.(baseUrl);
 
     const local = buildLocalHandlers({
       baseUrl,
@@ -89,12 +125,13 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       handlers: local.handlers,
       authorizer: local.authorizer,
       authorizerCacheSeconds,
+      identityValidationExpression: BEARER_HEADER_PATTERN,
       domainName,
       accessLog: options.accessLog,
       now: options.now,
     });
     const seedLines = options.seed === false ? [] : await local.seed();
-    srv.on('request', gateway.listener);
+    listener = gateway.listener;
 
     return {
       baseUrl,
@@ -117,4 +154,15 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     await engine?.stop();
     throw err;
   }
+}
+
+function createBoundedServer(limits: ServerLimits): Server {
+  const srv = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+  });
+  srv.maxConnections = limits.maxConnections;
+  return srv;
 }

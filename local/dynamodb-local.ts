@@ -107,6 +107,9 @@ export interface EngineOptions {
  * watchdog that reads our stdin pipe: when this process dies in any way (even SIGKILL) the pipe closes and the
  * watchdog kills java, so no orphan engine is left behind.
  */
+/** An origin no browser can have (RFC 6761 reserves `.invalid`): the engine's CORS allow-list names only it. */
+export const NO_BROWSER_ORIGIN = 'https://no-browser-origin.invalid';
+
 export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
   assertJava();
   const dir = ensureEngine(options.log);
@@ -122,6 +125,12 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     join(dir, 'DynamoDBLocal.jar'),
     '-port',
     String(port),
+    // No browser origin may call the engine (its default is `*`): a web page the developer visits could otherwise
+    // read and write every table, as the engine accepts any credentials. The engine has no option to listen on
+    // loopback only: it listens on every interface (docs/local-emulators.md says what that means).
+    '-cors',
+    NO_BROWSER_ORIGIN,
+    '-disableTelemetry',
     ...storage,
   ]
     .map(shellQuote)

@@ -6,7 +6,7 @@
  * The gateway's own answers (401, 403, unknown route, ...) are the GatewayResponses the stack configures.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -27,6 +27,11 @@ export interface LocalGatewayOptions {
   authorizer: TokenAuthorizer;
   /** The authorizer result cache TTL, as configured on the deployed authorizer (0 disables caching). */
   authorizerCacheSeconds: number;
+  /**
+   * The TOKEN authorizer's identity validation expression, as configured on the deployed authorizer: an
+   * Authorization header that does not match is answered 401 without invoking the authorizer. None: no check.
+   */
+  identityValidationExpression?: string;
   /** host:port the clients call, reported as requestContext.domainName. */
   domainName: string;
   stage?: string;
@@ -35,6 +40,14 @@ export interface LocalGatewayOptions {
   apiId?: string;
   /** API Gateway's own payload limit (10 MB). */
   maxBodyBytes?: number;
+  /**
+   * How long the gateway waits for a function (and for the authorizer) before it gives up, as API Gateway's
+   * integration timeout does (29 s): 504 for a function, 503 AUTHORIZER_FAILURE for the authorizer. No request
+   * waits forever on a function that hangs.
+   */
+  integrationTimeoutMs?: number;
+  /** At most this many authorizer results are cached (expired ones first, then the oldest make room). */
+  maxCachedAuthorizations?: number;
   /** Called for each request with what a gateway access log records (no headers, no bodies). */
   accessLog?: (entry: { requestId: string; method: string; path: string; status: number; ms: number }) => void;
   now?: () => number;
@@ -55,7 +68,10 @@ export class LocalGateway {
   private readonly stage: string;
   private readonly arnPrefix: string;
   private readonly maxBodyBytes: number;
+  private readonly integrationTimeoutMs: number;
+  private readonly maxCachedAuthorizations: number;
   private readonly now: () => number;
+  private readonly identityValidation: RegExp | undefined;
   /** How many times the authorizer function ran (the rest were cache hits): for tests. */
   authorizerInvocations = 0;
 
@@ -64,7 +80,11 @@ export class LocalGateway {
     const region = options.region ?? 'local';
     this.arnPrefix = `arn:aws:execute-api:${region}:${options.accountId ?? '000000000000'}:${options.apiId ?? 'local'}/${this.stage}`;
     this.maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
+    this.integrationTimeoutMs = options.integrationTimeoutMs ?? 29_000;
+    this.maxCachedAuthorizations = options.maxCachedAuthorizations ?? 10_000;
     this.now = options.now ?? Date.now;
+    const expression = options.identityValidationExpression;
+    this.identityValidation = expression === undefined ? undefined : new RegExp(expression);
   }
 
   /** Node http request listener. */
@@ -79,6 +99,8 @@ export class LocalGateway {
         for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
         const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
         headers['Content-Length'] = String(body.length);
+        // A body the gateway refused is not read to its end: the connection closes instead.
+        if (!req.complete) headers['Connection'] = 'close';
         res.writeHead(result.statusCode, headers);
         res.end(req.method === 'HEAD' ? undefined : body);
         this.options.accessLog?.({
@@ -113,13 +135,17 @@ export class LocalGateway {
 
     const body = await readBody(req, this.maxBodyBytes);
     if (body === 'too-large') return this.gatewayAnswer('REQUEST_TOO_LARGE', undefined, method, matched.route.path);
+    if (body === 'aborted') return this.gatewayAnswer('DEFAULT_4XX', 400, method, matched.route.path, 'The request body was cut short');
 
     const event = this.toEvent(req, method, path, url, matched, body, requestId);
     if (matched.route.auth === 'authorized') {
       const token = event.headers.Authorization ?? event.headers.authorization ?? firstHeader(req, 'authorization');
       if (!token) return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
+      if (this.identityValidation && !this.identityValidation.test(token)) {
+        return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
+      }
       const methodArn = `${this.arnPrefix}/${method}${path}`;
-      const authorization = await this.authorize(token, methodArn);
+      const authorization = await this.authorize(token, methodArn).catch(() => 'failure' as const);
       if (authorization === 'unauthorized') return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
       if (authorization === 'failure') return this.gatewayAnswer('AUTHORIZER_FAILURE', undefined, method, matched.route.path);
       if (evaluatePolicy(authorization.policyDocument, methodArn) !== 'allow') {
@@ -130,9 +156,14 @@ export class LocalGateway {
 
     const handler = this.options.handlers[matched.route.function];
     if (!handler) return this.gatewayAnswer('DEFAULT_5XX', 502, method, matched.route.path, 'No function is wired to this route');
-    const result = await handler(event, lambdaContext(matched.route.function, requestId));
+    const result = await withTimeout(handler(event, lambdaContext(matched.route.function, requestId)), this.integrationTimeoutMs);
+    if (result === TIMED_OUT) return this.gatewayAnswer('DEFAULT_5XX', 504, method, matched.route.path, 'Endpoint request timed out');
     if (!result || typeof result.statusCode !== 'number') {
       return this.gatewayAnswer('DEFAULT_5XX', 502, method, matched.route.path, 'Malformed Lambda proxy response');
+    }
+    // Lambda refuses a response payload over 6 MB, and API Gateway then answers 502: so does the local gateway.
+    if (responsePayloadBytes(result) > LAMBDA_RESPONSE_PAYLOAD_LIMIT) {
+      return this.gatewayAnswer('DEFAULT_5XX', 502, method, matched.route.path, 'Response payload size exceeded');
     }
     return result;
   }
@@ -142,18 +173,34 @@ export class LocalGateway {
     const cached = ttl > 0 ? this.cache.get(token) : undefined;
     if (cached && cached.expiresAt > this.now()) return cached.result;
     this.authorizerInvocations++;
-    let result: APIGatewayAuthorizerResult;
+    let result: APIGatewayAuthorizerResult | typeof TIMED_OUT;
     try {
-      result = await this.options.authorizer(
-        { type: 'TOKEN', authorizationToken: token, methodArn },
-        lambdaContext('authorizer', randomUUID()),
+      result = await withTimeout(
+        this.options.authorizer({ type: 'TOKEN', authorizationToken: token, methodArn }, lambdaContext('authorizer', randomUUID())),
+        this.integrationTimeoutMs,
       );
     } catch (err) {
       return err instanceof Error && err.message === 'Unauthorized' ? 'unauthorized' : 'failure';
     }
-    if (!result || typeof result.principalId !== 'string' || !result.policyDocument) return 'failure';
-    if (ttl > 0) this.cache.set(token, { result, expiresAt: this.now() + ttl * 1000 });
+    if (result === TIMED_OUT || !result || typeof result.principalId !== 'string' || !result.policyDocument) return 'failure';
+    if (ttl > 0) this.remember(token, { result, expiresAt: this.now() + ttl * 1000 });
     return result;
+  }
+
+  /** Caches a decision within the cache bound: expired entries go first, then the oldest. */
+  private remember(token: string, entry: CachedAuthorization): void {
+    this.cache.delete(token);
+    if (this.cache.size >= this.maxCachedAuthorizations) {
+      const now = this.now();
+      for (const [key, cached] of this.cache) if (cached.expiresAt <= now) this.cache.delete(key);
+      while (this.cache.size >= this.maxCachedAuthorizations) this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(token, entry);
+  }
+
+  /** How many authorizer results are cached now: for tests. */
+  get cachedAuthorizations(): number {
+    return this.cache.size;
   }
 
   /** API Gateway's matching: a literal path part wins over a {parameter} at the same place. */
@@ -271,17 +318,73 @@ function canonicalHeader(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }
 
-async function readBody(req: IncomingMessage, max: number): Promise<string | null | 'too-large'> {
+/**
+ * The body, read up to `max` bytes. Over the limit (declared in Content-Length or streamed) it stops reading at
+ * once rather than draining the rest: the answer is 413 and the connection closes. A client that goes away
+ * mid-body makes `aborted`.
+ */
+async function readBody(req: IncomingMessage, max: number): Promise<string | null | 'too-large' | 'aborted'> {
+  if (Number(req.headers['content-length'] ?? 0) > max) return 'too-large';
   const chunks: Buffer[] = [];
   let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) tooLarge = true;
-    else chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) return 'too-large';
+      chunks.push(chunk);
+    }
+  } catch {
+    return 'aborted';
   }
-  if (tooLarge) return 'too-large';
   return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+/** Lambda's limit on a synchronous invocation's response payload (the proxy result as JSON): 6 MB. */
+export const LAMBDA_RESPONSE_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+
+/** The size of the proxy result as Lambda serialises it; only worked out when it could be near the limit. */
+function responsePayloadBytes(result: APIGatewayProxyResult): number {
+  // JSON escaping makes at most 6 bytes of one UTF-16 unit (\uXXXX): a shorter body cannot reach the limit.
+  if ((result.body?.length ?? 0) * 6 < LAMBDA_RESPONSE_PAYLOAD_LIMIT - 64 * 1024) return 0;
+  return Buffer.byteLength(JSON.stringify(result));
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** The promise's value, or TIMED_OUT after `ms` (the promise keeps running; its result is dropped). */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What the server answers before the gateway is ready (`npm start` listens first: it needs its port for the base
+ * URL, then builds the handlers and loads the demo data): 503 with Retry-After, in the error format of the path
+ * (OAuth error JSON under /oauth2, a FHIR OperationOutcome elsewhere), and the connection closes. Nothing waits.
+ */
+export function notReadyListener(retryAfterSeconds = 2): RequestListener {
+  return (req, res) => {
+    const oauth = (req.url ?? '').startsWith('/oauth2/');
+    const message = 'The API is starting (loading the demo data): retry in a few seconds.';
+    const body = oauth
+      ? JSON.stringify({ error: 'temporarily_unavailable', error_description: message })
+      : JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient', diagnostics: message }] });
+    res.writeHead(503, {
+      'Content-Type': oauth ? 'application/json; charset=utf-8' : 'application/fhir+json; charset=utf-8',
+      'Retry-After': String(retryAfterSeconds),
+      'Cache-Control': 'no-store',
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
 }
 
 function lambdaContext(functionName: string, awsRequestId: string): Context {

@@ -2,26 +2,33 @@
  * The local wiring: which handler factory serves each function of the route table on `npm start` and in the tests,
  * with local dependencies (DynamoDB Local tables, a local RSA signer instead of KMS). The deployed functions build
  * the same factories from their environment in `functions/<name>/index.ts`; settings read from the environment
- * there (STRICT_PATIENT_SCOPES, SCOPE_DEFINITIONS_CACHE_SECONDS, ROTATION_GRACE_SECONDS) are read here the same way.
+ * there (STRICT_PATIENT_SCOPES, ROTATION_GRACE_SECONDS) are read here the same way.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../functions/admin/audit';
+import { configureAudit } from '../functions/audit';
+import { DynamoAuditEventStore, auditRetentionDaysFromEnv } from '../functions/audit/store';
 import { graceSeconds } from '../functions/admin/config';
 import { createAdminHandler } from '../functions/admin/handler';
+import { createExplorerHandler } from '../functions/explorer/handler';
 import { localAdminClientSeeder } from '../functions/admin/seed';
-import { configFromEnv, definitionsCacheSecondsFromEnv } from '../functions/authorizer/config';
+import { configFromEnv, revocationCacheSecondsFromEnv } from '../functions/authorizer/config';
 import { createAuthorizerHandler } from '../functions/authorizer/handler';
 import { RESOURCE_TYPES } from '../functions/fhir/resource-types';
 import { createJwksHandler } from '../functions/jwks/handler';
 import { createMetadataHandler } from '../functions/metadata/handler';
+import { DynamoJtiReplayStore } from '../functions/oauth/jti-replay';
+import { ClientJwksResolver } from '../functions/oauth/client-jwks';
 import { DynamoClientStore } from '../functions/oauth/clients';
+import { DynamoRevocationStore } from '../functions/oauth/revocation';
+import { createTokenVerifier } from '../functions/authorizer/verifier';
 import { localDemoClientsSeeder } from '../functions/oauth/demo-clients';
 import { LocalRsaSigner } from '../functions/oauth/signer';
 import { DynamoFailedAuthLimiter } from '../functions/oauth/throttle';
 import { createResourceHandler } from '../functions/resource/handler';
 import { validateResource } from '../functions/validation';
-import { cachedScopeDefinitions, DynamoScopeDefinitionStore } from '../functions/scopes/definition-store';
+import { DynamoScopeDefinitionStore } from '../functions/scopes/definition-store';
 import { loadDemoData } from '../functions/seed/loader';
 import { createTokenHandler } from '../functions/token/handler';
 import type { FunctionName } from '../lib/routes';
@@ -59,12 +66,24 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
   const signer = new LocalRsaSigner({ dataDir: ctx.dataDir });
   const now = ctx.now ?? Date.now;
   const date = () => new Date(now());
+  const revocations = new DynamoRevocationStore(db, ctx.tableName(CLIENTS_TABLE));
+  // Locally every function's audit events land in the queryable store (on AWS the authorizer's only in its log).
+  const auditEvents = new DynamoAuditEventStore(db, ctx.tableName(SCOPES_TABLE), auditRetentionDaysFromEnv());
+  configureAudit({ store: auditEvents, ...(process.env.CCRI_AUDIT_STDOUT === 'true' ? {} : { writeLine: () => {} }) });
 
   const handlers: Partial<Record<FunctionName, ProxyHandler>> = {
     token: createTokenHandler({
       clients,
       signer,
       limiter: new DynamoFailedAuthLimiter(db, ctx.tableName(CLIENTS_TABLE)),
+      definitions: scopeDefinitions,
+      verifier: createTokenVerifier(),
+      revocations,
+      // Locally a jwks_uri may be http and on localhost; on AWS it may not (functions/token/config.ts).
+      assertions: {
+        keys: new ClientJwksResolver({ allowPrivateAddresses: true }),
+        replay: new DynamoJtiReplayStore(db, ctx.tableName(CLIENTS_TABLE)),
+      },
       tokenLifetimeSeconds: ctx.tokenLifetimeSeconds,
       issuer: ctx.baseUrl,
       audience: ctx.fhirBase,
@@ -72,10 +91,14 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     }),
     jwks: createJwksHandler({ signer }),
     metadata: createMetadataHandler(),
+    // The web explorer's assets, built in memory by esbuild on the first request for the page.
+    explorer: createExplorerHandler({ assets: async () => (await import('../web/build')).buildExplorerAssets() }),
     admin: createAdminHandler({
       clients,
       definitions: scopeDefinitions,
       audit: new DynamoAuditLog(db, ctx.tableName(SCOPES_TABLE)),
+      revocations,
+      auditEvents,
       defaultGraceSeconds: graceSeconds(process.env.ROTATION_GRACE_SECONDS),
       now: date,
     }),
@@ -89,7 +112,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     strictPatientScopes: configFromEnv().strictPatientScopes,
     issuer: ctx.baseUrl,
     audience: ctx.fhirBase,
-    loadScopeDefinitions: cachedScopeDefinitions(() => scopeDefinitions.list(), { ttlSeconds: definitionsCacheSecondsFromEnv(), now }),
+    revocations: { cacheSeconds: revocationCacheSecondsFromEnv() },
   });
 
   const seeders: Array<() => Promise<string[]>> = [

@@ -17,12 +17,14 @@ try {
     port,
     dataDir,
     log: (line) => console.log(line),
+    onListening: (url) => console.log(`Listening on ${url}; loading the demo data (until then requests get 503 + Retry-After)...`),
     accessLog: process.env.CCRI_ACCESS_LOG === '0' ? undefined : (e) => console.log(`${e.method} ${e.path} -> ${e.status} (${e.ms} ms)`),
   });
   console.log(
     [
       '',
       `CCRI Security Scopes: the FHIR STU3 API is up at ${api.fhirBase} (started in ${Date.now() - started} ms)`,
+      `  web explorer     ${api.baseUrl}/`,
       `  token endpoint   POST ${api.tokenUrl}`,
       `  JWKS             GET  ${api.baseUrl}/.well-known/jwks.json`,
       `  capabilities     GET  ${api.fhirBase}/metadata`,

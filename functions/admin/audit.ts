@@ -15,6 +15,7 @@ export type AuditAction =
   | 'client.create'
   | 'client.update'
   | 'client.rotate-secret'
+  | 'client.revoke-tokens'
   | 'client.delete'
   | 'scope.create'
   | 'scope.update'

@@ -7,8 +7,11 @@
  */
 import { requiredEnv } from '../env';
 import { DynamoClientStore } from '../oauth/clients';
+import { DynamoRevocationStore } from '../oauth/revocation';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
 import { createDocumentClient } from '../store/client';
+import { configureAudit } from '../audit';
+import { DynamoAuditEventStore, auditRetentionDaysFromEnv } from '../audit/store';
 import { DynamoAuditLog } from './audit';
 import type { AdminHandlerDeps } from './handler';
 import { DEFAULT_GRACE_SECONDS } from './service';
@@ -17,10 +20,14 @@ import { MAX_GRACE_SECONDS } from './validation';
 export function adminDepsFromEnv(env: Record<string, string | undefined> = process.env): AdminHandlerDeps {
   const db = createDocumentClient();
   const scopesTable = requiredEnv('SCOPES_TABLE_NAME', env);
+  const auditEvents = new DynamoAuditEventStore(db, scopesTable, auditRetentionDaysFromEnv(env));
+  configureAudit({ store: auditEvents });
   return {
+    auditEvents,
     clients: new DynamoClientStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
     definitions: new DynamoScopeDefinitionStore(db, scopesTable),
     audit: new DynamoAuditLog(db, scopesTable),
+    revocations: new DynamoRevocationStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
     defaultGraceSeconds: graceSeconds(env.ROTATION_GRACE_SECONDS),
   };
 }

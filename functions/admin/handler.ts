@@ -8,6 +8,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
+import { record } from '../audit';
+import type { DynamoAuditEventStore } from '../audit/store';
 import { TemporarilyUnavailableError } from '../oauth/errors';
 import { holdsAdminScope, ADMIN_SCOPE } from '../scopes/admin';
 import { ScopeStoreUnavailableError } from '../scopes/definition-store';
@@ -34,6 +36,8 @@ import {
 } from './validation';
 
 export interface AdminHandlerDeps extends AdminServiceDeps {
+  /** The queryable audit trail of access decisions (functions/audit/store.ts). */
+  auditEvents?: Pick<DynamoAuditEventStore, 'list'>;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -66,10 +70,11 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
       return { statusCode: 204, headers: NO_STORE, body: '' };
     },
     'POST /admin/clients/{clientId}/secret': async (req, actor) => {
-      const { graceSeconds } = validateRotateBody(jsonBody(req));
-      const rotated = await service.rotateSecret(actor, clientIdOf(req), graceSeconds);
+      const { graceSeconds, revokeTokens } = validateRotateBody(jsonBody(req));
+      const rotated = await service.rotateSecret(actor, clientIdOf(req), graceSeconds, revokeTokens);
       return ok(200, rotated);
     },
+    'POST /admin/clients/{clientId}/revoke-tokens': async (req, actor) => ok(200, await service.revokeClientTokens(actor, clientIdOf(req))),
     'GET /admin/scopes': async () => ok(200, { scopes: await service.listDefinitions() }),
     'POST /admin/scopes': async (req, actor) => {
       const created = await service.createDefinition(actor, validateScopeDefinitionBody(jsonBody(req)));
@@ -84,6 +89,13 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
       return ok(200, await service.deleteDefinition(actor, scopeNameOf(req), cascade));
     },
     'GET /admin/audit': async (req) => ok(200, { records: await service.listAudit(validateAuditQuery(req.query, now())) }),
+    // Every access decision as FHIR STU3 AuditEvents (functions/audit), newest first: a searchset Bundle.
+    'GET /admin/audit-events': async (req) => {
+      if (!deps.auditEvents) throw new NotFoundError('No audit event store is configured.');
+      const events = await deps.auditEvents.list(validateAuditQuery(req.query, now()));
+      const bundle = { resourceType: 'Bundle', type: 'searchset', total: events.length, entry: events.map((resource) => ({ resource })) };
+      return jsonResponse(200, bundle, NO_STORE, 'application/fhir+json');
+    },
   };
 
   async function handle(request: HttpRequest): Promise<HttpResponse> {
@@ -92,6 +104,7 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
       const route = routes[`${request.method} ${request.route}`];
       if (!route) throw new NotFoundError(`No admin route ${request.method} ${request.route}.`);
       const response = await route(request, actor);
+      record({ kind: 'admin', outcome: 'allowed', clientId: actor.clientId, interaction: `${request.method} ${request.route}`, requestId: request.requestId, sourceIp: request.sourceIp, source: 'admin' });
       if (request.method !== 'GET') {
         logger.info('admin change', {
           clientId: actor.clientId,
@@ -112,6 +125,16 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
       logger.error('admin request failed: store unavailable', { err: (err as Error).cause, requestId: request.requestId });
       error = new ServiceUnavailableError('The service is temporarily unavailable, retry later.', 5);
     }
+    record({
+      kind: 'admin',
+      outcome: error && error.statusCode < 500 ? 'denied' : 'error',
+      clientId: typeof request.authorizer?.clientId === 'string' ? request.authorizer.clientId : undefined,
+      interaction: `${request.method} ${request.route}`,
+      reason: error?.message.slice(0, 200),
+      requestId: request.requestId,
+      sourceIp: request.sourceIp,
+      source: 'admin',
+    });
     if (error) {
       if (error.statusCode < 500) {
         logger.warn('admin request refused', { status: error.statusCode, reason: error.message, requestId: request.requestId });

@@ -5,13 +5,16 @@
  * `rotateSecret`; the stores hold only its salted hash.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
-import { hashClientSecret, type ClientAdminStore, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
+import { hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
+import type { RevocationStore } from '../oauth/revocation';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition-store';
 import type { AuditAction, AuditLog, AuditRecord } from './audit';
 import { AdminForbiddenError, ConflictError, NotFoundError } from './errors';
 import {
+  foldScopeName,
   validateClientScopes,
   type ClientCreateInput,
   type ClientUpdateInput,
@@ -29,6 +32,9 @@ export interface ClientView {
   createdAt: string;
   /** One entry per accepted secret; `notAfter` set on a secret being rotated out. */
   secrets: Array<{ notAfter?: string }>;
+  /** private_key_jwt: the registered public keys, or where they are published. */
+  jwks?: Jwks;
+  jwksUri?: string;
 }
 
 export function clientView(client: ClientRecord): ClientView {
@@ -42,6 +48,8 @@ export function clientView(client: ClientRecord): ClientView {
     secrets: client.secrets.map((s) => (s.notAfter ? { notAfter: s.notAfter } : {})),
   };
   if (client.patient !== undefined) view.patient = client.patient;
+  if (client.jwks) view.jwks = client.jwks;
+  if (client.jwksUri) view.jwksUri = client.jwksUri;
   return view;
 }
 
@@ -54,6 +62,8 @@ export interface AdminServiceDeps {
   now?: () => Date;
   /** A new client secret: 64 base64url characters (384 random bits) by default. */
   generateSecret?: () => string;
+  /** Where revocations go (functions/oauth/revocation.ts): disabling a client revokes its tokens. */
+  revocations?: RevocationStore;
 }
 
 /** Who asks, for the audit trail. */
@@ -84,21 +94,26 @@ export class AdminService {
     return clientView(await this.requireClient(clientId));
   }
 
-  /** Registers a client; the result holds its secret, the only time it is ever shown. */
-  async createClient(actor: Actor, input: ClientCreateInput): Promise<{ client: ClientView; clientSecret: string }> {
+  /**
+   * Registers a client; the result holds its secret, the only time it is ever shown. A client that may only use
+   * private_key_jwt gets no secret at all.
+   */
+  async createClient(actor: Actor, input: ClientCreateInput): Promise<{ client: ClientView; clientSecret?: string }> {
     const scopes = await this.checkScopes(input.scopes);
     const now = this.now();
-    const clientSecret = this.generateSecret();
+    const clientSecret = input.authMethods.some((m) => m !== 'private_key_jwt') ? this.generateSecret() : undefined;
     const record: ClientRecord = {
       clientId: input.clientId ?? randomUUID(),
       name: input.name,
-      secrets: [hashClientSecret(clientSecret)],
+      secrets: clientSecret === undefined ? [] : [hashClientSecret(clientSecret)],
       scopes,
       enabled: input.enabled,
       authMethods: input.authMethods,
       createdAt: now.toISOString(),
     };
     if (input.patient !== undefined) record.patient = input.patient;
+    if (input.jwks) record.jwks = input.jwks;
+    if (input.jwksUri) record.jwksUri = input.jwksUri;
     if (!(await this.deps.clients.create(record))) throw new ConflictError(`A client ${record.clientId} exists already.`);
     const client = clientView(record);
     await this.audit(actor, 'client.create', record.clientId, {
@@ -107,8 +122,10 @@ export class AdminService {
       enabled: client.enabled,
       authMethods: client.authMethods,
       ...(client.patient ? { patient: client.patient } : {}),
+      ...(client.jwksUri ? { jwksUri: client.jwksUri } : {}),
+      ...(client.jwks ? { jwksKids: client.jwks.keys.map((k) => k.kid) } : {}),
     });
-    return { client, clientSecret };
+    return clientSecret === undefined ? { client } : { client, clientSecret };
   }
 
   /** Changes a client's name, scopes, enabled flag, auth methods or bound patient. */
@@ -120,7 +137,9 @@ export class AdminService {
         throw new AdminForbiddenError(`An admin client cannot remove ${ADMIN_SCOPE} from itself.`);
       }
     }
-    const patch = { ...input, ...(input.scopes ? { scopes: await this.checkScopes(input.scopes) } : {}) };
+    const patch: ClientPatch = { ...input, ...(input.scopes ? { scopes: await this.checkScopes(input.scopes) } : {}) };
+    // Disabling a client revokes every token it holds (within the authorizer's stated bound), not only new ones.
+    if (input.enabled === false && current.enabled) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
     const updated = await this.deps.clients.update(clientId, patch);
     if (!updated) throw new NotFoundError(`No client ${clientId}.`);
     await this.audit(actor, 'client.update', clientId, { ...patch, ...changedScopes(current.scopes, patch.scopes) });
@@ -135,6 +154,7 @@ export class AdminService {
     actor: Actor,
     clientId: string,
     graceSeconds: number = this.deps.defaultGraceSeconds,
+    revokeTokens = false,
   ): Promise<{ clientId: string; clientSecret: string; previousSecretsNotAfter: string | null; client: ClientView }> {
     const current = await this.requireClient(clientId);
     const now = this.now();
@@ -146,15 +166,38 @@ export class AdminService {
             .filter((s) => s.notAfter === undefined || Date.parse(s.notAfter) > now.getTime())
             .map((s) => ({ ...s, notAfter: s.notAfter && Date.parse(s.notAfter) < Date.parse(deadline) ? s.notAfter : deadline }));
     const clientSecret = this.generateSecret();
-    const updated = await this.deps.clients.update(clientId, { secrets: [...kept, hashClientSecret(clientSecret)] });
+    const patch: ClientPatch = { secrets: [...kept, hashClientSecret(clientSecret)] };
+    if (revokeTokens) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
+    const updated = await this.deps.clients.update(clientId, patch);
     if (!updated) throw new NotFoundError(`No client ${clientId}.`);
     const previousSecretsNotAfter = kept.length > 0 ? deadline : null;
     await this.audit(actor, 'client.rotate-secret', clientId, {
       graceSeconds,
       previousSecretsNotAfter,
       previousSecretsKept: kept.length,
+      revokeTokens,
     });
     return { clientId, clientSecret, previousSecretsNotAfter, client: clientView(updated) };
+  }
+
+  /** Revokes every token the client holds now (POST /admin/clients/{clientId}/revoke-tokens). */
+  async revokeClientTokens(actor: Actor, clientId: string): Promise<{ clientId: string; tokensNotBefore: string }> {
+    await this.requireClient(clientId);
+    const tokensNotBefore = await this.revokeTokensOf(clientId);
+    if (!(await this.deps.clients.update(clientId, { tokensNotBefore }))) throw new NotFoundError(`No client ${clientId}.`);
+    await this.audit(actor, 'client.revoke-tokens', clientId, { tokensNotBefore });
+    return { clientId, tokensNotBefore: new Date(tokensNotBefore * 1000).toISOString() };
+  }
+
+  /**
+   * Revokes the client's tokens issued up to now: cut-off the next whole second (a token's `iat` is in seconds), so
+   * that every token issued so far, even this second, is refused; the token endpoint issues new ones from it on.
+   */
+  private async revokeTokensOf(clientId: string): Promise<number> {
+    if (!this.deps.revocations) throw new Error('no revocation store configured');
+    const notBefore = Math.floor(this.now().getTime() / 1000) + 1;
+    await this.deps.revocations.revokeClientTokens(clientId, notBefore);
+    return notBefore;
   }
 
   async deleteClient(actor: Actor, clientId: string): Promise<void> {
@@ -178,6 +221,11 @@ export class AdminService {
   }
 
   async createDefinition(actor: Actor, input: ScopeDefinitionInput): Promise<ScopeDefinition> {
+    const folded = foldScopeName(input.name);
+    const twin = (await this.deps.definitions.list()).find((d) => d.name !== input.name && foldScopeName(d.name) === folded);
+    if (twin) {
+      throw new ConflictError(`The scope name ${input.name} is confusable with the existing definition ${twin.name}: choose another name.`);
+    }
     const at = this.now().toISOString();
     const definition: ScopeDefinition = { ...input, createdAt: at, updatedAt: at };
     if (!(await this.deps.definitions.create(definition))) {

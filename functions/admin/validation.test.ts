@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors';
 import {
+  foldScopeName,
   validateAuditQuery,
   validateClientCreateBody,
   validateClientScopes,
@@ -49,6 +50,27 @@ describe('scope definition names', () => {
 
   it('refuses the reserved admin scope', () => {
     expect(refusal(() => validateScopeName('ccri/admin')).message).toMatch(/reserved/);
+  });
+
+  it.each(['ccri:admin', 'CCRI/Admin', 'ccri.admin', 'ccri_admin', 'Ccri-ADMIN', 'ccri:/admin'])(
+    'refuses %s: confusable with the reserved ccri/admin (issue 13.12)',
+    (name) => {
+      expect(refusal(() => validateScopeName(name)).message).toMatch(/confusable with the reserved "ccri\/admin"/);
+    },
+  );
+
+  it.each(['Patient/Patient.read', 'patient:Observation.read', 'USER.everything', 'System', 'OpenID', 'FHIRUSER', 'offline-access', 'Launch:patient'])(
+    'refuses %s: confusable with a SMART scope',
+    (name) => {
+      expect(refusal(() => validateScopeName(name)).message).toMatch(/confusable with a SMART scope/);
+    },
+  );
+
+  it.each([
+    ['ccri/medications.read', 'ccri/medications/read'],
+    ['CCRI:Meds_Read', 'ccri/meds/read'],
+  ])('folds %s to %s', (name, folded) => {
+    expect(foldScopeName(name)).toBe(folded);
   });
 
   it.each([

@@ -9,7 +9,11 @@
  * - must not clash with SMART syntax: no `patient/`, `user/` or `system/` prefix, not `launch` or `launch/...`, not
  *   `openid`, `profile`, `fhirUser`, `offline_access` or `online_access`, nor anything else the SMART grammar parses
  *   (functions/scopes/scopes.ts `parseScope`): a definition must never shadow or be shadowed by a SMART scope;
- * - not the admin scope (`ccri/admin`), which is reserved.
+ * - not the admin scope (`ccri/admin`), which is reserved;
+ * - and none of that after folding (`foldScopeName`: lower case, each run of `/ : . _ -` one `/`): `ccri:admin`,
+ *   `CCRI/Admin`, `Patient:Observation.read` or `OpenID` would look like a reserved or SMART scope to a person
+ *   reading a client's scopes or a consent screen, so they are refused too. A new definition must also not fold to
+ *   the same name as an existing one (AdminService.createDefinition).
  * Grants (`validateGrants`): an object of 1..14 entries, each key a resource type this server serves (exact STU3
  * name; a known alias such as `MedicationOrder` is refused with the name to use), each value the permission letters
  * `c r u d s` (create, read, update, delete, search; SMART v2), each at most once, in any order (stored canonical).
@@ -17,6 +21,7 @@
  * identity/launch scope, the admin scope, or the name of an existing definition; anything else is an unknown scope.
  */
 import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../fhir/resource-types';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import { PERMISSION_ORDER, TYPE_ALIASES, parseScope, type PermissionSet } from '../scopes/scopes';
@@ -26,6 +31,16 @@ export const MAX_SCOPE_NAME_LENGTH = 128;
 const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*(\/[A-Za-z0-9._:-]+)*$/;
 const SMART_LEVEL_PREFIX = /^(patient|user|system)\//;
 const SMART_RESERVED = /^(openid|profile|fhirUser|offline_access|online_access|launch(\/.*)?)$/;
+/** SMART forms, folded: a level as first segment, or an identity/launch scope. */
+const FOLDED_SMART = /^((patient|user|system)(\/.*)?|openid|profile|fhiruser|offline\/access|online\/access|launch(\/.*)?)$/;
+
+/**
+ * A scope name folded for comparison: lower case, and each run of the separators `/ : . _ -` one `/`. Two names
+ * that fold alike are confusable (`ccri:admin`, `CCRI/Admin` and `ccri/admin`).
+ */
+export function foldScopeName(name: string): string {
+  return name.toLowerCase().replace(/[/:._-]+/g, '/');
+}
 
 /** Checks a scope definition name; returns it. */
 export function validateScopeName(name: unknown, expression = 'name'): string {
@@ -40,6 +55,16 @@ export function validateScopeName(name: unknown, expression = 'name'): string {
     );
   }
   if (name === ADMIN_SCOPE) throw new ValidationError(`The scope name "${ADMIN_SCOPE}" is reserved.`, expression);
+  const folded = foldScopeName(name);
+  if (folded === foldScopeName(ADMIN_SCOPE)) {
+    throw new ValidationError(`The scope name "${name}" is confusable with the reserved "${ADMIN_SCOPE}".`, expression);
+  }
+  if (FOLDED_SMART.test(folded)) {
+    throw new ValidationError(
+      `The scope name "${name}" is confusable with a SMART scope (patient/, user/, system/, launch, openid, profile, fhirUser, offline_access): choose a name such as "ccri/medications.read".`,
+      expression,
+    );
+  }
   if (!SCOPE_NAME.test(name)) {
     throw new ValidationError(
       `The scope name "${name}" is malformed: use letters, digits, ".", "_", "-", ":" in "/"-separated segments, e.g. "ccri/medications.read".`,
@@ -118,6 +143,66 @@ export function validateScopeDefinitionBody(body: unknown, pathName?: string): S
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 export const SECRET_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+export const AUTH_METHODS: readonly ClientAuthMethod[] = [...SECRET_AUTH_METHODS, 'private_key_jwt'];
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+/**
+ * A client's public JWKS for private_key_jwt (RFC 7591 `jwks`): 1..10 keys, each with a `kid`, `kty` RSA (2048 bits
+ * or more) or EC (P-384 for ES384), and no private member (a private key sent here is refused, not stored).
+ */
+export function validateJwks(value: unknown): Jwks {
+  if (!isPlainObject(value) || !Array.isArray(value.keys) || value.keys.length === 0 || value.keys.length > 10) {
+    throw new ValidationError('jwks must be a JWKS: {"keys": [...]} with 1 to 10 public keys.', 'jwks');
+  }
+  value.keys.forEach((key: unknown, i: number) => {
+    const where = `jwks.keys[${i}]`;
+    if (!isPlainObject(key)) throw new ValidationError('Each key must be a JWK object.', where);
+    if (typeof key.kid !== 'string' || key.kid === '' || key.kid.length > 256) throw new ValidationError('Each key needs a kid (SMART requires it).', `${where}.kid`);
+    if (PRIVATE_JWK_MEMBERS.some((m) => m in key)) {
+      throw new ValidationError('The key holds private key material: register the PUBLIC key only (and treat this private key as exposed).', where);
+    }
+    if (key.kty === 'RSA') {
+      if (typeof key.n !== 'string' || typeof key.e !== 'string' || Buffer.from(key.n, 'base64url').length < 256) {
+        throw new ValidationError('An RSA key needs n and e, and at least 2048 bits.', where);
+      }
+    } else if (key.kty === 'EC') {
+      if (key.crv !== 'P-384' || typeof key.x !== 'string' || typeof key.y !== 'string') {
+        throw new ValidationError('An EC key must be on P-384 (ES384) with x and y.', where);
+      }
+    } else {
+      throw new ValidationError('kty must be RSA or EC.', `${where}.kty`);
+    }
+    if (key.use !== undefined && key.use !== 'sig') throw new ValidationError('use must be sig.', `${where}.use`);
+  });
+  return value as unknown as Jwks;
+}
+
+/** A client's jwks_uri: an absolute https URL (http only for localhost, for local development). */
+export function validateJwksUri(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' && value.length <= 2048 ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  const local = url?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!url || (url.protocol !== 'https:' && !local) || url.username || url.password) {
+    throw new ValidationError('jwksUri must be an https URL (http only on localhost), without credentials.', 'jwksUri');
+  }
+  return url.toString();
+}
+
+/** The key fields of a client body: private_key_jwt needs exactly one of jwks and jwksUri; secret-only clients none. */
+function validateKeys(obj: Record<string, unknown>, authMethods: readonly ClientAuthMethod[] | undefined): { jwks?: Jwks; jwksUri?: string } {
+  const keys: { jwks?: Jwks; jwksUri?: string } = {};
+  if (obj.jwks !== undefined && obj.jwks !== null) keys.jwks = validateJwks(obj.jwks);
+  if (obj.jwksUri !== undefined && obj.jwksUri !== null) keys.jwksUri = validateJwksUri(obj.jwksUri);
+  if (keys.jwks && keys.jwksUri) throw new ValidationError('Give jwks or jwksUri, not both.', 'jwks');
+  if (authMethods?.includes('private_key_jwt') && !keys.jwks && !keys.jwksUri) {
+    throw new ValidationError('private_key_jwt needs the client public keys: jwks (inline) or jwksUri.', 'authMethods');
+  }
+  return keys;
+}
 
 export function validateClientId(value: unknown, expression = 'clientId'): string {
   if (typeof value !== 'string' || !CLIENT_ID.test(value)) {
@@ -163,12 +248,12 @@ export function validateClientScopes(scopes: readonly string[], definitionNames:
 
 function validateAuthMethods(value: unknown): ClientAuthMethod[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new ValidationError(`authMethods must be a non-empty array of ${SECRET_AUTH_METHODS.join(', ')}.`, 'authMethods');
+    throw new ValidationError(`authMethods must be a non-empty array of ${AUTH_METHODS.join(', ')}.`, 'authMethods');
   }
-  const bad = value.filter((m) => !SECRET_AUTH_METHODS.includes(m as ClientAuthMethod));
+  const bad = value.filter((m) => !AUTH_METHODS.includes(m as ClientAuthMethod));
   if (bad.length > 0) {
     throw new ValidationError(
-      `Unsupported authentication method ${bad.map(String).join(', ')}: use ${SECRET_AUTH_METHODS.join(', ')}.`,
+      `Unsupported authentication method ${bad.map(String).join(', ')}: use ${AUTH_METHODS.join(', ')}.`,
       'authMethods',
     );
   }
@@ -190,11 +275,13 @@ export interface ClientCreateInput {
   authMethods: ClientAuthMethod[];
   patient?: string;
   enabled: boolean;
+  jwks?: Jwks;
+  jwksUri?: string;
 }
 
 export function validateClientCreateBody(body: unknown): ClientCreateInput {
   const obj = requireObject(body);
-  rejectUnknownFields(obj, ['clientId', 'name', 'scopes', 'authMethods', 'patient', 'enabled']);
+  rejectUnknownFields(obj, ['clientId', 'name', 'scopes', 'authMethods', 'patient', 'enabled', 'jwks', 'jwksUri']);
   const name = optionalString(obj.name, 'name', 200);
   if (name === undefined || name.trim() === '') throw new ValidationError('name is required (a string).', 'name');
   const input: ClientCreateInput = {
@@ -205,6 +292,7 @@ export function validateClientCreateBody(body: unknown): ClientCreateInput {
   };
   if (obj.clientId !== undefined) input.clientId = validateClientId(obj.clientId);
   if (obj.patient !== undefined && obj.patient !== null) input.patient = validatePatient(obj.patient);
+  Object.assign(input, validateKeys(obj, input.authMethods));
   return input;
 }
 
@@ -215,11 +303,13 @@ export interface ClientUpdateInput {
   enabled?: boolean;
   authMethods?: ClientAuthMethod[];
   patient?: string | null;
+  jwks?: Jwks | null;
+  jwksUri?: string | null;
 }
 
 export function validateClientUpdateBody(body: unknown): ClientUpdateInput {
   const obj = requireObject(body);
-  rejectUnknownFields(obj, ['name', 'scopes', 'enabled', 'authMethods', 'patient']);
+  rejectUnknownFields(obj, ['name', 'scopes', 'enabled', 'authMethods', 'patient', 'jwks', 'jwksUri']);
   const input: ClientUpdateInput = {};
   const name = optionalString(obj.name, 'name', 200);
   if (name !== undefined) {
@@ -232,8 +322,12 @@ export function validateClientUpdateBody(body: unknown): ClientUpdateInput {
   if (obj.authMethods !== undefined) input.authMethods = validateAuthMethods(obj.authMethods);
   if (obj.patient === null) input.patient = null;
   else if (obj.patient !== undefined) input.patient = validatePatient(obj.patient);
+  const keys = validateKeys(obj, undefined);
+  // Setting one kind of key clears the other; null clears it.
+  if (keys.jwks || obj.jwks === null) Object.assign(input, { jwks: keys.jwks ?? null, jwksUri: null });
+  if (keys.jwksUri || obj.jwksUri === null) Object.assign(input, { jwksUri: keys.jwksUri ?? null, ...(keys.jwksUri ? { jwks: null } : {}) });
   if (Object.keys(input).length === 0) {
-    throw new ValidationError('Nothing to change: give any of name, scopes, enabled, authMethods, patient.');
+    throw new ValidationError('Nothing to change: give any of name, scopes, enabled, authMethods, patient, jwks, jwksUri.');
   }
   return input;
 }
@@ -241,17 +335,21 @@ export function validateClientUpdateBody(body: unknown): ClientUpdateInput {
 /** The longest rotation grace period accepted: 30 days. */
 export const MAX_GRACE_SECONDS = 30 * 24 * 3600;
 
-/** The body of `POST /admin/clients/{clientId}/secret`: `{ graceSeconds? }` (empty body = the configured default). */
-export function validateRotateBody(body: unknown): { graceSeconds?: number } {
+/**
+ * The body of `POST /admin/clients/{clientId}/secret`: `{ graceSeconds?, revokeTokens? }` (empty body = the
+ * configured grace, tokens kept). `revokeTokens: true` also revokes every token the client holds (a leaked secret).
+ */
+export function validateRotateBody(body: unknown): { graceSeconds?: number; revokeTokens?: boolean } {
   if (body === undefined) return {};
   const obj = requireObject(body);
-  rejectUnknownFields(obj, ['graceSeconds']);
-  if (obj.graceSeconds === undefined) return {};
+  rejectUnknownFields(obj, ['graceSeconds', 'revokeTokens']);
+  const revokeTokens = optionalBoolean(obj.revokeTokens, 'revokeTokens');
+  if (obj.graceSeconds === undefined) return revokeTokens === undefined ? {} : { revokeTokens };
   const grace = obj.graceSeconds;
   if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
     throw new ValidationError(`graceSeconds must be an integer from 0 to ${MAX_GRACE_SECONDS} (30 days).`, 'graceSeconds');
   }
-  return { graceSeconds: grace };
+  return revokeTokens === undefined ? { graceSeconds: grace } : { graceSeconds: grace, revokeTokens };
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

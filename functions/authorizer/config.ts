@@ -4,17 +4,12 @@
  * - `AUDIENCE`: the expected `aud`; default ISSUER + '/STU3'.
  * - `JWKS_URI`: where the JWKS is fetched; default ISSUER + '/.well-known/jwks.json'.
  * - `STRICT_PATIENT_SCOPES`: `true` refuses `patient/` scopes on tokens without a bound patient.
- * - `SCOPES_TABLE_NAME`: the Scopes table; when set, named scope definitions are loaded from it (dynamic scopes).
- * - `SCOPE_DEFINITIONS_CACHE_SECONDS`: how long a container keeps the definitions it loaded (default 60, 0..3600).
- *   A change reaches callers within this + the API Gateway authorizer result cache TTL.
+ * - `REVOCATIONS_URI`: where the revocation list is fetched; default ISSUER + '/oauth2/revocations'.
+ * - `REVOCATION_CACHE_SECONDS`: how long a container keeps that list (default 30, 1..300).
+ * No database: named scopes come expanded in the token (functions/scopes/definition-store.ts `namedScopeGrants`).
  */
-import {
-  DEFAULT_DEFINITIONS_CACHE_SECONDS,
-  DynamoScopeDefinitionStore,
-  cachedScopeDefinitions,
-} from '../scopes/definition-store';
-import { createDocumentClient } from '../store/client';
 import type { AuthorizerConfig } from './handler';
+import { DEFAULT_REVOCATION_CACHE_SECONDS } from './revocations';
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizerConfig {
   const nonEmpty = (name: string) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim().replace(/\/+$/, '') : undefined);
@@ -29,23 +24,21 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizerC
   if (issuer) config.issuer = issuer;
   if (audience) config.audience = audience;
   if (jwksUri) config.verifier = { jwksUri: () => jwksUri };
-  const scopesTable = nonEmpty('SCOPES_TABLE_NAME');
-  if (scopesTable) {
-    const store = new DynamoScopeDefinitionStore(createDocumentClient(), scopesTable);
-    config.loadScopeDefinitions = cachedScopeDefinitions(() => store.list(), {
-      ttlSeconds: definitionsCacheSecondsFromEnv(env),
-    });
-  }
+  const revocationsUri = nonEmpty('REVOCATIONS_URI');
+  config.revocations = {
+    cacheSeconds: revocationCacheSecondsFromEnv(env),
+    ...(revocationsUri ? { uri: () => revocationsUri } : {}),
+  };
   return config;
 }
 
-/** SCOPE_DEFINITIONS_CACHE_SECONDS: an integer from 0 to 3600, default 60. */
-export function definitionsCacheSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = (env.SCOPE_DEFINITIONS_CACHE_SECONDS ?? '').trim();
-  if (raw === '') return DEFAULT_DEFINITIONS_CACHE_SECONDS;
+/** REVOCATION_CACHE_SECONDS: how long a container keeps the revocation list, 1..300, default 30. */
+export function revocationCacheSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = (env.REVOCATION_CACHE_SECONDS ?? '').trim();
+  if (raw === '') return DEFAULT_REVOCATION_CACHE_SECONDS;
   const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) {
-    throw new Error(`SCOPE_DEFINITIONS_CACHE_SECONDS must be an integer from 0 to 3600, not ${raw}`);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
+    throw new Error(`REVOCATION_CACHE_SECONDS must be an integer from 1 to 300, not ${raw}`);
   }
   return seconds;
 }

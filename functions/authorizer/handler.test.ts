@@ -39,6 +39,7 @@ function setup(config: Partial<AuthorizerConfig> = {}) {
   const logger = silentLogger();
   const handler = createAuthorizerHandler({
     verifier: { jwks: jwksOf(key), fetcher },
+    revocations: { fetchList: async () => ({ jti: [], clients: {} }) },
     logger: logger as unknown as Logger,
     ...config,
   });
@@ -70,12 +71,13 @@ describe('a valid token', () => {
     expect(result.context).toEqual({ clientId: 'client-a', scope: 'patient/Condition.rs', patient: 'pat-9', grants: 'patient/Condition:rs' });
   });
 
-  it.each([
-    ['a lower-case scheme', (t: string) => `bearer ${t}`],
-    ['several spaces after the scheme', (t: string) => `Bearer   ${t}`],
-  ])('is accepted with %s', async (_name, header) => {
+  it('is accepted only as "Bearer <jws>": one spelling per token, so one authorizer cache key per token', async () => {
     const { call } = setup();
-    await expect(call(header(valid()))).resolves.toMatchObject({ principalId: 'client-a' });
+    const token = valid();
+    await expect(call(`Bearer ${token}`)).resolves.toMatchObject({ principalId: 'client-a' });
+    for (const header of [`bearer ${token}`, `Bearer  ${token}`, `Bearer ${token} `, ` Bearer ${token}`, `Bearer ${token}=`, `Bearer\t${token}`]) {
+      await expect(call(header), JSON.stringify(header.slice(0, 10))).rejects.toThrow('Unauthorized');
+    }
   });
 
   it.each([
@@ -129,12 +131,12 @@ const attacks: Array<[string, () => string | undefined, RegExp]> = [
   ['an extra part after the token', () => `Bearer ${valid()} extra`, HEADER],
   ['two tokens', () => `Bearer ${valid()},Bearer ${valid()}`, HEADER],
   ['a huge token', () => `Bearer ${'a'.repeat(20_000)}.b.c`, HEADER],
-  ['a non-JWT', () => 'Bearer not-a-jwt', PARSE],
-  ['a truncated token (no signature)', () => `Bearer ${valid().split('.').slice(0, 2).join('.')}`, PARSE],
-  ['a truncated token (cut short)', () => `Bearer ${valid().slice(0, 150)}`, PARSE],
-  ['an empty signature', () => `Bearer ${valid().split('.').slice(0, 2).join('.')}.`, PARSE],
+  ['a non-JWT', () => 'Bearer not-a-jwt', HEADER],
+  ['a truncated token (no signature)', () => `Bearer ${valid().split('.').slice(0, 2).join('.')}`, HEADER],
+  ['a truncated token (cut short)', () => `Bearer ${valid().slice(0, 150)}`, /JwtParseError|canonical|HEADER|malformed/],
+  ['an empty signature', () => `Bearer ${valid().split('.').slice(0, 2).join('.')}.`, HEADER],
   ['a header that is not JSON', () => `Bearer ${Buffer.from('{nope').toString('base64url')}.${valid().split('.').slice(1).join('.')}`, PARSE],
-  ['alg none (empty signature)', () => none({ alg: 'none', typ: 'at+jwt', kid: key.kid }), PARSE],
+  ['alg none (empty signature)', () => none({ alg: 'none', typ: 'at+jwt', kid: key.kid }), HEADER],
   ['alg none with a bogus signature', () => none({ alg: 'none', typ: 'at+jwt', kid: key.kid }, 'AAAA'), /alg "none" is not RS256/],
   ['alg none without kid', () => none({ alg: 'none', typ: 'at+jwt' }, 'AAAA'), /alg "none" is not RS256/],
   ['HS256 signed with the public key', () => `Bearer ${signHs256({ alg: 'HS256', typ: 'at+jwt', kid: key.kid }, claims(base), publicPem)}`, /alg "HS256" is not RS256/],
@@ -167,6 +169,34 @@ const attacks: Array<[string, () => string | undefined, RegExp]> = [
   ['a scope that is not a string', () => `Bearer ${goodToken(key, { ...claims(base), scope: ['user/*.*'] })}`, PARSE],
   ['a patient that is not a FHIR id', () => `Bearer ${goodToken(key, claims({ ...base, patient: '../1' }))}`, /patient is not a FHIR id/],
 ];
+
+describe('verifier leniency (issue 13.10): refused with Unauthorized (401)', () => {
+  it('a JWS with a crit header parameter (RFC 7515 §4.1.11)', async () => {
+    const { call } = setup();
+    const token = goodToken(key, claims(base), { crit: ['exp'] });
+    await expect(call(`Bearer ${token}`)).rejects.toThrow('Unauthorized');
+  });
+
+  it('a token issued in the future beyond the clock skew, and not one within it', async () => {
+    const { call } = setup();
+    await expect(call(`Bearer ${goodToken(key, claims(base, now() + 300))}`)).rejects.toThrow('Unauthorized');
+    await expect(call(`Bearer ${goodToken(key, claims(base, now() + 30))}`)).resolves.toMatchObject({ principalId: 'client-a' });
+  });
+
+  it('a non-canonical base64url spelling of a valid token (same bytes, another cache key)', async () => {
+    const { call } = setup();
+    const token = valid();
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    // An RS256 signature is 256 bytes: its last base64url character carries 4 unused bits.
+    const last = sig.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const variant = alphabet[(alphabet.indexOf(last) & ~15) | ((alphabet.indexOf(last) + 1) & 15)]!;
+    const respelled = `${h}.${p}.${sig.slice(0, -1)}${variant}`;
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+    await expect(call(`Bearer ${token}`)).resolves.toMatchObject({ principalId: 'client-a' });
+    await expect(call(`Bearer ${respelled}`)).rejects.toThrow('Unauthorized');
+  });
+});
 
 describe('an invalid token is refused with Unauthorized (401), never another error', () => {
   it.each(attacks)('%s', async (_name, header, reason) => {
@@ -262,8 +292,14 @@ describe('a method ARN that is not one', () => {
 });
 
 describe('configFromEnv', () => {
-  it('reads nothing by default', () => {
-    expect(configFromEnv({})).toEqual({ strictPatientScopes: false });
+  it('reads nothing by default: the revocation list at its default place, kept 30 s', () => {
+    expect(configFromEnv({})).toEqual({ strictPatientScopes: false, revocations: { cacheSeconds: 30 } });
+  });
+  it('reads REVOCATIONS_URI and REVOCATION_CACHE_SECONDS (1..300)', () => {
+    const config = configFromEnv({ REVOCATIONS_URI: 'https://keys.example/revoked', REVOCATION_CACHE_SECONDS: '5' });
+    expect(config.revocations).toMatchObject({ cacheSeconds: 5 });
+    expect((config.revocations as { uri: (i: string) => string }).uri('x')).toBe('https://keys.example/revoked');
+    expect(() => configFromEnv({ REVOCATION_CACHE_SECONDS: '0' })).toThrow(/REVOCATION_CACHE_SECONDS/);
   });
   it('reads ISSUER, AUDIENCE, JWKS_URI and STRICT_PATIENT_SCOPES', () => {
     const config = configFromEnv({
@@ -280,19 +316,31 @@ describe('configFromEnv', () => {
   });
 });
 
-describe('named scope definitions (dynamic scopes seam)', () => {
-  it('expand a named scope in the token into grants', async () => {
-    const { call } = setup({
-      loadScopeDefinitions: async () => new Map([['ccri/medications.read', { MedicationStatement: 'rs', MedicationOrder: 'rs' }]]),
-    });
-    const result = await call(`Bearer ${goodToken(key, claims({ ...base, scope: 'ccri/medications.read' }))}`);
+describe('named scopes, expanded by the token endpoint into the ccri_grants claim', () => {
+  it('grant what the claim says, with no database read', async () => {
+    const { call } = setup();
+    const token = goodToken(key, claims({ ...base, scope: 'ccri/medications.read', ccri_grants: 'MedicationRequest:rs MedicationStatement:rs' }));
+    const result = await call(`Bearer ${token}`);
     expect(result.context?.grants).toBe('MedicationRequest:rs MedicationStatement:rs');
+    expect(result.context?.scope).toBe('ccri/medications.read');
     expect(evaluatePolicy(result.policyDocument, `${ARN_PREFIX}/GET/STU3/MedicationRequest`)).toBe('allow');
+    expect(evaluatePolicy(result.policyDocument, `${ARN_PREFIX}/GET/STU3/Patient/1`)).not.toBe('allow');
   });
 
-  it('that cannot be loaded make an authorizer failure, not a 401', async () => {
-    const { call } = setup({ loadScopeDefinitions: async () => Promise.reject(new Error('DynamoDB down')) });
-    await expect(call(`Bearer ${valid()}`)).rejects.toThrow('DynamoDB down');
+  it('grant nothing by their name alone (an unknown name is no grant)', async () => {
+    const { call } = setup();
+    const result = await call(`Bearer ${goodToken(key, claims({ ...base, scope: 'ccri/medications.read' }))}`);
+    expect(result.context?.grants).toBe('');
+  });
+
+  it.each([
+    ['not a string', 42],
+    ['a malformed item', 'MedicationRequest:rw'],
+    ['an unknown type', 'Prescription:r'],
+    ['a patient/ item (named scopes grant on whole types only)', 'patient/Observation:rs'],
+  ])('refuse a token whose claim is %s (401)', async (_name, value) => {
+    const { call } = setup();
+    await expect(call(`Bearer ${goodToken(key, claims({ ...base, ccri_grants: value }))}`)).rejects.toThrow('Unauthorized');
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * The Lambda TOKEN authorizer (API Gateway REST): verifies the bearer token, turns its scopes into grants and
- * returns a cache-safe IAM policy plus the context the resource functions re-check.
+ * returns a cache-safe IAM policy plus the context the resource functions re-check. It needs nothing but the JWKS:
+ * named scopes arrive already expanded in the token (claim `ccri_grants`, written by the token endpoint), so there
+ * is no database client in this function (its bundle stays small and its cold start short).
  *
  * Outcomes, as API Gateway needs them:
  * - a missing, malformed or invalid token: `throw new Error('Unauthorized')`, API Gateway's contract for 401
@@ -8,15 +10,18 @@
  * - a valid token: `{ principalId: client_id, policyDocument, context }`, the policy listing every method ARN the
  *   token may call (functions/scopes/policy.ts), so that the cached result is right on every path; a route it may
  *   not call then gets 403 (gateway response ACCESS_DENIED);
- * - the JWKS cannot be loaded (or the named-scope definitions cannot): the error goes through, so API Gateway answers
+ * - the JWKS cannot be loaded: the error goes through, so API Gateway answers
  *   AUTHORIZER_FAILURE (503 + Retry-After in this stack) and caches nothing. A 401 would tell a client holding a
  *   perfectly good token to throw it away; the outage is ours, and the client should retry.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { accessFromClaims, toContext, type AuthorizerContext, type ScopeDefinitions } from '../scopes/permissions';
+import { accessFromClaims, toContext, type AuthorizerContext } from '../scopes/permissions';
 import { buildPolicy, parseMethodArn, type MethodArnParts } from '../scopes/policy';
+import { record } from '../audit';
+import { isRevokedBy } from '../oauth/revocation-list';
 import { JwksUnavailableError, TokenRejectedError } from './errors';
+import { createRevocationCheck, type RevocationOptions } from './revocations';
 import { createTokenVerifier, parseBearer, type TokenVerifier, type VerifiedToken, type VerifierOptions } from './verifier';
 
 export interface AuthorizerConfig {
@@ -33,36 +38,37 @@ export interface AuthorizerConfig {
   verifier?: VerifierOptions;
   /** A ready verifier (tests); overrides `verifier`. */
   tokenVerifier?: TokenVerifier;
-  /**
-   * Named scope definitions (dynamic scopes): called per request, so cache inside; `cachedScopeDefinitions`
-   * (functions/scopes/definition-store.ts) bounds how stale they may be.
-   */
-  loadScopeDefinitions?: () => Promise<ScopeDefinitions>;
+  /** Revocation list settings (revocations.ts); `false` turns the check off (tests of other concerns, benches). */
+  revocations?: RevocationOptions | false;
   logger?: Logger;
 }
 
 export type AuthorizerHandler = (event: APIGatewayTokenAuthorizerEvent, context?: unknown) => Promise<APIGatewayAuthorizerResult>;
 
 /**
- * What a token may do is a pure function of the API (from the method ARN), its scope and patient claims and the
- * named-scope definitions in force: tokens of one client share it, so the authorizer works it out (scope parsing,
- * the decision for every route, the policy) once per client, not per request. Bounded; it starts afresh when the
- * definitions change (they are reloaded at most once per their cache TTL).
+ * What a token may do is a pure function of the API (from the method ARN) and its claims (scope, patient, and the
+ * named scopes' grants the token endpoint wrote into it): tokens of one client share it, so the authorizer works it
+ * out (scope parsing, the decision for every route, the policy) once per client, not per request. Bounded.
  */
 class DecisionCache {
   private readonly decisions = new Map<string, { grants: string; policyDocument: ReturnType<typeof buildPolicy> }>();
-  private definitions: ScopeDefinitions | undefined;
   constructor(private readonly max = 1000) {}
 
-  get(api: MethodArnParts, verified: VerifiedToken, definitions: ScopeDefinitions | undefined, strictPatientScopes: boolean | undefined) {
-    if (definitions !== this.definitions || this.decisions.size >= this.max) {
-      this.decisions.clear();
-      this.definitions = definitions;
-    }
-    const key = JSON.stringify([api.partition, api.region, api.account, api.apiId, api.stage, verified.scope, verified.patient ?? null]);
+  get(api: MethodArnParts, verified: VerifiedToken, strictPatientScopes: boolean | undefined) {
+    if (this.decisions.size >= this.max) this.decisions.clear();
+    const key = JSON.stringify([
+      api.partition,
+      api.region,
+      api.account,
+      api.apiId,
+      api.stage,
+      verified.scope,
+      verified.patient ?? null,
+      verified.namedGrants ?? null,
+    ]);
     let decision = this.decisions.get(key);
     if (!decision) {
-      const access = accessFromClaims(verified, { strictPatientScopes, definitions });
+      const access = accessFromClaims(verified, { strictPatientScopes });
       decision = { grants: toContext(access).grants, policyDocument: buildPolicy(access, api) };
       this.decisions.set(key, decision);
     }
@@ -72,8 +78,16 @@ class DecisionCache {
   }
 }
 
-/** The issuer of a deployment, from a method ARN of its API: `https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`. */
-export function issuerFromMethodArn(api: MethodArnParts): string {
+/**
+ * The issuer of a deployment, from a method ARN of its API: `https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`.
+ * The method ARN is built by API Gateway, never by the client, so the issuer (and the JWKS URL after it) cannot be
+ * chosen by a caller. Undefined for the emulators' placeholder ARNs (SAM CLI: account `123456789012`, API
+ * `1234567890`; LocalStack: account `000000000000`): they name no real API, so an issuer derived from them would
+ * send the JWKS fetch to some execute-api host on the internet. There ISSUER must be set (docs/local-emulators.md).
+ */
+export function issuerFromMethodArn(api: MethodArnParts): string | undefined {
+  const samCli = api.account === '123456789012' && api.apiId === '1234567890';
+  if (samCli || api.account === '000000000000') return undefined;
   const domain = api.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `https://${api.apiId}.execute-api.${api.region}.${domain}/${api.stage}`;
 }
@@ -82,8 +96,10 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
   const logger = config.logger ?? new Logger({ serviceName: 'authorizer' });
   const verifier = config.tokenVerifier ?? createTokenVerifier(config.verifier);
   const decisions = new DecisionCache();
-  const unauthorized = (reason: string) => {
+  const revocations = config.revocations === false ? undefined : createRevocationCheck(config.revocations);
+  const unauthorized = (reason: string, clientId?: string) => {
     logger.warn('request refused: 401', { reason });
+    record({ kind: 'access', outcome: 'denied', clientId, reason: `token refused: ${reason}`, source: 'authorizer' });
     return new Error('Unauthorized');
   };
 
@@ -97,6 +113,10 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
     if (!token) throw unauthorized('missing or malformed Authorization header (expected "Bearer <token>")');
 
     const issuer = config.issuer ?? issuerFromMethodArn(api);
+    if (!issuer) {
+      logger.error('ISSUER is not set and the method ARN is an emulator placeholder: set ISSUER (docs/local-emulators.md)');
+      throw new Error('ISSUER not configured');
+    }
     const audience = config.audience ?? `${issuer}/STU3`;
     let verified: VerifiedToken;
     try {
@@ -111,9 +131,21 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
       throw unauthorized('unexpected verification error');
     }
 
-    const definitions = config.loadScopeDefinitions ? await config.loadScopeDefinitions() : undefined;
-    const { context, policyDocument } = decisions.get(api, verified, definitions, config.strictPatientScopes);
+    if (revocations) {
+      let index;
+      try {
+        index = revocations.index(issuer);
+        if (index instanceof Promise) index = await index;
+      } catch (err) {
+        logger.error('revocation list unavailable: answering AUTHORIZER_FAILURE', { detail: (err as Error).message });
+        throw new Error('Revocation list unavailable');
+      }
+      if (isRevokedBy(index, verified)) throw unauthorized('token revoked', verified.clientId);
+    }
+    const { context, policyDocument } = decisions.get(api, verified, config.strictPatientScopes);
     logger.debug('token accepted', { clientId: verified.clientId });
+    // What API Gateway then allows or denies per route is its policy evaluation (audited by the FHIR function).
+    record({ kind: 'access', outcome: 'allowed', clientId: verified.clientId, patient: verified.patient, reason: 'token accepted', source: 'authorizer' });
     return { principalId: verified.clientId, policyDocument, context };
   };
 }

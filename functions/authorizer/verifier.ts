@@ -9,8 +9,9 @@
  * - Accepted: header `alg` RS256 exactly (no `none`, no HS256 "signed with the public key", no other algorithm even
  *   if the library supports it), header `typ` `at+jwt` (RFC 9068 §4: or `application/at+jwt`), a known `kid`, a valid
  *   signature, `iss` and `aud` exactly the expected ones, `exp` present and `nbf` (if any) within `graceSeconds` of
- *   now (default 60), `iat` present, `client_id` a non-empty string, `scope` a string if present, `patient` a FHIR id
- *   if present.
+ *   now (default 60), `iat` present and not in the future beyond that skew, no `crit` header, every segment canonical
+ *   base64url, `client_id` a non-empty string, `scope` a string if present, `patient` a FHIR id
+ *   if present, `ccri_grants` (the named scopes' grants, expanded at issuance) well-formed if present.
  * - Anything else is a `TokenRejectedError` (401). A JWKS that cannot be loaded is a `JwksUnavailableError`.
  */
 import { JwtVerifier } from 'aws-jwt-verify';
@@ -19,7 +20,8 @@ import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache, SimplePenaltyBox, isJwks, type Jwks } from 'aws-jwt-verify/jwk';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { isFhirId } from '../scopes/permissions';
+import { NAMED_GRANTS_CLAIM, isFhirId, parseGrants } from '../scopes/permissions';
+import { MAX_TOKEN_LENGTH } from './bearer';
 import { JwksUnavailableError, TokenRejectedError } from './errors';
 
 export type { Fetcher } from 'aws-jwt-verify/https';
@@ -32,6 +34,12 @@ export interface VerifiedToken {
   scope: string;
   patient?: string;
   subject?: string;
+  /** The `ccri_grants` claim: what the token's named scopes granted at issuance (`formatGrants` form). */
+  namedGrants?: string;
+  /** `iat` and `exp` (epoch s), and the `jti` when present: for revocation and introspection. */
+  iat: number;
+  exp: number;
+  jti?: string;
 }
 
 /** Where a token must come from and be meant for. */
@@ -62,21 +70,7 @@ export interface TokenVerifier {
   verify(token: string, expected: ExpectedToken): Promise<VerifiedToken>;
 }
 
-/** Longer than any token this API issues by far; refuses megabyte headers before any parsing. */
-export const MAX_TOKEN_LENGTH = 8192;
-
-// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 7235 §2.1).
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-
-/**
- * The token of an `Authorization: Bearer <token>` header value; undefined when the header is missing, names another
- * scheme, or has anything but one b64token after the scheme.
- */
-export function parseBearer(header: string | undefined | null): string | undefined {
-  if (typeof header !== 'string' || header.length > MAX_TOKEN_LENGTH + 16) return undefined;
-  const match = BEARER.exec(header.trim());
-  return match ? match[1] : undefined;
-}
+export { MAX_TOKEN_LENGTH, parseBearer } from './bearer';
 
 const ACCEPTED_TYP = new Set(['at+jwt', 'application/at+jwt']);
 
@@ -87,17 +81,51 @@ function checkHeader(header: JwtHeader): void {
     throw new TokenRejectedError(`typ ${JSON.stringify(header.typ)} is not at+jwt`);
   }
   if (typeof header.kid !== 'string' || header.kid.length === 0) throw new TokenRejectedError('no kid');
+  // RFC 7515 §4.1.11: a recipient MUST refuse a JWS with a critical extension it does not understand; this API
+  // defines none, so any `crit` is refused.
+  if ('crit' in header) throw new TokenRejectedError('crit header parameter');
 }
 
+/**
+ * Each segment must be canonical base64url (RFC 7515 §2, RFC 4648 §3.5): no padding, and the unused low bits of the
+ * last character zero. Otherwise one token has many spellings that decode to the same bytes and verify alike (16 for
+ * an RS256 signature), each a separate API Gateway cache key and authorizer invocation.
+ */
+function checkCanonical(token: string): void {
+  // Only the last character of a segment can carry unused bits ('=' and foreign characters never get past
+  // parseBearer's pattern, and verification refuses them anyway): O(1) per segment, no decoding.
+  let end = token.length;
+  for (let i = 0; i < 3; i++) {
+    const start = token.lastIndexOf('.', end - 1) + 1;
+    const length = end - start;
+    const unusedBits = [0, -1, 4, 2][length % 4]!;
+    const last = length > 0 ? BASE64URL.indexOf(token[end - 1]!) : 0;
+    if (unusedBits < 0 || last < 0 || (unusedBits > 0 && (last & ((1 << unusedBits) - 1)) !== 0)) {
+      throw new TokenRejectedError('a segment is not canonical base64url');
+    }
+    end = start - 1;
+    if (end < 0) break;
+  }
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 /** Claim checks beyond aws-jwt-verify's (which checks exp/nbf only when present, and iss/aud). */
-function checkClaims(payload: JwtPayload): void {
+function checkClaims(payload: JwtPayload, graceSeconds: number): void {
   if (typeof payload.exp !== 'number') throw new TokenRejectedError('no exp');
   if (typeof payload.iat !== 'number') throw new TokenRejectedError('no iat');
+  // Issued in the future (beyond the clock skew): not a token this issuer signed in good order.
+  if (payload.iat > Date.now() / 1000 + graceSeconds) throw new TokenRejectedError('iat is in the future');
   if (typeof payload.client_id !== 'string' || payload.client_id.length === 0 || payload.client_id.length > 256) {
     throw new TokenRejectedError('no client_id');
   }
   if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new TokenRejectedError('scope is not a string');
   if (payload.patient !== undefined && !isFhirId(payload.patient)) throw new TokenRejectedError('patient is not a FHIR id');
+  const named = payload[NAMED_GRANTS_CLAIM];
+  if (named !== undefined) {
+    const parsed = typeof named === 'string' && named.length <= 4096 ? parseGrants(named) : undefined;
+    if (!parsed || Object.keys(parsed.patient).length > 0) throw new TokenRejectedError(`${NAMED_GRANTS_CLAIM} is malformed`);
+  }
 }
 
 /** The default JWKS fetcher: the runtime's `fetch` (http for `npm start`, https on AWS), with a timeout. */
@@ -182,7 +210,7 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
         graceSeconds,
         customJwtCheck: ({ header, payload }) => {
           checkHeader(header);
-          checkClaims(payload);
+          checkClaims(payload, graceSeconds);
         },
       },
       { jwksCache },
@@ -201,6 +229,7 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
       }
       let payload: JwtPayload;
       try {
+        checkCanonical(token);
         checkHeader(decomposeUnverifiedJwt(token).header);
         payload = verifyCachedOrFetch(verifier, token) ?? (await verifier.verify(token));
       } catch (err) {
@@ -210,9 +239,17 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
         // this token: refuse it rather than fail the request.
         throw new TokenRejectedError(`verification error: ${err instanceof Error ? err.name : typeof err}`);
       }
-      const verified: VerifiedToken = { clientId: payload.client_id as string, scope: payload.scope ?? '' };
+      const verified: VerifiedToken = {
+        clientId: payload.client_id as string,
+        scope: payload.scope ?? '',
+        iat: payload.iat as number,
+        exp: payload.exp as number,
+      };
+      if (typeof payload.jti === 'string') verified.jti = payload.jti;
       if (typeof payload.patient === 'string') verified.patient = payload.patient;
       if (typeof payload.sub === 'string') verified.subject = payload.sub;
+      const named = payload[NAMED_GRANTS_CLAIM];
+      if (typeof named === 'string' && named !== '') verified.namedGrants = named;
       return verified;
     },
   };

@@ -1,7 +1,7 @@
 /// <reference types="fhir" />
 /**
- * FHIR over HTTP (https://hl7.org/fhir/STU3/http.html): content negotiation (JSON only: XML asked for is a 406, an
- * XML body a 415), request bodies (size cap, JSON, object), ETags, Bundles, and THE mapping of any error to a
+ * FHIR over HTTP (https://hl7.org/fhir/STU3/http.html): content negotiation (JSON, and XML through the hooks of
+ * functions/fhir-model/negotiation.ts), request bodies (size cap, JSON, object), ETags, Bundles, and THE mapping of any error to a
  * response: FhirErrors become their status and OperationOutcome, anything else a 500 that hides details.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -9,33 +9,20 @@ import type { HttpRequest, HttpResponse } from '../http';
 import {
   BadRequestError,
   FhirError,
-  NotAcceptableError,
   TooLargeError,
   UnsupportedMediaTypeError,
 } from './errors';
 import { serverError } from './outcome';
+import { responseFormat } from '../fhir-model/format';
 import type { FhirResource, StoredVersion } from '../store/repository';
 
 export const FHIR_JSON = 'application/fhir+json';
 /** The largest request body accepted, in bytes (DynamoDB items stop at 400 KB, history doubles nothing per item). */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
-const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json', 'application/json+fhir']);
-
-/** 406 when the client asks for anything but JSON through `_format`, or for XML only through Accept. */
+/** 406 when the client asks, through `_format` or Accept, for neither JSON nor XML (functions/fhir-model/negotiation.ts). */
 export function negotiate(req: HttpRequest): void {
-  const format = req.query._format?.[req.query._format.length - 1];
-  if (format !== undefined && !JSON_FORMATS.has(format.toLowerCase().split(';')[0]!.trim())) {
-    throw new NotAcceptableError(`_format '${format}' is not supported; this server speaks ${FHIR_JSON} only`);
-  }
-  const accept = req.headers.accept;
-  if (accept) {
-    const types = accept.split(',').map((t) => t.split(';')[0]!.trim().toLowerCase());
-    const acceptable = types.some((t) => t === '*/*' || t === 'application/*' || t.includes('json') || t === '');
-    if (!acceptable && types.some((t) => t.includes('xml'))) {
-      throw new NotAcceptableError(`Accept '${accept}' is not supported; this server speaks ${FHIR_JSON} only`);
-    }
-  }
+  responseFormat(req);
 }
 
 /** The request body as a JSON object: 415 for a non-JSON content type, 413 over the cap, 400 if malformed. */

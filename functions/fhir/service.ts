@@ -16,12 +16,12 @@ import type { ResourceType } from './resource-types';
 import { ALL_PK, compartmentPatients, decodeCursor, parseSearch, type ParsedSearch, type SearchClause } from './search';
 import { LockHeldError, type FhirResource, type ResourceRepository, type StoredVersion, type WriteResult } from '../store/repository';
 
-/** The profile validator (functions/validation): every issue found; errors and fatals make a 422. */
+/** The profile validator (functions/validation): every issue found; errors and fatals make a 422. Async: it loads its tables on first use. */
 export type Validator = (
   resource: unknown,
   type: ResourceType,
   options?: { mode?: 'create' | 'update'; id?: string },
-) => fhir.OperationOutcomeIssue[];
+) => Promise<fhir.OperationOutcomeIssue[]>;
 
 export interface CallerContext {
   /** Set when the caller may act only inside this patient's compartment. */
@@ -123,7 +123,7 @@ export class FhirService {
   // ---- writes -------------------------------------------------------------------------------------------
 
   /** The issues of a $validate run (nothing stored); `id` for the instance-level operation. */
-  validate(body: FhirResource, id?: string): fhir.OperationOutcomeIssue[] {
+  async validate(body: FhirResource, id?: string): Promise<fhir.OperationOutcomeIssue[]> {
     if (this.validator) return this.validator(body, this.type, id === undefined ? { mode: 'create' } : { mode: 'update', id });
     this.checkBody(body);
     if (id !== undefined && body.id !== undefined && body.id !== id) {
@@ -138,14 +138,14 @@ export class FhirService {
     }
   }
 
-  private prepare(body: FhirResource, ctx: CallerContext, id: string, mode: 'create' | 'update'): FhirResource {
+  private async prepare(body: FhirResource, ctx: CallerContext, id: string, mode: 'create' | 'update'): Promise<FhirResource> {
     this.checkBody(body);
     const meta: Record<string, unknown> = { ...((body.meta as Record<string, unknown> | undefined) ?? {}), profile: [definitionOf(this.type).profile] };
     delete meta.versionId;
     delete meta.lastUpdated;
     const resource: FhirResource = { ...body, id, meta };
     if (this.validator) {
-      const issues = this.validator(resource, this.type, mode === 'update' ? { mode, id } : { mode });
+      const issues = await this.validator(resource, this.type, mode === 'update' ? { mode, id } : { mode });
       if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw new UnprocessableEntityError(issues);
     }
     if (!this.inCompartment(resource, id, ctx)) {
@@ -169,7 +169,7 @@ export class FhirService {
   async create(body: FhirResource, ctx: CallerContext, ifNoneExist?: string): Promise<{ version: StoredVersion; created: boolean }> {
     if (body.resourceType !== this.type) this.checkBody(body);
     const id = this.repository.generateId();
-    const resource = this.prepare(body, ctx, id, 'create');
+    const resource = await this.prepare(body, ctx, id, 'create');
     if (ifNoneExist === undefined) return this.repository.create(resource, { id });
 
     const parsed = parseIfNoneExist(this.type, ifNoneExist);
@@ -200,7 +200,7 @@ export class FhirService {
     this.checkBody(body);
     if (body.id === undefined) throw new BadRequestError('The resource has no id; it must equal the URL id', `${this.type}.id`);
     if (body.id !== id) throw new BadRequestError(`The resource id '${String(body.id)}' does not match the URL id '${id}'`, `${this.type}.id`);
-    const resource = this.prepare(body, ctx, id, 'update');
+    const resource = await this.prepare(body, ctx, id, 'update');
     return this.repository.update(id, resource, { ifMatch, check: this.checkStored(ctx) });
   }
 

@@ -51,5 +51,31 @@ describe('the API Gateway edge', () => {
     const fromElsewhere = toProxyResult(response, { headers: { origin: 'https://evil.example' } }, allowed);
     expect(fromElsewhere.headers).not.toHaveProperty('Access-Control-Allow-Origin');
     expect(toProxyResult(response, { headers: {} }, allowed).headers).not.toHaveProperty('Access-Control-Allow-Origin');
+    // A shared cache must not serve one origin's answer to another: Vary on every response once origins are set.
+    expect(fromElsewhere.headers).toMatchObject({ Vary: 'Origin' });
+    expect(toProxyResult(response, { headers: {} }, allowed).headers).toMatchObject({ Vary: 'Origin' });
+    expect(toProxyResult(response, { headers: { origin: 'https://evil.example' } }, new Set()).headers).not.toHaveProperty('Vary');
+  });
+});
+
+describe('the base URL the client called', () => {
+  const at = (domainName: string, proto: string, stage = 'prod') =>
+    toHttpRequest(
+      event({
+        headers: { 'X-Forwarded-Proto': proto },
+        multiValueHeaders: { 'X-Forwarded-Proto': [proto] },
+        requestContext: { requestId: 'r', domainName, stage } as never,
+      }),
+    ).baseUrl;
+
+  it.each([
+    ['API Gateway, execute-api host', 'abc123.execute-api.eu-west-2.amazonaws.com', 'https', 'https://abc123.execute-api.eu-west-2.amazonaws.com/prod'],
+    ['API Gateway in aws-cn', 'abc123.execute-api.cn-north-1.amazonaws.com.cn', 'https', 'https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod'],
+    ['a custom domain (no stage in the URL)', 'fhir.example.nhs.uk', 'https', 'https://fhir.example.nhs.uk'],
+    ['LocalStack, host-based URL', 'abc123.execute-api.localhost.localstack.cloud:4566', 'http', 'http://abc123.execute-api.localhost.localstack.cloud:4566/prod'],
+    ['sam local start-api (serves at the root)', '127.0.0.1:3000', 'http', 'http://127.0.0.1:3000'],
+    ['a look-alike host is not an execute-api host', 'abc.execute-api.eu-west-2.amazonaws.com.evil.example', 'https', 'https://abc.execute-api.eu-west-2.amazonaws.com.evil.example'],
+  ])('%s', (_name, domain, proto, expected) => {
+    expect(at(domain, proto)).toBe(expected);
   });
 });

@@ -79,17 +79,28 @@ export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
 }
 
 /**
- * The base URL the client called. On AWS: `https://<domainName>/<stage>` (no stage segment on a custom domain).
- * The scheme comes from X-Forwarded-Proto, which API Gateway (and the local gateway) always set themselves.
+ * The base URL the client called: `https://<domainName>` plus the stage on an execute-api host, where the stage is
+ * the first path segment (`https://<api>.execute-api.<region>.amazonaws.com/<stage>`, and LocalStack's
+ * `http://<api>.execute-api.localhost.localstack.cloud:4566/<stage>`); no stage on a custom domain, on `npm start`
+ * or on `sam local start-api`, which serve at the root. The scheme comes from X-Forwarded-Proto, which API Gateway
+ * (and the local gateway, and SAM CLI) set themselves.
+ *
+ * The domain is what the gateway reports. API Gateway only routes a request to this API for one of its own
+ * domains, so there it is trustworthy; SAM CLI and LocalStack copy the client's Host header, so there it is not,
+ * and nothing that decides access may depend on it: the authorizer never derives the issuer it trusts from a
+ * request (functions/authorizer), and a token minted with a Host-derived issuer is refused wherever ISSUER is set
+ * (docs/local-emulators.md).
  */
 function baseUrlOf(event: APIGatewayProxyEvent, headers: Record<string, string>): string {
   const ctx = event.requestContext;
   const domain = ctx?.domainName ?? 'localhost';
   const protocol = headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
-  const executeApiHost = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/.test(domain);
-  const stage = executeApiHost && ctx?.stage ? `/${ctx.stage}` : '';
+  const stage = EXECUTE_API_HOST.test(domain) && ctx?.stage ? `/${ctx.stage}` : '';
   return `${protocol}://${domain}${stage}`;
 }
+
+/** API Gateway's default endpoint host (aws, aws-cn) and LocalStack's host-based one. */
+const EXECUTE_API_HOST = /\.execute-api\.(?:[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|localhost\.localstack\.cloud(?::\d+)?)$/;
 
 /** The browser origins allowed to call the API (CORS_ALLOWED_ORIGINS, comma-separated; none by default). */
 const CORS_ALLOWED_ORIGINS: ReadonlySet<string> = new Set(
@@ -102,23 +113,21 @@ const CORS_ALLOWED_ORIGINS: ReadonlySet<string> = new Set(
 /**
  * The API Gateway proxy result of a response to `request`. A request from an allowed browser origin gets the CORS
  * response headers (the preflight OPTIONS is answered by API Gateway itself); no other origin is ever echoed.
+ * Whenever origins are configured, every response says `Vary: Origin`, so that a shared cache never hands the
+ * answer given to one origin (with or without its CORS headers) to another.
  */
 export function toProxyResult(
   response: HttpResponse,
   request: Pick<HttpRequest, 'headers'>,
   allowedOrigins: ReadonlySet<string> = CORS_ALLOWED_ORIGINS,
 ): APIGatewayProxyResult {
+  if (allowedOrigins.size === 0) return { statusCode: response.statusCode, headers: response.headers, body: response.body };
   const origin = request.headers.origin;
-  const headers =
+  const cors: Record<string, string> =
     origin !== undefined && allowedOrigins.has(origin)
-      ? {
-          ...response.headers,
-          'Access-Control-Allow-Origin': origin,
-          'Access-Control-Expose-Headers': 'ETag, Location, Last-Modified, Content-Location',
-          Vary: 'Origin',
-        }
-      : response.headers;
-  return { statusCode: response.statusCode, headers, body: response.body };
+      ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'ETag, Location, Last-Modified, Content-Location' }
+      : {};
+  return { statusCode: response.statusCode, headers: { ...response.headers, ...cors, Vary: 'Origin' }, body: response.body };
 }
 
 /** A JSON response. */

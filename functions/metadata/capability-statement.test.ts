@@ -1,3 +1,4 @@
+import { SERVED_PROFILES } from '../fhir-model/served';
 import { describe, expect, it } from 'vitest';
 import { DEFINITIONS } from '../fhir/definitions';
 import { profileUrl, RESOURCE_TYPES } from '../fhir/resource-types';
@@ -26,5 +27,19 @@ describe('CapabilityStatement', () => {
     );
     expect(resource.searchParam!.map((p) => p.name).sort()).toEqual(['_id', ...Object.keys(DEFINITIONS[type].searchParams)].sort());
     for (const p of resource.searchParam!) expect(['string', 'token', 'date', 'reference']).toContain(p.type);
+  });
+});
+
+describe('the profile versions served', () => {
+  it.each(RESOURCE_TYPES)('names the version of the %s profile it validates against', (type) => {
+    const resource = capabilityStatement({ baseUrl: 'https://x' }).rest![0]!.resource!.find((r) => r.type === type)!;
+    expect(resource.profile!.display).toMatch(/^CareConnect-[A-Za-z]+-1 \d+\.\d+\.\d+$/);
+    expect(resource.documentation).toContain(`version ${SERVED_PROFILES[type]!.version}`);
+  });
+
+  it('serves Patient 1.3.0 and lists XML among the formats', () => {
+    const statement = capabilityStatement({ baseUrl: 'https://x' });
+    expect(statement.rest![0]!.resource!.find((r) => r.type === 'Patient')!.profile!.display).toBe('CareConnect-Patient-1 1.3.0');
+    expect(statement.format).toEqual(expect.arrayContaining(['application/fhir+xml', 'application/fhir+json']));
   });
 });

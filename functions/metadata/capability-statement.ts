@@ -6,6 +6,7 @@
 import { FHIR_BASE_PATH, ROUTES } from '../../lib/routes';
 import { definitionOf } from '../fhir/definitions';
 import { RESOURCE_TYPES } from '../fhir/resource-types';
+import { FHIR_VERSION, SERVED_PROFILES } from '../fhir-model/served';
 
 export const OAUTH_URIS_EXTENSION = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
 
@@ -31,9 +32,9 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
     kind: 'instance',
     software: { name: 'ccri-security-scopes', version: '0.1.0' },
     implementation: { description: 'Care Connect STU3 API protected by SMART on FHIR scopes', url: `${base}${FHIR_BASE_PATH}` },
-    fhirVersion: '3.0.1',
+    fhirVersion: FHIR_VERSION,
     acceptUnknown: 'no',
-    format: ['application/fhir+json', 'json'],
+    format: ['application/fhir+json', 'json', 'application/fhir+xml', 'xml'],
     rest: [
       {
         mode: 'server',
@@ -57,9 +58,11 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
           const interactions = ROUTES.filter((r) => r.fhir?.type === type && INTERACTION_CODES[r.fhir.interaction])
             .map((r) => INTERACTION_CODES[r.fhir!.interaction]!)
             .filter((code, i, all) => all.indexOf(code) === i);
+          const served = SERVED_PROFILES[type]!;
           return {
             type,
-            profile: { reference: def.profile },
+            profile: { reference: def.profile, display: `${served.name} ${served.version}` },
+            documentation: `Creates, updates and $validate are checked against ${served.url} version ${served.version} (Care Connect STU3, on FHIR ${FHIR_VERSION}): cardinality, types, slices, fixed values, bindings, extensions and invariants, plus the NHS number check digit. Reads and searches answer application/fhir+json or application/fhir+xml, with _summary and _elements.`,
             interaction: interactions.map((code) => ({ code })),
             versioning: 'versioned',
             readHistory: true,

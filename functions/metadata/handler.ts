@@ -4,7 +4,8 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { errorResponse, fhirResponse, negotiate } from '../fhir/http';
-import { NotFoundError } from '../fhir/errors';
+import { NotAcceptableError, NotFoundError } from '../fhir/errors';
+import { responseFormat } from '../fhir-model/format';
 import { jsonResponse, toHttpRequest, toProxyResult } from '../http';
 import { smartConfiguration, SMART_CONFIGURATION_PATH } from '../oauth/smart-configuration';
 import { capabilityStatement } from './capability-statement';
@@ -26,6 +27,8 @@ export function createMetadataHandler(deps: MetadataDeps = {}) {
       }
       if (req.path.endsWith('/metadata')) {
         negotiate(req);
+        // The FHIR function serves XML too; this small public function keeps to JSON (the model would triple it).
+        if (responseFormat(req) === 'xml') throw new NotAcceptableError('The CapabilityStatement is served as application/fhir+json only; resources are served in XML too');
         return toProxyResult(fhirResponse(200, capabilityStatement({ baseUrl }), { 'Cache-Control': 'public, max-age=300' }), req);
       }
       throw new NotFoundError(`No route for ${req.path}`);

@@ -7,11 +7,13 @@
  *   - `client_secret_basic`: `Authorization: Basic base64(urlencode(client_id) ":" urlencode(client_secret))`
  *     (RFC 7617 with the form-urlencoding RFC 6749 §2.3.1 adds);
  *   - `client_secret_post`: `client_id` and `client_secret` in the form.
- *   Both at once is `invalid_request` (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each
+ *   - `private_key_jwt`: `client_assertion_type` and `client_assertion` in the form (client-assertion.ts).
+ *   Two at once is `invalid_request` (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each
  *   request"); neither is `invalid_client`.
  *
  * This module only parses: whether the credentials are right is `ClientStore`'s business (see clients.ts).
  */
+import { assertedClientId, CLIENT_ASSERTION_TYPE } from './client-assertion';
 import { InvalidClientError, InvalidRequestError } from './errors';
 
 /** The largest token request body accepted, in bytes. A real one is a few hundred bytes. */
@@ -20,12 +22,22 @@ export const MAX_TOKEN_REQUEST_BYTES = 8 * 1024;
 /** The client authentication methods (RFC 7591 `token_endpoint_auth_method` names). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
-/** The credentials a request presents, as the client sent them (never log `clientSecret`). */
-export interface ClientCredentials {
+/** A client id and secret, as the client sent them (never log `clientSecret`). */
+export interface SecretCredentials {
   clientId: string;
   clientSecret: string;
   method: 'client_secret_basic' | 'client_secret_post';
 }
+
+/** A signed client assertion (private_key_jwt); `clientId` is its unverified `iss` until verified. Never log it. */
+export interface AssertionCredentials {
+  clientId: string;
+  assertion: string;
+  method: 'private_key_jwt';
+}
+
+/** The credentials a request presents. */
+export type ClientCredentials = SecretCredentials | AssertionCredentials;
 
 /** The form parameters of a token request: each name once. */
 export type TokenRequestForm = ReadonlyMap<string, string>;
@@ -62,7 +74,7 @@ export function extractClientCredentials(authorization: string | undefined, form
   const formId = form.get('client_id');
   const formSecret = form.get('client_secret');
   if (form.has('client_assertion') || form.has('client_assertion_type')) {
-    throw new InvalidClientError('Client authentication by client_assertion (private_key_jwt) is not supported.');
+    return assertionCredentials(authorization, form);
   }
   if (authorization !== undefined && authorization.trim() !== '') {
     if (formSecret !== undefined) {
@@ -85,11 +97,30 @@ export function extractClientCredentials(authorization: string | undefined, form
   );
 }
 
+/** `client_assertion_type` + `client_assertion` (RFC 7521 §4.2), alone: no Basic header, no client_secret. */
+function assertionCredentials(authorization: string | undefined, form: TokenRequestForm): AssertionCredentials {
+  if ((authorization !== undefined && authorization.trim() !== '') || form.has('client_secret')) {
+    throw new InvalidRequestError('Use one client authentication method: a client_assertion, or a client secret, not both.');
+  }
+  const type = form.get('client_assertion_type');
+  const assertion = form.get('client_assertion');
+  if (type !== CLIENT_ASSERTION_TYPE) {
+    throw new InvalidClientError(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}.`);
+  }
+  if (!assertion) throw new InvalidClientError('client_assertion is required with client_assertion_type.');
+  const clientId = assertedClientId(assertion);
+  const formId = form.get('client_id');
+  if (formId !== undefined && formId !== clientId) {
+    throw new InvalidClientError('Client assertion refused: client_id does not match the assertion iss.', 'client_id differs from iss');
+  }
+  return { clientId, assertion, method: 'private_key_jwt' };
+}
+
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Parses `Basic <base64(urlencode(id) ":" urlencode(secret))>` (RFC 7617 §2, RFC 6749 §2.3.1). */
-function parseBasicAuthorization(header: string): ClientCredentials {
+function parseBasicAuthorization(header: string): SecretCredentials {
   const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(header);
   if (!match || match[1]!.toLowerCase() !== 'basic') {
     throw new InvalidClientError('Only the Basic authentication scheme is supported for client authentication.');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientCredentials } from './client-auth';
+import type { SecretCredentials } from './client-auth';
 import {
   authenticateClient,
   hashClientSecret,
@@ -31,7 +31,7 @@ async function storeWith(...clients: ClientRecord[]): Promise<ClientStore> {
   return store;
 }
 
-const creds = (clientSecret: string, clientId = 'client-1', method: ClientCredentials['method'] = 'client_secret_basic') => ({
+const creds = (clientSecret: string, clientId = 'client-1', method: SecretCredentials['method'] = 'client_secret_basic') => ({
   clientId,
   clientSecret,
   method,

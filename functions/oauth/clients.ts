@@ -7,7 +7,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ClientAuthMethod, ClientCredentials } from './client-auth';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+import type { ClientAuthMethod, SecretCredentials } from './client-auth';
 import { InvalidClientError, TemporarilyUnavailableError, WrongCredentialsError } from './errors';
 
 /**
@@ -45,6 +46,12 @@ export interface ClientRecord {
   enabled: boolean;
   /** How the client may authenticate at the token endpoint (RFC 7591 names). */
   authMethods: ClientAuthMethod[];
+  /** private_key_jwt: the client's public keys (RFC 7591 `jwks`), or... */
+  jwks?: Jwks;
+  /** ...where they are published (RFC 7591 `jwks_uri`), fetched by client-jwks.ts. */
+  jwksUri?: string;
+  /** Epoch s: this client's tokens issued before it are revoked (revocation.ts); new ones are issued from it on. */
+  tokensNotBefore?: number;
   /** ISO 8601 instant of registration. */
   createdAt: string;
 }
@@ -58,8 +65,10 @@ export interface ClientStore {
 }
 
 /** The changes the admin API makes to a client: each field present is replaced; `patient: null` unbinds it. */
-export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'secrets' | 'scopes' | 'enabled' | 'authMethods'>> & {
+export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'secrets' | 'scopes' | 'enabled' | 'authMethods' | 'tokensNotBefore'>> & {
   patient?: string | null;
+  jwks?: Jwks | null;
+  jwksUri?: string | null;
 };
 
 /**
@@ -115,7 +124,7 @@ const UNKNOWN_CLIENT_SECRETS: readonly ClientSecretHash[] = [hashClientSecret(ra
  */
 export async function authenticateClient(
   store: ClientStore,
-  credentials: ClientCredentials,
+  credentials: SecretCredentials,
   now: Date = new Date(),
 ): Promise<ClientRecord> {
   const client = await store.get(credentials.clientId);
@@ -268,6 +277,9 @@ function recordFromItem(item: Record<string, unknown>): ClientRecord {
     createdAt: String(item.createdAt ?? ''),
   };
   if (typeof item.patient === 'string' && item.patient !== '') record.patient = item.patient;
+  if (item.jwks && typeof item.jwks === 'object') record.jwks = item.jwks as Jwks;
+  if (typeof item.jwksUri === 'string' && item.jwksUri !== '') record.jwksUri = item.jwksUri;
+  if (typeof item.tokensNotBefore === 'number') record.tokensNotBefore = item.tokensNotBefore;
   return record;
 }
 
@@ -297,13 +309,11 @@ export class InMemoryClientStore implements ClientAdminStore {
   async update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined> {
     const current = this.clients.get(clientId);
     if (!current) return undefined;
-    const { patient, ...rest } = patch;
     const next: ClientRecord = { ...current };
-    for (const [field, value] of Object.entries(rest)) {
-      if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = structuredClone(value);
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === null) delete (next as unknown as Record<string, unknown>)[field];
+      else if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = structuredClone(value);
     }
-    if (patient === null) delete next.patient;
-    else if (patient !== undefined) next.patient = patient;
     this.clients.set(clientId, next);
     return structuredClone(next);
   }

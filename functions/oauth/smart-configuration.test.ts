@@ -8,10 +8,11 @@ describe('smartConfiguration (SMART App Launch 2.x discovery)', () => {
       jwks_uri: 'https://abc.execute-api.eu-west-2.amazonaws.com/prod/.well-known/jwks.json',
       token_endpoint: 'https://abc.execute-api.eu-west-2.amazonaws.com/prod/oauth2/token',
       grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'RS512'],
       scopes_supported: [...DEFAULT_SCOPES_SUPPORTED],
       response_types_supported: [],
-      capabilities: ['client-confidential-symmetric', 'permission-v1', 'permission-v2', 'permission-patient', 'permission-user'],
+      capabilities: ['client-confidential-symmetric', 'client-confidential-asymmetric', 'permission-v1', 'permission-v2', 'permission-patient', 'permission-user'],
       code_challenge_methods_supported: ['S256'],
     });
   });

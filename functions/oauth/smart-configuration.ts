@@ -2,10 +2,12 @@
  * `GET /STU3/.well-known/smart-configuration`: SMART App Launch 2.x discovery
  * (https://hl7.org/fhir/smart-app-launch/conformance.html). A pure builder; the metadata function serves it.
  *
- * This server offers the SMART Backend Services profile only: client_credentials with a client secret, no
+ * This server offers the SMART Backend Services profile only: client_credentials with a client secret or a signed
+ * client assertion (private_key_jwt), no
  * authorization endpoint (so no EHR or standalone launch, no `authorization_endpoint`).
  */
 import { FHIR_BASE_PATH } from '../../lib/routes';
+import { ASSERTION_SIGNING_ALGS } from './client-assertion';
 
 /** The SMART App Launch 2.x discovery document (the members this server uses). */
 export interface SmartConfiguration {
@@ -14,6 +16,8 @@ export interface SmartConfiguration {
   token_endpoint: string;
   grant_types_supported: string[];
   token_endpoint_auth_methods_supported: string[];
+  /** The algorithms accepted on private_key_jwt client assertions (SMART Backend Services: RS384, ES384). */
+  token_endpoint_auth_signing_alg_values_supported: string[];
   scopes_supported: string[];
   /** REQUIRED by SMART 2.x; empty: there is no authorization endpoint, so no response type is supported. */
   response_types_supported: string[];
@@ -50,11 +54,13 @@ export function smartConfiguration(options: SmartConfigurationOptions): SmartCon
     jwks_uri: `${base}/.well-known/jwks.json`,
     token_endpoint: `${base}/oauth2/token`,
     grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_SIGNING_ALGS],
     scopes_supported: [...(options.scopesSupported ?? DEFAULT_SCOPES_SUPPORTED)],
     response_types_supported: [],
     capabilities: [
       'client-confidential-symmetric',
+      'client-confidential-asymmetric',
       'permission-v1',
       'permission-v2',
       'permission-patient',

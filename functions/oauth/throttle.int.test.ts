@@ -6,6 +6,7 @@ import { createTestTables, testDocumentClient, uniquePrefix } from '../../test/s
 import { basicAuth, tokenEvent } from '../../test/oauth/events';
 import { createTokenHandler } from '../token/handler';
 import { InMemoryClientStore } from './clients';
+import { WrongCredentialsError } from './errors';
 import { DEMO_LIMITED_ACCESS_CLIENT as CLIENT, demoClientRecord } from './demo-clients';
 import { LocalRsaSigner } from './signer';
 import {
@@ -45,36 +46,41 @@ describe.each<[string, () => FailedAuthLimiter]>([
   ['InMemoryFailedAuthLimiter', () => new InMemoryFailedAuthLimiter(limits)],
   ['DynamoFailedAuthLimiter (DynamoDB Local)', () => new DynamoFailedAuthLimiter(db, tableName, limits)],
 ])('%s', (_name, make) => {
-  it('locks a key after maxFailures failures within the window, until the window ends', async () => {
+  it('gives maxFailures slots per window, then refuses with the seconds left until the window ends', async () => {
     const limiter = make();
     const key = `client#${uniquePrefix()}`;
-    await limiter.recordFailure([key], at(0));
-    await limiter.recordFailure([key], at(10));
-    expect(await limiter.lockedFor([key], at(10))).toBe(0);
-    await limiter.recordFailure([key], at(20));
-    expect(await limiter.lockedFor([key], at(20))).toBe(40);
-    expect(await limiter.lockedFor([key], at(59))).toBe(1);
-    expect(await limiter.lockedFor([key], at(60))).toBe(0);
+    expect(await limiter.reserve(key, at(0))).toBe(0);
+    expect(await limiter.reserve(key, at(10))).toBe(0);
+    expect(await limiter.reserve(key, at(20))).toBe(0);
+    expect(await limiter.reserve(key, at(20))).toBe(40);
+    expect(await limiter.reserve(key, at(59))).toBe(1);
+    expect(await limiter.reserve(key, at(60))).toBe(0);
+  });
+
+  it('gets a released slot back', async () => {
+    const limiter = make();
+    const key = `client#${uniquePrefix()}`;
+    for (const s of [0, 1, 2]) expect(await limiter.reserve(key, at(s))).toBe(0);
+    await limiter.release(key, at(3));
+    expect(await limiter.reserve(key, at(4))).toBe(0);
+    expect(await limiter.reserve(key, at(5))).toBe(55);
   });
 
   it('starts a new window after the old one ended, even before the TTL deleted it', async () => {
     const limiter = make();
     const key = `ip#${uniquePrefix()}`;
-    for (const s of [0, 1, 2]) await limiter.recordFailure([key], at(s));
-    await limiter.recordFailure([key], at(61));
-    expect(await limiter.lockedFor([key], at(61))).toBe(0);
-    await limiter.recordFailure([key], at(62));
-    await limiter.recordFailure([key], at(63));
-    expect(await limiter.lockedFor([key], at(63))).toBe(58);
+    for (const s of [0, 1, 2]) await limiter.reserve(key, at(s));
+    expect(await limiter.reserve(key, at(61))).toBe(0);
+    expect(await limiter.reserve(key, at(62))).toBe(0);
+    expect(await limiter.reserve(key, at(63))).toBe(0);
+    expect(await limiter.reserve(key, at(63))).toBe(58);
   });
 
-  it('counts each key apart and reports the longest wait among the keys asked about', async () => {
+  it('never gives more than maxFailures slots to parallel attempts (atomic, not check-then-act)', async () => {
     const limiter = make();
-    const a = `client#${uniquePrefix()}`;
-    const b = `ip#${uniquePrefix()}`;
-    for (const s of [0, 1, 2]) await limiter.recordFailure([a], at(s));
-    expect(await limiter.lockedFor([b], at(5))).toBe(0);
-    expect(await limiter.lockedFor([a, b], at(5))).toBe(55);
+    const key = `client#${uniquePrefix()}`;
+    const waits = await Promise.all(Array.from({ length: 40 }, () => limiter.reserve(key, at(0))));
+    expect(waits.filter((w) => w === 0)).toHaveLength(limits.maxFailures);
   });
 });
 
@@ -82,56 +88,59 @@ describe('DynamoFailedAuthLimiter item layout', () => {
   it('keeps one counter item per key, pk THROTTLE#<key>, sk WINDOW, with the TTL attribute expiresAt', async () => {
     const limiter = new DynamoFailedAuthLimiter(db, tableName, limits);
     const key = `client#${uniquePrefix()}`;
-    await Promise.all([0, 1, 2, 3, 4].map(() => limiter.recordFailure([key], at(0))));
+    await Promise.all([0, 1, 2, 3, 4].map(() => limiter.reserve(key, at(0))));
     const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { pk: `THROTTLE#${key}`, sk: 'WINDOW' } }));
-    expect(Item).toEqual({ pk: `THROTTLE#${key}`, sk: 'WINDOW', failures: 5, expiresAt: at(60).getTime() / 1000 });
+    expect(Item).toEqual({ pk: `THROTTLE#${key}`, sk: 'WINDOW', failures: 3, expiresAt: at(60).getTime() / 1000 });
   });
 });
 
 describe('authenticateWithLimiter', () => {
-  const wrong = () => Promise.reject(new (class extends Error {})());
+  const wrongSecret = () => Promise.reject(new WrongCredentialsError(undefined, 'wrong secret'));
+  const outage = () => Promise.reject(new Error('store down'));
+  const options = (limiter: FailedAuthLimiter, now = at(0)) => ({ limiter, clientId: 'c1', sourceIp: '198.51.100.7', now });
 
-  it('refuses a locked client id with 429 invalid_client and Retry-After, even with the right secret', async () => {
+  it('refuses a locked client id with 429 invalid_client and Retry-After, even with the right secret, without comparing it', async () => {
     const limiter = new InMemoryFailedAuthLimiter(limits);
-    for (const s of [0, 1, 2]) await limiter.recordFailure(['client#c1'], at(s));
-    const refused = authenticateWithLimiter(async () => 'ok', { limiter, clientId: 'c1', sourceIp: '198.51.100.7', now: at(3) });
+    for (const s of [0, 1, 2]) await limiter.reserve('client#c1', at(s));
+    let compared = false;
+    const refused = authenticateWithLimiter(async () => ((compared = true), 'ok'), options(limiter, at(3)));
     await expect(refused).rejects.toMatchObject({ statusCode: 429, error: 'invalid_client', headers: { 'Retry-After': '57' } });
+    expect(compared).toBe(false);
   });
 
-  it('passes a success through without recording anything', async () => {
+  it('compares at most maxFailures of many parallel wrong secrets; the rest get 429 (the race of issue 13.5)', async () => {
     const limiter = new InMemoryFailedAuthLimiter(limits);
-    const recorded: string[][] = [];
-    const spy: FailedAuthLimiter = {
-      lockedFor: (keys, now) => limiter.lockedFor(keys, now),
-      recordFailure: async (keys) => void recorded.push([...keys]),
+    let compared = 0;
+    const attempt = () => {
+      compared++;
+      return wrongSecret();
     };
-    await expect(authenticateWithLimiter(async () => 'ok', { limiter: spy, clientId: 'c1', sourceIp: 'ip1', now: at(0) })).resolves.toBe('ok');
-    expect(recorded).toEqual([]);
+    const outcomes = await Promise.allSettled(Array.from({ length: 300 }, () => authenticateWithLimiter(attempt, options(limiter))));
+    const statuses = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { statusCode: number }).statusCode : 200));
+    expect(compared).toBe(limits.maxFailures);
+    expect(statuses.filter((st) => st === 401)).toHaveLength(limits.maxFailures);
+    expect(statuses.filter((st) => st === 429)).toHaveLength(300 - limits.maxFailures);
   });
 
-  it('does not count an error that is not a rejected secret (e.g. a store outage)', async () => {
+  it('gives the slots back on a success and on an error that is not a rejected secret', async () => {
     const limiter = new InMemoryFailedAuthLimiter({ maxFailures: 1, windowSeconds: 60 });
-    await expect(authenticateWithLimiter(wrong, { limiter, clientId: 'c1', sourceIp: 'ip1', now: at(0) })).rejects.toBeDefined();
-    expect(await limiter.lockedFor(['client#c1', 'ip#ip1'], at(0))).toBe(0);
+    await expect(authenticateWithLimiter(async () => 'ok', options(limiter))).resolves.toBe('ok');
+    await expect(authenticateWithLimiter(outage, options(limiter))).rejects.toThrow('store down');
+    await expect(authenticateWithLimiter(wrongSecret, options(limiter))).rejects.toBeInstanceOf(WrongCredentialsError);
+    await expect(authenticateWithLimiter(async () => 'ok', options(limiter))).rejects.toMatchObject({ statusCode: 429 });
   });
 
   it('fails open when the limiter fails: the request proceeds and the failure is reported', async () => {
     const errors: unknown[] = [];
     const broken: FailedAuthLimiter = {
-      lockedFor: async () => {
+      reserve: async () => {
         throw new Error('ProvisionedThroughputExceededException');
       },
-      recordFailure: async () => {
+      release: async () => {
         throw new Error('AccessDenied');
       },
     };
-    const result = await authenticateWithLimiter(async () => 'ok', {
-      limiter: broken,
-      clientId: 'c1',
-      sourceIp: 'ip1',
-      now: at(0),
-      onLimiterError: (err) => errors.push(err),
-    });
+    const result = await authenticateWithLimiter(async () => 'ok', { ...options(broken), onLimiterError: (err) => errors.push(err) });
     expect(result).toBe('ok');
     expect(errors).toHaveLength(2);
   });
@@ -180,17 +189,17 @@ describe('the token function with the limiter', () => {
 
   it('issues tokens while the limiter is down, and logs that it failed open', async () => {
     const broken: FailedAuthLimiter = {
-      lockedFor: async () => {
+      reserve: async () => {
         throw new Error('unreachable');
       },
-      recordFailure: async () => {
+      release: async () => {
         throw new Error('unreachable');
       },
     };
     const { handle, logged } = await handler(broken);
     expect((await handle(tokenEvent(form, right))).statusCode).toBe(200);
     expect((await handle(tokenEvent(form, wrongSecret))).statusCode).toBe(401);
-    // two lock checks (client id, address) per request, and the failure count of the refused one
-    expect(logged.filter((m) => /fail open/.test(m))).toHaveLength(5);
+    // two reservations (client id, address) per request; nothing taken, so nothing to release
+    expect(logged.filter((m) => /fail open/.test(m))).toHaveLength(4);
   });
 });

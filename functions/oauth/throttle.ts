@@ -7,10 +7,17 @@
  * request is refused BEFORE its secret is looked at, so a locked key is no oracle for guessing. Default: 10 failures
  * in 5 minutes.
  *
+ * Atomic, not check-then-act: every attempt first RESERVES a failure slot on each of its keys with one conditional
+ * update (`failures < maxFailures`), and only then is its secret compared. A success (or an error that is not a
+ * rejected secret) releases its slots; a rejected secret keeps them. So however many wrong secrets arrive at once,
+ * at most `maxFailures` per key are ever compared (without the reservation, 300 parallel guesses were all checked
+ * before the first 429). The price: one conditional write per key before the comparison and one to release after a
+ * success, and a key with `maxFailures` attempts in flight at the same instant refuses the next one until one
+ * finishes (only a client making 10 simultaneous token requests from one address would notice).
+ *
  * What counts as a failure: a secret that was checked and rejected (`WrongCredentialsError`: unknown client or
  * wrong/expired secret). Not counted: a request without credentials or with a malformed header (no guess was
- * made), a right secret of a disabled client, a success. A success is not slowed: the lock check runs concurrently
- * with the client lookup, and nothing is written on success.
+ * made), a right secret of a disabled client, a success (their reserved slots are released).
  *
  * Failure mode: FAIL OPEN. When the limiter's storage fails (DynamoDB throttling on the counters, a missing
  * `dynamodb:UpdateItem` grant, ...), the request proceeds as if there were no limiter and the failure is logged.
@@ -25,11 +32,11 @@
  * DynamoDB layout, in the Clients table: `pk = THROTTLE#client#<id>` or `THROTTLE#ip#<ip>`, `sk = WINDOW`,
  * attributes `failures` (number) and `expiresAt` (epoch seconds: the end of the window, and the table's TTL
  * attribute, so DynamoDB deletes old windows). TTL deletion is lazy, so an item whose `expiresAt` has passed is
- * treated as absent. Writes are single atomic `UpdateItem`s (the function needs `dynamodb:GetItem` and
+ * treated as absent. Writes are single atomic conditional `UpdateItem`s (the function needs `dynamodb:GetItem` and
  * `dynamodb:UpdateItem` on the table, nothing more).
  */
 import { createHash } from 'node:crypto';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TooManyFailedAuthenticationsError, WrongCredentialsError } from './errors';
 
 export interface FailedAuthLimits {
@@ -44,12 +51,15 @@ export const DEFAULT_FAILED_AUTH_LIMITS: FailedAuthLimits = { maxFailures: 10, w
 /** A throttled key: `client#<id>` or `ip#<address>`. */
 export type LimiterKey = string;
 
-/** Counts failed authentications per key and tells whether a key is locked. */
+/** Failure slots per key: reserved before a secret is compared, released when the attempt did not fail. */
 export interface FailedAuthLimiter {
-  /** Seconds until the most restrictive of `keys` may try again; 0 when none is locked. */
-  lockedFor(keys: readonly LimiterKey[], now: Date): Promise<number>;
-  /** Counts one failure against each key. */
-  recordFailure(keys: readonly LimiterKey[], now: Date): Promise<void>;
+  /**
+   * Takes one failure slot of `key`, atomically: 0 when taken; else (the key has no slot left in its window) the
+   * seconds until it may try again, and nothing is taken.
+   */
+  reserve(key: LimiterKey, now: Date): Promise<number>;
+  /** Gives back a slot taken by `reserve` (the attempt did not fail). */
+  release(key: LimiterKey, now: Date): Promise<void>;
 }
 
 /** Client ids longer than this are keyed by their hash, so that a key stays well below DynamoDB's 2 KB key limit. */
@@ -77,58 +87,51 @@ export class DynamoFailedAuthLimiter implements FailedAuthLimiter {
     private readonly limits: FailedAuthLimits = DEFAULT_FAILED_AUTH_LIMITS,
   ) {}
 
-  async lockedFor(keys: readonly LimiterKey[], now: Date): Promise<number> {
-    const nowSec = seconds(now);
-    const waits = await Promise.all(
-      keys.map(async (key) => {
-        const { Item } = await this.db.send(
-          new GetCommand({ TableName: this.tableName, Key: itemKey(key), ConsistentRead: true }),
-        );
-        const failures = typeof Item?.failures === 'number' ? Item.failures : 0;
-        const expiresAt = typeof Item?.expiresAt === 'number' ? Item.expiresAt : 0;
-        return expiresAt > nowSec && failures >= this.limits.maxFailures ? expiresAt - nowSec : 0;
-      }),
-    );
-    return Math.max(0, ...waits);
-  }
-
-  async recordFailure(keys: readonly LimiterKey[], now: Date): Promise<void> {
-    await Promise.all(keys.map((key) => this.count(key, now)));
-  }
-
-  /** ADD 1 within a live window; else start a new window at 1. Two attempts cover a race with another resetter. */
-  private async count(key: LimiterKey, now: Date): Promise<void> {
+  /**
+   * ADD 1 if the window is live and has a slot left (or there is no window yet); else, if the window has ended,
+   * start a new one at 1; else the key is locked. Two rounds cover a race with another request starting a window.
+   */
+  async reserve(key: LimiterKey, now: Date): Promise<number> {
     const nowSec = seconds(now);
     const expiresAt = nowSec + this.limits.windowSeconds;
     for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: itemKey(key),
-            UpdateExpression: 'ADD failures :one SET expiresAt = if_not_exists(expiresAt, :exp)',
-            ConditionExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
-            ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt, ':now': nowSec },
-          }),
-        );
-        return;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-      try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: itemKey(key),
-            UpdateExpression: 'SET failures = :one, expiresAt = :exp',
-            ConditionExpression: 'expiresAt <= :now',
-            ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt, ':now': nowSec },
-          }),
-        );
-        return;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+      const taken = await this.conditional({
+        UpdateExpression: 'ADD failures :one SET expiresAt = if_not_exists(expiresAt, :exp)',
+        ConditionExpression: 'attribute_not_exists(expiresAt) OR (expiresAt > :now AND failures < :max)',
+        ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt, ':now': nowSec, ':max': this.limits.maxFailures },
+      }, key);
+      if (taken) return 0;
+      const restarted = await this.conditional({
+        UpdateExpression: 'SET failures = :one, expiresAt = :exp',
+        ConditionExpression: 'expiresAt <= :now',
+        ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt, ':now': nowSec },
+      }, key);
+      if (restarted) return 0;
+    }
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: itemKey(key), ConsistentRead: true }));
+    const until = typeof Item?.expiresAt === 'number' ? Item.expiresAt : expiresAt;
+    return Math.max(1, until - nowSec);
+  }
+
+  async release(key: LimiterKey): Promise<void> {
+    await this.conditional({
+      UpdateExpression: 'ADD failures :minus',
+      ConditionExpression: 'failures > :zero',
+      ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+    }, key);
+  }
+
+  /** One conditional UpdateItem on the key's item: false when its condition failed. */
+  private async conditional(
+    update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>,
+    key: LimiterKey,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand({ TableName: this.tableName, Key: itemKey(key), ...update }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
     }
   }
 }
@@ -147,30 +150,28 @@ export class InMemoryFailedAuthLimiter implements FailedAuthLimiter {
 
   constructor(private readonly limits: FailedAuthLimits = DEFAULT_FAILED_AUTH_LIMITS) {}
 
-  async lockedFor(keys: readonly LimiterKey[], now: Date): Promise<number> {
+  async reserve(key: LimiterKey, now: Date): Promise<number> {
     const nowSec = seconds(now);
-    let wait = 0;
-    for (const key of keys) {
-      const w = this.windows.get(key);
-      if (w && w.expiresAt > nowSec && w.failures >= this.limits.maxFailures) wait = Math.max(wait, w.expiresAt - nowSec);
+    const w = this.windows.get(key);
+    if (!w || w.expiresAt <= nowSec) {
+      this.windows.set(key, { failures: 1, expiresAt: nowSec + this.limits.windowSeconds });
+      return 0;
     }
-    return wait;
+    if (w.failures >= this.limits.maxFailures) return w.expiresAt - nowSec;
+    w.failures++;
+    return 0;
   }
 
-  async recordFailure(keys: readonly LimiterKey[], now: Date): Promise<void> {
-    const nowSec = seconds(now);
-    for (const key of keys) {
-      const w = this.windows.get(key);
-      if (w && w.expiresAt > nowSec) w.failures++;
-      else this.windows.set(key, { failures: 1, expiresAt: nowSec + this.limits.windowSeconds });
-    }
+  async release(key: LimiterKey): Promise<void> {
+    const w = this.windows.get(key);
+    if (w && w.failures > 0) w.failures--;
   }
 }
 
 /**
- * Authenticates through the limiter: refuses a locked client id or source IP with 429 (whatever the secret), counts
- * a `WrongCredentialsError` against both keys, and fails open when the limiter itself fails (`onLimiterError`).
- * The lock check runs concurrently with `authenticate`, so that a success waits for no extra round trip.
+ * Authenticates through the limiter: reserves a failure slot on the client id and on the source IP first (429 when
+ * either has none left, whatever the secret), then authenticates; a `WrongCredentialsError` keeps both slots, any
+ * other outcome gives them back. Fails open when the limiter itself fails (`onLimiterError`).
  * @throws TooManyFailedAuthenticationsError; whatever `authenticate` throws
  */
 export async function authenticateWithLimiter<T>(
@@ -185,21 +186,23 @@ export async function authenticateWithLimiter<T>(
 ): Promise<T> {
   const { limiter, now } = options;
   const failOpen = (err: unknown) => options.onLimiterError?.(err);
-  const clientKeys = limiterKeys(options.clientId, undefined);
-  const ipKeys = limiterKeys(undefined, options.sourceIp);
-  const [clientWait, ipWait, outcome] = await Promise.all([
-    limiter.lockedFor(clientKeys, now).catch((err: unknown) => (failOpen(err), 0)),
-    limiter.lockedFor(ipKeys, now).catch((err: unknown) => (failOpen(err), 0)),
-    authenticate().then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    ),
-  ]);
-  const wait = Math.max(clientWait, ipWait);
-  if (wait > 0) throw new TooManyFailedAuthenticationsError(wait, clientWait >= ipWait ? 'client id locked' : 'source address locked');
-  if (outcome.ok) return outcome.value;
-  if (outcome.error instanceof WrongCredentialsError) {
-    await limiter.recordFailure([...clientKeys, ...ipKeys], now).catch(failOpen);
+  const keys = limiterKeys(options.clientId, options.sourceIp);
+  const waits = await Promise.all(keys.map((key) => limiter.reserve(key, now).catch((err: unknown) => (failOpen(err), -1))));
+  const taken = keys.filter((_key, i) => waits[i] === 0);
+  const release = () => Promise.all(taken.map((key) => limiter.release(key, now).catch(failOpen)));
+  const wait = Math.max(0, ...waits);
+  if (wait > 0) {
+    await release();
+    const locked = keys[waits.indexOf(wait)]!;
+    throw new TooManyFailedAuthenticationsError(wait, locked.startsWith('client#') ? 'client id locked' : 'source address locked');
   }
-  throw outcome.error;
+  let value: T;
+  try {
+    value = await authenticate();
+  } catch (err) {
+    if (!(err instanceof WrongCredentialsError)) await release();
+    throw err;
+  }
+  await release();
+  return value;
 }

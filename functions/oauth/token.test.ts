@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeJwt, verifyAccessToken } from '../../test/oauth/verify';
 import { hashClientSecret, InMemoryClientStore, type ClientRecord } from './clients';
 import { InvalidScopeError } from './errors';
+import { InMemoryScopeDefinitionStore, ScopeStoreUnavailableError } from '../scopes/definition-store';
 import { LocalRsaSigner } from './signer';
 import { clientCredentialsGrant, handleTokenRequest, issuerAndAudience, narrowScope, type TokenSettings } from './token';
 
@@ -117,6 +118,35 @@ describe('the client_credentials grant', () => {
     const pa = decodeJwt(a.access_token).payload;
     expect(pa.exp).toBe((pa.iat as number) + 300);
     expect(pa.jti).not.toBe(decodeJwt(b.access_token).payload.jti);
+  });
+});
+
+describe('named scopes at issuance', () => {
+  const definitions = new InMemoryScopeDefinitionStore();
+  const meds = { name: 'ccri/meds', grants: { MedicationStatement: 'rs' }, createdAt: '', updatedAt: '' } as const;
+
+  it('keep their name in scope and carry their expansion in ccri_grants, read from the store for this very token', async () => {
+    await definitions.create({ ...meds, grants: { ...meds.grants } });
+    const c = client({ scopes: ['profile', 'ccri/meds'] });
+    const first = await clientCredentialsGrant(c, undefined, settings({ definitions }), NOW);
+    expect(first.scope).toBe('profile ccri/meds');
+    expect(decodeJwt(first.access_token).payload).toMatchObject({ scope: 'profile ccri/meds', ccri_grants: 'MedicationStatement:rs' });
+    await definitions.replace({ ...meds, grants: { MedicationStatement: 'r', Medication: 'r' } });
+    const second = await clientCredentialsGrant(c, undefined, settings({ definitions }), NOW);
+    expect(decodeJwt(second.access_token).payload.ccri_grants).toBe('MedicationStatement:r Medication:r');
+  });
+
+  it('leave no claim when nothing is named', async () => {
+    const response = await clientCredentialsGrant(client(), undefined, settings({ definitions }), NOW);
+    expect(decodeJwt(response.access_token).payload).not.toHaveProperty('ccri_grants');
+  });
+
+  it('make a store outage a 503 temporarily_unavailable, never a token without its grants', async () => {
+    const down = { get: async () => Promise.reject(new ScopeStoreUnavailableError()) };
+    await expect(clientCredentialsGrant(client({ scopes: ['ccri/meds'] }), undefined, settings({ definitions: down }), NOW)).rejects.toMatchObject({
+      statusCode: 503,
+      error: 'temporarily_unavailable',
+    });
   });
 });
 

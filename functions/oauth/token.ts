@@ -4,11 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FHIR_BASE_PATH } from '../../lib/routes';
+import { authenticateWithAssertion, type AssertionSettings } from './client-assertion';
 import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';
-import { InvalidRequestError, InvalidScopeError, UnsupportedGrantTypeError } from './errors';
+import { InvalidClientError, InvalidRequestError, InvalidScopeError, TemporarilyUnavailableError, UnsupportedGrantTypeError } from './errors';
+import { namedScopeGrants, ScopeStoreUnavailableError, type ScopeDefinitionStore } from '../scopes/definition-store';
+import { NAMED_GRANTS_CLAIM } from '../scopes/permissions';
 import type { JwtSigner } from './signer';
 import { authenticateWithLimiter, type FailedAuthLimiter } from './throttle';
+
+/** The token endpoint's path under the API base URL (lib/routes.ts): with the issuer, the `aud` of client assertions. */
+export const TOKEN_PATH = '/oauth2/token';
 
 /** Default access token lifetime, seconds. */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
@@ -29,6 +35,11 @@ export interface AccessTokenClaims {
   scope: string;
   /** The Patient the client is bound to (SMART launch context), when it is. */
   patient?: string;
+  /**
+   * What the named scopes among `scope` grant, expanded at issuance from their definitions (`formatGrants` form,
+   * e.g. `MedicationStatement:rs`); absent when they grant nothing. See `namedScopeGrants`.
+   */
+  ccri_grants?: string;
 }
 
 /** The successful token response body (RFC 6749 §5.1). */
@@ -55,6 +66,13 @@ export interface TokenSettings {
   sourceIp?: string;
   /** Called when the limiter fails (the request then proceeds: fail open). */
   onLimiterError?: (err: unknown) => void;
+  /**
+   * Where named scope definitions are read at issuance (the Scopes table); none: named scopes grant nothing.
+   * Never cached: see functions/scopes/definition-store.ts `namedScopeGrants`.
+   */
+  definitions?: Pick<ScopeDefinitionStore, 'get'>;
+  /** private_key_jwt (SMART Backend Services): where client keys come from and the jti replay store; none: refused. */
+  assertions?: Pick<AssertionSettings, 'keys' | 'replay'>;
 }
 
 /** iss and aud: from configuration when set, else from the base URL the client called. */
@@ -84,19 +102,38 @@ export async function handleTokenRequest(
     throw new InvalidRequestError('The grant_type parameter is required (grant_type=client_credentials).');
   }
   if (grantType !== 'client_credentials') throw new UnsupportedGrantTypeError();
-  const credentials = extractClientCredentials(authorization, form);
   const now = settings.now?.() ?? new Date();
-  const authenticate = () => authenticateClient(settings.clients, credentials, now);
-  const client = settings.limiter
-    ? await authenticateWithLimiter(authenticate, {
+  const client = await authenticateRequest(form, authorization, settings, now);
+  return { response: await clientCredentialsGrant(client, form.get('scope'), settings, now), client };
+}
+
+/**
+ * Authenticates the client of a request to the token, revocation or introspection endpoint: a client secret (Basic
+ * or in the form) or a client assertion (private_key_jwt), through the failed-authentication limiter.
+ * @throws OAuthError subclasses
+ */
+export async function authenticateRequest(
+  form: TokenRequestForm,
+  authorization: string | undefined,
+  settings: TokenSettings,
+  now: Date,
+): Promise<ClientRecord> {
+  const credentials = extractClientCredentials(authorization, form);
+  const authenticate = () => {
+    if (credentials.method !== 'private_key_jwt') return authenticateClient(settings.clients, credentials, now);
+    if (!settings.assertions) throw new InvalidClientError('Client authentication by client_assertion (private_key_jwt) is not enabled.');
+    const tokenUrl = `${settings.issuer}${TOKEN_PATH}`;
+    return authenticateWithAssertion(settings.clients, credentials, { ...settings.assertions, tokenUrl, now });
+  };
+  return settings.limiter
+    ? authenticateWithLimiter(authenticate, {
         limiter: settings.limiter,
         clientId: credentials.clientId,
         sourceIp: settings.sourceIp,
         now,
         onLimiterError: settings.onLimiterError,
       })
-    : await authenticate();
-  return { response: await clientCredentialsGrant(client, form.get('scope'), settings, now), client };
+    : authenticate();
 }
 
 /**
@@ -111,7 +148,8 @@ export async function clientCredentialsGrant(
   now: Date,
 ): Promise<TokenResponse> {
   const scopes = narrowScope(client.scopes, requestedScope);
-  const iat = Math.floor(now.getTime() / 1000);
+  // Never born revoked: a client whose tokens were revoked up to `tokensNotBefore` gets tokens issued from then on.
+  const iat = Math.max(Math.floor(now.getTime() / 1000), client.tokensNotBefore ?? 0);
   const claims: AccessTokenClaims = {
     iss: settings.issuer,
     sub: client.clientId,
@@ -123,12 +161,28 @@ export async function clientCredentialsGrant(
     scope: scopes.join(' '),
   };
   if (client.patient !== undefined) claims.patient = client.patient;
+  const named = settings.definitions ? await expandNamed(scopes, settings.definitions) : '';
+  if (named !== '') claims[NAMED_GRANTS_CLAIM] = named;
   return {
     access_token: await signJwt(claims, settings.signer),
     token_type: 'Bearer',
     expires_in: settings.tokenLifetimeSeconds,
     scope: claims.scope,
   };
+}
+
+/**
+ * How a named scope travels: the `scope` claim (and the response's `scope`) keep the names as granted, which is what
+ * the client asked for and what RFC 6749 §3.3 and SMART clients expect to see back; the claim `ccri_grants` carries
+ * their expansion in the authorizer's compact form. The authorizer then needs only the JWKS.
+ */
+async function expandNamed(scopes: readonly string[], definitions: Pick<ScopeDefinitionStore, 'get'>): Promise<string> {
+  try {
+    return await namedScopeGrants(scopes, definitions);
+  } catch (err) {
+    if (err instanceof ScopeStoreUnavailableError) throw new TemporarilyUnavailableError(undefined, { cause: err.cause });
+    throw err;
+  }
 }
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */

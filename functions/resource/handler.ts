@@ -22,6 +22,7 @@ import {
   resourceResponse,
   searchBundle,
 } from '../fhir/http';
+import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { readValidateInput, validationOutcome } from '../validation';
 import type { ResourceType } from '../fhir/resource-types';
 import { CURSOR_PARAM, DEFAULT_COUNT, decodeCursor, encodeCursor, MAX_COUNT, parseSearch } from '../fhir/search';
@@ -146,19 +147,21 @@ export function createResourceHandler(deps: ResourceHandlerDeps) {
         const { resource } = readValidateInput(parseBody(req, maxBody));
         if (!resource || typeof resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
         const id = req.pathParameters.id ?? (req.path.split('/').length === 5 ? pathPart(req, 'id', 3) : undefined);
-        return fhirResponse(200, validationOutcome(service.validate(resource as FhirResource, id), type));
+        return fhirResponse(200, validationOutcome(await service.validate(resource as FhirResource, id), type));
       }
     }
   }
 
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const request = toHttpRequest(event);
+    let request = toHttpRequest(event);
     let response: HttpResponse;
     try {
+      request = await readRepresentation(request, maxBody);
       response = await handle(request);
     } catch (err) {
       response = errorResponse(err, logger);
     }
+    response = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
     // One line per request: the route template, never the path, query or body (they hold ids and clinical data).
     logger.info('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });
     return toProxyResult(response, request);

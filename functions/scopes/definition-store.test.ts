@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cachedScopeDefinitions, type ScopeDefinition } from './definition-store';
-import { expandScopes } from './scopes';
+import { accessFromClaims } from './permissions';
+import { InMemoryScopeDefinitionStore, isNamedScope, namedScopeGrants, type ScopeDefinition } from './definition-store';
 
 const meds: ScopeDefinition = {
   name: 'ccri/medications.read',
@@ -9,68 +9,56 @@ const meds: ScopeDefinition = {
   updatedAt: '2025-01-01T00:00:00.000Z',
 };
 
-function setup(ttlSeconds: number) {
-  let clock = 1_000_000;
-  let stored: ScopeDefinition[] = [meds];
-  let loads = 0;
-  const load = cachedScopeDefinitions(
-    async () => {
-      loads++;
-      return stored;
-    },
-    { ttlSeconds, now: () => clock },
-  );
+/** A store that counts its reads. */
+function countingStore(definitions: ScopeDefinition[] = [meds]) {
+  const store = new InMemoryScopeDefinitionStore();
+  for (const d of definitions) void store.create(d);
+  let reads = 0;
   return {
-    load,
-    loads: () => loads,
-    advance: (ms: number) => (clock += ms),
-    store: (definitions: ScopeDefinition[]) => (stored = definitions),
+    store,
+    reads: () => reads,
+    get: async (name: string) => {
+      reads++;
+      return store.get(name);
+    },
   };
 }
 
-describe('the authorizer definitions cache', () => {
-  it('loads once per TTL and serves the copy within it', async () => {
-    const t = setup(60);
-    expect([...(await t.load()).keys()]).toEqual(['ccri/medications.read']);
-    t.store([]);
-    t.advance(59_999);
-    expect((await t.load()).size).toBe(1);
-    expect(t.loads()).toBe(1);
+describe('named scopes expanded at issuance (namedScopeGrants)', () => {
+  it('expand into the compact grants the authorizer reads, in RESOURCE_TYPES order', async () => {
+    const s = countingStore();
+    expect(await namedScopeGrants(['profile', 'ccri/medications.read'], s)).toBe('MedicationRequest:rs MedicationStatement:rs');
   });
 
-  it('reloads once the TTL has passed, so a deletion stops granting within it', async () => {
-    const t = setup(60);
-    expect(expandScopes('ccri/medications.read', await t.load()).type).toEqual({ MedicationStatement: 'rs', MedicationRequest: 'rs' });
-    t.store([]);
-    t.advance(60_000);
-    expect(expandScopes('ccri/medications.read', await t.load()).type).toEqual({});
-    expect(t.loads()).toBe(2);
+  it('read nothing for a client without named scopes (SMART, identity and admin scopes are not looked up)', async () => {
+    const s = countingStore();
+    expect(await namedScopeGrants(['profile', 'user/Patient.read', 'patient/*.read', 'launch/patient', 'ccri/admin'], s)).toBe('');
+    expect(s.reads()).toBe(0);
   });
 
-  it('shares one load between concurrent callers', async () => {
-    const t = setup(60);
-    await Promise.all([t.load(), t.load(), t.load()]);
-    expect(t.loads()).toBe(1);
+  it('are read afresh for every token: a definition changed or created a moment ago applies to the next token', async () => {
+    const s = countingStore([]);
+    expect(await namedScopeGrants(['ccri/medications.read'], s)).toBe('');
+    await s.store.create(meds);
+    expect(await namedScopeGrants(['ccri/medications.read'], s)).toBe('MedicationRequest:rs MedicationStatement:rs');
+    await s.store.replace({ ...meds, grants: { Medication: 'r' } });
+    expect(await namedScopeGrants(['ccri/medications.read'], s)).toBe('Medication:r');
+    await s.store.delete(meds.name);
+    expect(await namedScopeGrants(['ccri/medications.read'], s)).toBe('');
+    expect(s.reads()).toBe(4);
   });
 
-  it('loads every time with a TTL of 0', async () => {
-    const t = setup(0);
-    await t.load();
-    await t.load();
-    expect(t.loads()).toBe(2);
+  it('merge with the SMART scopes in the authorizer', () => {
+    const access = accessFromClaims({ clientId: 'c', scope: 'user/MedicationStatement.c ccri/medications.read', namedGrants: 'MedicationStatement:rs' });
+    expect(access.grants.type).toEqual({ MedicationStatement: 'crs' });
   });
 
-  it('does not cache a failed load', async () => {
-    let fail = true;
-    const load = cachedScopeDefinitions(
-      async () => {
-        if (fail) throw new Error('DynamoDB down');
-        return [meds];
-      },
-      { ttlSeconds: 60 },
-    );
-    await expect(load()).rejects.toThrow('DynamoDB down');
-    fail = false;
-    expect((await load()).size).toBe(1);
+  it.each([
+    ['ccri/medications.read', true],
+    ['ccri/admin', false],
+    ['user/Patient.read', false],
+    ['openid', false],
+  ])('isNamedScope(%s) is %s', (scope, named) => {
+    expect(isNamedScope(scope)).toBe(named);
   });
 });

@@ -1,11 +1,11 @@
 /**
  * Named scope definitions ("dynamic scopes"): an operator defines, at run time, a scope name such as
  * `ccri/medications.read` granting a set of resource types with permissions (`{ MedicationStatement: 'rs', ... }`).
- * The admin API writes them (functions/admin); the authorizer reads them all, caches them per container for a
- * bounded time (`cachedScopeDefinitions`) and expands them beside the SMART scopes (scopes.ts `expandScopes`).
+ * The admin API writes them (functions/admin); the token endpoint reads the ones a client holds when it issues a
+ * token and writes what they grant into the token (`namedScopeGrants`), so the authorizer never reads this table.
  *
  * Item layout in the Scopes table (lib/tables.ts SCOPES_TABLE): `pk` = `SCOPE`, `sk` = the scope name, plus the
- * attributes of `ScopeDefinition`. One partition: the authorizer loads every definition with one Query (paged).
+ * attributes of `ScopeDefinition`. One partition: the admin API lists every definition with one Query (paged).
  * The audit trail lives in the same table under `pk` = `AUDIT#<yyyy-mm-dd>` (functions/admin/audit.ts).
  */
 import {
@@ -16,7 +16,9 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
-import type { PermissionSet, ScopeDefinitions } from './scopes';
+import { ADMIN_SCOPE } from './admin';
+import { formatGrants } from './permissions';
+import { expandScopes, parseScope, type PermissionSet, type ScopeDefinitions } from './scopes';
 
 /** A named scope: what it grants, on the whole type (like a `user/` scope). */
 export interface ScopeDefinition {
@@ -180,39 +182,32 @@ export function toScopeDefinitions(definitions: readonly ScopeDefinition[]): Sco
   return new Map(definitions.map((d) => [d.name, { ...d.grants } as Readonly<Record<string, string>>]));
 }
 
-/** How long an authorizer container keeps the definitions it loaded, by default (env SCOPE_DEFINITIONS_CACHE_SECONDS). */
-export const DEFAULT_DEFINITIONS_CACHE_SECONDS = 60;
-
 /**
- * The authorizer's `loadScopeDefinitions`: every definition, loaded at most once per `ttlSeconds` per container
- * (concurrent callers share one load). So a change made through the admin API reaches a token's grants within
- * `ttlSeconds` + the API Gateway authorizer result cache TTL (a cached policy is reused until it expires).
- * `ttlSeconds: 0` loads on every call. A failed load is not cached: it throws (AUTHORIZER_FAILURE, 503) and the next
- * call tries again; a stale copy is never served past its TTL, so a deleted definition cannot outlive the bound.
+ * The grants of the named scopes among `scopes`, in the compact form of the authorizer context (`formatGrants`:
+ * `MedicationStatement:rs MedicationRequest:rs`), '' when none grants anything. The token endpoint calls it for
+ * every token it issues and puts the result in the token (claim `ccri_grants`, functions/oauth/token.ts), so that the
+ * authorizer needs no database: it verifies the signature and reads the grants.
+ *
+ * Read from the store at issuance with consistent reads and NO cache, on purpose: a definition created or changed
+ * through the admin API applies to the very next token (a cache here could hand a brand-new client a token that
+ * grants nothing, for as long as the cache lived, and that token would keep its wrong grants until it expires).
+ * Only scopes that are neither SMART nor the admin scope are looked up (one GetItem each, in parallel; a client holds
+ * at most 100 scopes), so a client without named scopes costs no read at all. A name without a definition (deleted)
+ * grants nothing.
+ * @throws ScopeStoreUnavailableError
  */
-export function cachedScopeDefinitions(
-  load: () => Promise<readonly ScopeDefinition[]>,
-  options: { ttlSeconds: number; now?: () => number },
-): () => Promise<ScopeDefinitions> {
-  const now = options.now ?? Date.now;
-  const ttlMs = Math.max(0, options.ttlSeconds) * 1000;
-  let cached: { value: ScopeDefinitions; expiresAt: number } | undefined;
-  let inFlight: Promise<ScopeDefinitions> | undefined;
-  return async () => {
-    if (cached && cached.expiresAt > now()) return cached.value;
-    if (!inFlight) {
-      const startedAt = now();
-      inFlight = load()
-        .then((definitions) => {
-          const value = toScopeDefinitions(definitions);
-          // The TTL runs from the start of the load: the copy is never older than ttlSeconds when it is used.
-          if (ttlMs > 0) cached = { value, expiresAt: startedAt + ttlMs };
-          return value;
-        })
-        .finally(() => {
-          inFlight = undefined;
-        });
-    }
-    return inFlight;
-  };
+export async function namedScopeGrants(
+  scopes: readonly string[],
+  store: Pick<ScopeDefinitionStore, 'get'>,
+): Promise<string> {
+  const names = [...new Set(scopes.filter(isNamedScope))];
+  if (names.length === 0) return '';
+  const found = await Promise.all(names.map((name) => store.get(name)));
+  const definitions = toScopeDefinitions(found.filter((d): d is ScopeDefinition => d !== undefined));
+  return formatGrants({ type: expandScopes(names, definitions).type, patient: {} });
+}
+
+/** Whether a scope may be a named scope: not SMART syntax (resource, identity, launch) and not the admin scope. */
+export function isNamedScope(scope: string): boolean {
+  return scope !== ADMIN_SCOPE && parseScope(scope).kind === 'invalid';
 }

@@ -25,6 +25,7 @@ import {
   emptyGrants,
   expandScopes,
   hasPermission,
+  unionPermissions,
   type Grants,
   type Permission,
   type PermissionSet,
@@ -77,12 +78,24 @@ export interface GrantOptions {
   definitions?: ScopeDefinitions;
 }
 
-/** The Access of a verified token's claims. */
+/**
+ * The Access of a verified token's claims: what its SMART scopes grant, plus `namedGrants`, the grants of its named
+ * scopes as the token endpoint expanded them at issuance (the token's `ccri_grants` claim, in `formatGrants` form;
+ * functions/scopes/definition-store.ts `namedScopeGrants`). Undefined `namedGrants`: none. A malformed value
+ * grants nothing (the verifier refuses such a token before this).
+ */
 export function accessFromClaims(
-  claims: { clientId: string; scope: string; patient?: string },
+  claims: { clientId: string; scope: string; patient?: string; namedGrants?: string },
   options: GrantOptions = {},
 ): Access {
   const grants = expandScopes(claims.scope, options.definitions);
+  const named = claims.namedGrants ? parseGrants(claims.namedGrants) : undefined;
+  if (named) {
+    for (const type of RESOURCE_TYPES) {
+      const merged = unionPermissions(grants.type[type], named.type[type]);
+      if (merged) grants.type[type] = merged;
+    }
+  }
   if (options.strictPatientScopes && claims.patient === undefined) grants.patient = {};
   const access: Access = { clientId: claims.clientId, scope: claims.scope, grants };
   if (claims.patient !== undefined) access.patient = claims.patient;
@@ -135,6 +148,12 @@ export function decide(access: Access, type: ResourceType, interaction: Interact
 // ---------------------------------------------------------------------------------------------------------------
 // The authorizer context: API Gateway hands it to the resource functions as `requestContext.authorizer`, strings only.
 // ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The access token claim that carries what the token's named scopes granted when it was issued, in `formatGrants`
+ * form (type grants only). A private claim name (RFC 7519 §4.3), prefixed so it cannot collide with a registered one.
+ */
+export const NAMED_GRANTS_CLAIM = 'ccri_grants';
 
 /** The authorizer context contract (string values only). */
 export interface AuthorizerContext {

@@ -1,18 +1,52 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy } from '../../local/policy';
-import { ROUTES, type Route } from '../../lib/routes';
+import { FHIR_BASE_PATH, ROUTES, type HttpMethod, type Route } from '../../lib/routes';
+import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import { ADMIN_SCOPE } from './admin';
 import { DEMO_CLIENTS } from './demo-clients.fixture';
-import { accessFromClaims, decide, type Access } from './permissions';
-import { allowedArnPatterns, buildPolicy, parseMethodArn, routeArnPattern } from './policy';
+import { accessFromClaims, PATIENT_COMPARTMENT_TYPES, type Access } from './permissions';
+import { buildPolicy, globIntersects, parseMethodArn, policyPatterns, relativePattern, routeAllowed, routeArnPattern } from './policy';
 
-const API = parseMethodArn('arn:aws:execute-api:eu-west-2:123456789012:abc123/prod/GET/STU3/Patient/1')!;
-const PREFIX = 'arn:aws:execute-api:eu-west-2:123456789012:abc123/prod';
+/** A real-length prefix: 10-character API id, as API Gateway makes them. */
+const PREFIX = 'arn:aws:execute-api:eu-west-2:123456789012:a1b2c3d4e5/prod';
+const API = parseMethodArn(`${PREFIX}/GET/STU3/Patient/1`)!;
 
-/** Concrete method ARNs a request to this route could carry, including ids that look like other routes' literals. */
-function sampleArns(route: Route): string[] {
-  const ids = ['1', 'abc-DEF.9', '$validate', '_history', 'metadata'];
-  return ids.map((id) => `${PREFIX}/${route.method}${route.path.replace(/\{[^}]+\}/g, id)}`);
+/**
+ * The FHIR-breadth routes another change adds (system transaction and history, POST _search, type history,
+ * $everything, compartment searches, PATCH and HEAD on instances), with decisions that differ from their
+ * neighbours' on purpose: the policy must stay exact and small when they join the table.
+ */
+function withBreadthRoutes(routes: readonly Route[]): Route[] {
+  const route = (method: string, path: string, fhir?: Route['fhir']): Route => ({
+    method: method as HttpMethod,
+    path: `${FHIR_BASE_PATH}${path}`,
+    function: 'fhir' as Route['function'],
+    auth: 'authorized',
+    ...(fhir ? { fhir } : {}),
+  });
+  return [
+    ...routes,
+    route('POST', ''),
+    route('GET', '/_history'),
+    ...RESOURCE_TYPES.flatMap((type) => [
+      route('POST', `/${type}/_search`, { type, interaction: 'search-type' }),
+      route('GET', `/${type}/_history`, { type, interaction: 'search-type' }),
+      route('PATCH', `/${type}/{id}`, { type, interaction: 'update' }),
+      route('HEAD', `/${type}/{id}`, { type, interaction: 'read' }),
+    ]),
+    route('GET', '/Patient/{id}/$everything', { type: 'Patient', interaction: 'search-type' }),
+    ...[...PATIENT_COMPARTMENT_TYPES]
+      .filter((t) => t !== 'Patient')
+      .map((type) => route('GET', `/Patient/{id}/${type}`, { type, interaction: 'search-type' })),
+  ];
 }
+
+/** Each table with the bound its largest policy must stay under, for any grant set (measured: 3.9 KB and 6.0 KB). */
+const TABLES: [string, readonly Route[], number][] = [
+  ['today', ROUTES, 4500],
+  ['with the FHIR breadth routes', withBreadthRoutes(ROUTES), 6500],
+];
 
 const access = (scope: string, patient?: string, strictPatientScopes = false): Access =>
   accessFromClaims({ clientId: 'c', scope, ...(patient ? { patient } : {}) }, { strictPatientScopes });
@@ -33,72 +67,176 @@ const MATRIX: Array<{ name: string; access: Access }> = [
     'user/Patient.write',
     'user/Condition.cruds',
     'patient/*.write',
+    'patient/*.read',
     'system/*.*',
+    'system/*.read system/*.write',
+    `system/*.* ${ADMIN_SCOPE}`,
+    ADMIN_SCOPE,
     'user/*.rs user/Observation.c',
+    'user/*.cruds user/Condition.r',
+    'user/*.cud',
     'user/Organization.write',
     'user/MedicationOrder.*',
     'user/Binary.read junk profile',
   ].map((scope) => ({ name: scope, access: access(scope) })),
 ];
 
-const authorizedRoutes = ROUTES.filter((r) => r.auth === 'authorized' && r.fhir);
+/** Ids a client would send: numbers, FHIR ids, UUIDs. */
+const REAL_IDS = ['1', 'abc-DEF.9', '8f14e45f-ceea-467f-a0e6-2b3c4d5e6f70'];
+/** Ids spelt like other routes' literal segments: a policy may refuse these (closed side), never wrongly allow. */
+const TRICKY_IDS = ['_history', '$validate', '_search', '$everything', 'metadata', 'STU3', 'Patient', 'Condition', 'admin'];
 
-describe.each(MATRIX)('the policy of "$name"', ({ access: a }) => {
-  const policy = buildPolicy(a, API);
+/** The route API Gateway would run for a method and concrete path: literal segments win over parameters. */
+function routeOf(routes: readonly Route[], method: string, path: string): Route | undefined {
+  const segments = path.split('/').slice(1);
+  const candidates = routes.filter((r) => {
+    const parts = r.path.split('/').slice(1);
+    return r.method === method && parts.length === segments.length && parts.every((p, i) => p.startsWith('{') || p === segments[i]);
+  });
+  const literals = (r: Route) => r.path.split('/').map((p) => (p.startsWith('{') ? '0' : '1')).join('');
+  return candidates.sort((a, b) => literals(b).localeCompare(literals(a)))[0];
+}
 
-  it.each(authorizedRoutes.map((route) => ({ route, label: `${route.method} ${route.path}` })))(
-    'allows $label exactly when the decision allows it, on every concrete path',
-    ({ route }) => {
-      const allowed = decide(a, route.fhir!.type, route.fhir!.interaction).allowed;
-      for (const arn of sampleArns(route)) {
-        expect(evaluatePolicy(policy, arn), arn).toBe(allowed ? 'allow' : 'implicit-deny');
+const concrete = (route: Route, id: string) => route.path.replace(/\{[^}]+\}/g, id);
+
+describe.each(TABLES)('the policy, route table %s', (_table, routes, bound) => {
+  const authorized = routes.filter((r) => r.auth === 'authorized');
+
+  describe.each(MATRIX)('for "$name"', ({ access: a }) => {
+    const policy = buildPolicy(a, API, routes);
+
+    it('allows every route exactly when the decision allows it, on every path a client sends', () => {
+      for (const route of authorized) {
+        const expected = routeAllowed(a, route) ? 'allow' : 'refuse';
+        for (const id of REAL_IDS) {
+          const arn = `${PREFIX}/${route.method}${concrete(route, id)}`;
+          expect(evaluatePolicy(policy, arn) === 'allow' ? 'allow' : 'refuse', arn).toBe(expected);
+        }
       }
-    },
-  );
+    });
 
-  it('allows nothing outside its API and stage', () => {
-    expect(evaluatePolicy(policy, 'arn:aws:execute-api:eu-west-2:123456789012:other/prod/GET/STU3/Organization')).not.toBe('allow');
-    expect(evaluatePolicy(policy, 'arn:aws:execute-api:eu-west-2:123456789012:abc123/dev/GET/STU3/Organization')).not.toBe('allow');
-    expect(evaluatePolicy(policy, `${PREFIX}/GET/STU3/Organizations`)).not.toBe('allow');
+    it('never allows a path whose route the decision refuses, whatever the ids are spelt like', () => {
+      for (const route of authorized) {
+        for (const id of TRICKY_IDS) {
+          const path = concrete(route, id);
+          const served = routeOf(routes, route.method, path)!;
+          const arn = `${PREFIX}/${route.method}${path}`;
+          if (evaluatePolicy(policy, arn) === 'allow') expect(routeAllowed(a, served), `${arn} runs ${served.method} ${served.path}`).toBe(true);
+        }
+      }
+    });
+
+    it('allows nothing outside its API and stage', () => {
+      expect(evaluatePolicy(policy, 'arn:aws:execute-api:eu-west-2:123456789012:other/prod/GET/STU3/Organization')).not.toBe('allow');
+      expect(evaluatePolicy(policy, `${PREFIX.replace('/prod', '/dev')}/GET/STU3/Organization`)).not.toBe('allow');
+    });
+  });
+
+  it('stays well under 8 KB for the largest grant set: every scope, every type, admin', () => {
+    const everything = access(`system/*.* user/*.* patient/*.* profile openid ${ADMIN_SCOPE}`);
+    const bytes = JSON.stringify(buildPolicy(everything, API, routes)).length;
+    expect(bytes).toBeLessThan(1024);
+    // And the demo writer (every FHIR permission, no admin), whose method-by-method policy was ~11 KB.
+    expect(JSON.stringify(buildPolicy(access('system/*.read system/*.write'), API, routes)).length).toBeLessThan(1024);
+  });
+
+  it(`stays under ${bound} bytes for any grant set (each type its own mix of permissions, with and without admin)`, () => {
+    const subsets = ['c', 'r', 'u', 'd', 's'].reduce<string[]>((all, p) => [...all, ...all.map((s) => s + p)], ['']);
+    const sizeOf = (scope: string) => JSON.stringify(buildPolicy(access(scope), API, routes)).length;
+    let largest = { bytes: 0, scope: '' };
+    const record = (scope: string) => {
+      const bytes = sizeOf(scope);
+      if (bytes > largest.bytes) largest = { bytes, scope };
+    };
+    // Systematic: type i gets permission subset (i * step + offset) mod 32, for every step and some offsets.
+    for (const step of [1, 11])
+      for (let offset = 0; offset < 32; offset += 8)
+        for (const admin of ['', ` ${ADMIN_SCOPE}`]) {
+          const grants = RESOURCE_TYPES.map((t, i) => subsets[(i * step + offset) % 32]).map((p, i) => (p ? `user/${RESOURCE_TYPES[i]}.${p}` : ''));
+          record(grants.join(' ') + admin);
+        }
+    // Random: any subset per type, under user/, system/ or patient/.
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('user', 'system', 'patient'), fc.constantFrom(...RESOURCE_TYPES, '*'), fc.constantFrom(...subsets.slice(1))), { maxLength: 20 }),
+        fc.boolean(),
+        (grants, admin) => record(grants.map(([c, t, p]) => `${c}/${t}.${p}`).join(' ') + (admin ? ` ${ADMIN_SCOPE}` : '')),
+      ),
+      { numRuns: 20, seed: 20 },
+    );
+    console.log(`largest policy, route table ${_table}: ${largest.bytes} bytes for "${largest.scope}"`);
+    expect(largest.bytes).toBeLessThan(bound);
   });
 });
 
-describe('buildPolicy', () => {
-  it('lists one ARN per allowed route, path parameters as *', () => {
-    expect(allowedArnPatterns(access('user/Patient.read'), API).filter((arn) => arn.includes('/Patient'))).toEqual([
-      `${PREFIX}/GET/STU3/Patient`,
-      `${PREFIX}/GET/STU3/Patient/*`,
-      `${PREFIX}/GET/STU3/Patient/*/_history`,
-      `${PREFIX}/GET/STU3/Patient/*/_history/*`,
-    ]);
-    expect(allowedArnPatterns(access('user/Patient.c'), API).filter((arn) => arn.includes('/Patient'))).toEqual([
-      `${PREFIX}/POST/STU3/Patient`,
-      `${PREFIX}/POST/STU3/Patient/$validate`,
-      `${PREFIX}/POST/STU3/Patient/*/$validate`,
-    ]);
+describe('policyPatterns', () => {
+  const PUBLIC_READ = ['Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Medication'].flatMap((t) => [`GET/STU3/${t}`, `GET/STU3/${t}/*`]);
+
+  it('allows a type wholesale when the token may do everything there, with Denies for the compartment searches it reaches', () => {
+    const { allow, deny } = policyPatterns(access('user/Patient.cruds'), withBreadthRoutes(ROUTES));
+    expect(allow.filter((p) => p.includes('Patient'))).toEqual(['*/STU3/Patient', '*/STU3/Patient/*']);
+    expect(deny).toEqual([...PATIENT_COMPARTMENT_TYPES].filter((t) => t !== 'Patient').map((t) => `GET/STU3/Patient/*/${t}`));
   });
 
-  it('is one Allow statement', () => {
-    const policy = buildPolicy(access('profile'), API);
-    expect(policy.Version).toBe('2012-10-17');
-    expect(policy.Statement).toHaveLength(1);
-    expect(policy.Statement[0]).toMatchObject({ Action: 'execute-api:Invoke', Effect: 'Allow' });
-    // profile alone: read/vread/history/search of the 5 public types.
-    expect(policy.Statement[0]!.Resource).toHaveLength(5 * 4);
+  it('lists the routes of one permission when that is shorter, and collapses what one pattern covers', () => {
+    expect(policyPatterns(access('user/Patient.r'))).toEqual({ allow: ['GET/STU3/Patient/*', ...PUBLIC_READ], deny: [] });
+    expect(policyPatterns(access('user/Patient.c'))).toEqual({ allow: ['POST/STU3/Patient', 'POST/STU3/Patient/*', ...PUBLIC_READ], deny: [] });
   });
 
-  it('is a Deny of the whole stage when nothing is allowed', () => {
-    const routes = ROUTES.filter((r) => r.fhir?.type === 'Condition');
-    expect(buildPolicy(access('profile'), API, routes)).toEqual({
+  it('shares one pattern between types when a permission holds on all of them', () => {
+    expect(policyPatterns(access('user/*.rs'))).toEqual({ allow: ['GET/STU3/*'], deny: [] });
+    expect(policyPatterns(access('user/*.rds'))).toEqual({ allow: ['GET/STU3/*', 'DELETE/STU3/*'], deny: [] });
+  });
+
+  it('is the whole stage for a token that may do everything, and a Deny of it for one that may do nothing', () => {
+    expect(policyPatterns(access(`system/*.* ${ADMIN_SCOPE}`))).toEqual({ allow: ['*'], deny: [] });
+    const conditionOnly = ROUTES.filter((r) => r.fhir?.type === 'Condition');
+    expect(buildPolicy(access('profile'), API, conditionOnly)).toEqual({
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${PREFIX}/*`] }],
     });
   });
 
-  it('never lists public or non-FHIR routes', () => {
-    const all = allowedArnPatterns(access('system/*.*'), API);
-    expect(all.some((arn) => arn.includes('oauth2') || arn.includes('metadata') || arn.includes('.well-known'))).toBe(false);
-    expect(all).toHaveLength(authorizedRoutes.length);
+  it('never lists public routes, and never allows an authorized route without a FHIR type or the admin flag', () => {
+    const routes = withBreadthRoutes(ROUTES);
+    const policy = buildPolicy(access('system/*.*'), API, routes);
+    expect(evaluatePolicy(policy, `${PREFIX}/POST/STU3`)).not.toBe('allow');
+    expect(evaluatePolicy(policy, `${PREFIX}/GET/STU3/_history`)).not.toBe('allow');
+    expect(evaluatePolicy(policy, `${PREFIX}/GET/admin/clients`)).not.toBe('allow');
+  });
+
+  it('depends on the route table only through method, path, auth, admin and fhir', () => {
+    const renamed = ROUTES.map((r) => ({ ...r, function: 'anything' as Route['function'] }));
+    for (const { access: a } of MATRIX) expect(policyPatterns(a, renamed)).toEqual(policyPatterns(a));
+  });
+});
+
+describe('globIntersects', () => {
+  const tokens = (method: string, path: string): (string | { param: 'seg' | 'any' })[] => {
+    const out: (string | { param: 'seg' | 'any' })[] = [...`${method}/`];
+    for (const part of path.replace(/^\//, '').split(/(\{[^}]+\})/)) {
+      if (part.startsWith('{')) out.push({ param: part.endsWith('+}') ? 'any' : 'seg' });
+      else out.push(...part);
+    }
+    return out;
+  };
+  it.each([
+    ['GET/STU3/Patient/*', 'GET', '/STU3/Patient/{id}', true],
+    ['GET/STU3/Patient/*', 'GET', '/STU3/Patient/{id}/_history/{vid}', true],
+    ['GET/STU3/Patient/*', 'GET', '/STU3/Patient', false],
+    ['GET/STU3/Patient/*/Condition', 'GET', '/STU3/Patient/{id}', false],
+    ['GET/STU3/Patient/*/Condition', 'GET', '/STU3/Patient/{id}/_history/{vid}', true], // vid "Condition"
+    ['POST/STU3/Patient/*/$validate', 'POST', '/STU3/Patient/$validate', false],
+    ['*/STU3/Medication', 'GET', '/STU3/MedicationStatement', false],
+    ['*/STU3/Medication/*', 'GET', '/STU3/MedicationStatement/{id}', false],
+    ['*/admin/*', 'GET', '/STU3/Patient/{id}/_history/{vid}', true], // id "admin"
+    ['*/admin/*', 'GET', '/STU3/Patient/{id}', false],
+    ['*/admin/*', 'GET', '/STU3/{rest+}', true],
+    ['GET/STU3/?', 'GET', '/STU3/{id}', true],
+    ['GET/STU3/?', 'GET', '/STU3/ab', false],
+    ['*', 'DELETE', '/anything/{id}', true],
+  ])('%s against %s %s: %s', (pattern, method, path, expected) => {
+    expect(globIntersects(pattern, tokens(method, path))).toBe(expected);
   });
 });
 
@@ -113,9 +251,8 @@ describe('parseMethodArn', () => {
       method: 'POST',
       path: 'STU3/Patient/$validate',
     });
-    expect(routeArnPattern(API, { method: 'GET', path: '/STU3/Patient/{id}/_history/{vid}' })).toBe(
-      `${PREFIX}/GET/STU3/Patient/*/_history/*`,
-    );
+    expect(routeArnPattern(API, { method: 'GET', path: '/STU3/Patient/{id}/_history/{vid}' })).toBe(`${PREFIX}/GET/STU3/Patient/*/_history/*`);
+    expect(relativePattern({ method: 'GET', path: '/STU3/Patient/{id}/_history/{vid}' })).toBe('GET/STU3/Patient/*/_history/*');
   });
   it.each(['', 'arn:aws:lambda:eu-west-2:123456789012:function:x', 'arn:aws:execute-api:eu-west-2:123:abc/prod/GET/x', 'garbage'])(
     'returns undefined for %j',

@@ -6,7 +6,13 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoClientStore } from '../oauth/clients';
-import { CCRI_DEMO_CLIENTS, DEMO_PATIENT_CLIENT, seedClients, writerClientFromEnv } from '../oauth/demo-clients';
+import {
+  CCRI_DEMO_CLIENTS,
+  DEFAULT_WRITER_CLIENT_ID,
+  DEMO_PATIENT_CLIENT,
+  seedClients,
+  writerClientFromEnv,
+} from '../oauth/demo-clients';
 
 export interface DeployedClientsOptions {
   documentClient: DynamoDBDocumentClient;
@@ -29,4 +35,28 @@ export async function seedDeployedClients(options: DeployedClientsOptions): Prom
   const store = new DynamoClientStore(options.documentClient, options.clientsTableName);
   await seedClients(store, [...CCRI_DEMO_CLIENTS, DEMO_PATIENT_CLIENT, writer]);
   return writer.clientId;
+}
+
+/**
+ * Every client the demo data seeds, by id: the CCRI's three (published secrets), the patient-bound one (published
+ * secret) and the writer. Turning demo data off removes exactly these from the Clients table.
+ */
+export function demoClientIds(writerClientId: string = DEFAULT_WRITER_CLIENT_ID): string[] {
+  return [...CCRI_DEMO_CLIENTS.map((c) => c.clientId), DEMO_PATIENT_CLIENT.clientId, writerClientId];
+}
+
+/**
+ * Deletes the demo clients and the writer (demo data turned off, or the demo-data custom resource deleted): their
+ * secrets are public or were printed, so no token may be issued to them again. Deleting, not disabling: a disabled
+ * record with a published secret is one admin PATCH away from working again. Idempotent; returns the ids removed.
+ */
+export async function removeDemoClients(
+  options: Pick<DeployedClientsOptions, 'documentClient' | 'clientsTableName' | 'writerClientId'>,
+): Promise<string[]> {
+  const store = new DynamoClientStore(options.documentClient, options.clientsTableName);
+  const removed: string[] = [];
+  for (const clientId of demoClientIds(options.writerClientId)) {
+    if (await store.delete(clientId)) removed.push(clientId);
+  }
+  return removed;
 }

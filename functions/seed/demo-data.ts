@@ -216,9 +216,8 @@ function clinical(p: number): DemoResource[] {
     identifier: [demoId('MedicationRequest', pid)],
     status: p % 4 === 0 ? 'completed' : 'active',
     intent: 'order',
-    ...(p % 2 === 0
-      ? { medicationReference: { reference: `Medication/${medication.id}` } }
-      : { medicationCodeableConcept: snomed(medication.code, medication.display) }),
+    // CareConnect-MedicationRequest-1 narrows medication[x] to Reference(CareConnect-Medication-1).
+    medicationReference: { reference: `Medication/${medication.id}` },
     subject: patient,
     authoredOn: `${year}-04-2${p % 10}`,
   });

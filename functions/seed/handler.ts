@@ -3,9 +3,13 @@
  * `custom-resources.Provider`, lib/constructs/seeding.ts), told apart by `ResourceType`:
  * - `Custom::CcriAdminClient` (always): the first admin client, its id and secret read from the Secrets Manager
  *   secret named by the `AdminSecretArn` property (functions/admin/seed.ts);
- * - `Custom::CcriDemoData` (demo data on): the demo OAuth clients, the writer with its generated secret from
- *   `WriterSecretArn`, and the FHIR demo resources, loaded idempotently.
- * Create and Update seed; Delete does nothing (the tables go with the stack, or stay with their data when retained).
+ * - `Custom::CcriDemoData` (always, property `DemoData` `on` or `off`): with `on`, Create and Update seed the demo
+ *   OAuth clients, the writer with its generated secret from `WriterSecretArn`, and the FHIR demo resources,
+ *   loaded idempotently; with `off`, and on Delete, they REMOVE the demo clients and the writer (their secrets are
+ *   public), so that turning demo data off really closes them (issue 13.2). The demo FHIR resources stay: they are
+ *   synthetic (999-range NHS numbers) and removing them could remove changes made to them since.
+ * Delete of the admin client resource does nothing (the tables go with the stack, or stay with their data when
+ * retained).
  * Env: `TABLE_<id>` for every table of lib/tables.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -17,7 +21,7 @@ import { seedAdminClientFromSecret } from '../admin/seed';
 import { DynamoClientStore } from '../oauth/clients';
 import { requiredEnv } from '../env';
 import { createDocumentClient } from '../store/client';
-import { seedDeployedClients } from './clients';
+import { removeDemoClients, seedDeployedClients } from './clients';
 import { loadDemoData } from './loader';
 
 export const ADMIN_CLIENT_RESOURCE = 'Custom::CcriAdminClient';
@@ -52,6 +56,11 @@ export function createSeedHandler(deps: SeedDeps) {
 
   return async (event: CloudFormationCustomResourceEvent): Promise<Result> => {
     const physicalResourceId = 'PhysicalResourceId' in event ? event.PhysicalResourceId : `ccri-${event.LogicalResourceId}`;
+    if (event.ResourceType === DEMO_DATA_RESOURCE && (event.RequestType === 'Delete' || demoDataSwitch(event) === 'off')) {
+      const removed = await removeDemoClients({ documentClient: deps.documentClient, clientsTableName: deps.tableName(CLIENTS_TABLE) });
+      logger.info('demo clients removed', { removed, requestType: event.RequestType });
+      return { PhysicalResourceId: physicalResourceId, Data: { removedClients: removed.length } };
+    }
     if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalResourceId };
 
     if (event.ResourceType === ADMIN_CLIENT_RESOURCE) {
@@ -72,4 +81,11 @@ export function createSeedHandler(deps: SeedDeps) {
     }
     throw new Error(`the seed function does not know custom resources of type ${event.ResourceType}`);
   };
+}
+
+/** The demo-data custom resource's `DemoData` property: `on` (the default, for templates before it existed) or `off`. */
+function demoDataSwitch(event: CloudFormationCustomResourceEvent): 'on' | 'off' {
+  const value = (event.ResourceProperties as Record<string, unknown>).DemoData ?? 'on';
+  if (value !== 'on' && value !== 'off') throw new Error(`${event.ResourceType} DemoData must be on or off, not ${String(value)}`);
+  return value;
 }

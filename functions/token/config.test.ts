@@ -4,7 +4,7 @@ import { DynamoClientStore } from '../oauth/clients';
 import { KmsSigner } from '../oauth/signer';
 import { tokenDepsFromEnv } from './config';
 
-const env = { CLIENTS_TABLE_NAME: 'Clients', KMS_KEY_ID: 'arn:aws:kms:eu-west-2:123456789012:key/11111111-1111-1111-1111-111111111111' };
+const env = { CLIENTS_TABLE_NAME: 'Clients', SCOPES_TABLE_NAME: 'Scopes', KMS_KEY_ID: 'arn:aws:kms:eu-west-2:123456789012:key/11111111-1111-1111-1111-111111111111' };
 
 describe('tokenDepsFromEnv', () => {
   it('builds the DynamoDB client store and the KMS signer, with a 3600 s default lifetime', () => {

@@ -5,12 +5,19 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoClientStore } from '../oauth/clients';
 import { isKmsKeyArn, KmsSigner } from '../oauth/signer';
 import { DynamoFailedAuthLimiter } from '../oauth/throttle';
+import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
+import { DynamoJtiReplayStore } from '../oauth/jti-replay';
+import { DynamoRevocationStore } from '../oauth/revocation';
+import { configureAudit } from '../audit';
+import { DynamoAuditEventStore, auditRetentionDaysFromEnv } from '../audit/store';
+import { createTokenVerifier } from '../authorizer/verifier';
+import { ClientJwksResolver } from '../oauth/client-jwks';
 import { createDocumentClient } from '../store/client';
 import { DEFAULT_TOKEN_LIFETIME_SECONDS } from '../oauth/token';
 import type { TokenHandlerDeps } from './handler';
 
 /**
- * CLIENTS_TABLE_NAME (required), KMS_KEY_ID (required: the signing key's ARN, from which the token `kid` derives), TOKEN_LIFETIME_SECONDS
+ * CLIENTS_TABLE_NAME and SCOPES_TABLE_NAME (required; named scopes are expanded from the latter at issuance), KMS_KEY_ID (required: the signing key's ARN, from which the token `kid` derives), TOKEN_LIFETIME_SECONDS
  * (default 3600), ISSUER and AUDIENCE (optional: default from the URL the client called).
  */
 export function tokenDepsFromEnv(env: Record<string, string | undefined> = process.env): TokenHandlerDeps {
@@ -23,10 +30,17 @@ export function tokenDepsFromEnv(env: Record<string, string | undefined> = proce
       requestTimeout: TOKEN_SDK_SETTINGS.requestTimeoutMs,
     }),
   });
+  // Token decisions go to the queryable audit store too (batched; the log line is the durable copy).
+  configureAudit({ store: new DynamoAuditEventStore(db, requiredEnv('SCOPES_TABLE_NAME', env), auditRetentionDaysFromEnv(env)) });
   return {
     clients: new DynamoClientStore(db, clientsTable),
     signer: new KmsSigner(kms, signingKeyArn(env)),
     limiter: new DynamoFailedAuthLimiter(db, clientsTable),
+    definitions: new DynamoScopeDefinitionStore(db, requiredEnv('SCOPES_TABLE_NAME', env)),
+    // On AWS a client's jwks_uri is fetched over https only and never from a private address (client-jwks.ts).
+    verifier: createTokenVerifier(env.JWKS_URI ? { jwksUri: () => env.JWKS_URI! } : {}),
+    revocations: new DynamoRevocationStore(db, clientsTable),
+    assertions: { keys: new ClientJwksResolver({ allowPrivateAddresses: false }), replay: new DynamoJtiReplayStore(db, clientsTable) },
     tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
     issuer: env.ISSUER || undefined,
     audience: env.AUDIENCE || undefined,

@@ -1,5 +1,7 @@
 /**
- * `POST /oauth2/token`: parse the request, run the grant (functions/oauth/token.ts), format the RFC 6749 response.
+ * The OAuth routes of the token function: `POST /oauth2/token` (the grant, functions/oauth/token.ts), `POST
+ * /oauth2/revoke` and `POST /oauth2/introspect` (RFC 7009, RFC 7662: functions/oauth/token-management.ts) and
+ * `GET /oauth2/revocations` (the list the authorizer fetches: functions/oauth/revocation.ts). Parse, call, format.
  * Every refusal is an RFC 6749 §5.2 JSON error; repeated failed client authentications are refused with 429
  * (functions/oauth/throttle.ts); a dependency outage (DynamoDB, KMS) is 503 temporarily_unavailable;
  * anything unexpected is a generic 500 that hides the details. Never logged: the body, the Authorization header, the
@@ -10,10 +12,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { parseTokenRequestForm } from '../oauth/client-auth';
 import type { ClientStore } from '../oauth/clients';
-import { InvalidClientError, OAuthError, oauthErrorBody, TooManyFailedAuthenticationsError } from '../oauth/errors';
+import { InvalidClientError, InvalidRequestError, OAuthError, oauthErrorBody, TooManyFailedAuthenticationsError } from '../oauth/errors';
 import type { JwtSigner } from '../oauth/signer';
 import type { FailedAuthLimiter } from '../oauth/throttle';
-import { handleTokenRequest, issuerAndAudience } from '../oauth/token';
+import { record } from '../audit';
+import type { TokenVerifier } from '../authorizer/verifier';
+import type { RevocationStore } from '../oauth/revocation';
+import { handleTokenRequest, issuerAndAudience, type TokenSettings } from '../oauth/token';
+import { introspectRequest, revokeRequest, type TokenManagementSettings } from '../oauth/token-management';
 
 export interface TokenHandlerDeps {
   clients: ClientStore;
@@ -29,6 +35,13 @@ export interface TokenHandlerDeps {
    * fails open when it fails. None: no throttling.
    */
   limiter?: FailedAuthLimiter;
+  /** Named scope definitions, read at issuance (the Scopes table); none: named scopes grant nothing. */
+  definitions?: TokenSettings['definitions'];
+  /** private_key_jwt client authentication (client keys, jti replay store); none: refused. */
+  assertions?: TokenSettings['assertions'];
+  /** Revocation and introspection: this API's token verifier and the revocation store; none: those routes 404. */
+  verifier?: TokenVerifier;
+  revocations?: RevocationStore;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   now?: () => Date;
 }
@@ -39,11 +52,10 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 export function createTokenHandler(deps: TokenHandlerDeps) {
   const logger = deps.logger ?? new Logger({ serviceName: 'token' });
 
-  async function handle(request: HttpRequest): Promise<HttpResponse> {
-    try {
-      const form = parseTokenRequestForm(request.headers['content-type'], request.body);
-      const { issuer, audience } = issuerAndAudience(deps, request.baseUrl);
-      const { response, client } = await handleTokenRequest(form, request.headers.authorization, {
+  /** The settings of one request: issuer and audience from the URL the client called (unless configured). */
+  function settingsOf(request: HttpRequest): TokenSettings {
+    const { issuer, audience } = issuerAndAudience(deps, request.baseUrl);
+    return {
         clients: deps.clients,
         signer: deps.signer,
         tokenLifetimeSeconds: deps.tokenLifetimeSeconds,
@@ -51,18 +63,67 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
         audience,
         now: deps.now,
         limiter: deps.limiter,
+        definitions: deps.definitions,
+        assertions: deps.assertions,
         sourceIp: request.sourceIp,
         onLimiterError: (err) =>
           logger.error('failed-authentication limiter unavailable: request not throttled (fail open)', {
             err,
             requestId: request.requestId,
           }),
-      });
+    };
+  }
+
+  /** The token-management settings, or a 404 when this deployment has none (unit tests of the token route). */
+  function managementOf(request: HttpRequest): TokenManagementSettings {
+    if (!deps.verifier || !deps.revocations) throw new InvalidRequestError('Not found.', 404);
+    return { ...settingsOf(request), verifier: deps.verifier, revocations: deps.revocations };
+  }
+
+  const routes: Record<string, (request: HttpRequest) => Promise<HttpResponse>> = {
+    'POST /oauth2/token': async (request) => {
+      const form = parseTokenRequestForm(request.headers['content-type'], request.body);
+      const { response, client } = await handleTokenRequest(form, request.headers.authorization, settingsOf(request));
       logger.info('token issued', { clientId: client.clientId, scope: response.scope, requestId: request.requestId });
+      record({ kind: 'token', outcome: 'allowed', clientId: client.clientId, patient: client.patient, interaction: 'client_credentials', requestId: request.requestId, sourceIp: request.sourceIp, source: 'token' });
       return jsonResponse(200, response, NO_STORE);
+    },
+    'POST /oauth2/revoke': async (request) => {
+      const form = parseTokenRequestForm(request.headers['content-type'], request.body);
+      const { client, revoked } = await revokeRequest(form, request.headers.authorization, managementOf(request));
+      logger.info('token revocation', { clientId: client.clientId, revoked, requestId: request.requestId });
+      return { statusCode: 200, headers: NO_STORE, body: '' };
+    },
+    'POST /oauth2/introspect': async (request) => {
+      const form = parseTokenRequestForm(request.headers['content-type'], request.body);
+      const { client, response } = await introspectRequest(form, request.headers.authorization, managementOf(request));
+      logger.info('token introspection', { clientId: client.clientId, active: response.active, requestId: request.requestId });
+      return jsonResponse(200, response, NO_STORE);
+    },
+    'GET /oauth2/revocations': async () => {
+      const { revocations } = managementOf({} as HttpRequest);
+      const list = await revocations.list(Math.floor((deps.now?.() ?? new Date()).getTime() / 1000));
+      return jsonResponse(200, list, { 'Cache-Control': 'no-cache' });
+    },
+  };
+
+  async function handle(request: HttpRequest): Promise<HttpResponse> {
+    try {
+      // The token route is the default: events without a resource (older tests, benches) are token requests.
+      const route = routes[`${request.method} ${request.route}`] ?? routes['POST /oauth2/token']!;
+      return await route(request);
     } catch (err) {
       if (err instanceof OAuthError) {
         const log = { error: err.error, statusCode: err.statusCode, requestId: request.requestId };
+        record({
+          kind: 'token',
+          outcome: err.statusCode >= 500 ? 'error' : 'denied',
+          interaction: `${request.method} ${request.route ?? ''}`.trim(),
+          reason: err instanceof InvalidClientError || err instanceof TooManyFailedAuthenticationsError ? err.reason : err.description,
+          requestId: request.requestId,
+          sourceIp: request.sourceIp,
+          source: 'token',
+        });
         if (err.statusCode >= 500) {
           logger.error('token request failed: dependency unavailable', { ...log, err: err.cause });
         } else {

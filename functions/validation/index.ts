@@ -1,25 +1,25 @@
 /// <reference types="fhir" />
 /**
- * Care Connect profile validation: pure functions, no I/O. `validateResource` runs on every create and update
- * (the FHIR handlers answer 422 when it returns an error) and for `$validate` (200 with `validationOutcome`).
+ * Care Connect profile validation, driven by the official definitions (functions/fhir-model, compiled from
+ * definitions/ by scripts/build-fhir-model.ts). `validateResource` runs on every create and update (the FHIR
+ * handlers answer 422 when it returns an error) and for `$validate` (200 with `validationOutcome`).
  *
- * Two layers, in this order:
- * 1. STU3 structure (`structure.ts` with the tables of `elements.ts`): resourceType, id syntax, known elements,
- *    JSON shapes and cardinalities, primitive formats, references, extensions, contained resources, the
- *    required bindings of the base resources and the simple data type invariants.
- * 2. Care Connect (`care-connect.ts`): the constraints of CareConnect-<Type>-1 for each of the 14 types.
+ * The resource is checked against the snapshot of CareConnect-<Type>-1 (walker.ts): STU3 structure and JSON
+ * shapes, cardinality and slices, types, primitive formats, fixed/pattern values, references, extensions against
+ * their own definitions, bindings, and every invariant through FHIRPath. Plus one named extra rule, the NHS number
+ * Modulus 11 check. Every issue has a severity, an issue type code, a FHIRPath `expression`, an XPath `location`
+ * and a diagnostics line for a person; an outcome lists at most MAX_ISSUES. Issues quote values of the resource
+ * back to its sender: do not log them.
  *
- * Every issue has a severity (error | warning | information), an issue type code, one FHIRPath expression
- * (e.g. `Patient.identifier[0].value`) and a diagnostics line written for a person. Issues quote values of the
- * resource back to its sender: do not log them.
+ * The walker (with the FHIRPath engine and the tables) is imported on the first call only, so that the functions
+ * that never validate, and the reads of those that do, do not load it at cold start.
  */
 import { RESOURCE_TYPES, isResourceType, profileUrl, type ResourceType } from '../fhir/resource-types';
-import { checkProfile } from './care-connect';
 import { Issues, quote, type ValidationIssue } from './issues';
 import { isId } from './primitives';
-import { isObject, validateStructure } from './structure';
 
 export type { ValidationIssue } from './issues';
+export { MAX_ISSUES } from './issues';
 export { isValidNhsNumber } from './nhs-number';
 
 export interface ValidateOptions {
@@ -29,12 +29,18 @@ export interface ValidateOptions {
   id?: string;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+let walker: Promise<typeof import('./walker')> | undefined;
+/** The walker, its tables and the FHIRPath engine: imported once, on the first validation. */
+const loadWalker = () => (walker ??= import('./walker'));
+
 /**
  * Validates a parsed JSON body as a resource of `type` against STU3 and CareConnect-<type>-1. Returns every
- * issue found (an empty list: conformant). When the body is not a resource of that type at all, that single
- * issue is returned: checking its elements would only add noise.
+ * issue found (an empty list: conformant), at most MAX_ISSUES of them. When the body is not a resource of that
+ * type at all, that single issue is returned: checking its elements would only add noise.
  */
-export function validateResource(resource: unknown, type: ResourceType, options: ValidateOptions = {}): ValidationIssue[] {
+export async function validateResource(resource: unknown, type: ResourceType, options: ValidateOptions = {}): Promise<ValidationIssue[]> {
   const issues = new Issues();
   if (!isObject(resource)) {
     issues.error('invalid', type, `The body is not a FHIR resource: expected a JSON object with "resourceType": "${type}".`);
@@ -63,8 +69,8 @@ export function validateResource(resource: unknown, type: ResourceType, options:
   if (options.id !== undefined && resource.id !== undefined && isId(resource.id) && resource.id !== options.id) {
     issues.error('invalid', `${type}.id`, `${type}.id ${quote(resource.id)} does not match the id in the URL ${quote(options.id)}.`);
   }
-  validateStructure(resource, type, issues);
-  checkProfile(resource, type, issues);
+  const { Walker, profileTree } = await loadWalker();
+  new Walker(issues, resource).resource(resource, profileTree(profileUrl(type))!, type);
   return issues.list;
 }
 

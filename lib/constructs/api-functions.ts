@@ -5,17 +5,20 @@
  *
  * | function            | data access                                                    | key               |
  * |---------------------|----------------------------------------------------------------|-------------------|
- * | token               | Clients: GetItem, UpdateItem (failed-authentication counters)  | kms:Sign (policy) |
+ * | token               | Clients: GetItem, PutItem (jti replay), UpdateItem (failed-authentication counters); Scopes: GetItem (named scopes, expanded into the token) | kms:Sign          |
  * | jwks                | none                                                           | kms:GetPublicKey  |
  * | metadata            | none                                                           | none              |
- * | authorizer          | Scopes: GetItem, Query (dynamic scope definitions)             | none              |
+ * | authorizer          | none (only the JWKS, over HTTPS)                               | none              |
  * | fhir:<Type> (x14)   | Resource<Type> only: Get/Put/Update/Delete/ConditionCheck Item, Query, BatchGetItem | none |
  * | admin (if routed)   | Clients, Scopes: Get/Put/Update/Delete Item, Query             | none              |
+ * | explorer            | none (serves the web explorer's files from its own bundle)     | none              |
  *
- * The key permissions are not IAM statements: the key policy (constructs/signing-key.ts) names the token and JWKS
- * roles, which is why those two roles come from the stateful stack.
+ * The key permissions need two grants: these IAM statements, and the key policy (constructs/signing-key.ts), which
+ * allows Sign and GetPublicKey only to callers whose `aws:PrincipalArn` is the token or JWKS role (why those two
+ * roles come from the stateful stack).
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
 import type { CcriConfig } from '../config';
@@ -35,6 +38,13 @@ export const RESOURCE_TABLE_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:BatchGetItem',
 ];
+
+/** The explorer's page, script and style sheet, built by web/build.ts into the `explorer/` folder of its bundle. */
+export const EXPLORER_ASSETS_HOOK: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [`cd "${inputDir}" && node --import tsx web/build.ts "${outputDir}/explorer"`],
+};
 
 export interface ApiFunctionsProps {
   config: CcriConfig;
@@ -57,15 +67,13 @@ export class ApiFunctions extends Construct {
     for (const name of props.functionNames ?? FUNCTION_NAMES) {
       this.byName.set(name, this.create(name));
     }
-    const scopesTable = props.tables.table(SCOPES_TABLE);
     this.authorizer = new CcriFunction(this, 'Authorizer', {
       config: props.config,
       entryName: 'authorizer',
       description: 'API Gateway TOKEN authorizer: verifies access tokens, turns scopes into an IAM policy',
       memorySize: 256,
-      environment: { SCOPES_TABLE_NAME: scopesTable.tableName, ...issuerEnv(props.config) },
+      environment: { ...issuerEnv(props.config) },
     });
-    this.authorizer.allow('ReadScopeDefinitions', ['dynamodb:GetItem', 'dynamodb:Query'], [scopesTable.tableArn]);
   }
 
   private create(name: FunctionName): CcriFunction {
@@ -85,17 +93,23 @@ export class ApiFunctions extends Construct {
           role: importRole(this, 'TokenRole', signingKey.tokenRole),
           environment: {
             CLIENTS_TABLE_NAME: clients.tableName,
+            SCOPES_TABLE_NAME: scopesTable.tableName,
             KMS_KEY_ID: signingKey.keyArn,
             TOKEN_LIFETIME_SECONDS: String(config.tokenLifetimeSeconds),
             ...issuer,
             ...cors,
           },
         });
-        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [clients.tableArn]);
+        // PutItem: the jti replay store of client assertions (conditional puts, TTL).
+        // Query: the revocation list (pk REVOKED) for GET /oauth2/revocations.
+        fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [clients.tableArn]);
+        fn.allow('SignWithTheTokenKey', ['kms:Sign'], [signingKey.keyArn]);
+        // BatchWriteItem: its audit events (functions/audit/store.ts) in the Scopes table.
+        fn.allow('ReadScopeDefinitions', ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], [scopesTable.tableArn]);
         return fn;
       }
-      case 'jwks':
-        return new CcriFunction(this, 'Jwks', {
+      case 'jwks': {
+        const fn = new CcriFunction(this, 'Jwks', {
           ...base,
           entryName: 'jwks',
           description: 'GET /.well-known/jwks.json: the token-signing public keys',
@@ -103,6 +117,9 @@ export class ApiFunctions extends Construct {
           role: importRole(this, 'JwksRole', signingKey.jwksRole),
           environment: { KMS_KEY_IDS: signingKey.keyArn, ...cors },
         });
+        fn.allow('ReadTheTokenKeysPublicKey', ['kms:GetPublicKey'], [signingKey.keyArn]);
+        return fn;
+      }
       case 'metadata':
         return new CcriFunction(this, 'Metadata', {
           ...base,
@@ -131,8 +148,17 @@ export class ApiFunctions extends Construct {
         fn.allow('ManageClientsAndScopes', actions, [clients.tableArn, scopesTable.tableArn]);
         // GET /admin/clients lists the Clients table, which has no index to query (a small table of clients).
         fn.allow('ListClients', ['dynamodb:Scan'], [clients.tableArn]);
+        fn.allow('WriteAuditEvents', ['dynamodb:BatchWriteItem'], [scopesTable.tableArn]);
         return fn;
       }
+      case 'explorer':
+        return new CcriFunction(this, 'Explorer', {
+          ...base,
+          entryName: 'explorer',
+          description: 'GET / and /explorer/{asset}: the web explorer, on the API origin, with a strict CSP',
+          memorySize: 256,
+          commandHooks: EXPLORER_ASSETS_HOOK,
+        });
       default: {
         const type = resourceTypeOf(name);
         const table = tables.table(resourceTable(type));

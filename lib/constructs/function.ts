@@ -64,6 +64,8 @@ export interface CcriFunctionProps {
   timeout?: Duration;
   /** @default 512 MB (CPU scales with memory: RSA and JSON work are CPU-bound) */
   memorySize?: number;
+  /** Bundling steps beyond BUNDLING (e.g. files built beside the bundle). */
+  commandHooks?: BundlingOptions['commandHooks'];
 }
 
 export class CcriFunction extends NodejsFunction {
@@ -102,7 +104,7 @@ export class CcriFunction extends NodejsFunction {
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: config.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       awsSdkConnectionReuse: false,
-      bundling: BUNDLING,
+      bundling: props.commandHooks ? { ...BUNDLING, commandHooks: props.commandHooks } : BUNDLING,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `ccri-${props.entryName}`,

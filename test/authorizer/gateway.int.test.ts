@@ -241,6 +241,16 @@ describe('401: no valid token', () => {
     expectUnauthorized(await call(patientRead, authorization));
   });
 
+  it('junk and other spellings of a real token get 401 from the gateway itself, without invoking the authorizer', async () => {
+    const token = await tokenFor(api, DEMO_CLIENTS[2]!.clientId);
+    expect((await call(patientRead, `Bearer ${token}`)).status).not.toBe(401);
+    const before = api.local.gateway.authorizerInvocations;
+    for (const authorization of ['Bearer not-a-jwt', `bearer ${token}`, `Bearer  ${token}`, `Bearer ${token}=`, `Bearer ${token}==`, 'Basic abc', 'x'.repeat(5000)]) {
+      expectUnauthorized(await call(patientRead, authorization));
+    }
+    expect(api.local.gateway.authorizerInvocations).toBe(before);
+  });
+
   it('a real token tampered with after signing gets 401', async () => {
     const [h, p, s] = (await tokenFor(api, DEMO_CLIENTS[2]!.clientId)).split('.');
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;

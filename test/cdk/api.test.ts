@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { BEARER_HEADER_PATTERN } from '../../functions/authorizer/bearer';
 import { GATEWAY_RESPONSES } from '../../lib/gateway-responses';
 import { ROUTES, type Route } from '../../lib/routes';
 import { EVERYTHING_ON, functionsOf, methodsOf, resourcesOf, synth } from './synth';
@@ -85,12 +87,21 @@ describe('CORS', () => {
 });
 
 describe('the token authorizer', () => {
-  it('is a TOKEN authorizer on the Authorization header, caching decisions for 300 s by default', () => {
+  it('is a TOKEN authorizer on the Authorization header, caching decisions for 60 s by default, invoked only for "Bearer <jws>"', () => {
     synth().api.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'TOKEN',
       IdentitySource: 'method.request.header.Authorization',
-      AuthorizerResultTtlInSeconds: 300,
+      IdentityValidationExpression: BEARER_HEADER_PATTERN,
+      AuthorizerResultTtlInSeconds: 60,
     });
+  });
+
+  it('gets a new deployment when its settings change (feature flag authorizerChangeDeploymentLogicalId)', () => {
+    const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
+    expect(flags['@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId']).toBe(true);
+    const deploymentOf = (ttl: number) =>
+      Object.keys(synth({ 'ccri:authorizerCacheSeconds': ttl, '@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId': true }).api.findResources('AWS::ApiGateway::Deployment'));
+    expect(deploymentOf(30)).not.toEqual(deploymentOf(60));
   });
 
   it('takes its cache TTL from the context', () => {

@@ -30,16 +30,26 @@ describe('the token-signing KMS key', () => {
     expect(k.Properties.PendingWindowInDays).toBe(30);
   });
 
+  const account = { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } };
+
+  it('names no role as a principal: only the account, which always exists (KMS validates principals at create)', () => {
+    for (const s of statements) expect(s.Principal, s.Sid).toEqual(account);
+    expect(JSON.stringify(statements.map((s) => s.Principal))).not.toContain('Role');
+  });
+
   it('lets only the token role sign, and only RS256 digests', () => {
     const signers = statements.filter((s) => actionsOf(s).some((a) => a === 'kms:Sign' || a === 'kms:*'));
     expect(signers).toEqual([
       {
         Sid: 'TokenFunctionSignsTokenDigests',
         Effect: 'Allow',
-        Principal: { AWS: { 'Fn::GetAtt': [tokenRoleId, 'Arn'] } },
+        Principal: account,
         Action: 'kms:Sign',
         Resource: '*',
-        Condition: { StringEquals: { 'kms:SigningAlgorithm': 'RSASSA_PKCS1_V1_5_SHA_256', 'kms:MessageType': 'DIGEST' } },
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [tokenRoleId, 'Arn'] } },
+          StringEquals: { 'kms:SigningAlgorithm': 'RSASSA_PKCS1_V1_5_SHA_256', 'kms:MessageType': 'DIGEST' },
+        },
       },
     ]);
   });
@@ -50,22 +60,34 @@ describe('the token-signing KMS key', () => {
       {
         Sid: 'JwksFunctionReadsThePublicKey',
         Effect: 'Allow',
-        Principal: { AWS: { 'Fn::GetAtt': [jwksRoleId, 'Arn'] } },
+        Principal: account,
         Action: 'kms:GetPublicKey',
         Resource: '*',
+        Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [jwksRoleId, 'Arn'] } } },
       },
     ]);
   });
 
-  it('gives the account root administration only: no use of the key, no grants, no wildcards', () => {
-    const root = statements.filter((s) => JSON.stringify(s.Principal).includes(':root'));
-    expect(root).toHaveLength(1);
-    expect(actionsOf(root[0]).sort()).toEqual([...KEY_ADMIN_ACTIONS].sort());
-    for (const action of actionsOf(root[0])) {
+  it('gives the account administration only: no use of the key, no grants, no wildcards', () => {
+    const unconditioned = statements.filter((s) => s.Condition === undefined);
+    expect(unconditioned.map((s) => s.Sid)).toEqual(['AccountAdministersTheKey']);
+    expect(actionsOf(unconditioned[0]).sort()).toEqual([...KEY_ADMIN_ACTIONS].sort());
+    for (const action of actionsOf(unconditioned[0])) {
       expect(action).not.toMatch(/\*|Sign|Verify|GetPublicKey|Decrypt|Encrypt|CreateGrant|GenerateDataKey|ReEncrypt/);
     }
     expect(statements).toHaveLength(3);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+
+  it('with ccri:keyAdminRoleArns, lets only those roles and the deployment role administer the key', () => {
+    const admins = ['arn:aws:iam::123456789012:role/KeyAdmins'];
+    const [[, k]] = resourcesOf(synth({ 'ccri:keyAdminRoleArns': admins }).data, 'AWS::KMS::Key') as [[string, any]];
+    const admin = (k.Properties.KeyPolicy.Statement as any[]).find((s) => s.Sid === 'AccountAdministersTheKey');
+    expect(admin.Principal).toEqual(account);
+    const allowed = admin.Condition.ArnEquals['aws:PrincipalArn'];
+    expect(allowed[0]).toBe(admins[0]);
+    expect(JSON.stringify(allowed[1])).toContain('cfn-exec-role');
+    expect(allowed).toHaveLength(2);
   });
 
   it('names the roles the functions really run as', () => {

@@ -1,4 +1,7 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { CCRI_DEMO_CLIENTS } from '../../functions/oauth/demo-clients';
+import { demoClientIds } from '../../functions/seed/clients';
 import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
 import { FUNCTION_NAMES } from '../../lib/routes';
 import { TABLES } from '../../lib/tables';
@@ -8,12 +11,23 @@ const secretId = (api: ReturnType<typeof synth>['api'], name: string) =>
   resourcesOf(api, 'AWS::SecretsManager::Secret').find(([id]) => id.includes(name))?.[0];
 
 describe('the demo-data switch', () => {
-  it('on (the default): a seed custom resource, a generated writer secret and a warning output', () => {
+  it('on (the default): a seed custom resource, a generated writer secret and a warning output naming the public clients', () => {
     const { api } = synth();
     api.resourceCountIs('Custom::CcriDemoData', 1);
+    api.hasResourceProperties('Custom::CcriDemoData', { DemoData: 'on' });
     const outputs = api.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(String(outputs.DemoDataWarning?.Value)).toMatch(/DEMO DATA IS ON.*PUBLISHED secrets.*ccri:demoData=false/);
+    const warning = String(outputs.DemoDataWarning?.Value);
+    expect(warning).toMatch(/DEMO DATA IS ON.*PUBLISHED secrets.*ccri:demoData=false/);
+    for (const id of demoClientIds()) expect(warning).toContain(id);
     expect(outputs.WriterSecretArn?.Value).toEqual({ Ref: secretId(api, 'WriterClientSecret') });
+  });
+
+  it('on: cdk synth and cdk deploy print the warning (a construct warning on the API stack)', () => {
+    const { stacks } = synth();
+    const warnings = Annotations.fromStack(stacks.api).findWarning('*', Match.stringLikeRegexp('DEMO DATA IS ON'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0]!.entry.data)).toContain(CCRI_DEMO_CLIENTS[0]!.clientId);
+    expect(Annotations.fromStack(synth({ 'ccri:demoData': false }).stacks.api).findWarning('*', Match.stringLikeRegexp('DEMO DATA'))).toHaveLength(0);
   });
 
   it('generates the writer secret in Secrets Manager: no secret value in the template', () => {
@@ -36,19 +50,24 @@ describe('the demo-data switch', () => {
     expect(seed.properties.Timeout).toBe(300);
   });
 
-  it('off: no demo-data custom resource, no writer secret, no warning', () => {
+  it('off: the demo-data custom resource stays, switched off (it removes the demo clients); no writer secret, no warning', () => {
     const { api } = synth({ 'ccri:demoData': false });
-    api.resourceCountIs('Custom::CcriDemoData', 0);
+    api.resourceCountIs('Custom::CcriDemoData', 1);
+    const [[, resource]] = resourcesOf(api, 'Custom::CcriDemoData');
+    expect(resource.Properties).toMatchObject({ DemoData: 'off' });
+    expect(resource.Properties!.WriterSecretArn).toBeUndefined();
     expect(secretId(api, 'WriterClientSecret')).toBeUndefined();
-    const outputs = Object.keys(api.toJSON().Outputs);
-    expect(outputs).not.toContain('DemoDataWarning');
-    expect(outputs).not.toContain('WriterSecretArn');
+    const outputs = api.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs)).not.toContain('DemoDataWarning');
+    expect(Object.keys(outputs)).not.toContain('WriterSecretArn');
+    expect(String(outputs.DemoData?.Value)).toMatch(/^OFF: .*removes the demo clients/);
+    for (const id of demoClientIds()) expect(String(outputs.DemoData?.Value)).toContain(id);
     const seed = functionsOf(api).find((f) => f.service === 'ccri-seed');
     if (seed) expect(seed.env.DEMO_DATA).toBe('false');
   });
 
   it('accepts the flag from the command line as a string', () => {
-    synth({ 'ccri:demoData': 'false' }).api.resourceCountIs('Custom::CcriDemoData', 0);
+    synth({ 'ccri:demoData': 'false' }).api.hasResourceProperties('Custom::CcriDemoData', { DemoData: 'off' });
   });
 });
 

@@ -65,26 +65,31 @@ const logs: Statement = { sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream',
 describe('each function has its own role with only what it needs', () => {
   const s = synth();
 
-  it('token: reads clients and counts failures on the Clients table; signs through the key policy, not IAM', () => {
+  const key = `AWS::KMS::Key:${resourcesOf(s.data, 'AWS::KMS::Key')[0]![0]}`;
+
+  it('token: reads clients, counts failures, stores assertion ids and lists revocations on the Clients table, reads named scope definitions and writes audit events on the Scopes table; signs with the key (the key policy also has to allow it)', () => {
     expect(statementsOf(s, 'ccri-token')).toEqual([
       logs,
-      { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
+      { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
+      { sid: 'SignWithTheTokenKey', actions: ['kms:Sign'], resources: [key] },
+      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], resources: ['table:Scopes'] },
     ]);
   });
 
-  it('jwks: nothing but its logs (the key policy lets it read the public key)', () => {
-    expect(statementsOf(s, 'ccri-jwks')).toEqual([logs]);
+  it('jwks: reads the public key of the token key, nothing else', () => {
+    expect(statementsOf(s, 'ccri-jwks')).toEqual([logs, { sid: 'ReadTheTokenKeysPublicKey', actions: ['kms:GetPublicKey'], resources: [key] }]);
   });
 
   it('metadata: nothing but its logs', () => {
     expect(statementsOf(s, 'ccri-metadata')).toEqual([logs]);
   });
 
-  it('authorizer: reads scope definitions, no other data', () => {
-    expect(statementsOf(s, 'ccri-authorizer')).toEqual([
-      logs,
-      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: ['table:Scopes'] },
-    ]);
+  it('explorer: nothing but its logs (its files are in its own bundle)', () => {
+    expect(statementsOf(s, 'ccri-explorer')).toEqual([logs]);
+  });
+
+  it('authorizer: no data at all (named scopes come expanded in the token)', () => {
+    expect(statementsOf(s, 'ccri-authorizer')).toEqual([logs]);
   });
 
   it.each(RESOURCE_TYPES.map((t) => [t]))('fhir:%s: item and query actions on its own table and no other', (type) => {
@@ -103,6 +108,7 @@ describe('each function has its own role with only what it needs', () => {
         resources: ['table:Clients', 'table:Scopes'],
       },
       { sid: 'ListClients', actions: ['dynamodb:Scan'], resources: ['table:Clients'] },
+      { sid: 'WriteAuditEvents', actions: ['dynamodb:BatchWriteItem'], resources: ['table:Scopes'] },
     ]);
   });
 
@@ -123,7 +129,6 @@ describe('each function has its own role with only what it needs', () => {
     let checked = 0;
     for (const t of [traced.api, traced.data]) {
       for (const [id, role] of resourcesOf(t, 'AWS::IAM::Role')) {
-        if (id.startsWith('ApiRestApiCloudWatchRole')) continue; // API Gateway's account role (acknowledged IAM4)
         expect(role.Properties!.ManagedPolicyArns, id).toBeUndefined();
       }
       const documents: [string, any][] = [

@@ -3,6 +3,7 @@
  * Synthesis includes cdk-nag (a finding fails it) unless `nag: false`.
  */
 import { App } from 'aws-cdk-lib';
+import { vi } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type CcriStacks, createStacks } from '../../lib/app';
 import { type CcriConfig, configFromContext } from '../../lib/config';
@@ -13,6 +14,8 @@ export interface Synthesized {
   stacks: CcriStacks;
   data: Template;
   api: Template;
+  /** The account-wide API Gateway logging stack, when ccri:apiGatewayCloudWatchRole is on. */
+  account?: Template;
 }
 
 /** Everything optional switched on: the largest template this app can produce. */
@@ -27,6 +30,9 @@ export const EVERYTHING_ON = {
   },
 };
 
+// The first test of each CDK file pays for a whole synthesis (20+ functions, cdk-nag): over 30 s on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
+
 const cache = new Map<string, Synthesized>();
 
 export function synth(context: Record<string, unknown> = {}, options: { nag?: boolean } = {}): Synthesized {
@@ -36,7 +42,14 @@ export function synth(context: Record<string, unknown> = {}, options: { nag?: bo
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const config = configFromContext(app.node);
   const stacks = createStacks(app, config, options);
-  const result = { app, config, stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api) };
+  const result = {
+    app,
+    config,
+    stacks,
+    data: Template.fromStack(stacks.data),
+    api: Template.fromStack(stacks.api),
+    account: stacks.account && Template.fromStack(stacks.account),
+  };
   cache.set(key, result);
   return result;
 }

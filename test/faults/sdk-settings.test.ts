@@ -32,7 +32,7 @@ describe('the SDK settings of the deployed functions', () => {
   });
 
   it('token function: the same bounds on its DynamoDB and KMS clients', async () => {
-    const deps = tokenDepsFromEnv({ CLIENTS_TABLE_NAME: 'Clients', KMS_KEY_ID: 'arn:aws:kms:eu-west-2:123456789012:key/11111111-1111-1111-1111-111111111111' });
+    const deps = tokenDepsFromEnv({ CLIENTS_TABLE_NAME: 'Clients', SCOPES_TABLE_NAME: 'Scopes', KMS_KEY_ID: 'arn:aws:kms:eu-west-2:123456789012:key/11111111-1111-1111-1111-111111111111' });
     const db = (deps.clients as unknown as { db: DynamoDBDocumentClient }).db;
     const kms = (deps.signer as unknown as { kms: Parameters<typeof settingsOf>[0] }).kms;
     const expected = { maxAttempts: 3, connectionTimeout: 1000, requestTimeout: 2000 };

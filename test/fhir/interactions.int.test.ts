@@ -122,11 +122,13 @@ describe('conditional create', () => {
 
 describe('content', () => {
   it.each([
-    ['GET', 'Patient/1', { Accept: 'application/fhir+xml' }, undefined, 406],
-    ['GET', 'Patient/1?_format=xml', {}, undefined, 406],
+    // XML is served (test/fhir-model/xml-api.int.test.ts); what is neither JSON nor XML is not.
+    ['GET', 'Patient/1', { Accept: 'text/turtle' }, undefined, 406],
+    ['GET', 'Patient/1?_format=turtle', {}, undefined, 406],
     ['GET', 'Patient/1?_format=json', {}, undefined, 200],
     ['GET', 'Patient/1', { Accept: 'application/json' }, undefined, 200],
-    ['POST', 'Patient', { 'Content-Type': 'application/fhir+xml' }, '<Patient xmlns="http://hl7.org/fhir"/>', 415],
+    ['POST', 'Patient', { 'Content-Type': 'text/plain' }, 'Patient', 415],
+    ['POST', 'Patient', { 'Content-Type': 'application/fhir+xml' }, '<Patient xmlns="http://hl7.org/fhir"><id value="x"/>', 400],
     ['POST', 'Patient', {}, '{"resourceType": "Patient",', 400],
     ['POST', 'Patient', {}, '{"resourceType": "Condition"}', 400],
     ['POST', 'Patient', {}, '[1,2]', 400],

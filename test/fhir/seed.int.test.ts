@@ -36,7 +36,7 @@ describe('loadDemoData', () => {
     expect(patient.versionId).toBe(1);
   });
 
-  it('runs as the CloudFormation custom resources: Create and Update seed, Delete does nothing, an unknown type fails', async () => {
+  it('runs as the CloudFormation custom resources: Create and Update seed, Delete removes the demo clients, an unknown type fails', async () => {
     const clientsPrefix = prefix;
     await createTestTables([CLIENTS_TABLE], clientsPrefix);
     const secretsManager = new SecretsManagerClient({ region: 'eu-west-2' });
@@ -62,7 +62,8 @@ describe('loadDemoData', () => {
     expect(JSON.stringify(adminRecord)).not.toContain('admin-secret');
     expect(secretMatches((await store.get('ccri-demo-writer'))!.secrets, 'writer-secret', new Date())).toBe(true);
 
-    expect(await handler({ ...demo, RequestType: 'Delete', PhysicalResourceId: 'ccri-Seed' })).toEqual({ PhysicalResourceId: 'ccri-Seed' });
+    expect(await handler({ ...demo, RequestType: 'Delete', PhysicalResourceId: 'ccri-Seed' })).toEqual({ PhysicalResourceId: 'ccri-Seed', Data: { removedClients: 5 } });
+    expect(await store.get('ops-admin')).toBeDefined(); // test/deploy/demo-data-off.int.test.ts: the demo clients are gone
     await expect(handler({ ...base, ResourceType: 'Custom::Other', ResourceProperties: { ServiceToken: 'x' }, RequestType: 'Create' })).rejects.toThrow(/Custom::Other/);
     await expect(handler({ ...admin, ResourceProperties: { ServiceToken: 'x' }, RequestType: 'Create' })).rejects.toThrow(/AdminSecretArn/);
   });

@@ -6,7 +6,8 @@
  * Invariants:
  * 1. never a 5xx (no fault is injected here), never a dropped connection, and the API still answers afterwards;
  * 2. every error body is an OAuth error JSON (`{error, error_description?}`, RFC 6749 §5.2) on the token route, an
- *    OperationOutcome everywhere else (FHIR routes and the gateway's own answers); no stack trace in any body;
+ *    OperationOutcome everywhere else (FHIR routes and the gateway's own answers; in JSON, or in FHIR XML when the
+ *    client asked for XML); no stack trace in any body. Request bodies include hostile FHIR XML;
  * 3. refused writes change no data: a phase of writes that must be refused by construction (no or bad token,
  *    read-only token, malformed body, stale If-Match, invalid id) answers 4xx to each, and a snapshot of the
  *    tables they target is identical before and after;
@@ -19,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
+import { fromXml, toXml } from '../../functions/fhir-model/xml';
 import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
 import {
   DEMO_CLINICAL_ACCESS_CLIENT,
@@ -203,6 +205,13 @@ const paramNameArb = fc.oneof(
 /** Values: bad dates and prefixes, strings aimed at DynamoDB expressions, odd encodings. */
 const paramValueArb = fc.oneof(
   fc.constantFrom(
+    'xml',
+    'application/fhir+xml',
+    'true',
+    'count',
+    'text',
+    'data',
+    'gender,name,__proto__',
     '',
     '1',
     'Patient/1',
@@ -294,10 +303,47 @@ function bodyArb(ctx: FuzzContext): fc.Arbitrary<string | undefined> {
       '{"resourceType":"Patient","text":{"status":"generated","div":"<div><script>alert(1)</script></div>"}}',
       '{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"#pk = :pk"}]}',
     ),
+    xmlBodyArb(ctx),
     fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
     fc.dictionary(fc.constantFrom('resourceType', 'id', 'meta', '__proto__', 'constructor', 'name', 'subject'), fc.jsonValue({ maxDepth: 3 })).map((v) => JSON.stringify(v)),
     fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ ...ctx.patient, id: undefined, meta: undefined, extension: v })),
     unicode,
+  );
+}
+
+/** Hostile FHIR XML bodies: well-formed resources with bad content, entity tricks, depth, width, junk. */
+function xmlBodyArb(ctx: FuzzContext): fc.Arbitrary<string> {
+  const ns = 'xmlns="http://hl7.org/fhir"';
+  const patientXml = toXml({ ...ctx.patient, id: undefined, meta: undefined });
+  return fc.oneof(
+    fc.constant(patientXml),
+    fc.jsonValue({ maxDepth: 3 }).map((v) => toXml({ ...ctx.patient, id: undefined, meta: undefined, extension: v })),
+    fc.constantFrom(
+      `<Patient ${ns}><active value="yes"/><gender value="mail"/><colour value="blue"/></Patient>`,
+      `<Patient ${ns}><id value="../../x"/></Patient>`,
+      `<Patient ${ns}><name><given value="a"/><given/><given id="g"/></name></Patient>`,
+      `<Patient ${ns}><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></div></text></Patient>`,
+      `<Patient ${ns}><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml"><![CDATA[<x>]]></div></text></Patient>`,
+      `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><Patient ${ns}><id value="&lol2;"/></Patient>`,
+      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Patient ${ns}><id value="&e;"/></Patient>`,
+      `<Patient ${ns}><id value="&unknown;"/></Patient>`,
+      `<Patient ${ns}><?php echo 1 ?><!-- c --><active value="true"/></Patient>`,
+      `<Patient xmlns="http://example.org"><active value="true"/></Patient>`,
+      `<Patient><active value="true"/></Patient>`,
+      `<Patient ${ns}><active value="true"></Patient>`,
+      `<Patient ${ns}/><Patient ${ns}/>`,
+      `<Patient ${ns}><contained><Patient><contained><Patient/></contained></Patient></contained></Patient>`,
+      `<Parameters ${ns}><parameter><name value="resource"/><resource><Patient><active value="true"/></Patient></resource></parameter></Parameters>`,
+      `<Observation ${ns}><status value="final"/><code><text value="x"/></code><valueQuantity value="NaN"/><valueString value="x"/></Observation>`,
+      `<Bundle ${ns}><type value="transaction"/></Bundle>`,
+      `<__proto__ ${ns}><polluted value="true"/></__proto__>`,
+      `<Patient ${ns}><__proto__><polluted value="true"/></__proto__><constructor value="x"/></Patient>`,
+      '<',
+      '<?xml version="1.0"?>',
+    ),
+    fc.integer({ min: 50, max: 20_000 }).map((d) => `<Patient ${ns}>${'<extension url="x">'.repeat(d)}${'</extension>'.repeat(d)}</Patient>`), // deep
+    fc.integer({ min: 50, max: 20_000 }).map((d) => `<Patient ${ns}>${'<a>'.repeat(d)}${'</a>'.repeat(d)}</Patient>`), // deep, unknown
+    fc.integer({ min: 1_000, max: 7_000 }).map((n) => `<Patient ${ns}>${'<name><given value="a"/></name>'.repeat(n)}</Patient>`), // wide
   );
 }
 
@@ -560,6 +606,9 @@ export function refusedWriteArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
       { path: `/STU3/Patient/${'x'.repeat(100)}`, body: validPatient, ct: fhirJson },
       { path: '/STU3/Patient/a%20b', body: validPatient, ct: fhirJson },
       { path: '/STU3/Patient/1', body: validPatient, ct: 'application/fhir+xml' },
+      { path: '/STU3/Patient/1', body: toXml({ ...ctx.patient, active: 'yes' }), ct: 'application/fhir+xml' },
+      { path: '/STU3/Patient/1', body: toXml({ ...ctx.patient, id: '2' }), ct: 'application/fhir+xml' },
+      { path: '/STU3/Patient/1', body: `<!DOCTYPE x [<!ENTITY e "e">]>${toXml(ctx.patient).replace(/^<\?xml[^>]*>/, '')}`, ct: 'application/fhir+xml' },
       { path: '/STU3/Patient/1', body: validPatient, ct: 'text/plain' },
     ).map((r) => ({
       method: 'PUT',
@@ -632,6 +681,18 @@ export function isTokenRoute(req: FuzzRequest): boolean {
   }
 }
 
+/** The body as JSON, or as the JSON of its FHIR XML when the response is application/fhir+xml. */
+function parseBody(res: FuzzResponse): unknown {
+  if (String(res.headers['content-type'] ?? '').startsWith('application/fhir+xml')) {
+    try {
+      return fromXml(res.body);
+    } catch {
+      return undefined;
+    }
+  }
+  return parseJson(res.body);
+}
+
 function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
@@ -680,7 +741,7 @@ export function checkResponse(req: FuzzRequest, res: FuzzResponse, options: { fa
   const head = req.method.toUpperCase() === 'HEAD';
   // 431: Node's HTTP parser refuses headers over 16 KB itself, before the gateway (API Gateway has its own limit).
   if (res.status >= 400 && !head && res.status !== 431) {
-    const json = parseJson(res.body);
+    const json = parseBody(res);
     if (isTokenRoute(req)) {
       // The token function answers OAuth errors; only the gateway's own 413 (over API Gateway's 10 MB) is FHIR-shaped.
       if (!isOAuthError(json) && !(res.status === 413 && isOperationOutcome(json))) add('oauth-error-body', res.body.slice(0, 300));
@@ -688,10 +749,10 @@ export function checkResponse(req: FuzzRequest, res: FuzzResponse, options: { fa
       add('operation-outcome-body', res.body.slice(0, 300));
     }
     const ct = String(res.headers['content-type'] ?? '');
-    if (!ct.includes('json')) add('error-content-type', `Content-Type ${ct}`);
+    if (!ct.includes('json') && !(ct.startsWith('application/fhir+xml') && !isTokenRoute(req))) add('error-content-type', `Content-Type ${ct}`);
   }
   if (res.status >= 200 && res.status < 300 && !head && res.body !== '') {
-    const json = parseJson(res.body) as { resourceType?: unknown; access_token?: unknown; keys?: unknown } | undefined;
+    const json = parseBody(res) as { resourceType?: unknown; access_token?: unknown; keys?: unknown } | undefined;
     if (json === undefined || (typeof json.resourceType !== 'string' && typeof json.access_token !== 'string' && json.keys === undefined && !isTokenRoute(req))) {
       const smart = req.path.includes('smart-configuration');
       if (!smart) add('success-body', res.body.slice(0, 200));

@@ -119,7 +119,7 @@ const FIXTURES: Record<ResourceType, Json> = {
     identifier: localId('condition'),
     clinicalStatus: 'active',
     category: [
-      { coding: [{ system: 'http://hl7.org/fhir/condition-category', code: 'problem-list-item', display: 'Problem List Item' }] },
+      { coding: [{ system: 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-ConditionCategory-1', code: 'problem-list-item', display: 'Problem List Item' }] },
     ],
     code: { coding: [{ system: SNOMED, code: '44054006', display: 'Diabetes mellitus type 2' }], text: 'Type 2 diabetes' },
     subject: { reference: 'Patient/p1' },
@@ -152,7 +152,7 @@ const FIXTURES: Record<ResourceType, Json> = {
     primarySource: true,
     site: { coding: [{ system: SNOMED, code: '368208006', display: 'Left upper arm structure' }] },
     doseQuantity: { value: 0.5, unit: 'ml', system: 'http://unitsofmeasure.org', code: 'mL' },
-    vaccinationProtocol: [{ doseSequence: 1, targetDisease: [{ coding: [{ system: SNOMED, code: '6142004', display: 'Influenza' }] }] }],
+    vaccinationProtocol: [{ doseSequence: 1, doseStatus: { coding: [{ system: 'http://hl7.org/fhir/vaccination-protocol-dose-status', code: 'count', display: 'Counts' }] }, targetDisease: [{ coding: [{ system: SNOMED, code: '6142004', display: 'Influenza' }] }] }],
   },
   MedicationRequest: {
     resourceType: 'MedicationRequest',
@@ -172,7 +172,7 @@ const FIXTURES: Record<ResourceType, Json> = {
     id: 'ms1',
     identifier: localId('medication-statement'),
     status: 'active',
-    medicationCodeableConcept: { coding: [{ system: SNOMED, code: '42109611000001109', display: 'Paracetamol 500mg tablets' }] },
+    medicationReference: { reference: 'Medication/m1' },
     effectivePeriod: { start: '2020-01-01' },
     subject: { reference: 'Patient/p1' },
     taken: 'y',

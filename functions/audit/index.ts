@@ -1,0 +1,66 @@
+/**
+ * The audit trail of access decisions: one call, `record(input)`, from any function (token endpoint, authorizer,
+ * admin API, and the FHIR function for allowed/denied reads, includes and compartment checks).
+ *
+ * Off the request path: `record` is synchronous and does no I/O of its own beyond one line to stdout; the event is
+ * built (functions/audit/audit-event.ts) and handed to the sinks:
+ * - the LOG sink (always): one JSON line `{"auditEvent": {...}}` on stdout. On Lambda that line is in CloudWatch
+ *   Logs the moment it is written, so a record survives a crash or a timeout of the function right after it; the
+ *   log group's retention (`ccri:logRetentionDays`) is its TTL, and Logs Insights queries it
+ *   (`filter ispresent(auditEvent.id)`). This is the only sink of the authorizer, which has no AWS SDK.
+ * - a STORE sink where the function has one (`configureAudit`): batched (25 events or 1 s, whichever first) into the
+ *   store the admin API queries (`GET /admin/audit-events`), with a TTL (AUDIT_RETENTION_DAYS). A crash loses at
+ *   most the last batch from the store; the log line has it.
+ */
+import { auditEvent, type AuditEvent, type AuditInput } from './audit-event';
+
+export type { AuditEvent, AuditInput } from './audit-event';
+
+export interface AuditSink {
+  write(events: readonly AuditEvent[]): Promise<void>;
+}
+
+let store: AuditSink | undefined;
+let buffer: AuditEvent[] = [];
+let timer: ReturnType<typeof setTimeout> | undefined;
+let inFlight: Promise<void> = Promise.resolve();
+let writeLine: (line: string) => void = (line) => process.stdout.write(line);
+
+/** Adds a store sink (and, for tests, where log lines go). */
+export function configureAudit(options: { store?: AuditSink; writeLine?: (line: string) => void }): void {
+  store = options.store ?? store;
+  if (options.writeLine) writeLine = options.writeLine;
+}
+
+/** Records one decision. Never throws, never waits. */
+export function record(input: AuditInput): AuditEvent {
+  const event = auditEvent(input);
+  try {
+    writeLine(`${JSON.stringify({ auditEvent: event })}\n`);
+  } catch {
+    // The request must not fail because its audit line could not be written.
+  }
+  if (store) {
+    buffer.push(event);
+    if (buffer.length >= 25) void flushAudit();
+    else if (!timer) {
+      timer = setTimeout(() => void flushAudit(), 1000);
+      timer.unref?.();
+    }
+  }
+  return event;
+}
+
+/** Writes what is buffered to the store sink now (tests, and before a container is frozen when that matters). */
+export function flushAudit(): Promise<void> {
+  if (timer) clearTimeout(timer);
+  timer = undefined;
+  const batch = buffer;
+  buffer = [];
+  if (!store || batch.length === 0) return inFlight;
+  const sink = store;
+  inFlight = inFlight.then(() => sink.write(batch)).catch(() => {
+    // A store outage loses nothing the log has; it must not fail requests.
+  });
+  return inFlight;
+}

@@ -1,0 +1,95 @@
+/**
+ * The representation a FHIR request asks for and sends (https://hl7.org/fhir/STU3/http.html#mime-type): JSON or
+ * XML (`Accept`, `Content-Type`, `_format`), and `_summary` / `_elements`. Two hooks around a handler that speaks
+ * JSON only:
+ *
+ *   request = await readRepresentation(request)      // an XML body becomes the JSON body the handler parses
+ *   response = await writeRepresentation(request, response)   // JSON -> XML, _summary, _elements
+ *
+ * The model and the XML parser are imported only when a request uses XML, `_summary` or `_elements`: a JSON read
+ * pays nothing for them.
+ */
+import { BadRequestError, TooLargeError, UnsupportedMediaTypeError } from '../fhir/errors';
+import type { HttpRequest, HttpResponse } from '../http';
+
+import { FHIR_JSON, FHIR_XML, JSON_TYPES, XML_TYPES, mediaType, responseFormat, type Format } from './format';
+
+export { responseFormat, type Format } from './format';
+
+/** Whether the request body is XML (by Content-Type, or by its first character when none is given). */
+function sendsXml(req: HttpRequest): boolean {
+  const contentType = req.headers['content-type'];
+  if (contentType) {
+    const type = mediaType(contentType);
+    if (XML_TYPES.has(type) || type.endsWith('+xml')) return true;
+    if (JSON_TYPES.has(type) || type.endsWith('+json')) return false;
+    throw new UnsupportedMediaTypeError(`Content-Type '${contentType}' is not supported; send ${FHIR_JSON} or ${FHIR_XML}`);
+  }
+  return req.body?.trimStart().startsWith('<') ?? false;
+}
+
+/**
+ * The request as the JSON handler takes it: an XML body (checked against `maxBytes` before it is parsed) becomes
+ * its JSON; 400 for malformed XML or an unknown `_summary`, 406 for an unsupported format, 415 for a
+ * Content-Type that is neither JSON nor XML.
+ */
+export async function readRepresentation(req: HttpRequest, maxBytes: number): Promise<HttpRequest> {
+  responseFormat(req); // 406 and 400 before any work
+  summaryMode(req);
+  if (req.body === undefined || req.body.trim() === '' || !sendsXml(req)) return req;
+  if (Buffer.byteLength(req.body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
+  const { fromXml, XmlSyntaxError } = await import('./xml');
+  try {
+    const body = JSON.stringify(fromXml(req.body));
+    return { ...req, body, headers: { ...req.headers, 'content-type': FHIR_JSON } };
+  } catch (err) {
+    if (err instanceof XmlSyntaxError) throw new BadRequestError(err.message);
+    throw err;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+/** `_summary` as asked (400 for a mode STU3 does not define), or undefined. */
+function summaryMode(req: HttpRequest): string | undefined {
+  const mode = req.query._summary?.[req.query._summary.length - 1];
+  if (mode !== undefined && !['true', 'text', 'data', 'count', 'false'].includes(mode)) {
+    throw new BadRequestError(`_summary '${mode}' is not one of true, text, data, count, false`, '_summary');
+  }
+  return mode;
+}
+
+/**
+ * The response as the client asked for it: `_summary` / `_elements` applied to the resource read or to each
+ * resource of a search or history Bundle (`_summary=count`: the Bundle without its entries), then XML when asked.
+ * Error responses keep their OperationOutcome whole.
+ */
+export async function writeRepresentation(req: HttpRequest, response: HttpResponse): Promise<HttpResponse> {
+  let format: Format;
+  let mode: string | undefined;
+  try {
+    format = responseFormat(req);
+    mode = summaryMode(req);
+  } catch {
+    return response; // already answered as an error by the handler
+  }
+  const elements = req.query._elements?.flatMap((v) => v.split(','));
+  const reshape = req.method === 'GET' && response.statusCode === 200 && (mode !== undefined || elements !== undefined);
+  if ((format === 'json' && !reshape) || response.body === '') return response;
+  let body = JSON.parse(response.body) as Json;
+  if (reshape) {
+    const { summarize, selectElements } = await import('./summary');
+    const shape = (resource: Json) =>
+      mode !== undefined ? summarize(resource, mode as 'true') : elements !== undefined ? selectElements(resource, elements) : resource;
+    if (body.resourceType === 'Bundle') {
+      const entries = (body.entry as Json[] | undefined) ?? [];
+      if (mode === 'count') {
+        const { entry: _entry, ...rest } = body;
+        body = { ...rest, link: ((body.link as Json[] | undefined) ?? []).filter((l) => l.relation === 'self') };
+      } else body = { ...body, entry: entries.map((e) => (e.resource ? { ...e, resource: shape(e.resource as Json) } : e)) };
+    } else if (body.resourceType !== 'OperationOutcome') body = shape(body);
+  }
+  if (format === 'json') return { ...response, body: JSON.stringify(body) };
+  const { toXml } = await import('./xml');
+  return { ...response, headers: { ...response.headers, 'Content-Type': `${FHIR_XML}; charset=utf-8` }, body: toXml(body) };
+}

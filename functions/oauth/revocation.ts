@@ -1,0 +1,117 @@
+/**
+ * Token revocation: what is revoked, where it is kept, and the list the authorizer reads.
+ *
+ * Two kinds of revocation, both in the Clients table under one partition (`pk` = `REVOKED`), each item deleted by
+ * the table's TTL (`expiresAt`) once nothing it revokes can still be valid:
+ * - one token (RFC 7009, POST /oauth2/revoke): `sk` = `JTI#<jti>`, until the token's `exp`;
+ * - every token of a client issued before an instant (disabling the client, rotating its secret with
+ *   `revokeTokens`, or the admin API's revoke): `sk` = `CLIENT#<clientId>`, `notBefore` (epoch s): a token whose
+ *   `iat` is before it is revoked; kept for the longest token lifetime (a day). The client record also keeps
+ *   `tokensNotBefore`, so that the token endpoint never issues a token that would be born revoked.
+ *
+ * The authorizer never reads DynamoDB (it has no SDK, issue 14): it fetches `RevocationList` over HTTP from
+ * `GET /oauth2/revocations` (served by the token function from one Query of this partition) and keeps it for
+ * `REVOCATION_CACHE_SECONDS`, like the JWKS. The list names clients by a hash (`clientKey`), not by id.
+ */
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TemporarilyUnavailableError } from './errors';
+import { clientKey, indexRevocations, isRevokedBy, type RevocationList } from './revocation-list';
+
+export { clientKey, type RevocationList } from './revocation-list';
+
+/** The longest token lifetime the token function allows (functions/token/config.ts), seconds. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+/** At most this many entries are served; more is refused loudly (the list would stop being cheap). */
+export const MAX_REVOCATIONS = 10_000;
+
+export interface RevocationStore {
+  /** Revokes one token until its expiry. */
+  revokeToken(jti: string, exp: number): Promise<void>;
+  /** Revokes every token of the client issued before `notBefore` (epoch s). */
+  revokeClientTokens(clientId: string, notBefore: number): Promise<void>;
+  /** Whether one token is revoked (introspection: a direct read is fine off the authorizer's path). */
+  isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean>;
+  /** Every live revocation. @throws TemporarilyUnavailableError */
+  list(now: number): Promise<RevocationList>;
+}
+
+const PARTITION = 'REVOKED';
+
+export class DynamoRevocationStore implements RevocationStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async revokeToken(jti: string, exp: number): Promise<void> {
+    await this.put({ pk: PARTITION, sk: `JTI#${jti}`, expiresAt: exp + 60 });
+  }
+
+  async revokeClientTokens(clientId: string, notBefore: number): Promise<void> {
+    await this.put({ pk: PARTITION, sk: `CLIENT#${clientId}`, key: clientKey(clientId), notBefore, expiresAt: notBefore + MAX_TOKEN_LIFETIME_SECONDS + 60 });
+  }
+
+  async isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean> {
+    const list = await this.list(Math.floor(Date.now() / 1000));
+    return isRevokedBy(indexRevocations(list), token);
+  }
+
+  async list(now: number): Promise<RevocationList> {
+    const list: RevocationList = { jti: [], clients: {} };
+    let startKey: Record<string, unknown> | undefined;
+    let count = 0;
+    try {
+      do {
+        const page = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            FilterExpression: 'expiresAt > :now',
+            ExpressionAttributeValues: { ':pk': PARTITION, ':now': now },
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const sk = String(item.sk);
+          if (sk.startsWith('JTI#')) list.jti.push(sk.slice(4));
+          else if (sk.startsWith('CLIENT#') && typeof item.notBefore === 'number') list.clients[String(item.key)] = item.notBefore;
+          count++;
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey && count <= MAX_REVOCATIONS);
+    } catch (err) {
+      throw new TemporarilyUnavailableError(undefined, { cause: err });
+    }
+    if (count > MAX_REVOCATIONS) throw new TemporarilyUnavailableError(undefined, { cause: new Error(`more than ${MAX_REVOCATIONS} live revocations`) });
+    return list;
+  }
+
+  private async put(item: Record<string, unknown>): Promise<void> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    } catch (err) {
+      throw new TemporarilyUnavailableError(undefined, { cause: err });
+    }
+  }
+}
+
+/** For unit tests. */
+export class InMemoryRevocationStore implements RevocationStore {
+  readonly tokens = new Map<string, number>();
+  readonly clients = new Map<string, number>();
+  async revokeToken(jti: string, exp: number): Promise<void> {
+    this.tokens.set(jti, exp);
+  }
+  async revokeClientTokens(clientId: string, notBefore: number): Promise<void> {
+    this.clients.set(clientId, notBefore);
+  }
+  async isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean> {
+    return isRevokedBy(indexRevocations(await this.list()), token);
+  }
+  async list(): Promise<RevocationList> {
+    const clients: Record<string, number> = {};
+    for (const [id, at] of this.clients) clients[clientKey(id)] = at;
+    return { jti: [...this.tokens.keys()], clients };
+  }
+}

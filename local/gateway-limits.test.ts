@@ -1,0 +1,120 @@
+/**
+ * The local gateway's bounds, as an attacker would probe them: a body that never ends, a function or an authorizer
+ * that never answers, a flood of distinct tokens in the authorizer cache.
+ */
+import { connect } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Route } from '../lib/routes';
+import { LocalGateway, type LocalGatewayOptions } from './gateway';
+
+const routes: Route[] = [
+  { method: 'GET', path: '/STU3/metadata', function: 'metadata', auth: 'public' },
+  { method: 'POST', path: '/oauth2/token', function: 'token', auth: 'public' },
+  { method: 'GET', path: '/STU3/Patient/{id}', function: 'fhir:Patient', auth: 'authorized', fhir: { type: 'Patient', interaction: 'read' } },
+];
+
+const allowAll = (principalId: string): APIGatewayAuthorizerResult => ({
+  principalId,
+  policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] },
+});
+
+const ok = async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' });
+const never = () => new Promise<never>(() => {});
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+async function serve(options: Partial<LocalGatewayOptions>): Promise<{ gateway: LocalGateway; base: string; port: number }> {
+  const gateway = new LocalGateway({
+    routes,
+    handlers: { metadata: ok, token: ok, 'fhir:Patient': ok },
+    authorizer: async (event) => allowAll(event.authorizationToken),
+    authorizerCacheSeconds: 300,
+    domainName: 'localhost:0',
+    ...options,
+  });
+  server = createServer(gateway.listener);
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  return { gateway, base: `http://127.0.0.1:${port}`, port };
+}
+
+/** What the server sends back on a raw connection after `payload`, until it closes the connection. */
+function rawResponse(port: number, payload: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => (received += d.toString('latin1')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', () => {});
+    socket.on('connect', () => socket.write(payload));
+  });
+}
+
+describe('the local gateway bounds', () => {
+  it('answers 413 to a streamed body as soon as it passes the limit, without reading the rest, and closes', async () => {
+    const { port } = await serve({ maxBodyBytes: 1024 });
+    // 4 KB of a chunked body, then nothing more: a body that never ends.
+    const text = await rawResponse(port, `POST /oauth2/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n${'a'.repeat(4096)}\r\n`);
+    expect(text).toMatch(/^HTTP\/1\.1 413/);
+    expect(text).toMatch(/connection: close/i);
+  });
+
+  it('answers 413 at once when Content-Length declares more than the limit', async () => {
+    const { port } = await serve({ maxBodyBytes: 1024 });
+    const text = await rawResponse(port, 'POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\nabc');
+    expect(text).toMatch(/^HTTP\/1\.1 413/);
+  });
+
+  it('answers 504 with an OperationOutcome when a function does not answer within the integration timeout', async () => {
+    const { base } = await serve({ handlers: { metadata: never }, integrationTimeoutMs: 200 });
+    const res = await fetch(`${base}/STU3/metadata`, { signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ resourceType: 'OperationOutcome' });
+  });
+
+  it('answers 503 AUTHORIZER_FAILURE when the authorizer does not answer within the timeout', async () => {
+    const { base } = await serve({ authorizer: never, integrationTimeoutMs: 200 });
+    const res = await fetch(`${base}/STU3/Patient/1`, { headers: { Authorization: 'Bearer t' }, signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+
+  it('keeps at most maxCachedAuthorizations decisions however many distinct tokens arrive', async () => {
+    const { gateway, base } = await serve({ maxCachedAuthorizations: 3 });
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${base}/STU3/Patient/1`, { headers: { Authorization: `Bearer t${i}` } });
+      expect(res.status).toBe(200);
+    }
+    expect(gateway.cachedAuthorizations).toBe(3);
+    // The newest are the ones kept.
+    const before = gateway.authorizerInvocations;
+    await fetch(`${base}/STU3/Patient/1`, { headers: { Authorization: 'Bearer t9' } });
+    expect(gateway.authorizerInvocations).toBe(before);
+  });
+});
+
+describe('the Lambda response payload limit', () => {
+  const big = (bytes: number) => async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ x: 'a'.repeat(bytes) }) });
+
+  it('answers 502 with an OperationOutcome, as API Gateway does, when a function returns more than 6 MB', async () => {
+    const { base } = await serve({ handlers: { metadata: big(6 * 1024 * 1024) } });
+    const res = await fetch(`${base}/STU3/metadata`);
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ resourceType: 'OperationOutcome' });
+  });
+
+  it('passes a response just under the limit', async () => {
+    const { base } = await serve({ handlers: { metadata: big(6 * 1024 * 1024 - 1024) } });
+    const res = await fetch(`${base}/STU3/metadata`);
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(6 * 1024 * 1024 - 1024);
+  });
+});

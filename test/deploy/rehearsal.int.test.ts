@@ -1,0 +1,328 @@
+/**
+ * Issue 20.5: a deploy rehearsal without AWS. The app is synthesized with bundling (the same esbuild bundles
+ * `cdk deploy` uploads) into a cloud assembly; then EVERY AWS::Lambda::Function of the templates that this
+ * repository builds runs from its built asset in a fresh Node 24 process, with exactly the environment variables
+ * its template gives it (Refs, GetAtts and imports resolved to local stand-ins: DynamoDB Local tables created from
+ * the template's own table definitions, a KMS that enforces the template's key policy, Secrets Manager secrets
+ * generated as the template says). The functions are driven with the events API Gateway and CloudFormation send:
+ * the custom resources' Create (the seed), a token request, the JWKS, the TOKEN authorizer for every protected
+ * method, and every method of the REST API through its integration. A function that fails at init (a variable
+ * missing from its template environment) or answers a 5xx fails the test.
+ *
+ * Generic over the template: the functions and methods are enumerated from it, not listed here. The CDK
+ * custom-resource Provider's own framework function (CDK's code, not built here; it needs the runtime's
+ * @aws-sdk/client-lambda) is checked to forward to a function of the template, and that function is driven with
+ * the CloudFormation events the framework forwards unchanged.
+ */
+import { createPublicKey, createVerify } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { App } from 'aws-cdk-lib';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluatePolicy } from '../../local/policy';
+import { createStacks } from '../../lib/app';
+import { configFromContext } from '../../lib/config';
+import { CCRI_DEMO_CLIENTS } from '../../functions/oauth/demo-clients';
+import { testDynamoDbClient, uniquePrefix } from '../support/dynamodb';
+import { AwsStandIn } from './aws-stand-in';
+import { LambdaProcess } from './lambda-process';
+import { ACCOUNT, apiMethods, Assembly, REGION } from './template';
+
+const API_ID = 'rehearsal1';
+const STAGE = 'prod';
+const DOMAIN = `${API_ID}.execute-api.${REGION}.amazonaws.com`;
+/** How many function processes start at once (2 cores here). */
+const START_CONCURRENCY = 4;
+
+let outdir: string;
+let assembly: Assembly;
+const standIn = new AwsStandIn();
+const processes = new Map<string, LambdaProcess>();
+/** What each function was started with: its file, export and environment. */
+const launches = new Map<string, { file: string; exportName: string; env: Record<string, string> }>();
+let frameworkTargets: string[] = [];
+let gatewayUrl = '';
+let gatewayServer: Server | undefined;
+
+/** The public methods of the API over local HTTP (`/<stage>/<path>`), each run by its integration's function. */
+async function startGateway(): Promise<string> {
+  gatewayServer = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const resourcePath = url.pathname.replace(new RegExp(`^/${STAGE}`), '');
+    const route = apiMethods(assembly).find((m) => !m.authorized && m.method === req.method && m.path === resourcePath && m.functionId);
+    if (!route) {
+      res.writeHead(403).end('{"message":"Missing Authentication Token"}');
+      return;
+    }
+    const answer = await fn(route.functionId!).invoke<APIGatewayProxyResult>(proxyEvent(route.method, route.path));
+    res.writeHead(answer.statusCode, answer.headers as Record<string, string>).end(answer.body);
+  });
+  await new Promise<void>((resolve) => gatewayServer!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(gatewayServer.address() as AddressInfo).port}`;
+}
+
+const fn = (id: string) => {
+  const p = processes.get(id);
+  if (!p) throw new Error(`no running function ${id}`);
+  return p;
+};
+
+beforeAll(async () => {
+  outdir = mkdtempSync(path.join(tmpdir(), 'ccri-rehearsal-'));
+  const app = new App({ outdir });
+  createStacks(app, configFromContext(app.node), { nag: false });
+  app.synth();
+  assembly = new Assembly(outdir, `${uniquePrefix()}`);
+
+  // DynamoDB Local tables, from the template's own definitions.
+  const dynamodb = testDynamoDbClient();
+  for (const { id, resource } of assembly.resourcesOf('AWS::DynamoDB::Table')) {
+    const p = resource.Properties!;
+    const input: CreateTableCommandInput = {
+      TableName: assembly.tableName(id),
+      KeySchema: p.KeySchema,
+      AttributeDefinitions: p.AttributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(p.GlobalSecondaryIndexes
+        ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes.map((g: any) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })) }
+        : {}),
+      ...(p.LocalSecondaryIndexes ? { LocalSecondaryIndexes: p.LocalSecondaryIndexes } : {}),
+    };
+    await dynamodb.send(new CreateTableCommand(input));
+  }
+
+  // KMS keys with their key policies, and the generated secrets.
+  for (const { stack, id, resource } of assembly.resourcesOf('AWS::KMS::Key')) {
+    standIn.addKey({ arn: assembly.resolve(stack, { 'Fn::GetAtt': [id, 'Arn'] }), policy: assembly.resolve(stack, resource.Properties!.KeyPolicy) });
+  }
+  for (const { stack, id, resource } of assembly.resourcesOf('AWS::SecretsManager::Secret')) {
+    standIn.addGeneratedSecret(assembly.resolve(stack, { Ref: id }), resource.Properties!.GenerateSecretString ?? {});
+  }
+  await standIn.start();
+  gatewayUrl = await startGateway();
+
+  // One fresh Node 24 process per function built from this repository.
+  const functions = assembly.resourcesOf('AWS::Lambda::Function');
+  const built = functions.filter(({ resource }) => !resource.Properties!.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN);
+  frameworkTargets = functions
+    .filter(({ resource }) => resource.Properties!.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN)
+    .map(({ stack, resource }) => String(assembly.resolve(stack, resource.Properties!.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN)).split(':').pop()!);
+  const queue = [...built];
+  const start = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { stack, id, resource } = next;
+      const p = resource.Properties!;
+      const hash = String(p.Code.S3Key).replace(/\.zip$/, '');
+      const dir = stack.assets.get(hash);
+      if (!dir) throw new Error(`${id}: no asset ${hash}`);
+      const [file, exportName] = String(p.Handler).split('.') as [string, string];
+      const role = String(assembly.resolve(stack, p.Role)).split('/').pop()!;
+      const env: Record<string, string> = {
+        ...(assembly.resolve(stack, p.Environment?.Variables ?? {}) as Record<string, string>),
+        AWS_REGION: REGION,
+        AWS_DEFAULT_REGION: REGION,
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        AWS_LAMBDA_FUNCTION_NAME: id,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(p.MemorySize ?? 128),
+        AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB!,
+        // The stand-in knows the caller's role from the path of its endpoint (IAM would know it from the credentials).
+        AWS_ENDPOINT_URL_KMS: `${standIn.endpoint}/as/${role}`,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `${standIn.endpoint}/as/${role}`,
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+        LOG_LEVEL: 'ERROR',
+        // Harness only (runner.mjs), read by no function: the API's host and where the local gateway answers for it.
+        REHEARSAL_API_HOST: DOMAIN,
+        REHEARSAL_GATEWAY: gatewayUrl,
+      };
+      launches.set(id, { file: path.join(dir, `${file}.mjs`), exportName, env });
+      const lambda = new LambdaProcess(id, path.join(dir, `${file}.mjs`), exportName, env);
+      processes.set(id, lambda);
+      await lambda.start();
+    }
+  };
+  await Promise.all(Array.from({ length: START_CONCURRENCY }, start));
+}, 240_000);
+
+afterAll(async () => {
+  gatewayServer?.close();
+  for (const p of processes.values()) p.stop();
+  await standIn.stop();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+function proxyEvent(method: string, template: string, options: { body?: string; headers?: Record<string, string>; authorizer?: Record<string, unknown> } = {}): APIGatewayProxyEvent {
+  const pathParameters: Record<string, string> = {};
+  const concrete = template.replace(/\{([^}]+)\}/g, (_m, name: string) => (pathParameters[name] = name === 'clientId' ? 'ccri-admin' : '1'));
+  const headers = { Host: DOMAIN, 'X-Forwarded-Proto': 'https', Accept: 'application/fhir+json', ...options.headers };
+  return {
+    httpMethod: method,
+    resource: template,
+    path: concrete,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
+    stageVariables: null,
+    body: options.body ?? null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: ACCOUNT,
+      apiId: API_ID,
+      authorizer: options.authorizer,
+      domainName: DOMAIN,
+      httpMethod: method,
+      identity: { sourceIp: '203.0.113.9' },
+      path: `/${STAGE}${concrete}`,
+      protocol: 'HTTP/1.1',
+      requestId: `rehearsal-${Math.random()}`,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'r1',
+      resourcePath: template,
+      stage: STAGE,
+    },
+  } as unknown as APIGatewayProxyEvent;
+}
+
+const methodArn = (method: string, template: string) =>
+  `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/${method}${template.replace(/\{([^}]+)\}/g, (_m, n: string) => (n === 'clientId' ? 'ccri-admin' : '1'))}`;
+
+async function tokenFor(clientId: string, clientSecret: string): Promise<string> {
+  const route = apiMethods(assembly).find((m) => m.path === '/oauth2/token' && m.method === 'POST')!;
+  const response = await fn(route.functionId!).invoke<APIGatewayProxyResult>(
+    proxyEvent('POST', '/oauth2/token', {
+      body: 'grant_type=client_credentials',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Accept: 'application/json',
+        Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+      },
+    }),
+  );
+  expect(response.statusCode, response.body).toBe(200);
+  return (JSON.parse(response.body) as { access_token: string }).access_token;
+}
+
+describe('deploy rehearsal: the built functions of the synthesized templates, each in a fresh Node 24 process', () => {
+  it('starts every function of the template from its built asset, on Node 24, with its template environment', () => {
+    const functions = assembly.resourcesOf('AWS::Lambda::Function');
+    expect(processes.size).toBe(functions.length - frameworkTargets.length);
+    expect(processes.size).toBeGreaterThan(3);
+    for (const p of processes.values()) expect(p.nodeVersion, p.name).toMatch(/^v24\./);
+    // Every framework function forwards to a function that runs here.
+    for (const target of frameworkTargets) expect(processes.has(target), target).toBe(true);
+  });
+
+  it('fails a function whose environment misses a variable it needs, at init (what a template omission would do)', async () => {
+    const [id, launch] = [...launches].find(([, l]) => 'CLIENTS_TABLE_NAME' in l.env && 'KMS_KEY_ID' in l.env)!;
+    const { KMS_KEY_ID: _missing, ...env } = launch.env;
+    const broken = new LambdaProcess(`${id}-without-KMS_KEY_ID`, launch.file, launch.exportName, env);
+    await expect(broken.start()).rejects.toThrow(/failed at init.*KMS_KEY_ID/s);
+    broken.stop();
+  });
+
+  it('runs the custom resources as CloudFormation creates them (through the framework, which forwards the event)', async () => {
+    const customs = assembly.resourcesOf('AWS::CloudFormation::CustomResource').concat(
+      assembly.stacks.flatMap((stack) =>
+        Object.entries(stack.resources)
+          .filter(([, r]) => r.Type.startsWith('Custom::'))
+          .map(([id, resource]) => ({ stack, id, resource })),
+      ),
+    );
+    expect(customs.length).toBeGreaterThan(0);
+    for (const { stack, id, resource } of customs) {
+      const properties = assembly.resolve(stack, resource.Properties);
+      const framework = String(properties.ServiceToken).split(':').pop()!;
+      const target = String(assembly.resolve(stack, stack.resources[framework]!.Properties!.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN)).split(':').pop()!;
+      const result = await fn(target).invoke<{ PhysicalResourceId: string }>({
+        RequestType: 'Create',
+        ServiceToken: properties.ServiceToken,
+        ResponseURL: 'https://cloudformation-custom-resource-response.example/rehearsal',
+        StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stack.name}/1`,
+        RequestId: `create-${id}`,
+        LogicalResourceId: id,
+        ResourceType: resource.Type,
+        ResourceProperties: properties,
+      });
+      expect(result.PhysicalResourceId, `${resource.Type} ${id}`).toBeTruthy();
+    }
+  }, 120_000);
+
+  it('issues a token (KMS Sign allowed by the key policy for the token role only) that verifies against the JWKS', async () => {
+    const demo = CCRI_DEMO_CLIENTS[1]!;
+    const token = await tokenFor(demo.clientId, demo.clientSecret!);
+    const jwksRoute = apiMethods(assembly).find((m) => m.path === '/.well-known/jwks.json')!;
+    const jwks = await fn(jwksRoute.functionId!).invoke<APIGatewayProxyResult>(proxyEvent('GET', '/.well-known/jwks.json'));
+    expect(jwks.statusCode, jwks.body).toBe(200);
+    const [header, claims, signature] = token.split('.') as [string, string, string];
+    const { kid } = JSON.parse(Buffer.from(header, 'base64url').toString()) as { kid: string };
+    const jwk = (JSON.parse(jwks.body) as { keys: ({ kid: string } & Record<string, string>)[] }).keys.find((k) => k.kid === kid)!;
+    const verified = createVerify('RSA-SHA256').update(`${header}.${claims}`).verify(createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(signature, 'base64url'));
+    expect(verified).toBe(true);
+    expect(standIn.refusals).toEqual([]);
+  });
+
+  it('drives every method of the REST API through the authorizer and its integration: no 5xx anywhere', async () => {
+    const writer = standIn.secrets.get([...standIn.secrets.keys()].find((arn) => arn.includes('WriterClientSecret'))!)!;
+    const admin = JSON.parse(standIn.secrets.get([...standIn.secrets.keys()].find((arn) => arn.includes('AdminClientSecret'))!)!) as { clientId: string; clientSecret: string };
+    const tokens = { fhir: await tokenFor('ccri-demo-writer', writer), admin: await tokenFor(admin.clientId, admin.clientSecret) };
+    const authorizerId = assembly.resourcesOf('AWS::ApiGateway::Authorizer').map(({ resource }) => /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(resource.Properties!.AuthorizerUri))![1]!)[0]!;
+    const methods = apiMethods(assembly);
+    expect(methods.length).toBeGreaterThan(10);
+    // First a demo resource the seed loaded, read through the built Patient function (the loop below deletes it).
+    const read = methods.find((m) => m.method === 'GET' && m.path === '/STU3/Patient/{id}')!;
+    const arn = methodArn('GET', read.path);
+    const answer = await fn(authorizerId).invoke<{ principalId: string; context: Record<string, unknown> }>({ type: 'TOKEN', authorizationToken: `Bearer ${tokens.fhir}`, methodArn: arn });
+    const patient = await fn(read.functionId!).invoke<APIGatewayProxyResult>(proxyEvent('GET', read.path, { authorizer: { ...answer.context, principalId: answer.principalId } }));
+    expect(patient.statusCode, patient.body).toBe(200);
+    expect(JSON.parse(patient.body)).toMatchObject({ resourceType: 'Patient', id: '1' });
+
+    const failures: string[] = [];
+    for (const m of methods) {
+      const label = `${m.method} ${m.path}`;
+      let authorizer: Record<string, unknown> | undefined;
+      if (m.authorized) {
+        const token = m.path.startsWith('/admin') ? tokens.admin : tokens.fhir;
+        const arn = methodArn(m.method, m.path);
+        const answer = await fn(authorizerId).invoke<{ principalId: string; policyDocument: any; context: Record<string, unknown> }>({
+          type: 'TOKEN',
+          authorizationToken: `Bearer ${token}`,
+          methodArn: arn,
+        });
+        if (evaluatePolicy(answer.policyDocument, arn) !== 'allow') failures.push(`${label}: the authorizer refused the token`);
+        authorizer = { ...answer.context, principalId: answer.principalId };
+      }
+      if (!m.functionId) continue;
+      const body = ['POST', 'PUT', 'PATCH'].includes(m.method) ? JSON.stringify({ resourceType: m.path.split('/')[2] ?? 'x' }) : undefined;
+      const response = await fn(m.functionId).invoke<APIGatewayProxyResult>(
+        proxyEvent(m.method, m.path, { authorizer, body, headers: body ? { 'Content-Type': 'application/fhir+json' } : {} }),
+      );
+      if (!response || response.statusCode >= 500) failures.push(`${label}: ${response?.statusCode} ${response?.body?.slice(0, 300)}`);
+    }
+    expect(failures).toEqual([]);
+  }, 180_000);
+
+  it('KMS refuses what the key policy does not allow: Sign by any other role', async () => {
+    const { allows } = await import('./aws-stand-in');
+    const [{ stack, resource }] = assembly.resourcesOf('AWS::KMS::Key');
+    const policy = assembly.resolve(stack!, resource!.Properties!.KeyPolicy);
+    const token = { 'kms:SigningAlgorithm': 'RSASSA_PKCS1_V1_5_SHA_256', 'kms:MessageType': 'DIGEST' };
+    const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+    const tokenRole = [...processes.values()].find((p) => p.name.includes('Token'))!;
+    expect(tokenRole).toBeDefined();
+    const jwksRoleName = assembly.resourcesOf('AWS::IAM::Role').find(({ id }) => id.includes('Jwks'))!.id;
+    const tokenRoleName = assembly.resourcesOf('AWS::IAM::Role').find(({ id }) => id.includes('TokenFunctionRole'))!.id;
+    expect(allows(policy, 'kms:Sign', { 'aws:PrincipalArn': roleArn(tokenRoleName), ...token })).toBe(true);
+    expect(allows(policy, 'kms:Sign', { 'aws:PrincipalArn': roleArn(tokenRoleName), ...token, 'kms:MessageType': 'RAW' })).toBe(false);
+    expect(allows(policy, 'kms:Sign', { 'aws:PrincipalArn': roleArn(tokenRoleName), ...token, 'kms:SigningAlgorithm': 'RSASSA_PSS_SHA_256' })).toBe(false);
+    expect(allows(policy, 'kms:Sign', { 'aws:PrincipalArn': roleArn(jwksRoleName), ...token })).toBe(false);
+    expect(allows(policy, 'kms:GetPublicKey', { 'aws:PrincipalArn': roleArn(jwksRoleName) })).toBe(true);
+    expect(allows(policy, 'kms:GetPublicKey', { 'aws:PrincipalArn': roleArn(tokenRoleName) })).toBe(false);
+  });
+});
