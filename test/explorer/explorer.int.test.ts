@@ -280,7 +280,7 @@ describe('writing', () => {
     await page.waitForSelector('#write-status[data-status="422"]');
     const marked = await page.$$eval('#editor-result .json .issue', (els) => els.map((e) => (e as HTMLElement).dataset.expression));
     expect(marked).toContain('Patient.gender');
-    expect(await page.textContent('#editor-result')).toContain("Patient.gender has the code 'robot'");
+    expect(await page.textContent('#editor-result')).toContain("Patient.gender 'robot' is not in the value set");
     await shot(page, 'explorer-422', '#editor-section');
     await page.fill('#editor-text', JSON.stringify(example, null, 2));
     await page.click('#editor-validate');
