@@ -48,7 +48,6 @@ export async function runBench(options: { quick: boolean; only?: string[]; out: 
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/run.ts')) {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');

@@ -31,6 +31,8 @@ export interface LocalApiOptions {
   tokenLifetimeSeconds?: number;
   accessLog?: LocalGatewayOptions['accessLog'];
   log?: (line: string) => void;
+  /** The clock of the caches, token times and secret expiry (default Date.now): tests move it instead of sleeping. */
+  now?: () => number;
   /**
    * Called once the server listens, before the handlers are built and the demo data loaded: until then every
    * request is answered 503 with Retry-After (never left hanging).
@@ -120,6 +122,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       // Least privilege per token, as on AWS: every DynamoDB call of the FHIR function is evaluated against the
       // token's IAM session policy (local/data-access.ts; docs/data-access.md).
       fhirClientFor: localDataAccess({ tableName: tableName(FHIR_TABLE), endpoint }),
+      now: options.now,
     });
     const gateway = new LocalGateway({
       routes: ROUTES,
@@ -129,6 +132,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       identityValidationExpression: BEARER_HEADER_PATTERN,
       domainName,
       accessLog: options.accessLog,
+      now: options.now,
     });
     const seedLines = options.seed === false ? [] : await local.seed();
     listener = gateway.listener;

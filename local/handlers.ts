@@ -47,6 +47,8 @@ export interface LocalContext {
   tokenLifetimeSeconds: number;
   /** The FHIR function's per-request client provider (functions/resource/handler.ts); default the shared client. */
   fhirClientFor?: ClientProvider;
+  /** The clock (default Date.now). */
+  now?: () => number;
 }
 
 export interface LocalHandlers {
@@ -62,6 +64,8 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
   const scopeDefinitions = new DynamoScopeDefinitionStore(db, ctx.tableName(SCOPES_TABLE));
   /** The local stand-in for the KMS key (kept in the data dir). */
   const signer = new LocalRsaSigner({ dataDir: ctx.dataDir });
+  const now = ctx.now ?? Date.now;
+  const date = () => new Date(now());
   const revocations = new DynamoRevocationStore(db, ctx.tableName(CLIENTS_TABLE));
   // Locally every function's audit events land in the queryable store (on AWS the authorizer's only in its log).
   const auditEvents = new DynamoAuditEventStore(db, ctx.tableName(SCOPES_TABLE), auditRetentionDaysFromEnv());
@@ -83,6 +87,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       tokenLifetimeSeconds: ctx.tokenLifetimeSeconds,
       issuer: ctx.baseUrl,
       audience: ctx.fhirBase,
+      now: date,
     }),
     jwks: createJwksHandler({ signer }),
     metadata: createMetadataHandler(),
@@ -95,12 +100,14 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       revocations,
       auditEvents,
       defaultGraceSeconds: graceSeconds(process.env.ROTATION_GRACE_SECONDS),
+      now: date,
     }),
   };
   // One FHIR function for every type; `clientFor` is the least-privilege seam (one shared client here).
   handlers.fhir = createFhirHandler({
     tableName: ctx.tableName(FHIR_TABLE),
     clientFor: ctx.fhirClientFor ?? (() => db),
+    now: date,
     validator: validateResource,
     cursorKey: process.env.CURSOR_KEY,
   });

@@ -6,10 +6,6 @@
 import { DynamoDbLocalError } from './dynamodb-local';
 import { startLocalApi } from './app';
 
-// This machine runs Node 20 for development; the Lambda functions run Node 24. The SDK's notice that its 2027
-// releases need Node 22 is said once in the README rather than at every start.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.CCRI_DATA_DIR || undefined;

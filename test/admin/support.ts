@@ -29,4 +29,5 @@ export async function call<T = any>(
   return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as T) : (undefined as T) };
 }
 
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

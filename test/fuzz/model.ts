@@ -1,6 +1,6 @@
 /**
  * The hostile-input model shared by `npm run fuzz` (test/fuzz/run.ts, >= 10,000 cases) and the sample in `npm test`
- * (test/fuzz/fuzz.test.ts): fast-check arbitraries of requests to the token route and the FHIR routes, sent over
+ * (test/fuzz/fuzz.int.test.ts): fast-check arbitraries of requests to the token route and the FHIR routes, sent over
  * real HTTP to the local gateway, and the invariants every answer must keep.
  *
  * Invariants:

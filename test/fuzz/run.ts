@@ -8,7 +8,6 @@ import { startLocalApi } from '../../local/app';
 import { fuzzContext, prepareWriterEnv, runFuzz, summarize } from './model';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<number> {
   const cases = Number(process.env.FUZZ_CASES ?? 10_000);

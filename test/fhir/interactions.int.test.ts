@@ -122,7 +122,7 @@ describe('conditional create', () => {
 
 describe('content', () => {
   it.each([
-    // XML is served (test/fhir-model/xml-api.test.ts); what is neither JSON nor XML is not.
+    // XML is served (test/fhir-model/xml-api.int.test.ts); what is neither JSON nor XML is not.
     ['GET', 'Patient/1', { Accept: 'text/turtle' }, undefined, 406],
     ['GET', 'Patient/1?_format=turtle', {}, undefined, 406],
     ['GET', 'Patient/1?_format=json', {}, undefined, 200],

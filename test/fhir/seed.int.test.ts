@@ -60,7 +60,7 @@ describe('loadDemoData', () => {
     expect(secretMatches((await store.get('ccri-demo-writer'))!.secrets, 'writer-secret', new Date())).toBe(true);
 
     expect(await handler({ ...demo, RequestType: 'Delete', PhysicalResourceId: 'ccri-Seed' })).toEqual({ PhysicalResourceId: 'ccri-Seed', Data: { removedClients: 5 } });
-    expect(await store.get('ops-admin')).toBeDefined(); // test/deploy/demo-data-off.test.ts: the demo clients are gone
+    expect(await store.get('ops-admin')).toBeDefined(); // test/deploy/demo-data-off.int.test.ts: the demo clients are gone
     await expect(handler({ ...base, ResourceType: 'Custom::Other', ResourceProperties: { ServiceToken: 'x' }, RequestType: 'Create' })).rejects.toThrow(/Custom::Other/);
     await expect(handler({ ...admin, ResourceProperties: { ServiceToken: 'x' }, RequestType: 'Create' })).rejects.toThrow(/AdminSecretArn/);
   });

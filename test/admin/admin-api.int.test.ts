@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROUTES } from '../../lib/routes';
 import { DEMO_PATIENT_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { startTestApi, type TestApi } from '../support/local-api';
-import { call, requestToken, sleep, tokenFor, type Credentials } from './support';
+import { TestClock } from '../support/clock';
+import { call, requestToken, tokenFor, type Credentials } from './support';
 
 const ADMIN: Credentials = { clientId: 'e2e-admin', clientSecret: randomBytes(32).toString('base64url') };
 const PATIENT_ACCESS: Credentials = DEMO_PATIENT_ACCESS_CLIENT;
@@ -16,12 +17,14 @@ const PATIENT_ACCESS: Credentials = DEMO_PATIENT_ACCESS_CLIENT;
 const CACHE_SECONDS = 1;
 
 let api: TestApi;
+/** The API's clock: moved forward past a cache TTL or a grace period instead of sleeping. */
+const clock = new TestClock();
 let adminToken: string;
 
 beforeAll(async () => {
   vi.stubEnv('CCRI_ADMIN_CLIENT_ID', ADMIN.clientId);
   vi.stubEnv('CCRI_ADMIN_CLIENT_SECRET', ADMIN.clientSecret);
-  api = await startTestApi({ authorizerCacheSeconds: CACHE_SECONDS });
+  api = await startTestApi({ authorizerCacheSeconds: CACHE_SECONDS, now: clock.now });
   adminToken = await tokenFor(api, ADMIN);
 });
 
@@ -180,7 +183,7 @@ describe('clients', () => {
     expect(rotated.body.client.secrets).toEqual([{ notAfter: rotated.body.previousSecretsNotAfter }, {}]);
     expect((await requestToken(api, fresh)).status).toBe(200);
     expect((await requestToken(api, old)).status).toBe(200);
-    await sleep(Date.parse(rotated.body.previousSecretsNotAfter) - Date.now() + 200);
+    clock.advance(Date.parse(rotated.body.previousSecretsNotAfter) - clock.now() + 200);
     expect((await requestToken(api, old)).status).toBe(401);
     expect((await requestToken(api, fresh)).status).toBe(200);
   });
