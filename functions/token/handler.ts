@@ -100,8 +100,9 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
       logger.info('token introspection', { clientId: client.clientId, active: response.active, requestId: request.requestId });
       return jsonResponse(200, response, NO_STORE);
     },
-    'GET /oauth2/revocations': async () => {
-      const { revocations } = managementOf({} as HttpRequest);
+    'GET /oauth2/revocations': async (request) => {
+      // The real request: settings derive the issuer from its URL when none is configured (an empty one threw: 500).
+      const { revocations } = managementOf(request);
       const list = await revocations.list(Math.floor((deps.now?.() ?? new Date()).getTime() / 1000));
       return jsonResponse(200, list, { 'Cache-Control': 'no-cache' });
     },

@@ -15,7 +15,7 @@ import { demoClientIds } from '../../functions/seed/clients';
 import { ADMIN_CLIENT_RESOURCE, createSeedHandler, DEMO_DATA_RESOURCE } from '../../functions/seed/handler';
 import { tokenDepsFromEnv } from '../../functions/token/config';
 import { createTokenHandler } from '../../functions/token/handler';
-import { CLIENTS_TABLE, localTableName, TABLES, type TableSpec } from '../../lib/tables';
+import { CLIENTS_TABLE, localTableName, SCOPES_TABLE, TABLES, type TableSpec } from '../../lib/tables';
 import { mockKms, rsaKey } from '../oauth/kms-mock';
 import { basicAuth, tokenEvent } from '../oauth/events';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
@@ -48,7 +48,7 @@ beforeAll(async () => {
 afterAll(() => kms.restore());
 
 const seed = () => createSeedHandler({ documentClient, tableName, secretsManager });
-const token = () => createTokenHandler(tokenDepsFromEnv({ CLIENTS_TABLE_NAME: tableName(CLIENTS_TABLE), KMS_KEY_ID: KEY_ARN }));
+const token = () => createTokenHandler(tokenDepsFromEnv({ CLIENTS_TABLE_NAME: tableName(CLIENTS_TABLE), SCOPES_TABLE_NAME: tableName(SCOPES_TABLE), KMS_KEY_ID: KEY_ARN }));
 
 const base = { ServiceToken: 'x', ResponseURL: 'https://example.org/', StackId: 'stack', RequestId: 'r', LogicalResourceId: 'SeedingDemoDataResource' };
 const demoProperties = (demoData: 'on' | 'off') => ({
