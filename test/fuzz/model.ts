@@ -751,7 +751,13 @@ export function checkResponse(req: FuzzRequest, res: FuzzResponse, options: { fa
     const ct = String(res.headers['content-type'] ?? '');
     if (!ct.includes('json') && !(ct.startsWith('application/fhir+xml') && !isTokenRoute(req))) add('error-content-type', `Content-Type ${ct}`);
   }
-  if (res.status >= 200 && res.status < 300 && !head && res.body !== '') {
+  // The web explorer (GET / and /explorer/{asset}) answers its page, script and style sheet: not JSON, but always
+  // under its strict Content-Security-Policy.
+  const pathname = new URL(req.path, 'http://x').pathname;
+  const explorer = req.method.toUpperCase() === 'GET' && (pathname === '/' || pathname.startsWith('/explorer/'));
+  if (explorer && res.status >= 200 && res.status < 300) {
+    if (!String(res.headers['content-security-policy'] ?? '').includes("default-src 'none'")) add('explorer-csp', 'an explorer asset without its Content-Security-Policy');
+  } else if (res.status >= 200 && res.status < 300 && !head && res.body !== '') {
     const json = parseBody(res) as { resourceType?: unknown; access_token?: unknown; keys?: unknown } | undefined;
     if (json === undefined || (typeof json.resourceType !== 'string' && typeof json.access_token !== 'string' && json.keys === undefined && !isTokenRoute(req))) {
       const smart = req.path.includes('smart-configuration');
