@@ -46,12 +46,18 @@ describe.each<[string, () => FailedAuthLimiter]>([
   ['InMemoryFailedAuthLimiter', () => new InMemoryFailedAuthLimiter(limits)],
   ['DynamoFailedAuthLimiter (DynamoDB Local)', () => new DynamoFailedAuthLimiter(db, tableName, limits)],
 ])('%s', (_name, make) => {
+  // One attempt whose secret was rejected: its slot is reserved, then kept as a failure.
+  const failAt = async (limiter: FailedAuthLimiter, key: string, s: number) => {
+    expect(await limiter.reserve(key, at(s))).toBe(0);
+    await limiter.fail(key, at(s));
+  };
+
   it('gives maxFailures slots per window, then refuses with the seconds left until the window ends', async () => {
     const limiter = make();
     const key = `client#${uniquePrefix()}`;
-    expect(await limiter.reserve(key, at(0))).toBe(0);
-    expect(await limiter.reserve(key, at(10))).toBe(0);
-    expect(await limiter.reserve(key, at(20))).toBe(0);
+    await failAt(limiter, key, 0);
+    await failAt(limiter, key, 10);
+    await failAt(limiter, key, 20);
     expect(await limiter.reserve(key, at(20))).toBe(40);
     expect(await limiter.reserve(key, at(59))).toBe(1);
     expect(await limiter.reserve(key, at(60))).toBe(0);
@@ -60,19 +66,30 @@ describe.each<[string, () => FailedAuthLimiter]>([
   it('gets a released slot back', async () => {
     const limiter = make();
     const key = `client#${uniquePrefix()}`;
-    for (const s of [0, 1, 2]) expect(await limiter.reserve(key, at(s))).toBe(0);
+    await failAt(limiter, key, 0);
+    await failAt(limiter, key, 1);
+    expect(await limiter.reserve(key, at(2))).toBe(0);
     await limiter.release(key, at(3));
-    expect(await limiter.reserve(key, at(4))).toBe(0);
+    await failAt(limiter, key, 4);
     expect(await limiter.reserve(key, at(5))).toBe(55);
+  });
+
+  it('answers a key busy with maxFailures attempts in flight (none failed yet) with 1 s, not the window', async () => {
+    const limiter = make();
+    const key = `ip#${uniquePrefix()}`;
+    for (const s of [0, 1, 2]) expect(await limiter.reserve(key, at(s))).toBe(0);
+    expect(await limiter.reserve(key, at(3))).toBe(1);
+    await limiter.release(key, at(4));
+    expect(await limiter.reserve(key, at(5))).toBe(0);
   });
 
   it('starts a new window after the old one ended, even before the TTL deleted it', async () => {
     const limiter = make();
     const key = `ip#${uniquePrefix()}`;
-    for (const s of [0, 1, 2]) await limiter.reserve(key, at(s));
-    expect(await limiter.reserve(key, at(61))).toBe(0);
-    expect(await limiter.reserve(key, at(62))).toBe(0);
-    expect(await limiter.reserve(key, at(63))).toBe(0);
+    for (const s of [0, 1, 2]) await failAt(limiter, key, s);
+    await failAt(limiter, key, 61);
+    await failAt(limiter, key, 62);
+    await failAt(limiter, key, 63);
     expect(await limiter.reserve(key, at(63))).toBe(58);
   });
 
@@ -90,7 +107,7 @@ describe('DynamoFailedAuthLimiter item layout', () => {
     const key = `client#${uniquePrefix()}`;
     await Promise.all([0, 1, 2, 3, 4].map(() => limiter.reserve(key, at(0))));
     const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { pk: `THROTTLE#${key}`, sk: 'WINDOW' } }));
-    expect(Item).toEqual({ pk: `THROTTLE#${key}`, sk: 'WINDOW', failures: 3, expiresAt: at(60).getTime() / 1000 });
+    expect(Item).toEqual({ pk: `THROTTLE#${key}`, sk: 'WINDOW', failures: 3, inFlight: 3, expiresAt: at(60).getTime() / 1000 });
   });
 });
 
@@ -101,7 +118,10 @@ describe('authenticateWithLimiter', () => {
 
   it('refuses a locked client id with 429 invalid_client and Retry-After, even with the right secret, without comparing it', async () => {
     const limiter = new InMemoryFailedAuthLimiter(limits);
-    for (const s of [0, 1, 2]) await limiter.reserve('client#c1', at(s));
+    for (const s of [0, 1, 2]) {
+      await limiter.reserve('client#c1', at(s));
+      await limiter.fail('client#c1');
+    }
     let compared = false;
     const refused = authenticateWithLimiter(async () => ((compared = true), 'ok'), options(limiter, at(3)));
     await expect(refused).rejects.toMatchObject({ statusCode: 429, error: 'invalid_client', headers: { 'Retry-After': '57' } });
@@ -137,6 +157,9 @@ describe('authenticateWithLimiter', () => {
         throw new Error('ProvisionedThroughputExceededException');
       },
       release: async () => {
+        throw new Error('AccessDenied');
+      },
+      fail: async () => {
         throw new Error('AccessDenied');
       },
     };
@@ -193,6 +216,9 @@ describe('the token function with the limiter', () => {
         throw new Error('unreachable');
       },
       release: async () => {
+        throw new Error('unreachable');
+      },
+      fail: async () => {
         throw new Error('unreachable');
       },
     };

@@ -13,7 +13,8 @@
  * at most `maxFailures` per key are ever compared (without the reservation, 300 parallel guesses were all checked
  * before the first 429). The price: one conditional write per key before the comparison and one to release after a
  * success, and a key with `maxFailures` attempts in flight at the same instant refuses the next one until one
- * finishes (only a client making 10 simultaneous token requests from one address would notice).
+ * finishes: that refusal is a 429 with `Retry-After: 1` (busy), never the window's lock, because the item also
+ * counts the attempts still in flight (`inFlight`) apart from those that failed.
  *
  * What counts as a failure: a secret that was checked and rejected (`WrongCredentialsError`: unknown client or
  * wrong/expired secret). Not counted: a request without credentials or with a malformed header (no guess was
@@ -60,6 +61,13 @@ export interface FailedAuthLimiter {
   reserve(key: LimiterKey, now: Date): Promise<number>;
   /** Gives back a slot taken by `reserve` (the attempt did not fail). */
   release(key: LimiterKey, now: Date): Promise<void>;
+  /** Keeps the slot taken by `reserve` as a failure (a rejected secret): the attempt is no longer in flight. */
+  fail(key: LimiterKey, now: Date): Promise<void>;
+}
+
+/** The wait of a refused key: the window's rest when its failures fill it, 1 s when attempts in flight do (busy). */
+function refusalWait(failures: number, inFlight: number, expiresAt: number, nowSec: number, max: number): number {
+  return failures - inFlight >= max ? Math.max(1, expiresAt - nowSec) : 1;
 }
 
 /** Client ids longer than this are keyed by their hash, so that a key stays well below DynamoDB's 2 KB key limit. */
@@ -96,27 +104,35 @@ export class DynamoFailedAuthLimiter implements FailedAuthLimiter {
     const expiresAt = nowSec + this.limits.windowSeconds;
     for (let attempt = 0; attempt < 2; attempt++) {
       const taken = await this.conditional({
-        UpdateExpression: 'ADD failures :one SET expiresAt = if_not_exists(expiresAt, :exp)',
+        UpdateExpression: 'ADD failures :one, inFlight :one SET expiresAt = if_not_exists(expiresAt, :exp)',
         ConditionExpression: 'attribute_not_exists(expiresAt) OR (expiresAt > :now AND failures < :max)',
         ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt, ':now': nowSec, ':max': this.limits.maxFailures },
       }, key);
       if (taken) return 0;
       const restarted = await this.conditional({
-        UpdateExpression: 'SET failures = :one, expiresAt = :exp',
+        UpdateExpression: 'SET failures = :one, inFlight = :one, expiresAt = :exp',
         ConditionExpression: 'expiresAt <= :now',
         ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt, ':now': nowSec },
       }, key);
       if (restarted) return 0;
     }
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: itemKey(key), ConsistentRead: true }));
-    const until = typeof Item?.expiresAt === 'number' ? Item.expiresAt : expiresAt;
-    return Math.max(1, until - nowSec);
+    const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
+    return refusalWait(num(Item?.failures, 0), num(Item?.inFlight, 0), num(Item?.expiresAt, expiresAt), nowSec, this.limits.maxFailures);
   }
 
   async release(key: LimiterKey): Promise<void> {
     await this.conditional({
-      UpdateExpression: 'ADD failures :minus',
-      ConditionExpression: 'failures > :zero',
+      UpdateExpression: 'ADD failures :minus, inFlight :minus',
+      ConditionExpression: 'failures > :zero AND inFlight > :zero',
+      ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+    }, key);
+  }
+
+  async fail(key: LimiterKey): Promise<void> {
+    await this.conditional({
+      UpdateExpression: 'ADD inFlight :minus',
+      ConditionExpression: 'inFlight > :zero',
       ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
     }, key);
   }
@@ -146,7 +162,7 @@ function isConditionFailure(err: unknown): boolean {
 
 /** `FailedAuthLimiter` in memory (one process), for unit tests. Same rule as the DynamoDB one. */
 export class InMemoryFailedAuthLimiter implements FailedAuthLimiter {
-  private readonly windows = new Map<LimiterKey, { failures: number; expiresAt: number }>();
+  private readonly windows = new Map<LimiterKey, { failures: number; inFlight: number; expiresAt: number }>();
 
   constructor(private readonly limits: FailedAuthLimits = DEFAULT_FAILED_AUTH_LIMITS) {}
 
@@ -154,17 +170,26 @@ export class InMemoryFailedAuthLimiter implements FailedAuthLimiter {
     const nowSec = seconds(now);
     const w = this.windows.get(key);
     if (!w || w.expiresAt <= nowSec) {
-      this.windows.set(key, { failures: 1, expiresAt: nowSec + this.limits.windowSeconds });
+      this.windows.set(key, { failures: 1, inFlight: 1, expiresAt: nowSec + this.limits.windowSeconds });
       return 0;
     }
-    if (w.failures >= this.limits.maxFailures) return w.expiresAt - nowSec;
+    if (w.failures >= this.limits.maxFailures) return refusalWait(w.failures, w.inFlight, w.expiresAt, nowSec, this.limits.maxFailures);
     w.failures++;
+    w.inFlight++;
     return 0;
   }
 
   async release(key: LimiterKey): Promise<void> {
     const w = this.windows.get(key);
-    if (w && w.failures > 0) w.failures--;
+    if (w && w.failures > 0 && w.inFlight > 0) {
+      w.failures--;
+      w.inFlight--;
+    }
+  }
+
+  async fail(key: LimiterKey): Promise<void> {
+    const w = this.windows.get(key);
+    if (w && w.inFlight > 0) w.inFlight--;
   }
 }
 
@@ -190,6 +215,7 @@ export async function authenticateWithLimiter<T>(
   const waits = await Promise.all(keys.map((key) => limiter.reserve(key, now).catch((err: unknown) => (failOpen(err), -1))));
   const taken = keys.filter((_key, i) => waits[i] === 0);
   const release = () => Promise.all(taken.map((key) => limiter.release(key, now).catch(failOpen)));
+  const fail = () => Promise.all(taken.map((key) => limiter.fail(key, now).catch(failOpen)));
   const wait = Math.max(0, ...waits);
   if (wait > 0) {
     await release();
@@ -200,7 +226,7 @@ export async function authenticateWithLimiter<T>(
   try {
     value = await authenticate();
   } catch (err) {
-    if (!(err instanceof WrongCredentialsError)) await release();
+    await (err instanceof WrongCredentialsError ? fail() : release());
     throw err;
   }
   await release();
