@@ -14,7 +14,7 @@
  *   if present, `ccri_grants` (the named scopes' grants, expanded at issuance) well-formed if present.
  * - Anything else is a `TokenRejectedError` (401). A JWKS that cannot be loaded is a `JwksUnavailableError`.
  */
-import { JwtVerifier } from 'aws-jwt-verify';
+import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import { JwksNotAvailableInCacheError, JwtBaseError, KidNotFoundInJwksError } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache, SimplePenaltyBox, isJwks, type Jwks } from 'aws-jwt-verify/jwk';
