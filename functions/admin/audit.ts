@@ -50,6 +50,38 @@ function newRecord(entry: AuditEntry, at: Date): AuditRecord {
 }
 
 /** The UTC days from `to` back to `from`, inclusive. */
+/**
+ * The items of the day partitions `<prefix><day>`, days `from`..`to` newest first and each day newest first (sort key
+ * descending), at most `limit`: the walker of the admin audit trail and of the AuditEvents (functions/audit/store.ts).
+ */
+export async function queryDaysNewestFirst(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  prefix: string,
+  query: { from: string; to: string; limit: number },
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (const day of daysDescending(query.from, query.to)) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `${prefix}${day}` },
+          ScanIndexForward: false,
+          Limit: query.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < query.limit);
+    if (items.length >= query.limit) break;
+  }
+  return items.slice(0, query.limit);
+}
+
 export function daysDescending(from: string, to: string): string[] {
   const days: string[] = [];
   for (let t = Date.parse(`${to}T00:00:00Z`); t >= Date.parse(`${from}T00:00:00Z`); t -= 86_400_000) {
@@ -80,30 +112,11 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async list(query: { from: string; to: string; limit: number }): Promise<AuditRecord[]> {
-    const records: AuditRecord[] = [];
     try {
-      for (const day of daysDescending(query.from, query.to)) {
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await this.db.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': `AUDIT#${day}` },
-              ScanIndexForward: false,
-              Limit: query.limit - records.length,
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          for (const item of page.Items ?? []) records.push(recordFromItem(item));
-          startKey = page.LastEvaluatedKey;
-        } while (startKey && records.length < query.limit);
-        if (records.length >= query.limit) break;
-      }
+      return (await queryDaysNewestFirst(this.db, this.tableName, 'AUDIT#', query)).map(recordFromItem);
     } catch (err) {
       throw new ScopeStoreUnavailableError({ cause: err });
     }
-    return records.slice(0, query.limit);
   }
 }
 

@@ -4,8 +4,8 @@
  * `event`, and `expiresAt` (epoch s, the table's TTL attribute) = recorded + AUDIT_RETENTION_DAYS. Written with
  * BatchWriteItem (25 per call; unprocessed items retried once), read newest first one day at a time.
  */
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { daysDescending } from '../admin/audit';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryDaysNewestFirst } from '../admin/audit';
 import type { AuditEvent } from './audit-event';
 import type { AuditSink } from './index';
 
@@ -49,25 +49,7 @@ export class DynamoAuditEventStore implements AuditSink {
 
   /** Newest first, UTC days `from`..`to` inclusive, at most `limit`. */
   async list(query: { from: string; to: string; limit: number }): Promise<AuditEvent[]> {
-    const events: AuditEvent[] = [];
-    for (const day of daysDescending(query.from, query.to)) {
-      if (events.length >= query.limit) break;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': `AUDITEVENT#${day}` },
-            ScanIndexForward: false,
-            Limit: query.limit - events.length,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) events.push(item.event as AuditEvent);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey && events.length < query.limit);
-    }
-    return events;
+    const items = await queryDaysNewestFirst(this.db, this.tableName, 'AUDITEVENT#', query);
+    return items.map((item) => item.event as AuditEvent);
   }
 }
