@@ -8,7 +8,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  *   that touches a table fails at once. `npm run test:unit`, in seconds.
  * `npm test` runs both.
  */
-const FOLDERS = ['functions', 'lib', 'local', 'test', 'bench'];
+const FOLDERS = ['contract', 'functions', 'lib', 'local', 'test', 'bench'];
 const INTEGRATION = FOLDERS.map((folder) => `${folder}/**/*.int.test.ts`);
 
 export default defineConfig({

@@ -7,7 +7,7 @@ import { DEFAULT_FAILED_AUTH_LIMITS } from '../functions/oauth/throttle';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Agent, request } from 'node:http';
 import { CCRI_DEMO_CLIENTS } from '../functions/oauth/demo-clients';
-import { FHIR_TABLE } from '../lib/tables';
+import { FHIR_TABLE } from '../contract/tables';
 import { startLocalApi, type LocalApi } from '../local/app';
 import { figure, percentile, runConcurrent, timeEach, type Figure } from './measure';
 

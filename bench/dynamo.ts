@@ -1,7 +1,7 @@
 /** The DynamoDB the benchmarks run on: the embedded DynamoDB Local engine (or AWS_ENDPOINT_URL_DYNAMODB), fresh tables. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TABLES, localTableName, type TableSpec } from '../lib/tables';
+import { TABLES, localTableName, type TableSpec } from '../contract/tables';
 import { configuredEndpoint, startEngine } from '../local/dynamodb-local';
 import { createTables } from '../local/tables';
 

@@ -16,7 +16,7 @@ import { CCRI_DEMO_CLIENTS, demoClientRecord } from '../functions/oauth/demo-cli
 import { LocalRsaSigner } from '../functions/oauth/signer';
 import { signJwt } from '../functions/oauth/token';
 import { createTokenHandler } from '../functions/token/handler';
-import { CLIENTS_TABLE } from '../lib/tables';
+import { CLIENTS_TABLE } from '../contract/tables';
 import { figure, median, timePerCall, type Figure } from './measure';
 import type { BenchDynamo } from './dynamo';
 

@@ -10,12 +10,12 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ResourceType } from '../functions/fhir/resource-types';
+import type { ResourceType } from '../contract/resource-types';
 import { toContext, accessFromClaims } from '../functions/scopes/permissions';
 import { createFhirHandler } from '../functions/resource/handler';
 import { generatePatients, type DemoResource } from '../functions/seed/demo-data';
 import { bulkLoad, progressBar } from '../functions/seed/loader';
-import { FHIR_TABLE } from '../lib/tables';
+import { FHIR_TABLE } from '../contract/tables';
 import { createTables } from '../local/tables';
 import type { BenchDynamo } from './dynamo';
 import { figure, median, timeEach, type Figure } from './measure';

@@ -1,5 +1,5 @@
 /** Profile validation per resource, beside JSON.parse of the same body (work every write does anyway). */
-import type { ResourceType } from '../functions/fhir/resource-types';
+import type { ResourceType } from '../contract/resource-types';
 import { demoResources } from '../functions/seed/demo-data';
 import { validateResource } from '../functions/validation';
 import { figure, timePerCall, type Figure } from './measure';

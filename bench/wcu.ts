@@ -4,7 +4,7 @@
  * values in UTF-8 bytes, numbers about 1 byte per 2 digits + 1; one WCU per 1 KB of each item, rounded up per item
  * (standard, non-transactional writes; a TransactWriteItems would double each).
  */
-import type { ResourceType } from '../functions/fhir/resource-types';
+import type { ResourceType } from '../contract/resource-types';
 import { definitionOf } from '../functions/fhir/definitions';
 import { demoResources, generatePatients } from '../functions/seed/demo-data';
 import { firstVersionItems } from '../functions/store/repository';

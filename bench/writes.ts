@@ -16,7 +16,7 @@ import { accessFromClaims, toContext } from '../functions/scopes/permissions';
 import { generatePatients } from '../functions/seed/demo-data';
 import { firstVersionItems } from '../functions/store/repository';
 import { validateResource } from '../functions/validation';
-import { FHIR_TABLE } from '../lib/tables';
+import { FHIR_TABLE } from '../contract/tables';
 import { createTables } from '../local/tables';
 import type { BenchDynamo } from './dynamo';
 import { figure, median, percentile, runConcurrent, timeEach, type Figure } from './measure';

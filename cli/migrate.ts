@@ -7,7 +7,7 @@
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { RESOURCE_TYPES, type ResourceType } from '../functions/fhir/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from '../contract/resource-types';
 import { migrateFromPerTypeTables } from '../functions/store/migrate-v1';
 
 export async function runMigrate(argv: string[], log: (line: string) => void = console.log): Promise<Record<string, number>> {

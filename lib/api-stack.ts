@@ -14,7 +14,7 @@ import type { DataTables } from './constructs/data-tables';
 import { Seeding } from './constructs/seeding';
 import type { SigningKey } from './constructs/signing-key';
 import { GATEWAY_RESPONSES } from './gateway-responses';
-import { FHIR_BASE_PATH, FUNCTION_NAMES, ROUTES } from './routes';
+import { FHIR_BASE_PATH, FUNCTION_NAMES, ROUTES } from '../contract/routes';
 
 export interface ApiStackProps extends StackProps {
   config: CcriConfig;

@@ -1,5 +1,5 @@
 /**
- * The REST API, built from THE route table (lib/routes.ts): one method per route, a Lambda proxy integration to
+ * The REST API, built from THE route table (contract/routes.ts): one method per route, a Lambda proxy integration to
  * the route's function, the TOKEN authorizer on exactly the `authorized` routes. Around it: a stage with JSON
  * access logs, execution metrics and error logs, throttling (stage-wide, tighter on POST /oauth2/token), CORS for
  * the configured origins only, the gateway's own responses from lib/gateway-responses.ts, and optionally a
@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
 import type { CcriConfig } from './config';
 import type { GatewayResponseSpec } from './gateway-responses';
-import type { FunctionName, Route } from './routes';
+import type { FunctionName, Route } from '../contract/routes';
 
 /** Headers a browser may send on a cross-origin request to this API. */
 export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Exist', 'Prefer'];

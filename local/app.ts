@@ -1,6 +1,6 @@
 /**
  * The whole API on localhost: the embedded DynamoDB (or the one an endpoint setting names), the tables of
- * lib/tables.ts, the handlers of local/handlers.ts behind the local gateway, and the demo data. `npm start` and
+ * contract/tables.ts, the handlers of local/handlers.ts behind the local gateway, and the demo data. `npm start` and
  * the end-to-end tests both start it through `startLocalApi`.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
@@ -9,8 +9,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
 import { DEFAULT_CONFIG } from '../lib/config';
-import { ROUTES } from '../lib/routes';
-import { FHIR_TABLE, TABLES, localTableName, type TableSpec } from '../lib/tables';
+import { ROUTES } from '../contract/routes';
+import { FHIR_TABLE, TABLES, localTableName, type TableSpec } from '../contract/tables';
 import { configuredEndpoint, startEngine, type RunningEngine } from './dynamodb-local';
 import { LocalGateway, notReadyListener, type LocalGatewayOptions } from './gateway';
 import { localDataAccess } from './data-access';

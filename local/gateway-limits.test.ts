@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Route } from '../lib/routes';
+import type { Route } from '../contract/routes';
 import { LocalGateway, type LocalGatewayOptions } from './gateway';
 
 const routes: Route[] = [

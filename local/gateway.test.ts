@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Route } from '../lib/routes';
+import type { Route } from '../contract/routes';
 import { LocalGateway, type ProxyHandler } from './gateway';
 
 const routes: Route[] = [

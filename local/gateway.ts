@@ -15,7 +15,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { gatewayResponse } from '../lib/gateway-responses';
-import type { FunctionName, Route } from '../lib/routes';
+import type { FunctionName, Route } from '../contract/routes';
 import { evaluatePolicy } from './policy';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -30,8 +30,8 @@ import { validateResource } from '../functions/validation';
 import { DynamoScopeDefinitionStore } from '../functions/scopes/definition-store';
 import { loadDemoData } from '../functions/seed/loader';
 import { createTokenHandler } from '../functions/token/handler';
-import type { FunctionName } from '../lib/routes';
-import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE, type TableSpec } from '../lib/tables';
+import type { FunctionName } from '../contract/routes';
+import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE, type TableSpec } from '../contract/tables';
 import type { ProxyHandler, TokenAuthorizer } from './gateway';
 
 export interface LocalContext {

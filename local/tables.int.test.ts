@@ -1,7 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { CLIENTS_TABLE, TABLES, localTableName } from '../lib/tables';
+import { CLIENTS_TABLE, TABLES, localTableName } from '../contract/tables';
 import { createTestTables, testDocumentClient, testDynamoDbClient, uniquePrefix } from '../test/support/dynamodb';
 
 describe('the embedded DynamoDB Local engine', () => {

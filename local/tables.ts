@@ -1,4 +1,4 @@
-/** Creates the tables of lib/tables.ts in a DynamoDB (Local) instance, with the same key shape as the CDK stack. */
+/** Creates the tables of contract/tables.ts in a DynamoDB (Local) instance, with the same key shape as the CDK stack. */
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -6,7 +6,7 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { TableSpec } from '../lib/tables';
+import type { TableSpec } from '../contract/tables';
 
 export async function createTables(client: DynamoDBClient, specs: readonly TableSpec[], name: (spec: TableSpec) => string) {
   await Promise.all(

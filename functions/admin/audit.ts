@@ -3,7 +3,7 @@
  * secret or a hash), when. Written by every change the admin API makes, after the change; listed by
  * `GET /admin/audit` (admin only) and `npm run admin -- audit`.
  *
- * Item layout in the Scopes table (lib/tables.ts SCOPES_TABLE): `pk` = `AUDIT#<yyyy-mm-dd>` (UTC day of the change),
+ * Item layout in the Scopes table (contract/tables.ts SCOPES_TABLE): `pk` = `AUDIT#<yyyy-mm-dd>` (UTC day of the change),
  * `sk` = `<ISO timestamp>#<uuid>`, so one Query per day returns that day's changes in time order. Records are never
  * updated or deleted by the application.
  */

@@ -1,5 +1,5 @@
 /**
- * The admin API (`/admin/...`, routes `admin: true` in lib/routes.ts): parse the request, re-check the admin scope
+ * The admin API (`/admin/...`, routes `admin: true` in contract/routes.ts): parse the request, re-check the admin scope
  * from the authorizer context (defence in depth: the authorizer's policy already lists these routes only for tokens
  * holding it), call the AdminService, answer JSON. Errors are OperationOutcomes like the rest of the API; a table
  * outage is 503 + Retry-After; anything unexpected a generic 500 (logged with the error, never bodies or secrets).

@@ -20,7 +20,7 @@
  * Client scopes (`validateClientScopes`): each a SMART scope that grants something on a served type, a SMART
  * identity/launch scope, the admin scope, or the name of an existing definition; anything else is an unknown scope.
  */
-import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../fhir/resource-types';
+import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
 import { ADMIN_SCOPE } from '../scopes/admin';

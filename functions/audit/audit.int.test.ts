@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SCOPES_TABLE, localTableName } from '../../lib/tables';
+import { SCOPES_TABLE, localTableName } from '../../contract/tables';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../../test/support/dynamodb';
 import { auditEvent } from './audit-event';
 import { configureAudit, flushAudit, record, type AuditEvent } from './index';

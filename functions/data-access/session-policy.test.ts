@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ALL_INTERACTIONS } from '../scopes/demo-clients.fixture';
 import { decide } from '../scopes/permissions';
 import { evaluate } from '../../local/policy';
-import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { DEMO_CLIENTS } from '../scopes/demo-clients.fixture';
 import { accessFromClaims, type Access } from '../scopes/permissions';
 import {

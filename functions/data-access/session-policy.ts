@@ -36,8 +36,8 @@
  * policy is 1,280 characters for a 20-character table name and 1,985 for DynamoDB's longest (255) in the longest
  * partition (`aws-us-gov`); session-policy.test.ts asserts the bound. Each new type costs ≈2 x (name + 6).
  */
-import type { Interaction } from '../../lib/routes';
-import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import type { Interaction } from '../../contract/routes';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { decide, type Access } from '../scopes/permissions';
 
 /** STS's limit on the plaintext of an inline session policy. */

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { RESOURCE_TYPES } from '../fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { demoResources } from '../seed/demo-data';
 import { fixture } from '../../test/validation/fixtures';
 import { fromXml, toXml, XmlSyntaxError } from './xml';

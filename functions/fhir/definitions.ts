@@ -3,7 +3,7 @@
  * reference parameters that put a resource in a patient's compartment, and the profile. The generic code path
  * (search parsing, index derivation, the repository, the handler) knows nothing type-specific beyond this file.
  */
-import { profileUrl, RESOURCE_TYPES, type ResourceType } from './resource-types';
+import { profileUrl, RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 
 export type SearchParamType = 'string' | 'token' | 'date' | 'reference';
 

@@ -13,7 +13,7 @@
  */
 import { BadRequestError } from './errors';
 import { definitionOf, type SearchParamDef, type TokenValue } from './definitions';
-import type { ResourceType } from './resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 
 export interface ParsedSearch {
   clauses: SearchClause[];

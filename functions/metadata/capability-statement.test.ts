@@ -1,7 +1,7 @@
 import { SERVED_PROFILES } from '../fhir-model/served';
 import { describe, expect, it } from 'vitest';
 import { DEFINITIONS } from '../fhir/definitions';
-import { profileUrl, RESOURCE_TYPES } from '../fhir/resource-types';
+import { profileUrl, RESOURCE_TYPES } from '../../contract/resource-types';
 import { capabilityStatement, OAUTH_URIS_EXTENSION } from './capability-statement';
 
 const statement = capabilityStatement({ baseUrl: 'https://api.example.org/prod/' });

@@ -3,9 +3,9 @@
  * The CapabilityStatement (https://hl7.org/fhir/STU3/capabilitystatement.html) of this server, built from the
  * route table's interactions and the per-type definitions, so that it cannot drift from what is served.
  */
-import { FHIR_BASE_PATH, ROUTES } from '../../lib/routes';
+import { FHIR_BASE_PATH, ROUTES } from '../../contract/routes';
 import { definitionOf } from '../fhir/definitions';
-import { RESOURCE_TYPES } from '../fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { FHIR_VERSION, SERVED_PROFILES } from '../fhir-model/served';
 import { MAX_COUNT, SEARCH_LIMITS } from '../fhir/search';
 

@@ -1,7 +1,7 @@
 /**
  * OAuth clients: the record, its store, and client authentication (RFC 6749 §2.3.1).
  *
- * Item layout in the Clients table (lib/tables.ts CLIENTS_TABLE): `pk` = `CLIENT#<clientId>`, `sk` = `CLIENT`, the
+ * Item layout in the Clients table (contract/tables.ts CLIENTS_TABLE): `pk` = `CLIENT#<clientId>`, `sk` = `CLIENT`, the
  * other attributes as in `ClientRecord`. Secrets are stored only as salted hashes, never in plaintext.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';

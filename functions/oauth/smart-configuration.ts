@@ -6,7 +6,7 @@
  * client assertion (private_key_jwt), no
  * authorization endpoint (so no EHR or standalone launch, no `authorization_endpoint`).
  */
-import { FHIR_BASE_PATH } from '../../lib/routes';
+import { FHIR_BASE_PATH } from '../../contract/routes';
 import { ASSERTION_SIGNING_ALGS } from './client-assertion';
 
 /** The SMART App Launch 2.x discovery document (the members this server uses). */

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLIENTS_TABLE, localTableName } from '../../lib/tables';
+import { CLIENTS_TABLE, localTableName } from '../../contract/tables';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../../test/support/dynamodb';
 import { basicAuth, tokenEvent } from '../../test/oauth/events';
 import { createTokenHandler } from '../token/handler';

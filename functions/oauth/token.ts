@@ -3,7 +3,7 @@
  * Plain values in, plain values out; the HTTP edge is functions/token/handler.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { FHIR_BASE_PATH } from '../../lib/routes';
+import { FHIR_BASE_PATH } from '../../contract/routes';
 import { authenticateWithAssertion, type AssertionSettings } from './client-assertion';
 import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';
@@ -13,7 +13,7 @@ import { NAMED_GRANTS_CLAIM } from '../scopes/permissions';
 import type { JwtSigner } from './signer';
 import { authenticateWithLimiter, type FailedAuthLimiter } from './throttle';
 
-/** The token endpoint's path under the API base URL (lib/routes.ts): with the issuer, the `aud` of client assertions. */
+/** The token endpoint's path under the API base URL (contract/routes.ts): with the issuer, the `aud` of client assertions. */
 export const TOKEN_PATH = '/oauth2/token';
 
 /** Default access token lifetime, seconds. */

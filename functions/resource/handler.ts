@@ -11,7 +11,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { FHIR_BASE_PATH, ROUTES, type Interaction } from '../../lib/routes';
+import { FHIR_BASE_PATH, ROUTES, type Interaction } from '../../contract/routes';
 import { CURSOR_PARAM, CursorCodec } from '../fhir/cursor';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../fhir/errors';
 import {
@@ -29,7 +29,7 @@ import {
 } from '../fhir/http';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { readValidateInput, validationOutcome } from '../validation';
-import { isResourceType, type ResourceType } from '../fhir/resource-types';
+import { isResourceType, type ResourceType } from '../../contract/resource-types';
 import { DEFAULT_COUNT, MAX_COUNT, parseSearch } from '../fhir/search';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
@@ -41,7 +41,7 @@ import { PositionsMismatch, type Position } from '../store/search-engine';
 export type ClientProvider = (access: Access) => DynamoDBDocumentClient;
 
 export interface FhirHandlerDeps {
-  /** The FHIR table (lib/tables.ts FHIR_TABLE). */
+  /** The FHIR table (contract/tables.ts FHIR_TABLE). */
   tableName: string;
   /** Per request: the document client for this caller. Default in config.ts: one shared client. */
   clientFor: ClientProvider;

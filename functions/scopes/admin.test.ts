@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy } from '../../local/policy';
-import { ROUTES } from '../../lib/routes';
+import { ROUTES } from '../../contract/routes';
 import { ADMIN_SCOPE, holdsAdminScope } from './admin';
 import { accessFromClaims } from './permissions';
 import { buildPolicy, parseMethodArn, routeArnPattern } from './policy';

@@ -1,6 +1,6 @@
 /**
  * The admin scope: a token holding it may call the admin API (`/admin/...`, routes marked `admin: true` in
- * lib/routes.ts). Only a client registered with it gets it (the token endpoint grants registered scopes only), and
+ * contract/routes.ts). Only a client registered with it gets it (the token endpoint grants registered scopes only), and
  * only the admin API, so only an admin, can register a client with it. It grants no FHIR access by itself.
  *
  * Checked twice: the authorizer lists the admin routes' method ARNs in its policy only for a token holding it

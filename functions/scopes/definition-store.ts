@@ -4,7 +4,7 @@
  * The admin API writes them (functions/admin); the token endpoint reads the ones a client holds when it issues a
  * token and writes what they grant into the token (`namedScopeGrants`), so the authorizer never reads this table.
  *
- * Item layout in the Scopes table (lib/tables.ts SCOPES_TABLE): `pk` = `SCOPE`, `sk` = the scope name, plus the
+ * Item layout in the Scopes table (contract/tables.ts SCOPES_TABLE): `pk` = `SCOPE`, `sk` = the scope name, plus the
  * attributes of `ScopeDefinition`. One partition: the admin API lists every definition with one Query (paged).
  * The audit trail lives in the same table under `pk` = `AUDIT#<yyyy-mm-dd>` (functions/admin/audit.ts).
  */
@@ -15,7 +15,7 @@ import {
   QueryCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { ADMIN_SCOPE } from './admin';
 import { formatGrants } from './permissions';
 import { expandScopes, parseScope, type PermissionSet, type ScopeDefinitions } from './scopes';

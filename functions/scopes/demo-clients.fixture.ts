@@ -2,8 +2,8 @@
  * Test fixture: the CCRI's three demo clients' exact registered scopes (reference/CCRI-FACTS.md) and what each may
  * do, written out by hand as the expected truth for the table-driven tests (unit and through the local gateway).
  */
-import type { Interaction } from '../../lib/routes';
-import type { ResourceType } from '../fhir/resource-types';
+import type { Interaction } from '../../contract/routes';
+import type { ResourceType } from '../../contract/resource-types';
 
 export interface DemoClientExpectation {
   name: string;

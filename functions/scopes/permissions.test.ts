@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { ALL_INTERACTIONS, DEMO_CLIENTS, READ_INTERACTIONS } from './demo-clients.fixture';
 import { ForbiddenError } from './errors';
 import {

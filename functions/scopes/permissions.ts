@@ -17,8 +17,8 @@
  *      grants are built (`accessFromClaims`), so they allow nothing.
  * 5. Anything else is refused with a reason the client may see.
  */
-import type { Interaction } from '../../lib/routes';
-import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, isResourceType, type ResourceType } from '../fhir/resource-types';
+import type { Interaction } from '../../contract/routes';
+import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 import { ForbiddenError } from './errors';
 import {
   PERMISSION_ORDER,

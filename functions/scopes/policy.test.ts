@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy } from '../../local/policy';
-import { FHIR_BASE_PATH, ROUTES, type HttpMethod, type Route } from '../../lib/routes';
-import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import { FHIR_BASE_PATH, ROUTES, type HttpMethod, type Route } from '../../contract/routes';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { ADMIN_SCOPE } from './admin';
 import { DEMO_CLIENTS } from './demo-clients.fixture';
 import { accessFromClaims, PATIENT_COMPARTMENT_TYPES, type Access } from './permissions';

@@ -27,7 +27,7 @@
  * Only the route table's method, path, auth, admin and fhir fields are read: the function behind a route does not
  * matter, and a route added to the table is covered by the same checks.
  */
-import { ROUTES, type Route } from '../../lib/routes';
+import { ROUTES, type Route } from '../../contract/routes';
 import { wildcardMatch } from '../../local/policy';
 import { holdsAdminScope } from './admin';
 import { decide, type Access } from './permissions';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RESOURCE_TYPES } from '../fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { expandScopes, parsePermissionSuffix, parseScope, splitScope, unionPermissions } from './scopes';
 
 describe('parseScope: SMART v1 scopes', () => {

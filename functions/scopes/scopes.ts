@@ -9,7 +9,7 @@
  *
  * Nothing here throws: a scope that does not parse grants nothing and leaves the others alone.
  */
-import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../fhir/resource-types';
+import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 
 /** One SMART v2 permission: create, read, update, delete, search. */
 export type Permission = 'c' | 'r' | 'u' | 'd' | 's';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DEFINITIONS } from '../fhir/definitions';
-import { RESOURCE_TYPES } from '../fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { searchValues } from '../fhir/search';
 import { isValidNhsNumber } from '../validation/nhs-number';
 import { isSnomedConceptId } from '../validation/snomed';
 import { validateResource } from '../validation';
-import { profileUrl, type ResourceType } from '../fhir/resource-types';
+import { profileUrl, type ResourceType } from '../../contract/resource-types';
 import { byType, demoResources, generatePatients, NHS_NUMBER_SYSTEM, SNOMED } from './demo-data';
 
 const resources = demoResources();

@@ -4,7 +4,7 @@
  * practitioners, roles, locations, and clinical records of every type, chosen so that every search parameter of
  * every type matches something. `generatePatients` makes larger sets for benchmarks.
  */
-import type { ResourceType } from '../fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 import type { FhirResource } from '../store/repository';
 import { VACCINATION_PROCEDURE_URL } from '../fhir/definitions';
 import { testNhsNumbers } from './nhs-number';

@@ -10,13 +10,13 @@
  *   synthetic (999-range NHS numbers) and removing them could remove changes made to them since.
  * Delete of the admin client resource does nothing (the tables go with the stack, or stay with their data when
  * retained).
- * Env: `TABLE_<id>` for every table of lib/tables.ts.
+ * Env: `TABLE_<id>` for every table of contract/tables.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { CLIENTS_TABLE, FHIR_TABLE, type TableSpec } from '../../lib/tables';
+import { CLIENTS_TABLE, FHIR_TABLE, type TableSpec } from '../../contract/tables';
 import { seedAdminClientFromSecret } from '../admin/seed';
 import { DynamoClientStore } from '../oauth/clients';
 import { requiredEnv } from '../env';

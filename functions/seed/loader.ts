@@ -8,12 +8,12 @@ import { randomInt } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { definitionOf } from '../fhir/definitions';
 import { firstVersionItems, FhirRepository } from '../store/repository';
-import type { ResourceType } from '../fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 import { byType, demoResources, type DemoResource } from './demo-data';
 
 export interface LoadOptions {
   documentClient: DynamoDBDocumentClient;
-  /** The FHIR table (lib/tables.ts FHIR_TABLE, with the runtime's naming). */
+  /** The FHIR table (contract/tables.ts FHIR_TABLE, with the runtime's naming). */
   tableName: string;
   /** Default: the demo data set. */
   resources?: readonly DemoResource[];

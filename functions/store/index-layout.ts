@@ -18,7 +18,7 @@
  */
 import type { Condition, SearchClause, SearchValues } from '../fhir/search';
 import { definitionOf } from '../fhir/definitions';
-import type { ResourceType } from '../fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 
 /** Write shards of broad index keys. Fixed for a table's life: readers query every shard (see docs/storage.md). */
 export const INDEX_SHARDS = 8;

@@ -6,7 +6,7 @@
  * the resource ids, one Query per resource for its versions); never touches them. Idempotent: rerun after a failure.
  */
 import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { mapLimit } from './concurrency';
 import { FhirRepository, type FhirResource } from './repository';
 

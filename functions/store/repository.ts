@@ -1,5 +1,5 @@
 /**
- * THE FHIR repository: every resource of every type in ONE DynamoDB table (lib/tables.ts FHIR_TABLE), keys `pk`/`sk`
+ * THE FHIR repository: every resource of every type in ONE DynamoDB table (contract/tables.ts FHIR_TABLE), keys `pk`/`sk`
  * (strings), every key of type T starting with `T/` (docs/storage.md: the schema, the access patterns, the costs):
  *
  * | item                    | pk              | sk              | attributes                                               |
@@ -36,7 +36,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
-import type { ResourceType } from '../fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 import { compartmentPatients, searchValues } from '../fhir/search';
 import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';

@@ -10,7 +10,7 @@
  * Paging is DynamoDB's own cursor: the position in each stream is the last sort key consumed, resumed with
  * ExclusiveStartKey; the HTTP layer signs those positions into the `next` link (functions/fhir/cursor.ts).
  */
-import type { ResourceType } from '../fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 import { matchesAll, searchValues, type SearchClause } from '../fhir/search';
 import { chooseDriver, idOfSortKey, indexKeys, keyInStream, type IndexKey, type Stream } from './index-layout';
 import type { FhirRepository, IndexHit, StoredVersion } from './repository';

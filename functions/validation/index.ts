@@ -14,7 +14,7 @@
  * The walker (with the FHIRPath engine and the tables) is imported on the first call only, so that the functions
  * that never validate, and the reads of those that do, do not load it at cold start.
  */
-import { RESOURCE_TYPES, isResourceType, profileUrl, type ResourceType } from '../fhir/resource-types';
+import { RESOURCE_TYPES, isResourceType, profileUrl, type ResourceType } from '../../contract/resource-types';
 import { Issues, quote, type ValidationIssue } from './issues';
 import { isId } from './primitives';
 

@@ -6,7 +6,7 @@
  * otherwise (docs/validation.md lists those), plus a few the hand-written validator missed.
  */
 import { describe, expect, it } from 'vitest';
-import { RESOURCE_TYPES, type ResourceType } from '../fhir/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import {
   ETHNIC_SYSTEM,
   ETHNIC_URL,

@@ -20,12 +20,12 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { CcriConfig } from '../config';
-import { FUNCTION_NAMES, type FunctionName } from '../routes';
-import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE } from '../tables';
+import { FUNCTION_NAMES, type FunctionName } from '../../contract/routes';
+import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE } from '../../contract/tables';
 import type { DataTables } from './data-tables';
 import { CcriFunction } from './function';
 import type { SigningKey } from './signing-key';
@@ -52,7 +52,7 @@ export interface ApiFunctionsProps {
   config: CcriConfig;
   tables: DataTables;
   signingKey: SigningKey;
-  /** Function names the route table uses; default: all of lib/routes.ts. */
+  /** Function names the route table uses; default: all of contract/routes.ts. */
   functionNames?: readonly FunctionName[];
 }
 

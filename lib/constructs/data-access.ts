@@ -15,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DATA_ACCESS_ENV } from '../../functions/data-access/environment';
 import { READ_ACTIONS, WRITE_ACTIONS, leadingKeyConditions } from '../../functions/data-access/session-policy';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import type { CcriConfig } from '../config';
 import type { CcriFunction } from './function';
 

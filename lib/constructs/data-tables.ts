@@ -1,5 +1,5 @@
 /**
- * The DynamoDB tables of lib/tables.ts, created the same way: string keys `pk`/`sk`, on-demand capacity,
+ * The DynamoDB tables of contract/tables.ts, created the same way: string keys `pk`/`sk`, on-demand capacity,
  * point-in-time recovery, server-side encryption with the AWS-managed key, the TTL attribute where the spec has
  * one, optional deletion protection, and RETAIN unless a full teardown was asked for.
  *
@@ -12,12 +12,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLES, type TableSpec } from '../tables';
+import { TABLES, type TableSpec } from '../../contract/tables';
 
 export interface DataTablesProps {
   retain: boolean;
   deletionProtection: boolean;
-  /** Defaults to every table of lib/tables.ts. */
+  /** Defaults to every table of contract/tables.ts. */
   specs?: readonly TableSpec[];
 }
 

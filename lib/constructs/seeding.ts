@@ -23,7 +23,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { CcriConfig } from '../config';
-import { TABLES } from '../tables';
+import { TABLES } from '../../contract/tables';
 import type { DataTables } from './data-tables';
 import { CcriFunction } from './function';
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ROUTES } from '../../lib/routes';
+import { ROUTES } from '../../contract/routes';
 import { DEMO_PATIENT_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { startTestApi, type TestApi } from '../support/local-api';
 import { TestClock } from '../support/clock';

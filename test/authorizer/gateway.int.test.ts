@@ -6,7 +6,7 @@
  */
 import { createHmac, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, type Route } from '../../lib/routes';
+import { ROUTES, type Route } from '../../contract/routes';
 import { CCRI_DEMO_CLIENTS, DEMO_PATIENT_CLIENT } from '../../functions/oauth/demo-clients';
 import { DEMO_CLIENTS, READ_INTERACTIONS } from '../../functions/scopes/demo-clients.fixture';
 import { startTestApi, type TestApi } from '../support/local-api';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { READ_ACTIONS, WRITE_ACTIONS, sessionPolicy } from '../../functions/data-access/session-policy';
 import { accessFromClaims } from '../../functions/scopes/permissions';
 import { evaluate } from '../../local/policy';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { DataAccessRole } from '../../lib/constructs/data-access';
 import { CcriFunction } from '../../lib/constructs/function';
 import { configFromContext } from '../../lib/config';

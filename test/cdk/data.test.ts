@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KEY_ADMIN_ACTIONS } from '../../lib/constructs/signing-key';
-import { TABLES } from '../../lib/tables';
+import { TABLES } from '../../contract/tables';
 import { functionsOf, resourcesOf, synth } from './synth';
 
 describe('the token-signing KMS key', () => {
@@ -116,7 +116,7 @@ describe('the DynamoDB tables', () => {
   const tables = resourcesOf(data, 'AWS::DynamoDB::Table');
   const tablesOf = (specId: string) => tables.filter(([id]) => new RegExp(`^Tables${specId}[0-9A-F]{8}$`).test(id));
 
-  it('are the tables of lib/tables.ts, one each', () => {
+  it('are the tables of contract/tables.ts, one each', () => {
     expect(tables).toHaveLength(TABLES.length);
     for (const spec of TABLES) expect(tablesOf(spec.id)).toHaveLength(1);
   });

@@ -2,9 +2,9 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CCRI_DEMO_CLIENTS } from '../../functions/oauth/demo-clients';
 import { demoClientIds } from '../../functions/seed/clients';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
-import { FUNCTION_NAMES } from '../../lib/routes';
-import { TABLES } from '../../lib/tables';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
+import { FUNCTION_NAMES } from '../../contract/routes';
+import { TABLES } from '../../contract/tables';
 import { functionsOf, resourcesOf, synth } from './synth';
 
 const secretId = (api: ReturnType<typeof synth>['api'], name: string) =>

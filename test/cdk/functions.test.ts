@@ -1,7 +1,7 @@
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { describe, expect, it } from 'vitest';
 import { BUNDLING } from '../../lib/constructs/function';
-import { FUNCTION_NAMES } from '../../lib/routes';
+import { FUNCTION_NAMES } from '../../contract/routes';
 import { functionsOf, synth } from './synth';
 
 describe('the functions', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_TABLE_ACTIONS } from '../../lib/constructs/api-functions';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
-import { FUNCTION_NAMES } from '../../lib/routes';
-import { TABLES } from '../../lib/tables';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
+import { FUNCTION_NAMES } from '../../contract/routes';
+import { TABLES } from '../../contract/tables';
 import { functionsOf, resourcesOf, type Synthesized, synth } from './synth';
 
 interface Statement {

@@ -15,7 +15,7 @@ import { demoClientIds } from '../../functions/seed/clients';
 import { ADMIN_CLIENT_RESOURCE, createSeedHandler, DEMO_DATA_RESOURCE } from '../../functions/seed/handler';
 import { tokenDepsFromEnv } from '../../functions/token/config';
 import { createTokenHandler } from '../../functions/token/handler';
-import { CLIENTS_TABLE, localTableName, SCOPES_TABLE, TABLES, type TableSpec } from '../../lib/tables';
+import { CLIENTS_TABLE, localTableName, SCOPES_TABLE, TABLES, type TableSpec } from '../../contract/tables';
 import { mockKms, rsaKey } from '../oauth/kms-mock';
 import { basicAuth, tokenEvent } from '../oauth/events';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoClientStore } from '../../functions/oauth/clients';
 import { DEMO_CLINICAL_ACCESS_CLIENT, DEMO_PATIENT_ACCESS_CLIENT, localDemoClientsSeeder, type DemoClient } from '../../functions/oauth/demo-clients';
 import { loadDemoData } from '../../functions/seed/loader';
-import { ROUTES, type FunctionName } from '../../lib/routes';
-import { CLIENTS_TABLE, FHIR_TABLE, localTableName, SCOPES_TABLE, TABLES } from '../../lib/tables';
+import { ROUTES, type FunctionName } from '../../contract/routes';
+import { CLIENTS_TABLE, FHIR_TABLE, localTableName, SCOPES_TABLE, TABLES } from '../../contract/tables';
 import { evaluatePolicy } from '../../local/policy';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 import {

@@ -17,7 +17,7 @@ import { createFhirHandler } from '../../functions/resource/handler';
 import { createDocumentClient } from '../../functions/store/client';
 import { TOKEN_SDK_SETTINGS } from '../../functions/token/config';
 import { createTokenHandler } from '../../functions/token/handler';
-import { CLIENTS_TABLE, FHIR_TABLE, localTableName } from '../../lib/tables';
+import { CLIENTS_TABLE, FHIR_TABLE, localTableName } from '../../contract/tables';
 import { basicAuth, tokenEvent } from '../oauth/events';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 import { SwitchableProxy, type ProxyState } from './switchable-proxy';

@@ -9,7 +9,7 @@ import fhirpath from 'fhirpath';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../scripts/build-fhir-model';
 import { CONSTRAINTS, SERVED_PROFILES } from '../../functions/fhir-model/model';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { stu3Model } from '../../functions/validation/fhirpath-model';
 
 const GENERATED = join(import.meta.dirname, '..', '..', 'functions', 'fhir-model', 'generated');

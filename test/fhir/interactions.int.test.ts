@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
-import { profileUrl } from '../../functions/fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
+import { profileUrl } from '../../contract/resource-types';
 import { DEMO_PATIENT_CLIENT, DEMO_CLINICAL_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { demoResources } from '../../functions/seed/demo-data';
 import { startTestApi, type TestApi } from '../support/local-api';

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GoneError, NotFoundError } from '../../functions/fhir/errors';
 import { parseSearch } from '../../functions/fhir/search';
 import { runMigrate } from '../../cli/migrate';
-import { FHIR_TABLE, localTableName } from '../../lib/tables';
+import { FHIR_TABLE, localTableName } from '../../contract/tables';
 import { createTestTables, testDocumentClient } from '../support/dynamodb';
 import { serviceFixture } from './service-fixture';
 

@@ -5,7 +5,7 @@
 import type { Client } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFINITIONS } from '../../functions/fhir/definitions';
-import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { startTestApi, type TestApi } from '../support/local-api';
 import { fhirClient, raw } from './e2e-support';
 import { testWriter, tokenFor } from '../support/tokens';

@@ -4,14 +4,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoClientStore, secretMatches } from '../../functions/oauth/clients';
 import { seedDeployedClients } from '../../functions/seed/clients';
-import type { ResourceType } from '../../functions/fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 import { parseSearch } from '../../functions/fhir/search';
 import { FhirService } from '../../functions/fhir/service';
 import { demoResources, generatePatients } from '../../functions/seed/demo-data';
 import { ADMIN_CLIENT_RESOURCE, createSeedHandler, DEMO_DATA_RESOURCE } from '../../functions/seed/handler';
 import { bulkLoad, loadDemoData } from '../../functions/seed/loader';
 import { FhirRepository } from '../../functions/store/repository';
-import { CLIENTS_TABLE, FHIR_TABLE, localTableName, type TableSpec } from '../../lib/tables';
+import { CLIENTS_TABLE, FHIR_TABLE, localTableName, type TableSpec } from '../../contract/tables';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 
 const documentClient = testDocumentClient();

@@ -1,9 +1,9 @@
 /** The repository and FHIR services on a fresh FHIR table of the run's DynamoDB Local engine, for service-level tests. */
 import { beforeAll } from 'vitest';
-import type { ResourceType } from '../../functions/fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 import { FhirService } from '../../functions/fhir/service';
 import { FhirRepository, type RepositoryOptions } from '../../functions/store/repository';
-import { FHIR_TABLE, localTableName } from '../../lib/tables';
+import { FHIR_TABLE, localTableName } from '../../contract/tables';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 
 export function serviceFixture() {

@@ -21,13 +21,13 @@ import { Agent, request as httpRequest } from 'node:http';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { fromXml, toXml } from '../../functions/fhir-model/xml';
-import { RESOURCE_TYPES } from '../../functions/fhir/resource-types';
+import { RESOURCE_TYPES } from '../../contract/resource-types';
 import {
   DEMO_CLINICAL_ACCESS_CLIENT,
   DEMO_LIMITED_ACCESS_CLIENT,
   DEMO_PATIENT_CLIENT,
 } from '../../functions/oauth/demo-clients';
-import { FHIR_TABLE, type TableSpec } from '../../lib/tables';
+import { FHIR_TABLE, type TableSpec } from '../../contract/tables';
 
 /** What the fuzz needs from a running local API (`startLocalApi` or `startTestApi`). */
 export interface FuzzTarget {

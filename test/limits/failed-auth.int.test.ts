@@ -9,7 +9,7 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CLINICAL_ACCESS_CLIENT as CLIENT, DEMO_LIMITED_ACCESS_CLIENT as OTHER } from '../../functions/oauth/demo-clients';
 import { DEFAULT_FAILED_AUTH_LIMITS } from '../../functions/oauth/throttle';
-import { CLIENTS_TABLE } from '../../lib/tables';
+import { CLIENTS_TABLE } from '../../contract/tables';
 import { startTestApi, type TestApi } from '../support/local-api';
 
 let api: TestApi;

@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLIENTS_TABLE, localTableName } from '../../lib/tables';
+import { CLIENTS_TABLE, localTableName } from '../../contract/tables';
 import { authenticateClient, DynamoClientStore } from '../../functions/oauth/clients';
 import {
   CCRI_DEMO_CLIENTS,

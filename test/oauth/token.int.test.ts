@@ -4,7 +4,7 @@
  * JWKS the API serves, and every refusal is the RFC 6749 §5.2 error with its status and headers.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLIENTS_TABLE } from '../../lib/tables';
+import { CLIENTS_TABLE } from '../../contract/tables';
 import { DynamoClientStore } from '../../functions/oauth/clients';
 import {
   CCRI_DEMO_CLIENTS,

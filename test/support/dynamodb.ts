@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTables } from '../../local/tables';
-import { localTableName, type TableSpec } from '../../lib/tables';
+import { localTableName, type TableSpec } from '../../contract/tables';
 
 export function testDynamoDbClient(): DynamoDBClient {
   return new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB, maxAttempts: 3 });

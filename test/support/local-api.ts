@@ -3,7 +3,7 @@
  * on fresh tables (a unique prefix) in the run's DynamoDB Local engine, seeded with the demo data by default.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TableSpec } from '../../lib/tables';
+import type { TableSpec } from '../../contract/tables';
 import { startLocalApi, type LocalApi, type LocalApiOptions } from '../../local/app';
 import { uniquePrefix } from './dynamodb';
 

@@ -5,7 +5,7 @@
  * condition-category codes, which CareConnect-ConditionCategory-1 (extensible) does not list.
  */
 import { describe, expect, it } from 'vitest';
-import type { ResourceType } from '../../functions/fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 import { demoResources, generatePatients } from '../../functions/seed/demo-data';
 import { validateResource, type ValidationIssue } from '../../functions/validation';
 

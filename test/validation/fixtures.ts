@@ -2,7 +2,7 @@
  * One conformant resource of each of the 14 types (STU3 and its Care Connect profile), made up for the tests.
  * Tests clone one with `fixture(type)` and change it to break exactly one rule.
  */
-import type { ResourceType } from '../../functions/fhir/resource-types';
+import type { ResourceType } from '../../contract/resource-types';
 
 export type Json = Record<string, any>;
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { profileUrl } from '../../functions/fhir/resource-types';
+import { profileUrl } from '../../contract/resource-types';
 import { MAX_ISSUES } from '../../functions/validation';
 import { startTestApi, type TestApi } from '../support/local-api';
 import { testWriter, tokenFor } from '../support/tokens';

@@ -3,8 +3,8 @@
  * functions/scopes are bundled into the page as they are (no second copy). The page reads the token's claims only;
  * the live calls (main.ts) then confirm each cell against the API.
  */
-import type { Interaction } from '../../lib/routes';
-import { RESOURCE_TYPES, type ResourceType } from '../../functions/fhir/resource-types';
+import type { Interaction } from '../../contract/routes';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { accessFromClaims, decide, type Access } from '../../functions/scopes/permissions';
 import { parseScope, splitScope } from '../../functions/scopes/scopes';
 

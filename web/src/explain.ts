@@ -2,7 +2,7 @@
  * A refused call in plain words: the status, what the WWW-Authenticate header says (RFC 6750 §3), the
  * OperationOutcome's diagnostics, and, for a 403, which scope the token lacks according to the server's rules.
  */
-import type { Interaction } from '../../lib/routes';
+import type { Interaction } from '../../contract/routes';
 import type { ApiResponse } from './api';
 import { refusalReason, type ResourceType } from './access';
 import type { Access } from '../../functions/scopes/permissions';

@@ -3,7 +3,7 @@
  * live), search, open resources, follow references, write. The token lives in this module's memory and in the
  * token text box only: never in localStorage, sessionStorage, a cookie or a URL.
  */
-import type { Interaction } from '../../lib/routes';
+import type { Interaction } from '../../contract/routes';
 import { accessOf, cellOf, COLUMNS, RESOURCE_TYPES, unreadScopes, type Column, type ResourceType } from './access';
 import { fhir, getPublic, inFhirBase, requestToken, FHIR_BASE, type ApiResponse } from './api';
 import { byId, h, show } from './dom';

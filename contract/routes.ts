@@ -3,7 +3,7 @@
  * it (lib/api.ts) and the local gateway serves it (local/gateway.ts); a CDK assertion test checks that the
  * synthesized template and this table agree, route for route. Plain data: no aws-cdk-lib import here.
  */
-import { RESOURCE_TYPES, type ResourceType } from '../functions/fhir/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from './resource-types';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
