@@ -1,15 +1,18 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Two projects, told apart by the file name alone (docs/development.md):
+ * Three projects (docs/development.md):
  * - `*.int.test.ts`: integration tests. They need the DynamoDB Local engine (started once for the run by the
  *   global setup) or real HTTP to the local API. `npm run test:int`.
+ * - `test/cdk/*.test.ts`: the CDK assertion tests. No engine, but each synthesizes the whole app (20+ functions,
+ *   cdk-nag) for every context variant it checks: most of the time of a unit run. `npm run test:cdk`.
  * - every other `*.test.ts`: unit tests. No engine is started, and DynamoDB points at a closed port, so a unit test
  *   that touches a table fails at once. `npm run test:unit`, in seconds.
- * `npm test` runs both.
+ * `npm test` runs all three.
  */
 const FOLDERS = ['contract', 'functions', 'lib', 'local', 'test', 'bench'];
 const INTEGRATION = FOLDERS.map((folder) => `${folder}/**/*.int.test.ts`);
+const CDK = ['test/cdk/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -23,6 +26,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: FOLDERS.map((folder) => `${folder}/**/*.test.ts`),
+          exclude: [...configDefaults.exclude, ...INTEGRATION, ...CDK],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cdk',
+          include: CDK,
           exclude: [...configDefaults.exclude, ...INTEGRATION],
         },
       },
