@@ -10,19 +10,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { record } from '../audit';
 import type { DynamoAuditEventStore } from '../audit/store';
-import { TemporarilyUnavailableError } from '../oauth/errors';
 import { holdsAdminScope, ADMIN_SCOPE } from '../scopes/admin';
-import { ScopeStoreUnavailableError } from '../scopes/definition-store';
-import {
-  AdminError,
-  AdminForbiddenError,
-  NotFoundError,
-  TooLargeError,
-  ServiceUnavailableError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-  serverErrorOutcome,
-} from './errors';
+import { HttpError } from '../errors';
+import { BadRequestError, ForbiddenError, NotFoundError, TooLargeError, UnsupportedMediaTypeError } from '../fhir/errors';
+import { errorResponse } from '../fhir/http';
 import { AdminService, type Actor, type AdminServiceDeps } from './service';
 import {
   parseJsonBody,
@@ -119,12 +110,9 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
     }
   }
 
+  /** Audit and log the refusal or failure; the OperationOutcome edge (functions/fhir/http.ts) renders it. */
   function toErrorResponse(err: unknown, request: HttpRequest): HttpResponse {
-    let error: AdminError | undefined = err instanceof AdminError ? err : undefined;
-    if (err instanceof TemporarilyUnavailableError || err instanceof ScopeStoreUnavailableError) {
-      logger.error('admin request failed: store unavailable', { err: (err as Error).cause, requestId: request.requestId });
-      error = new ServiceUnavailableError('The service is temporarily unavailable, retry later.', 5);
-    }
+    const error = err instanceof HttpError ? err : undefined;
     record({
       kind: 'admin',
       outcome: error && error.statusCode < 500 ? 'denied' : 'error',
@@ -135,14 +123,12 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
       sourceIp: request.sourceIp,
       source: 'admin',
     });
-    if (error) {
-      if (error.statusCode < 500) {
-        logger.warn('admin request refused', { status: error.statusCode, reason: error.message, requestId: request.requestId });
-      }
-      return jsonResponse(error.statusCode, error.outcome, { ...NO_STORE, ...error.headers }, 'application/fhir+json');
+    if (error && error.statusCode < 500) {
+      logger.warn('admin request refused', { status: error.statusCode, reason: error.message, requestId: request.requestId });
+    } else {
+      logger.error(error ? 'admin request failed: store unavailable' : 'admin request failed', { err, requestId: request.requestId });
     }
-    logger.error('admin request failed', { err, requestId: request.requestId });
-    return jsonResponse(500, serverErrorOutcome(), NO_STORE, 'application/fhir+json');
+    return errorResponse(err, undefined, NO_STORE);
   }
 
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
@@ -156,7 +142,7 @@ function adminActor(request: HttpRequest): Actor {
   const ctx = request.authorizer;
   const clientId = ctx?.clientId;
   if (!ctx || typeof clientId !== 'string' || clientId === '' || !holdsAdminScope(ctx.scope)) {
-    throw new AdminForbiddenError(`Access denied: the admin API needs a token with the ${ADMIN_SCOPE} scope.`);
+    throw new ForbiddenError(`Access denied: the admin API needs a token with the ${ADMIN_SCOPE} scope.`);
   }
   return { clientId, requestId: request.requestId };
 }
@@ -183,7 +169,7 @@ export function decodePathParameter(value: string | undefined, name: string): st
     try {
       decoded = decodeURIComponent(decoded);
     } catch {
-      throw new ValidationError(`The ${name} in the URL holds malformed percent-encoding.`, name);
+      throw new BadRequestError(`The ${name} in the URL holds malformed percent-encoding.`, name);
     }
   }
   return decoded;
@@ -201,7 +187,7 @@ function flag(request: HttpRequest, name: string): boolean {
   const values = request.query[name];
   if (!values || values.length === 0) return false;
   if (values.length > 1 || !['true', 'false'].includes(values[0]!)) {
-    throw new ValidationError(`${name} must be true or false, once.`, name);
+    throw new BadRequestError(`${name} must be true or false, once.`, name);
   }
   return values[0] === 'true';
 }

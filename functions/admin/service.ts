@@ -12,7 +12,7 @@ import type { RevocationStore } from '../oauth/revocation';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition-store';
 import type { AuditAction, AuditLog, AuditRecord } from './audit';
-import { AdminForbiddenError, ConflictError, NotFoundError } from './errors';
+import { ForbiddenError, ConflictError, NotFoundError } from '../fhir/errors';
 import {
   foldScopeName,
   validateClientScopes,
@@ -132,9 +132,9 @@ export class AdminService {
   async updateClient(actor: Actor, clientId: string, input: ClientUpdateInput): Promise<ClientView> {
     const current = await this.requireClient(clientId);
     if (clientId === actor.clientId) {
-      if (input.enabled === false) throw new AdminForbiddenError('An admin client cannot disable itself.');
+      if (input.enabled === false) throw new ForbiddenError('An admin client cannot disable itself.');
       if (input.scopes && !input.scopes.includes(ADMIN_SCOPE) && current.scopes.includes(ADMIN_SCOPE)) {
-        throw new AdminForbiddenError(`An admin client cannot remove ${ADMIN_SCOPE} from itself.`);
+        throw new ForbiddenError(`An admin client cannot remove ${ADMIN_SCOPE} from itself.`);
       }
     }
     const patch: ClientPatch = { ...input, ...(input.scopes ? { scopes: await this.checkScopes(input.scopes) } : {}) };
@@ -201,7 +201,7 @@ export class AdminService {
   }
 
   async deleteClient(actor: Actor, clientId: string): Promise<void> {
-    if (clientId === actor.clientId) throw new AdminForbiddenError('An admin client cannot delete itself.');
+    if (clientId === actor.clientId) throw new ForbiddenError('An admin client cannot delete itself.');
     const current = await this.requireClient(clientId);
     if (!(await this.deps.clients.delete(clientId))) throw new NotFoundError(`No client ${clientId}.`);
     await this.audit(actor, 'client.delete', clientId, { name: current.name, scopes: current.scopes });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from './errors';
+import { BadRequestError } from '../fhir/errors';
 import {
   foldScopeName,
   validateAuditQuery,
@@ -14,16 +14,16 @@ import {
 } from './validation';
 
 /** The FHIRPath the refusal's OperationOutcome names. */
-const expressionOf = (err: ValidationError) => err.outcome.issue[0]?.expression?.[0];
+const expressionOf = (err: BadRequestError) => err.outcome.issue[0]?.expression?.[0];
 
-function refusal(fn: () => unknown): ValidationError {
+function refusal(fn: () => unknown): BadRequestError {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    return err as ValidationError;
+    expect(err).toBeInstanceOf(BadRequestError);
+    return err as BadRequestError;
   }
-  throw new Error('expected a ValidationError');
+  throw new Error('expected a BadRequestError');
 }
 
 describe('scope definition names', () => {

@@ -1,6 +1,6 @@
 /**
  * The admin API's validation rules, as pure functions: a parsed JSON body in, a typed and normalized value out, or a
- * `ValidationError` (400) naming the field and the rule.
+ * `BadRequestError` (400) naming the field and the rule.
  *
  * Scope definition names (`validateScopeName`):
  * - 1..128 characters: letters, digits, `.`, `_`, `-`, `:`, in `/`-separated non-empty segments, starting with a
@@ -25,7 +25,7 @@ import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import { PERMISSION_ORDER, TYPE_ALIASES, parseScope, type PermissionSet } from '../scopes/scopes';
-import { ValidationError } from './errors';
+import { BadRequestError } from '../fhir/errors';
 
 export const MAX_SCOPE_NAME_LENGTH = 128;
 const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*(\/[A-Za-z0-9._:-]+)*$/;
@@ -44,29 +44,29 @@ export function foldScopeName(name: string): string {
 
 /** Checks a scope definition name; returns it. */
 export function validateScopeName(name: unknown, expression = 'name'): string {
-  if (typeof name !== 'string' || name.length === 0) throw new ValidationError('The scope name is required (a string).', expression);
+  if (typeof name !== 'string' || name.length === 0) throw new BadRequestError('The scope name is required (a string).', expression);
   if (name.length > MAX_SCOPE_NAME_LENGTH) {
-    throw new ValidationError(`The scope name is longer than ${MAX_SCOPE_NAME_LENGTH} characters.`, expression);
+    throw new BadRequestError(`The scope name is longer than ${MAX_SCOPE_NAME_LENGTH} characters.`, expression);
   }
   if (SMART_LEVEL_PREFIX.test(name) || SMART_RESERVED.test(name) || parseScope(name).kind !== 'invalid') {
-    throw new ValidationError(
+    throw new BadRequestError(
       `The scope name "${name}" clashes with SMART scope syntax (patient/, user/, system/, launch, openid, profile, fhirUser, offline_access): choose a name such as "ccri/medications.read".`,
       expression,
     );
   }
-  if (name === ADMIN_SCOPE) throw new ValidationError(`The scope name "${ADMIN_SCOPE}" is reserved.`, expression);
+  if (name === ADMIN_SCOPE) throw new BadRequestError(`The scope name "${ADMIN_SCOPE}" is reserved.`, expression);
   const folded = foldScopeName(name);
   if (folded === foldScopeName(ADMIN_SCOPE)) {
-    throw new ValidationError(`The scope name "${name}" is confusable with the reserved "${ADMIN_SCOPE}".`, expression);
+    throw new BadRequestError(`The scope name "${name}" is confusable with the reserved "${ADMIN_SCOPE}".`, expression);
   }
   if (FOLDED_SMART.test(folded)) {
-    throw new ValidationError(
+    throw new BadRequestError(
       `The scope name "${name}" is confusable with a SMART scope (patient/, user/, system/, launch, openid, profile, fhirUser, offline_access): choose a name such as "ccri/medications.read".`,
       expression,
     );
   }
   if (!SCOPE_NAME.test(name)) {
-    throw new ValidationError(
+    throw new BadRequestError(
       `The scope name "${name}" is malformed: use letters, digits, ".", "_", "-", ":" in "/"-separated segments, e.g. "ccri/medications.read".`,
       expression,
     );
@@ -77,23 +77,23 @@ export function validateScopeName(name: unknown, expression = 'name'): string {
 /** Checks a permission string (letters of `cruds`, each once, any order); returns it canonical. */
 export function validatePermissions(value: unknown, expression: string): PermissionSet {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new ValidationError('Permissions must be a non-empty string of the letters c, r, u, d, s (e.g. "rs").', expression);
+    throw new BadRequestError('Permissions must be a non-empty string of the letters c, r, u, d, s (e.g. "rs").', expression);
   }
   const bad = [...value].filter((ch) => !(PERMISSION_ORDER as readonly string[]).includes(ch));
   if (bad.length > 0) {
-    throw new ValidationError(
+    throw new BadRequestError(
       `Bad permission letters "${[...new Set(bad)].join('')}" in "${value}": use c (create), r (read), u (update), d (delete), s (search).`,
       expression,
     );
   }
-  if (new Set(value).size !== value.length) throw new ValidationError(`Permission letters repeat in "${value}".`, expression);
+  if (new Set(value).size !== value.length) throw new BadRequestError(`Permission letters repeat in "${value}".`, expression);
   return PERMISSION_ORDER.filter((p) => value.includes(p)).join('');
 }
 
 /** Checks a grants object; returns it with canonical permissions, in RESOURCE_TYPES order. */
 export function validateGrants(value: unknown): Partial<Record<ResourceType, PermissionSet>> {
   if (!isPlainObject(value) || Object.keys(value).length === 0) {
-    throw new ValidationError(
+    throw new BadRequestError(
       'grants must be a non-empty object of resource type to permissions, e.g. {"MedicationStatement": "rs"}.',
       'grants',
     );
@@ -101,7 +101,7 @@ export function validateGrants(value: unknown): Partial<Record<ResourceType, Per
   const unknown = Object.keys(value).filter((type) => !isResourceType(type));
   if (unknown.length > 0) {
     const hints = unknown.filter((t) => TYPE_ALIASES[t]).map((t) => ` (${t}: use ${TYPE_ALIASES[t]})`).join('');
-    throw new ValidationError(
+    throw new BadRequestError(
       `Unknown resource type${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${hints}. Served types: ${RESOURCE_TYPES.join(', ')}.`,
       `grants.${unknown[0]}`,
     );
@@ -129,7 +129,7 @@ export function validateScopeDefinitionBody(body: unknown, pathName?: string): S
   if (pathName !== undefined) {
     name = validateScopeName(pathName, 'name');
     if (obj.name !== undefined && obj.name !== pathName) {
-      throw new ValidationError('The name in the body differs from the name in the URL (a definition cannot be renamed).', 'name');
+      throw new BadRequestError('The name in the body differs from the name in the URL (a definition cannot be renamed).', 'name');
     }
   } else {
     name = validateScopeName(obj.name);
@@ -152,27 +152,27 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
  */
 export function validateJwks(value: unknown): Jwks {
   if (!isPlainObject(value) || !Array.isArray(value.keys) || value.keys.length === 0 || value.keys.length > 10) {
-    throw new ValidationError('jwks must be a JWKS: {"keys": [...]} with 1 to 10 public keys.', 'jwks');
+    throw new BadRequestError('jwks must be a JWKS: {"keys": [...]} with 1 to 10 public keys.', 'jwks');
   }
   value.keys.forEach((key: unknown, i: number) => {
     const where = `jwks.keys[${i}]`;
-    if (!isPlainObject(key)) throw new ValidationError('Each key must be a JWK object.', where);
-    if (typeof key.kid !== 'string' || key.kid === '' || key.kid.length > 256) throw new ValidationError('Each key needs a kid (SMART requires it).', `${where}.kid`);
+    if (!isPlainObject(key)) throw new BadRequestError('Each key must be a JWK object.', where);
+    if (typeof key.kid !== 'string' || key.kid === '' || key.kid.length > 256) throw new BadRequestError('Each key needs a kid (SMART requires it).', `${where}.kid`);
     if (PRIVATE_JWK_MEMBERS.some((m) => m in key)) {
-      throw new ValidationError('The key holds private key material: register the PUBLIC key only (and treat this private key as exposed).', where);
+      throw new BadRequestError('The key holds private key material: register the PUBLIC key only (and treat this private key as exposed).', where);
     }
     if (key.kty === 'RSA') {
       if (typeof key.n !== 'string' || typeof key.e !== 'string' || Buffer.from(key.n, 'base64url').length < 256) {
-        throw new ValidationError('An RSA key needs n and e, and at least 2048 bits.', where);
+        throw new BadRequestError('An RSA key needs n and e, and at least 2048 bits.', where);
       }
     } else if (key.kty === 'EC') {
       if (key.crv !== 'P-384' || typeof key.x !== 'string' || typeof key.y !== 'string') {
-        throw new ValidationError('An EC key must be on P-384 (ES384) with x and y.', where);
+        throw new BadRequestError('An EC key must be on P-384 (ES384) with x and y.', where);
       }
     } else {
-      throw new ValidationError('kty must be RSA or EC.', `${where}.kty`);
+      throw new BadRequestError('kty must be RSA or EC.', `${where}.kty`);
     }
-    if (key.use !== undefined && key.use !== 'sig') throw new ValidationError('use must be sig.', `${where}.use`);
+    if (key.use !== undefined && key.use !== 'sig') throw new BadRequestError('use must be sig.', `${where}.use`);
   });
   return value as unknown as Jwks;
 }
@@ -187,7 +187,7 @@ export function validateJwksUri(value: unknown): string {
   }
   const local = url?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (!url || (url.protocol !== 'https:' && !local) || url.username || url.password) {
-    throw new ValidationError('jwksUri must be an https URL (http only on localhost), without credentials.', 'jwksUri');
+    throw new BadRequestError('jwksUri must be an https URL (http only on localhost), without credentials.', 'jwksUri');
   }
   return url.toString();
 }
@@ -197,16 +197,16 @@ function validateKeys(obj: Record<string, unknown>, authMethods: readonly Client
   const keys: { jwks?: Jwks; jwksUri?: string } = {};
   if (obj.jwks !== undefined && obj.jwks !== null) keys.jwks = validateJwks(obj.jwks);
   if (obj.jwksUri !== undefined && obj.jwksUri !== null) keys.jwksUri = validateJwksUri(obj.jwksUri);
-  if (keys.jwks && keys.jwksUri) throw new ValidationError('Give jwks or jwksUri, not both.', 'jwks');
+  if (keys.jwks && keys.jwksUri) throw new BadRequestError('Give jwks or jwksUri, not both.', 'jwks');
   if (authMethods?.includes('private_key_jwt') && !keys.jwks && !keys.jwksUri) {
-    throw new ValidationError('private_key_jwt needs the client public keys: jwks (inline) or jwksUri.', 'authMethods');
+    throw new BadRequestError('private_key_jwt needs the client public keys: jwks (inline) or jwksUri.', 'authMethods');
   }
   return keys;
 }
 
 export function validateClientId(value: unknown, expression = 'clientId'): string {
   if (typeof value !== 'string' || !CLIENT_ID.test(value)) {
-    throw new ValidationError(
+    throw new BadRequestError(
       'A client id is 1..128 characters: letters, digits, ".", "_", "~", "-", starting with a letter or digit.',
       expression,
     );
@@ -218,11 +218,11 @@ export function validateClientId(value: unknown, expression = 'clientId'): strin
 export function parseScopeList(value: unknown): string[] {
   const list = typeof value === 'string' ? value.split(' ') : value;
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) {
-    throw new ValidationError('scopes must be an array of strings (or one space-separated string).', 'scopes');
+    throw new BadRequestError('scopes must be an array of strings (or one space-separated string).', 'scopes');
   }
   const scopes = [...new Set((list as string[]).map((s) => s.trim()).filter((s) => s !== ''))];
-  if (scopes.length === 0) throw new ValidationError('A client needs at least one scope.', 'scopes');
-  if (scopes.length > 100) throw new ValidationError('A client may hold at most 100 scopes.', 'scopes');
+  if (scopes.length === 0) throw new BadRequestError('A client needs at least one scope.', 'scopes');
+  if (scopes.length > 100) throw new BadRequestError('A client may hold at most 100 scopes.', 'scopes');
   return scopes;
 }
 
@@ -238,7 +238,7 @@ export function validateClientScopes(scopes: readonly string[], definitionNames:
     return !(parsed.kind === 'resource' && parsed.types.length > 0);
   });
   if (unknown.length > 0) {
-    throw new ValidationError(
+    throw new BadRequestError(
       `Unknown scope${unknown.length > 1 ? 's' : ''}: ${unknown.join(' ')}. A client may hold SMART scopes on served types (e.g. user/Patient.read), openid/profile/launch scopes, ${ADMIN_SCOPE}, or the name of a scope definition (GET /admin/scopes).`,
       'scopes',
     );
@@ -248,11 +248,11 @@ export function validateClientScopes(scopes: readonly string[], definitionNames:
 
 function validateAuthMethods(value: unknown): ClientAuthMethod[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new ValidationError(`authMethods must be a non-empty array of ${AUTH_METHODS.join(', ')}.`, 'authMethods');
+    throw new BadRequestError(`authMethods must be a non-empty array of ${AUTH_METHODS.join(', ')}.`, 'authMethods');
   }
   const bad = value.filter((m) => !AUTH_METHODS.includes(m as ClientAuthMethod));
   if (bad.length > 0) {
-    throw new ValidationError(
+    throw new BadRequestError(
       `Unsupported authentication method ${bad.map(String).join(', ')}: use ${AUTH_METHODS.join(', ')}.`,
       'authMethods',
     );
@@ -262,7 +262,7 @@ function validateAuthMethods(value: unknown): ClientAuthMethod[] {
 
 function validatePatient(value: unknown): string {
   if (typeof value !== 'string' || !FHIR_ID.test(value)) {
-    throw new ValidationError('patient must be a FHIR id (1..64 of A-Z a-z 0-9 - .): the bound Patient.', 'patient');
+    throw new BadRequestError('patient must be a FHIR id (1..64 of A-Z a-z 0-9 - .): the bound Patient.', 'patient');
   }
   return value;
 }
@@ -283,7 +283,7 @@ export function validateClientCreateBody(body: unknown): ClientCreateInput {
   const obj = requireObject(body);
   rejectUnknownFields(obj, ['clientId', 'name', 'scopes', 'authMethods', 'patient', 'enabled', 'jwks', 'jwksUri']);
   const name = optionalString(obj.name, 'name', 200);
-  if (name === undefined || name.trim() === '') throw new ValidationError('name is required (a string).', 'name');
+  if (name === undefined || name.trim() === '') throw new BadRequestError('name is required (a string).', 'name');
   const input: ClientCreateInput = {
     name,
     scopes: parseScopeList(obj.scopes),
@@ -313,7 +313,7 @@ export function validateClientUpdateBody(body: unknown): ClientUpdateInput {
   const input: ClientUpdateInput = {};
   const name = optionalString(obj.name, 'name', 200);
   if (name !== undefined) {
-    if (name.trim() === '') throw new ValidationError('name must not be empty.', 'name');
+    if (name.trim() === '') throw new BadRequestError('name must not be empty.', 'name');
     input.name = name;
   }
   if (obj.scopes !== undefined) input.scopes = parseScopeList(obj.scopes);
@@ -327,7 +327,7 @@ export function validateClientUpdateBody(body: unknown): ClientUpdateInput {
   if (keys.jwks || obj.jwks === null) Object.assign(input, { jwks: keys.jwks ?? null, jwksUri: null });
   if (keys.jwksUri || obj.jwksUri === null) Object.assign(input, { jwksUri: keys.jwksUri ?? null, ...(keys.jwksUri ? { jwks: null } : {}) });
   if (Object.keys(input).length === 0) {
-    throw new ValidationError('Nothing to change: give any of name, scopes, enabled, authMethods, patient, jwks, jwksUri.');
+    throw new BadRequestError('Nothing to change: give any of name, scopes, enabled, authMethods, patient, jwks, jwksUri.');
   }
   return input;
 }
@@ -347,7 +347,7 @@ export function validateRotateBody(body: unknown): { graceSeconds?: number; revo
   if (obj.graceSeconds === undefined) return revokeTokens === undefined ? {} : { revokeTokens };
   const grace = obj.graceSeconds;
   if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
-    throw new ValidationError(`graceSeconds must be an integer from 0 to ${MAX_GRACE_SECONDS} (30 days).`, 'graceSeconds');
+    throw new BadRequestError(`graceSeconds must be an integer from 0 to ${MAX_GRACE_SECONDS} (30 days).`, 'graceSeconds');
   }
   return revokeTokens === undefined ? { graceSeconds: grace } : { graceSeconds: grace, revokeTokens };
 }
@@ -361,13 +361,13 @@ export function validateAuditQuery(
 ): { from: string; to: string; limit: number } {
   const one = (name: string) => {
     const values = query[name];
-    if (values && values.length > 1) throw new ValidationError(`The parameter ${name} must not be repeated.`, name);
+    if (values && values.length > 1) throw new BadRequestError(`The parameter ${name} must not be repeated.`, name);
     return values?.[0];
   };
   const date = (name: string, fallback: string) => {
     const value = one(name) ?? fallback;
     if (!DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-      throw new ValidationError(`${name} must be a date yyyy-mm-dd (UTC).`, name);
+      throw new BadRequestError(`${name} must be a date yyyy-mm-dd (UTC).`, name);
     }
     return value;
   };
@@ -375,13 +375,13 @@ export function validateAuditQuery(
   const weekAgo = new Date(now.getTime() - 6 * 86_400_000).toISOString().slice(0, 10);
   const to = date('to', today);
   const from = date('from', one('to') ? to : weekAgo);
-  if (from > to) throw new ValidationError('from must not be after to.', 'from');
+  if (from > to) throw new BadRequestError('from must not be after to.', 'from');
   const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
-  if (days > 92) throw new ValidationError('The audit range is at most 93 days.', 'from');
+  if (days > 92) throw new BadRequestError('The audit range is at most 93 days.', 'from');
   const rawLimit = one('limit') ?? '100';
   const limit = Number(rawLimit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new ValidationError('limit must be an integer from 1 to 1000.', 'limit');
+    throw new BadRequestError('limit must be an integer from 1 to 1000.', 'limit');
   }
   return { from, to, limit };
 }
@@ -392,7 +392,7 @@ export function parseJsonBody(body: string | undefined): unknown {
   try {
     return JSON.parse(body) as unknown;
   } catch {
-    throw new ValidationError('The request body is not valid JSON.');
+    throw new BadRequestError('The request body is not valid JSON.');
   }
 }
 
@@ -401,26 +401,26 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function requireObject(body: unknown): Record<string, unknown> {
-  if (!isPlainObject(body)) throw new ValidationError('The request body must be a JSON object.');
+  if (!isPlainObject(body)) throw new BadRequestError('The request body must be a JSON object.');
   return body;
 }
 
 function rejectUnknownFields(obj: Record<string, unknown>, allowed: readonly string[]): void {
   const unknown = Object.keys(obj).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
-    throw new ValidationError(`Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Allowed: ${allowed.join(', ')}.`, unknown[0]);
+    throw new BadRequestError(`Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Allowed: ${allowed.join(', ')}.`, unknown[0]);
   }
 }
 
 function optionalString(value: unknown, field: string, maxLength: number): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ValidationError(`${field} must be a string.`, field);
-  if (value.length > maxLength) throw new ValidationError(`${field} is longer than ${maxLength} characters.`, field);
+  if (typeof value !== 'string') throw new BadRequestError(`${field} must be a string.`, field);
+  if (value.length > maxLength) throw new BadRequestError(`${field} is longer than ${maxLength} characters.`, field);
   return value;
 }
 
 function optionalBoolean(value: unknown, field: string): boolean | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new ValidationError(`${field} must be true or false.`, field);
+  if (typeof value !== 'boolean') throw new BadRequestError(`${field} must be true or false.`, field);
   return value;
 }

@@ -6,12 +6,12 @@
  *   and IAM stopped it (defence in depth worked; `decide` should have refused first). The client gets a 403 that
  *   names nothing it may not know; the caller logs it as an error, since it is a bug on our side.
  */
-import { ForbiddenError, ServiceUnavailableError } from '../fhir/errors';
+import { StoreUnavailableError } from '../errors';
+import { ForbiddenError } from '../fhir/errors';
 
-export class DataAccessUnavailableError extends ServiceUnavailableError {
+export class DataAccessUnavailableError extends StoreUnavailableError {
   constructor(cause: unknown) {
-    super('The data store is unavailable (scoped credentials could not be obtained); retry later', 2);
-    this.cause = cause;
+    super('The data store is unavailable (scoped credentials could not be obtained); retry later', { cause, retryAfterSeconds: 2 });
   }
 }
 

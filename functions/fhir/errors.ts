@@ -1,8 +1,11 @@
 /// <reference types="fhir" />
 /**
- * FHIR errors: each carries the HTTP status and the OperationOutcome the client sees. Domain code throws them;
- * `toErrorResponse` (functions/fhir/http.ts) turns any error into a response, once, at the edge.
+ * FHIR errors: each carries the HTTP status and the OperationOutcome the client sees. Domain code throws them (the
+ * admin API too, which answers OperationOutcomes); `errorResponse` (functions/fhir/http.ts) turns any error into a
+ * response, once, at the edge. The base, `HttpError`, and the storage-neutral `StoreUnavailableError` live in
+ * functions/errors.ts.
  */
+import { HttpError } from '../errors';
 import {
   badRequest,
   conflict,
@@ -18,8 +21,8 @@ import {
   unsupportedMediaType,
 } from './outcome';
 
-export abstract class FhirError extends Error {
-  abstract readonly statusCode: number;
+/** An HttpError whose body is an OperationOutcome. */
+export abstract class FhirError extends HttpError {
   /** Extra response headers (e.g. Retry-After). */
   readonly headers: Record<string, string> = {};
   constructor(
@@ -27,7 +30,6 @@ export abstract class FhirError extends Error {
     readonly outcome: fhir.OperationOutcome,
   ) {
     super(message);
-    this.name = new.target.name;
   }
 }
 
@@ -119,7 +121,10 @@ export class UnprocessableEntityError extends FhirError {
   }
 }
 
-/** 503: DynamoDB throttled or unreachable; the client should retry after a pause. */
+/**
+ * 503 with an explicit OperationOutcome. Stores throw the storage-neutral `StoreUnavailableError`
+ * (functions/errors.ts) instead, which the edge renders the same way.
+ */
 export class ServiceUnavailableError extends FhirError {
   readonly statusCode = 503;
   override readonly headers: Record<string, string>;

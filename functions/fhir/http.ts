@@ -2,17 +2,19 @@
 /**
  * FHIR over HTTP (https://hl7.org/fhir/STU3/http.html): content negotiation (JSON, and XML through the hooks of
  * functions/fhir-model/negotiation.ts), request bodies (size cap, JSON, object), ETags, Bundles, and THE mapping of any error to a
- * response: FhirErrors become their status and OperationOutcome, anything else a 500 that hides details.
+ * response, for the FHIR and admin APIs: an HttpError (functions/errors.ts) becomes its status, headers and
+ * OperationOutcome (a store outage a 503 `transient`), anything else a 500 that hides details.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { HttpRequest, HttpResponse } from '../http';
+import { HttpError } from '../errors';
 import {
   BadRequestError,
   FhirError,
   TooLargeError,
   UnsupportedMediaTypeError,
 } from './errors';
-import { serverError } from './outcome';
+import { badRequest, forbidden, notFound, serverError, tooLarge, unavailable } from './outcome';
 import { responseFormat } from '../fhir-model/format';
 import type { FhirResource, StoredVersion } from '../store/repository';
 
@@ -119,14 +121,27 @@ export function historyBundle(
   };
 }
 
-/** THE error mapping: a FhirError (or anything carrying its shape) to its response; anything else a hidden 500. */
-export function errorResponse(err: unknown, logger?: Logger): HttpResponse {
-  if (err instanceof FhirError) {
+/** The OperationOutcome of an HttpError: a FhirError's own, or one built from the status (a store outage: `transient`). */
+export function outcomeOf(err: HttpError): fhir.OperationOutcome {
+  if (err instanceof FhirError) return err.outcome;
+  if (err.statusCode >= 500) return unavailable(err.message);
+  if (err.statusCode === 403) return forbidden(err.message);
+  if (err.statusCode === 404) return notFound(err.message);
+  if (err.statusCode === 413) return tooLarge(err.message);
+  return badRequest(err.message);
+}
+
+/**
+ * THE error edge of the FHIR and admin APIs: an HttpError to its status, headers and OperationOutcome; anything else
+ * a 500 that hides details. Outages are logged as warnings (with their cause), bugs as errors.
+ */
+export function errorResponse(err: unknown, logger?: Pick<Logger, 'warn' | 'error'>, headers: Record<string, string> = {}): HttpResponse {
+  if (err instanceof HttpError) {
     if (err.statusCode >= 500) logger?.warn('request failed', { err });
-    return fhirResponse(err.statusCode, err.outcome, err.headers);
+    return fhirResponse(err.statusCode, outcomeOf(err), { ...headers, ...err.headers });
   }
   logger?.error('unexpected error', { err });
-  return fhirResponse(500, serverError());
+  return fhirResponse(500, serverError(), headers);
 }
 
 /** A URL query string from ordered pairs. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { proxyEvent } from '../../test/oauth/events';
 import { LocalRsaSigner, type JwtSigner } from '../oauth/signer';
 import { createJwksHandler } from './handler';
+import { StoreUnavailableError } from '../errors';
 
 function countingSigner(inner: JwtSigner) {
   let calls = 0;
@@ -41,18 +42,27 @@ describe('the jwks function', () => {
     expect(calls()).toBe(2);
   });
 
-  it('answers 503 temporarily_unavailable, uncached, when reading the keys fails unexpectedly', async () => {
-    const signer: JwtSigner = {
-      alg: 'RS256',
-      currentKid: async () => 'k',
-      sign: async () => new Uint8Array(),
-      publicJwks: async () => {
-        throw new Error('boom');
-      },
-    };
-    const response = await createJwksHandler({ signer, logger: { info() {}, warn() {}, error() {} } })(event);
+  const failing = (err: Error): JwtSigner => ({
+    alg: 'RS256',
+    currentKid: async () => 'k',
+    sign: async () => new Uint8Array(),
+    publicJwks: async () => {
+      throw err;
+    },
+  });
+
+  it('answers 503 temporarily_unavailable, uncached, when the key store (KMS) is unavailable', async () => {
+    const response = await createJwksHandler({ signer: failing(new StoreUnavailableError(undefined, { cause: new Error('ThrottlingException') })), logger: { info() {}, warn() {}, error() {} } })(event);
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body)).toMatchObject({ error: 'temporarily_unavailable' });
     expect(response.headers).toMatchObject({ 'Cache-Control': 'no-store', 'Retry-After': '5' });
+  });
+
+  it('answers a bug with 500 server_error that hides it, uncached, never a 503 that disguises it as an outage', async () => {
+    const response = await createJwksHandler({ signer: failing(new TypeError('boom')), logger: { info() {}, warn() {}, error() {} } })(event);
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toEqual({ error: 'server_error', error_description: 'Internal error.' });
+    expect(response.headers).toMatchObject({ 'Cache-Control': 'no-store' });
+    expect(response.body).not.toContain('boom');
   });
 });

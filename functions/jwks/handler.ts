@@ -1,12 +1,13 @@
 /**
  * `GET /.well-known/jwks.json`: the public keys access tokens are verified with (RFC 7517 §5), the signing key first,
  * then keys kept after a rotation until the last token they signed has expired. Cached in the container and by
- * clients (`Cache-Control: public, max-age=300`); a KMS failure is 503 temporarily_unavailable, not cached.
+ * clients (`Cache-Control: public, max-age=300`); a KMS outage is 503 temporarily_unavailable, a bug 500 server_error,
+ * neither cached.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
-import { OAuthError, TemporarilyUnavailableError, oauthErrorBody } from '../oauth/errors';
+import { oauthErrorBody, toOAuthError } from '../oauth/errors';
 import type { JwtSigner, PublicJwk } from '../oauth/signer';
 
 export interface JwksHandlerDeps {
@@ -35,12 +36,11 @@ export function createJwksHandler(deps: JwksHandlerDeps) {
   async function handle(request: HttpRequest): Promise<HttpResponse> {
     try {
       return jsonResponse(200, { keys: await keys() }, { 'Cache-Control': `public, max-age=${cacheSeconds}` });
-    } catch (err) {
-      const unavailable = err instanceof OAuthError ? err : new TemporarilyUnavailableError(undefined, { cause: err });
-      const cause = err instanceof OAuthError ? err.cause : err;
-      logger.error('reading the public signing keys failed', { err: cause, requestId: request.requestId });
-      const headers = { 'Cache-Control': 'no-store', ...unavailable.headers };
-      return jsonResponse(unavailable.statusCode, oauthErrorBody(unavailable), headers);
+    } catch (caught) {
+      // A KMS outage (StoreUnavailableError from the signer) is a 503; a bug stays a 500, never disguised as an outage.
+      const err = toOAuthError(caught);
+      logger.error('reading the public signing keys failed', { err: caught, requestId: request.requestId });
+      return jsonResponse(err.statusCode, oauthErrorBody(err), { 'Cache-Control': 'no-store', ...err.headers });
     }
   }
 

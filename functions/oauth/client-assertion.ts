@@ -68,7 +68,7 @@ export function assertedClientId(assertion: string): string {
 /**
  * Authenticates a client by its assertion (rules at the top of this file).
  * @throws InvalidClientError (WrongCredentialsError when the signature does not verify: a counted failure);
- *   TemporarilyUnavailableError when the client store or the replay store fails
+ *   StoreUnavailableError when the client store or the replay store fails
  */
 export async function authenticateWithAssertion(
   store: ClientStore,

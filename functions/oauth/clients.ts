@@ -9,7 +9,8 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/li
 import { DeleteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod, SecretCredentials } from './client-auth';
-import { InvalidClientError, TemporarilyUnavailableError, WrongCredentialsError } from './errors';
+import { StoreUnavailableError } from '../errors';
+import { InvalidClientError, WrongCredentialsError } from './errors';
 
 /**
  * One stored client secret. A client may hold several so that a secret can be rotated with a grace period: add the
@@ -58,9 +59,9 @@ export interface ClientRecord {
 
 /** Where client records live. */
 export interface ClientStore {
-  /** The client, or undefined when there is none with that id. @throws TemporarilyUnavailableError */
+  /** The client, or undefined when there is none with that id. @throws StoreUnavailableError */
   get(clientId: string): Promise<ClientRecord | undefined>;
-  /** Creates or replaces the client. @throws TemporarilyUnavailableError */
+  /** Creates or replaces the client. @throws StoreUnavailableError */
   put(client: ClientRecord): Promise<void>;
 }
 
@@ -76,16 +77,16 @@ export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'secrets' | 'scope
  * endpoint's stores and test doubles stay as they are.
  */
 export interface ClientAdminStore extends ClientStore {
-  /** Every client, in no particular order. @throws TemporarilyUnavailableError */
+  /** Every client, in no particular order. @throws StoreUnavailableError */
   list(): Promise<ClientRecord[]>;
-  /** Creates the client; false (and nothing written) when one with that id exists. @throws TemporarilyUnavailableError */
+  /** Creates the client; false (and nothing written) when one with that id exists. @throws StoreUnavailableError */
   create(client: ClientRecord): Promise<boolean>;
   /**
    * Changes the fields of `patch` only, leaving anything else on the item (e.g. failed-authentication counters) alone.
-   * The updated client, or undefined when there is none. @throws TemporarilyUnavailableError
+   * The updated client, or undefined when there is none. @throws StoreUnavailableError
    */
   update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined>;
-  /** Deletes the client; false when there was none. @throws TemporarilyUnavailableError */
+  /** Deletes the client; false when there was none. @throws StoreUnavailableError */
   delete(clientId: string): Promise<boolean>;
 }
 
@@ -120,7 +121,7 @@ const UNKNOWN_CLIENT_SECRETS: readonly ClientSecretHash[] = [hashClientSecret(ra
  * Authenticates a client by its id and secret (RFC 6749 §2.3.1). An unknown client and a wrong secret fail alike
  * (`invalid_client`, same description); only a client that proved its secret learns it is disabled or that it may
  * not use this authentication method.
- * @throws InvalidClientError; TemporarilyUnavailableError when the store fails
+ * @throws InvalidClientError; StoreUnavailableError when the store fails
  */
 export async function authenticateClient(
   store: ClientStore,
@@ -149,7 +150,7 @@ export function clientKey(clientId: string): { pk: string; sk: string } {
 /** DynamoDB's limit on a partition key value, in bytes. */
 const MAX_PARTITION_KEY_BYTES = 2048;
 
-/** `ClientStore` over the DynamoDB Clients table. Every DynamoDB failure becomes `TemporarilyUnavailableError`. */
+/** `ClientStore` over the DynamoDB Clients table. Every DynamoDB failure becomes `StoreUnavailableError` (functions/errors.ts). */
 export class DynamoClientStore implements ClientAdminStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -166,7 +167,7 @@ export class DynamoClientStore implements ClientAdminStore {
         new GetCommand({ TableName: this.tableName, Key: clientKey(clientId), ConsistentRead: true }),
       ));
     } catch (err) {
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
     return item ? recordFromItem(item) : undefined;
   }
@@ -176,7 +177,7 @@ export class DynamoClientStore implements ClientAdminStore {
       const item = { ...clientKey(client.clientId), ...client };
       await this.db.send(new PutCommand({ TableName: this.tableName, Item: item }));
     } catch (err) {
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
 
@@ -198,7 +199,7 @@ export class DynamoClientStore implements ClientAdminStore {
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     } catch (err) {
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
     return records;
   }
@@ -212,7 +213,7 @@ export class DynamoClientStore implements ClientAdminStore {
       return true;
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
 
@@ -249,7 +250,7 @@ export class DynamoClientStore implements ClientAdminStore {
       return Attributes ? recordFromItem(Attributes) : undefined;
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') return undefined;
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
 
@@ -260,7 +261,7 @@ export class DynamoClientStore implements ClientAdminStore {
       );
       return Attributes !== undefined;
     } catch (err) {
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
 }

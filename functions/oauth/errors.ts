@@ -3,9 +3,12 @@
  * `temporarily_unavailable` (RFC 6749 §4.1.2.1, used here for a dependency outage: DynamoDB, KMS).
  *
  * Each error carries what the client sees: the HTTP status, the `error` code, a safe `error_description` and any
- * extra response headers. The handler turns them into a response in one place (`oauthErrorBody`); the reason a
- * request was refused that the client must not see (e.g. unknown client vs wrong secret) goes to the log only.
+ * extra response headers. `toOAuthError` is the edge of this protocol (functions/errors.ts): it turns any error into
+ * the OAuthError the client sees, a store outage into 503 `temporarily_unavailable`, anything else into a 500
+ * `server_error` that hides the details. The reason a request was refused that the client must not see (e.g. unknown
+ * client vs wrong secret) goes to the log only.
  */
+import { DEFAULT_RETRY_AFTER_SECONDS, HttpError, StoreUnavailableError } from '../errors';
 
 /** The RFC 6749 §5.2 error codes this server emits, plus `temporarily_unavailable`. */
 export type OAuthErrorCode =
@@ -22,7 +25,7 @@ export type OAuthErrorCode =
 export const CLIENT_AUTH_REALM = 'ccri';
 
 /** The base of every OAuth error: `instanceof OAuthError` tells a client-facing error from an unexpected one. */
-export class OAuthError extends Error {
+export class OAuthError extends HttpError {
   override readonly name: string = 'OAuthError';
 
   constructor(
@@ -121,14 +124,41 @@ export class InvalidScopeError extends OAuthError {
 }
 
 /** Seconds a client should wait before retrying after a dependency outage. */
-export const RETRY_AFTER_SECONDS = 5;
+export const RETRY_AFTER_SECONDS = DEFAULT_RETRY_AFTER_SECONDS;
 
-/** 503: a dependency (the Clients table, the KMS key) failed or throttled; the client may retry. */
+/**
+ * 503: a dependency (the Clients table, the KMS key) failed or throttled; the client may retry. Stores throw the
+ * storage-neutral `StoreUnavailableError`; `toOAuthError` renders it as this.
+ */
 export class TemporarilyUnavailableError extends OAuthError {
   override readonly name = 'TemporarilyUnavailableError';
-  constructor(description = 'The service is temporarily unavailable, retry later.', options?: { cause?: unknown }) {
-    super(503, 'temporarily_unavailable', description, { 'Retry-After': String(RETRY_AFTER_SECONDS) }, options);
+  constructor(
+    description = 'The service is temporarily unavailable, retry later.',
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(503, 'temporarily_unavailable', description, { 'Retry-After': String(options?.retryAfterSeconds ?? RETRY_AFTER_SECONDS) }, options);
   }
+}
+
+/** 500: a bug. The client learns nothing more; the error itself is the `cause`, for the log. */
+export class ServerError extends OAuthError {
+  override readonly name = 'ServerError';
+  constructor(options?: { cause?: unknown }) {
+    super(500, 'server_error', 'Internal error.', {}, options);
+  }
+}
+
+/**
+ * THE edge of the OAuth routes: the OAuthError the client sees for any error. OAuthErrors as they are; a store outage
+ * (`StoreUnavailableError`) a 503 `temporarily_unavailable` with its Retry-After and the outage as `cause`; anything
+ * else a `ServerError` (500) with the bug as `cause`.
+ */
+export function toOAuthError(err: unknown): OAuthError {
+  if (err instanceof OAuthError) return err;
+  if (err instanceof StoreUnavailableError) {
+    return new TemporarilyUnavailableError(undefined, { cause: err.cause ?? err, retryAfterSeconds: err.retryAfterSeconds });
+  }
+  return new ServerError({ cause: err });
 }
 
 /** The RFC 6749 §5.2 JSON body of an error. */

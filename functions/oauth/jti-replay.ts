@@ -5,11 +5,11 @@
 import { createHash } from 'node:crypto';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CLOCK_SKEW_SECONDS } from './client-assertion';
-import { TemporarilyUnavailableError } from './errors';
+import { StoreUnavailableError } from '../errors';
 
 /** Remembers the jti of every accepted assertion until it expires. */
 export interface JtiReplayStore {
-  /** Records (clientId, jti) until `expiresAt` (epoch s); false when it was recorded already. @throws TemporarilyUnavailableError */
+  /** Records (clientId, jti) until `expiresAt` (epoch s); false when it was recorded already. @throws StoreUnavailableError */
   claim(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
 }
 
@@ -38,7 +38,7 @@ export class DynamoJtiReplayStore implements JtiReplayStore {
       return true;
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
 }

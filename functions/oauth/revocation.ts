@@ -14,7 +14,7 @@
  * `REVOCATION_CACHE_SECONDS`, like the JWKS. The list names clients by a hash (`clientKey`), not by id.
  */
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TemporarilyUnavailableError } from './errors';
+import { StoreUnavailableError } from '../errors';
 import { clientKey, indexRevocations, isRevokedBy, type RevocationList } from './revocation-list';
 
 export { clientKey, type RevocationList } from './revocation-list';
@@ -31,7 +31,7 @@ export interface RevocationStore {
   revokeClientTokens(clientId: string, notBefore: number): Promise<void>;
   /** Whether one token is revoked (introspection: a direct read is fine off the authorizer's path). */
   isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean>;
-  /** Every live revocation. @throws TemporarilyUnavailableError */
+  /** Every live revocation. @throws StoreUnavailableError */
   list(now: number): Promise<RevocationList>;
 }
 
@@ -81,9 +81,9 @@ export class DynamoRevocationStore implements RevocationStore {
         startKey = page.LastEvaluatedKey;
       } while (startKey && count <= MAX_REVOCATIONS);
     } catch (err) {
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
-    if (count > MAX_REVOCATIONS) throw new TemporarilyUnavailableError(undefined, { cause: new Error(`more than ${MAX_REVOCATIONS} live revocations`) });
+    if (count > MAX_REVOCATIONS) throw new StoreUnavailableError(undefined, { cause: new Error(`more than ${MAX_REVOCATIONS} live revocations`) });
     return list;
   }
 
@@ -91,7 +91,7 @@ export class DynamoRevocationStore implements RevocationStore {
     try {
       await this.db.send(new PutCommand({ TableName: this.tableName, Item: item }));
     } catch (err) {
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
 }

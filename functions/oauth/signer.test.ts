@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mockKms, rsaKey } from '../../test/oauth/kms-mock';
-import { TemporarilyUnavailableError } from './errors';
+import { StoreUnavailableError } from '../errors';
+import { TemporarilyUnavailableError, toOAuthError } from './errors';
 import { isKmsKeyArn, jwkThumbprint, KmsSigner, kmsKeyKid, LOCAL_SIGNING_KEY_FILE, LocalRsaSigner, publicJwkOf } from './signer';
 
 const currentKey = rsaKey();
@@ -62,10 +63,12 @@ describe('KmsSigner', () => {
     expect(kms.commandCalls(GetPublicKeyCommand)).toHaveLength(2);
   });
 
-  it('turns KMS throttling on Sign into 503 temporarily_unavailable', async () => {
+  it('turns KMS throttling on Sign into a store outage, which the OAuth edge answers 503 temporarily_unavailable', async () => {
     const signer = new KmsSigner(new KMSClient({}), CURRENT);
     kms.failNext(SignCommand, 'ThrottlingException');
-    const err = await signer.sign(input).catch((e: unknown) => e);
+    const outage = await signer.sign(input).catch((e: unknown) => e);
+    expect(outage).toBeInstanceOf(StoreUnavailableError);
+    const err = toOAuthError(outage);
     expect(err).toBeInstanceOf(TemporarilyUnavailableError);
     expect(err).toMatchObject({ statusCode: 503, error: 'temporarily_unavailable', headers: { 'Retry-After': '5' } });
     expect(verify('sha256', input, createPublicKey(currentKey), await signer.sign(input))).toBe(true);
@@ -74,7 +77,10 @@ describe('KmsSigner', () => {
   it('turns a GetPublicKey failure into 503 and does not cache it', async () => {
     const signer = new KmsSigner(new KMSClient({}), CURRENT);
     kms.failNext(GetPublicKeyCommand, 'KMSInternalException');
-    await expect(signer.publicJwks()).rejects.toMatchObject({ statusCode: 503, error: 'temporarily_unavailable' });
+    await expect(signer.publicJwks().catch((e: unknown) => Promise.reject(toOAuthError(e)))).rejects.toMatchObject({
+      statusCode: 503,
+      error: 'temporarily_unavailable',
+    });
     await expect(signer.publicJwks()).resolves.toHaveLength(1);
   });
 

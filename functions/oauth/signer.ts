@@ -12,7 +12,7 @@ import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { TemporarilyUnavailableError } from './errors';
+import { StoreUnavailableError } from '../errors';
 
 /** A public signing key as a JWK (RFC 7517), as the JWKS serves it. */
 export interface PublicJwk {
@@ -27,16 +27,16 @@ export interface PublicJwk {
 export interface JwtSigner {
   /** The JWS algorithm of every signature. */
   readonly alg: 'RS256';
-  /** The `kid` of the key that signs now. @throws TemporarilyUnavailableError */
+  /** The `kid` of the key that signs now. @throws StoreUnavailableError */
   currentKid(): Promise<string>;
   /**
    * The RS256 signature of the JWS signing input (`base64url(header) "." base64url(payload)`).
-   * @throws TemporarilyUnavailableError
+   * @throws StoreUnavailableError
    */
   sign(signingInput: Uint8Array): Promise<Uint8Array>;
   /**
    * Every key tokens may be verified with: the signing key first, then keys still valid after a rotation.
-   * @throws TemporarilyUnavailableError
+   * @throws StoreUnavailableError
    */
   publicJwks(): Promise<PublicJwk[]>;
 }
@@ -64,7 +64,7 @@ export function jwkThumbprint({ e, n }: { e: string; n: string }): string {
  * `keyIds`: the first signs and must be the key's ARN; the others (previous keys after a rotation) only appear in
  * `publicJwks()` and may also be key ids or aliases (GetPublicKey answers with the ARN). Public keys are cached for the
  * life of the instance (a Lambda container); a failed lookup is not cached. Any KMS failure (throttling,
- * unavailable, access denied...) is `TemporarilyUnavailableError`.
+ * unavailable, access denied...) is `StoreUnavailableError` (functions/errors.ts).
  */
 export class KmsSigner implements JwtSigner {
   readonly alg = 'RS256' as const;
@@ -100,7 +100,7 @@ export class KmsSigner implements JwtSigner {
       if (!Signature) throw new Error('KMS Sign returned no signature');
       return Signature;
     } catch (err) {
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
 
@@ -130,7 +130,7 @@ export class KmsSigner implements JwtSigner {
       const jwk = publicJwkOf(createPublicKey({ key: Buffer.from(PublicKey), format: 'der', type: 'spki' }));
       return { ...jwk, kid: kmsKeyKid(arn) };
     } catch (err) {
-      throw new TemporarilyUnavailableError(undefined, { cause: err });
+      throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
 }

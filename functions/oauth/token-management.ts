@@ -14,7 +14,8 @@ import { JwksUnavailableError, TokenRejectedError } from '../authorizer/errors';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import type { TokenRequestForm } from './client-auth';
 import type { ClientRecord } from './clients';
-import { InvalidRequestError, TemporarilyUnavailableError } from './errors';
+import { StoreUnavailableError } from '../errors';
+import { InvalidRequestError } from './errors';
 import type { RevocationStore } from './revocation';
 import { authenticateRequest, type TokenSettings } from './token';
 
@@ -96,7 +97,7 @@ async function verifyOrUndefined(token: string, settings: TokenManagementSetting
     return await settings.verifier.verify(token, { issuer: settings.issuer, audience: settings.audience });
   } catch (err) {
     if (err instanceof TokenRejectedError) return undefined;
-    if (err instanceof JwksUnavailableError) throw new TemporarilyUnavailableError(undefined, { cause: err });
+    if (err instanceof JwksUnavailableError) throw new StoreUnavailableError(undefined, { cause: err });
     throw err;
   }
 }

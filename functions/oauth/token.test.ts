@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJwt, verifyAccessToken } from '../../test/oauth/verify';
 import { hashClientSecret, InMemoryClientStore, type ClientRecord } from './clients';
-import { InvalidScopeError } from './errors';
+import { InvalidScopeError, toOAuthError } from './errors';
 import { InMemoryScopeDefinitionStore, ScopeStoreUnavailableError } from '../scopes/definition-store';
 import { LocalRsaSigner } from './signer';
 import { clientCredentialsGrant, handleTokenRequest, issuerAndAudience, narrowScope, type TokenSettings } from './token';
@@ -143,7 +143,8 @@ describe('named scopes at issuance', () => {
 
   it('make a store outage a 503 temporarily_unavailable, never a token without its grants', async () => {
     const down = { get: async () => Promise.reject(new ScopeStoreUnavailableError()) };
-    await expect(clientCredentialsGrant(client({ scopes: ['ccri/meds'] }), undefined, settings({ definitions: down }), NOW)).rejects.toMatchObject({
+    const grant = clientCredentialsGrant(client({ scopes: ['ccri/meds'] }), undefined, settings({ definitions: down }), NOW);
+    await expect(grant.catch((e: unknown) => Promise.reject(toOAuthError(e)))).rejects.toMatchObject({
       statusCode: 503,
       error: 'temporarily_unavailable',
     });

@@ -7,8 +7,8 @@ import { FHIR_BASE_PATH } from '../../contract/routes';
 import { authenticateWithAssertion, type AssertionSettings } from './client-assertion';
 import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';
-import { InvalidClientError, InvalidRequestError, InvalidScopeError, TemporarilyUnavailableError, UnsupportedGrantTypeError } from './errors';
-import { namedScopeGrants, ScopeStoreUnavailableError, type ScopeDefinitionStore } from '../scopes/definition-store';
+import { InvalidClientError, InvalidRequestError, InvalidScopeError, UnsupportedGrantTypeError } from './errors';
+import { namedScopeGrants, type ScopeDefinitionStore } from '../scopes/definition-store';
 import { NAMED_GRANTS_CLAIM } from '../scopes/permissions';
 import type { JwtSigner } from './signer';
 import { authenticateWithLimiter, type FailedAuthLimiter } from './throttle';
@@ -177,12 +177,8 @@ export async function clientCredentialsGrant(
  * their expansion in the authorizer's compact form. The authorizer then needs only the JWKS.
  */
 async function expandNamed(scopes: readonly string[], definitions: Pick<ScopeDefinitionStore, 'get'>): Promise<string> {
-  try {
-    return await namedScopeGrants(scopes, definitions);
-  } catch (err) {
-    if (err instanceof ScopeStoreUnavailableError) throw new TemporarilyUnavailableError(undefined, { cause: err.cause });
-    throw err;
-  }
+  // A store outage (ScopeStoreUnavailableError, a StoreUnavailableError) reaches the edge as it is: 503.
+  return namedScopeGrants(scopes, definitions);
 }
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */

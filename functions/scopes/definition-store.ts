@@ -16,6 +16,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
+import { StoreUnavailableError } from '../errors';
 import { ADMIN_SCOPE } from './admin';
 import { formatGrants } from './permissions';
 import { expandScopes, parseScope, type PermissionSet, type ScopeDefinitions } from './scopes';
@@ -33,12 +34,10 @@ export interface ScopeDefinition {
   updatedAt: string;
 }
 
-/** The store failed (throttling, outage): the caller may retry. */
-export class ScopeStoreUnavailableError extends Error {
-  readonly statusCode = 503;
+/** The store failed (throttling, outage): the caller may retry. A StoreUnavailableError: every edge answers 503. */
+export class ScopeStoreUnavailableError extends StoreUnavailableError {
   constructor(options?: { cause?: unknown }) {
-    super('the scope definitions store is unavailable', options);
-    this.name = 'ScopeStoreUnavailableError';
+    super(undefined, options);
   }
 }
 

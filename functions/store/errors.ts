@@ -1,9 +1,11 @@
 /**
- * Store errors: DynamoDB failures mapped to what the FHIR client sees. Throttling and unreachability are 503
- * with Retry-After; an item over DynamoDB's 400 KB limit is 413; anything else stays unexpected (500, logged).
+ * Store errors: DynamoDB failures mapped to what the client sees. Throttling and unreachability are the
+ * storage-neutral `StoreUnavailableError` (503 with Retry-After, functions/errors.ts); an item over DynamoDB's 400 KB
+ * limit is 413; anything else stays unexpected (500, logged).
  */
 import { mapDataAccessError } from '../data-access/errors';
-import { ServiceUnavailableError, TooLargeError } from '../fhir/errors';
+import { StoreUnavailableError } from '../errors';
+import { TooLargeError } from '../fhir/errors';
 
 const TRANSIENT_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -25,7 +27,7 @@ export function mapStoreError(err: unknown): never {
   if (mapped !== err) throw mapped;
   const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   if (e && (TRANSIENT_NAMES.has(e.name ?? '') || NETWORK_CODES.has(e.code ?? '') || e.$metadata?.httpStatusCode === 503)) {
-    throw new ServiceUnavailableError('The data store is busy or unreachable; retry later', 1);
+    throw new StoreUnavailableError('The data store is busy or unreachable; retry later', { cause: err, retryAfterSeconds: 1 });
   }
   if (e?.name === 'ValidationException' && /item size|size has exceeded|too large/i.test(e.message ?? '')) {
     throw new TooLargeError('The resource is too large to store');

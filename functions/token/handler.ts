@@ -12,7 +12,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { parseTokenRequestForm } from '../oauth/client-auth';
 import type { ClientStore } from '../oauth/clients';
-import { InvalidClientError, InvalidRequestError, OAuthError, oauthErrorBody, TooManyFailedAuthenticationsError } from '../oauth/errors';
+import { InvalidClientError, InvalidRequestError, oauthErrorBody, ServerError, toOAuthError, TooManyFailedAuthenticationsError } from '../oauth/errors';
 import type { JwtSigner } from '../oauth/signer';
 import type { FailedAuthLimiter } from '../oauth/throttle';
 import { record } from '../audit';
@@ -113,8 +113,9 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
       // The token route is the default: events without a resource (older tests, benches) are token requests.
       const route = routes[`${request.method} ${request.route}`] ?? routes['POST /oauth2/token']!;
       return await route(request);
-    } catch (err) {
-      if (err instanceof OAuthError) {
+    } catch (caught) {
+      const err = toOAuthError(caught);
+      if (!(err instanceof ServerError)) {
         const log = { error: err.error, statusCode: err.statusCode, requestId: request.requestId };
         record({
           kind: 'token',
@@ -134,8 +135,8 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
         }
         return jsonResponse(err.statusCode, oauthErrorBody(err), { ...NO_STORE, ...err.headers });
       }
-      logger.error('token request failed', { err, requestId: request.requestId });
-      return jsonResponse(500, { error: 'server_error', error_description: 'Internal error.' }, NO_STORE);
+      logger.error('token request failed', { err: caught, requestId: request.requestId });
+      return jsonResponse(err.statusCode, oauthErrorBody(err), NO_STORE);
     }
   }
 
