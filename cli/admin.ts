@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
-const ADMIN_SCOPE = 'ccri/admin';
+import { ADMIN_SCOPE } from '../functions/scopes/admin';
 
 const USAGE = `Usage: npm run admin -- [options] <command> [arguments]
 

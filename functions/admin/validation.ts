@@ -30,7 +30,6 @@ import { BadRequestError } from '../fhir/errors';
 export const MAX_SCOPE_NAME_LENGTH = 128;
 const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*(\/[A-Za-z0-9._:-]+)*$/;
 const SMART_LEVEL_PREFIX = /^(patient|user|system)\//;
-const SMART_RESERVED = /^(openid|profile|fhirUser|offline_access|online_access|launch(\/.*)?)$/;
 /** SMART forms, folded: a level as first segment, or an identity/launch scope. */
 const FOLDED_SMART = /^((patient|user|system)(\/.*)?|openid|profile|fhiruser|offline\/access|online\/access|launch(\/.*)?)$/;
 
@@ -48,7 +47,7 @@ export function validateScopeName(name: unknown, expression = 'name'): string {
   if (name.length > MAX_SCOPE_NAME_LENGTH) {
     throw new BadRequestError(`The scope name is longer than ${MAX_SCOPE_NAME_LENGTH} characters.`, expression);
   }
-  if (SMART_LEVEL_PREFIX.test(name) || SMART_RESERVED.test(name) || parseScope(name).kind !== 'invalid') {
+  if (SMART_LEVEL_PREFIX.test(name) || parseScope(name).kind !== 'invalid') {
     throw new BadRequestError(
       `The scope name "${name}" clashes with SMART scope syntax (patient/, user/, system/, launch, openid, profile, fhirUser, offline_access): choose a name such as "ccri/medications.read".`,
       expression,
@@ -141,7 +140,7 @@ export function validateScopeDefinitionBody(body: unknown, pathName?: string): S
 }
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+import { FHIR_ID } from '../../contract/fhir-id';
 export const SECRET_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
 export const AUTH_METHODS: readonly ClientAuthMethod[] = [...SECRET_AUTH_METHODS, 'private_key_jwt'];
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];

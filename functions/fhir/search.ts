@@ -14,6 +14,10 @@
 import { BadRequestError } from './errors';
 import { definitionOf, type SearchParamDef, type TokenValue } from './definitions';
 import type { ResourceType } from '../../contract/resource-types';
+import { FHIR_ID, FHIR_ID_PATTERN } from '../../contract/fhir-id';
+
+/** `Type/id` at the end of a reference value. */
+const TYPED_REFERENCE = new RegExp(`(?:^|/)([A-Z][A-Za-z]+)/(${FHIR_ID_PATTERN})$`);
 
 export interface ParsedSearch {
   clauses: SearchClause[];
@@ -63,9 +67,9 @@ function normalizeTokenPart(value: string): string {
 /** `Patient/1` from `Patient/1`, `https://host/STU3/Patient/1/_history/2`; undefined for what is not a reference. */
 export function normalizeReference(reference: string, target?: string): string | undefined {
   const trimmed = reference.trim().replace(/\/_history\/[^/]+$/, '');
-  const match = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(trimmed);
+  const match = TYPED_REFERENCE.exec(trimmed);
   if (match) return `${match[1]}/${match[2]}`;
-  if (target && /^[A-Za-z0-9\-.]{1,64}$/.test(trimmed)) return `${target}/${trimmed}`;
+  if (target && FHIR_ID.test(trimmed)) return `${target}/${trimmed}`;
   return undefined;
 }
 
@@ -319,7 +323,7 @@ function conditionFor(name: string, def: SearchParamDef, modifier: string | unde
 }
 
 function idCondition(raw: string): Condition {
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(raw)) throw new BadRequestError(`Invalid id '${raw}' in parameter _id`, '_id');
+  if (!FHIR_ID.test(raw)) throw new BadRequestError(`Invalid id '${raw}' in parameter _id`, '_id');
   return { kind: 'id', id: raw };
 }
 

@@ -37,10 +37,10 @@ export interface SearchResult {
   next?: Position[];
 }
 
-const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+import { FHIR_ID } from '../../contract/fhir-id';
 
 export function assertId(id: string): void {
-  if (!ID_RE.test(id)) throw new BadRequestError(`Invalid resource id '${id}'`);
+  if (!FHIR_ID.test(id)) throw new BadRequestError(`Invalid resource id '${id}'`);
 }
 
 export class FhirService {

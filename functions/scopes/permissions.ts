@@ -165,7 +165,7 @@ export interface AuthorizerContext {
   [key: string]: string | undefined;
 }
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+import { FHIR_ID } from '../../contract/fhir-id';
 const GRANT_ITEM = /^(patient\/)?([A-Za-z]+):(c?r?u?d?s?)$/;
 
 /** Whether a value is a valid FHIR id (https://hl7.org/fhir/STU3/datatypes.html#id). */

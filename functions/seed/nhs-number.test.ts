@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isValidNhsNumber } from '../validation/nhs-number';
-import { nhsCheckDigit, testNhsNumber, testNhsNumbers } from './nhs-number';
+import { isValidNhsNumber, nhsCheckDigit } from '../validation/nhs-number';
+import { testNhsNumber, testNhsNumbers } from './nhs-number';
 
 describe('NHS number check digit (Modulus 11)', () => {
   it.each([

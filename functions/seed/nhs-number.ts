@@ -1,18 +1,9 @@
 /**
  * NHS numbers for synthetic data: 10 digits, the last a Modulus 11 check digit (weights 10..2 on the first nine;
  * check = 11 - (sum mod 11); 11 -> 0; 10 -> no valid number with these nine digits). Demo data uses the 999
- * range, which is never issued to real people.
+ * range, which is never issued to real people. The check digit: functions/validation/nhs-number.ts.
  */
-
-/** The check digit of nine digits, or undefined when none exists (remainder gives 10). */
-export function nhsCheckDigit(nineDigits: string): number | undefined {
-  if (!/^\d{9}$/.test(nineDigits)) throw new Error('nine digits expected');
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += Number(nineDigits[i]) * (10 - i);
-  const check = 11 - (sum % 11);
-  if (check === 10) return undefined;
-  return check === 11 ? 0 : check;
-}
+import { nhsCheckDigit } from '../validation/nhs-number';
 
 /** Valid NHS numbers of the 999 test range in ascending order (about 909,000 of them). */
 export function* testNhsNumbers(): Generator<string> {

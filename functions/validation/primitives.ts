@@ -11,7 +11,7 @@
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const INSTANT_RE = /^-?[0-9]{4}-(0[1-9]|1[0-2])-(0[0-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
-const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+import { FHIR_ID as ID_RE } from '../../contract/fhir-id';
 
 /** The id syntax of STU3 (`[A-Za-z0-9\-\.]{1,64}`). */
 export function isId(value: unknown): value is string {

@@ -27,6 +27,10 @@ import { Issues, quote } from './issues';
 import { nhsNumberProblem } from './nhs-number';
 import { PRIMITIVE_HINT, isPrimitiveValue } from './primitives';
 import { isSnomedConceptId } from './snomed';
+import { FHIR_ID_PATTERN } from '../../contract/fhir-id';
+
+/** A literal reference: `Type/id[/_history/vid]`, relative or at the end of an absolute http(s) URL. */
+const LITERAL_REFERENCE = new RegExp(`^(?:(https?)://[^/\\s]+(?:/[^\\s]*)?/)?([A-Za-z]+)/(${FHIR_ID_PATTERN})(?:/_history/${FHIR_ID_PATTERN})?$`);
 
 type Json = Record<string, unknown>;
 
@@ -356,7 +360,7 @@ export class Walker {
       return;
     }
     if (reference.startsWith('urn:oid:')) return;
-    const m = /^(?:(https?):\/\/[^/\s]+(?:\/[^\s]*)?\/)?([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference);
+    const m = LITERAL_REFERENCE.exec(reference);
     if (!m || (reference.includes('://') && !m[1])) {
       this.issues.error('value', at, `${at} ${quote(reference)} is not a reference: expected Type/id, an absolute URL ending in Type/id, urn:uuid:… or #id.`);
       return;

@@ -12,6 +12,7 @@ import {
   seedClients,
 } from '../../functions/oauth/demo-clients';
 import { LocalRsaSigner } from '../../functions/oauth/signer';
+import { toOAuthError } from '../../functions/oauth/errors';
 import { createTokenHandler } from '../../functions/token/handler';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
 import { basicAuth, tokenEvent } from './events';
@@ -58,9 +59,9 @@ describe('DynamoClientStore on DynamoDB Local', () => {
     }
   });
 
-  it('turns a DynamoDB failure into 503 temporarily_unavailable', async () => {
+  it('turns a DynamoDB failure into a store outage, which the OAuth edge answers 503 temporarily_unavailable', async () => {
     const missing = new DynamoClientStore(db, `${prefix}NoSuchTable`);
-    await expect(missing.get('x')).rejects.toMatchObject({ statusCode: 503, error: 'temporarily_unavailable' });
+    await expect(missing.get('x').catch((e: unknown) => Promise.reject(toOAuthError(e)))).rejects.toMatchObject({ statusCode: 503, error: 'temporarily_unavailable' });
     await expect(missing.put(demoClientRecord(DEMO_PATIENT_CLIENT))).rejects.toMatchObject({ statusCode: 503 });
   });
 });
