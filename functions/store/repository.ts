@@ -36,6 +36,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
+import type { FhirRepository as FhirRepositoryContract } from './fhir-repository';
 import type { ResourceType } from '../../contract/resource-types';
 import { compartmentPatients, searchValues } from '../fhir/search';
 import { Limiter } from './concurrency';
@@ -123,7 +124,8 @@ export interface IndexHit {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class FhirRepository {
+/** The FHIR repository over the one DynamoDB table (the layout above). */
+export class DynamoFhirRepository implements FhirRepositoryContract {
   private readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly now: () => Date;
@@ -567,6 +569,13 @@ export class FhirRepository {
 }
 
 class NothingToDelete extends Error {}
+
+/**
+ * The repository interface (fhir-repository.ts) under its old name, and the DynamoDB one as its constructor, so that
+ * `new FhirRepository({ documentClient, tableName })` and `type FhirRepository` keep working where they are written.
+ */
+export type FhirRepository = FhirRepositoryContract;
+export const FhirRepository = DynamoFhirRepository;
 
 function toVersion(type: ResourceType, id: string, item: VersionItem): StoredVersion {
   return {
