@@ -5,7 +5,7 @@
  */
 import { RESOURCE_TYPES, type ResourceType } from './resource-types';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
 /** The FHIR interactions (https://hl7.org/fhir/STU3/http.html) and the operations this server routes. */
 export type Interaction =
@@ -16,7 +16,20 @@ export type Interaction =
   | 'create'
   | 'update'
   | 'delete'
-  | 'validate';
+  | 'validate'
+  // FHIR breadth, the interactions (issue 15): JSON Patch, conditional update and delete (`PUT`/`DELETE /Type?params`),
+  // type-level history. HEAD routes carry the interaction of their GET (read, vread).
+  | 'patch'
+  | 'update-conditional'
+  | 'delete-conditional'
+  | 'history-type';
+
+/**
+ * Interactions of the whole server rather than one type (issue 15): transaction and batch Bundles at `POST /STU3`,
+ * system history at `GET /STU3/_history`. The authorizer decides them with `decideSystem`
+ * (functions/scopes/permissions.ts); the function then decides every entry, every returned version, per type.
+ */
+export type SystemInteraction = 'transaction' | 'history-system';
 
 /**
  * The Lambda functions. `fhir` serves every resource type from one table (functions/resource); what a request may
@@ -33,6 +46,8 @@ export interface Route {
   auth: 'public' | 'authorized';
   /** For FHIR routes: the resource type and the interaction, from which the authorizer derives the permission. */
   fhir?: { type: ResourceType; interaction: Interaction };
+  /** For FHIR routes of no one type (`POST /STU3`, `GET /STU3/_history`). */
+  system?: SystemInteraction;
   /** For admin routes: the admin scope is required (see functions/admin). */
   admin?: true;
 }
@@ -59,6 +74,14 @@ function fhirRoutes(type: ResourceType): Route[] {
     route('POST', `${base}/{id}/$validate`, 'validate'),
     route('GET', `${base}/{id}/_history`, 'history-instance'),
     route('GET', `${base}/{id}/_history/{vid}`, 'vread'),
+    // FHIR breadth, the interactions (issue 15). Each route here is one more API Gateway method per type, and the
+    // stack stops at CloudFormation's 500 resources (test/cdk/api.test.ts 'stack size'): HEAD of a version and the
+    // type-level `_history` resource wait for the API's methods to move to a nested stack; meanwhile type history
+    // is `GET /STU3/_history?_type=<Type>` (system history filtered to one type, decided like type history).
+    route('HEAD', `${base}/{id}`, 'read'),
+    route('PATCH', `${base}/{id}`, 'patch'),
+    route('PUT', base, 'update-conditional'),
+    route('DELETE', base, 'delete-conditional'),
   ];
 }
 
@@ -105,6 +128,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${FHIR_BASE_PATH}/metadata`, function: 'metadata', auth: 'public' },
   { method: 'GET', path: `${FHIR_BASE_PATH}/.well-known/smart-configuration`, function: 'metadata', auth: 'public' },
   ...RESOURCE_TYPES.flatMap(fhirRoutes),
+  // Transaction and batch Bundles, system history (issue 15): every entry and version is decided in the function.
+  { method: 'POST', path: FHIR_BASE_PATH, function: 'fhir', auth: 'authorized', system: 'transaction' },
+  { method: 'GET', path: `${FHIR_BASE_PATH}/_history`, function: 'fhir', auth: 'authorized', system: 'history-system' },
   ...adminRoutes(),
   // The web explorer (web/, functions/explorer): the page at the API's root and its assets, on the API's own origin.
   { method: 'GET', path: '/', function: 'explorer', auth: 'public' },

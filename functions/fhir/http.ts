@@ -17,6 +17,8 @@ import {
 import { badRequest, forbidden, notFound, serverError, tooLarge, unavailable } from './outcome';
 import { responseFormat } from '../fhir-model/format';
 import type { FhirResource, StoredVersion } from '../store/repository';
+import { CURSOR_PARAM } from './cursor';
+import type { Page } from './paging';
 
 export const FHIR_JSON = 'application/fhir+json';
 /** The largest request body accepted, in bytes (DynamoDB items stop at 400 KB, history doubles nothing per item). */
@@ -92,26 +94,23 @@ export function searchBundle(
   };
 }
 
-/** A history Bundle, newest first (https://hl7.org/fhir/STU3/http.html#history). */
-export function historyBundle(
-  resourceUrl: string,
-  selfUrl: string,
-  nextUrl: string | undefined,
-  total: number,
-  versions: StoredVersion[],
-): fhir.Bundle {
-  const link: fhir.BundleLink[] = [{ relation: 'self', url: selfUrl }];
-  if (nextUrl) link.push({ relation: 'next', url: nextUrl });
-  const typeAndId = resourceUrl.split('/').slice(-2).join('/');
+/**
+ * A history Bundle, newest first (https://hl7.org/fhir/STU3/http.html#history), of one resource, one type or the
+ * whole server: `selfUrl` without its query, the page's query and cursors make the `self` and `next` links.
+ */
+export function historyBundle(fhirBase: string, selfUrl: string, page: Page<StoredVersion>): fhir.Bundle {
   return {
     resourceType: 'Bundle',
     type: 'history',
-    total,
-    link,
-    entry: versions.map((v) => ({
-      fullUrl: resourceUrl,
+    ...(page.total !== undefined ? { total: page.total } : {}),
+    link: [
+      { relation: 'self', url: pageLink(selfUrl, page) },
+      ...(page.next ? [{ relation: 'next', url: pageLink(selfUrl, page, page.next) }] : []),
+    ],
+    entry: page.items.map((v) => ({
+      fullUrl: `${fhirBase}/${v.type}/${v.id}`,
       ...(v.resource ? { resource: v.resource as fhir.Resource } : {}),
-      request: { method: v.method ?? (v.deleted ? 'DELETE' : 'PUT'), url: v.method === 'POST' ? typeAndId.split('/')[0]! : typeAndId },
+      request: { method: v.method ?? (v.deleted ? 'DELETE' : 'PUT'), url: v.method === 'POST' ? v.type : `${v.type}/${v.id}` },
       response: {
         status: v.deleted ? '204' : v.versionId === 1 ? '201' : '200',
         etag: etag(v),
@@ -119,6 +118,26 @@ export function historyBundle(
       },
     })),
   };
+}
+
+/** The link of a page: its query, and the cursor it was asked with (`self`) or the next one's. */
+export function pageLink(url: string, page: Page<unknown>, cursor = page.cursor): string {
+  return `${url}?${queryString(cursor ? [...page.query, [CURSOR_PARAM, cursor]] : page.query)}`;
+}
+
+/**
+ * Conditional read (https://hl7.org/fhir/STU3/http.html#cread): `If-None-Match` naming the current ETag, or
+ * `If-Modified-Since` not before the version's time (HTTP dates have whole seconds), answers 304.
+ */
+export function notModified(req: HttpRequest, version: StoredVersion): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    return inm.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === `"${version.versionId}"`);
+  }
+  const ims = req.headers['if-modified-since'];
+  if (ims === undefined) return false;
+  const since = Date.parse(ims);
+  return !Number.isNaN(since) && Math.floor(Date.parse(version.lastUpdated) / 1000) * 1000 <= since;
 }
 
 /** The OperationOutcome of an HttpError: a FhirError's own, or one built from the status (a store outage: `transient`). */

@@ -14,7 +14,10 @@ import { definitionOf, inPatientCompartment } from './definitions';
 import { BadRequestError, ForbiddenError, GoneError, NotFoundError, PreconditionFailedError, UnprocessableEntityError } from './errors';
 import type { ResourceType } from '../../contract/resource-types';
 import { compartmentPatients, parseSearch, type ParsedSearch, type SearchClause } from './search';
-import { MAX_EXAMINED_FOR_COUNT, runSearch, type Position } from '../store/search-engine';
+import { MAX_EXAMINED_FOR_COUNT, PositionsMismatch, runSearch, type Position } from '../store/search-engine';
+import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
+import type { Operation } from 'fast-json-patch';
+import { applyJsonPatch } from './patch';
 import { LockHeldError, type FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
 
 /** The profile validator (functions/validation): every issue found; errors and fatals make a 422. Async: it loads its tables on first use. */
@@ -179,13 +182,13 @@ export class FhirService {
    * short-lived lock item on the normalized query in the same transaction as the version; a loser searches again
    * (the winner's index items were written before its transaction) and returns the winner.
    */
-  async create(body: FhirResource, ctx: CallerContext, ifNoneExist?: string): Promise<{ version: StoredVersion; created: boolean }> {
+  async create(body: FhirResource, ctx: CallerContext, ifNoneExist?: string | ParsedSearch): Promise<{ version: StoredVersion; created: boolean }> {
     if (body.resourceType !== this.type) this.checkBody(body);
     const id = this.repository.generateId();
     const resource = await this.prepare(body, ctx, id, 'create');
     if (ifNoneExist === undefined) return this.repository.create(this.type, resource, { id });
 
-    const parsed = parseIfNoneExist(this.type, ifNoneExist);
+    const parsed = typeof ifNoneExist === 'string' ? parseIfNoneExist(this.type, ifNoneExist) : ifNoneExist;
     const key = lockKey(parsed);
     let replaceNonce: string | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -220,6 +223,142 @@ export class FhirService {
     assertId(id);
     await this.repository.delete(this.type, id, { check: this.checkStored(ctx) });
   }
+
+  // ---- paging (issue 19.2: paging lives here; the handler makes links) ---------------------------------------
+
+  /** A page of a search: the versions, the total where cheap, the normalized query and the next page's token. */
+  async searchPage(parsed: ParsedSearch, ctx: CallerContext, paging: Paging): Promise<Page<StoredVersion>> {
+    const query: QueryPairs = [...parsed.canonical, ...(parsed.countOnly ? [['_summary', 'count']] : []), ['_count', String(parsed.count)]] as QueryPairs;
+    const kind = `search\n${this.type}`;
+    let positions: Position[] | undefined;
+    if (parsed.cursor !== undefined) {
+      const p = (paging.open(parsed.cursor, kind, query) as { p?: unknown } | null)?.p;
+      if (!Array.isArray(p) || !p.every((x) => x === 0 || x === 1 || typeof x === 'string')) throw invalidCursor();
+      positions = p as Position[];
+    }
+    let result: SearchResult;
+    try {
+      result = await this.search(parsed, ctx, positions);
+    } catch (err) {
+      if (err instanceof PositionsMismatch) throw invalidCursor();
+      throw err;
+    }
+    return {
+      items: result.versions,
+      query,
+      ...(result.total !== undefined ? { total: result.total } : {}),
+      ...(parsed.cursor !== undefined ? { cursor: parsed.cursor } : {}),
+      ...(result.next ? { next: paging.seal({ p: result.next }, kind, query) } : {}),
+    };
+  }
+
+  /** A page of one resource's history (`_count`, `_cursor`), newest first. */
+  async historyPage(id: string, params: Record<string, string[]>, ctx: CallerContext, paging: Paging): Promise<Page<StoredVersion>> {
+    const query: QueryPairs = [['_count', String(historyCount(params))]];
+    const kind = `history\n${this.type}/${id}`;
+    const cursor = cursorOf(params);
+    const before = cursor === undefined ? undefined : (paging.open(cursor, kind, query) as { b?: unknown } | null)?.b;
+    if (cursor !== undefined && !(Number.isInteger(before) && (before as number) > 0)) throw invalidCursor();
+    const page = await this.history(id, historyCount(params), before as number | undefined, ctx);
+    const last = page.versions[page.versions.length - 1];
+    return {
+      items: page.versions,
+      total: page.total,
+      query,
+      ...(cursor !== undefined ? { cursor } : {}),
+      ...(page.more && last ? { next: paging.seal({ b: last.versionId }, kind, query) } : {}),
+    };
+  }
+
+  /** Whether the caller may see this version (a deletion by the compartments it kept): history filters with it. */
+  mayReveal(version: StoredVersion, ctx: CallerContext): boolean {
+    return this.inCompartment(version, version.id, ctx);
+  }
+
+  // ---- FHIR breadth, the interactions (issue 15): conditional update and delete, PATCH ----------------------
+
+  /** Transaction Bundles (functions/fhir/bundle.ts) prepare their writes here, then store them all at once. */
+  async prepareWrite(body: FhirResource, ctx: CallerContext, id: string, mode: 'create' | 'update'): Promise<FhirResource> {
+    this.checkBody(body);
+    if (mode === 'update' && body.id !== id) {
+      throw new BadRequestError(`The resource id '${String(body.id)}' does not match the URL id '${id}'`, `${this.type}.id`);
+    }
+    return this.prepare(body, ctx, id, mode);
+  }
+
+  /** The check a write runs on the stored version: it must be in the caller's compartment too (403). */
+  storedCheck(ctx: CallerContext): (current?: StoredVersion) => void {
+    return this.checkStored(ctx);
+  }
+
+  /** Up to two matches of conditional criteria in the caller's compartment: 0, 1 or many. */
+  async conditionalMatches(parsed: ParsedSearch, ctx: CallerContext): Promise<StoredVersion[]> {
+    return this.matches(parsed, ctx, 2);
+  }
+
+  /**
+   * Conditional update `PUT /Type?criteria` (https://hl7.org/fhir/STU3/http.html#cond-update), matches decided on
+   * the resources in the caller's compartment: none creates (with the body's id when it has one, as R4 and HAPI do;
+   * else a server id, taking the conditional-create lock on the criteria, so two concurrent conditional updates make
+   * one resource); one updates it (a body id must be that one); several are a 412.
+   */
+  async conditionalUpdate(criteria: Record<string, string[]>, body: FhirResource, ctx: CallerContext, ifMatch?: number): Promise<WriteResult> {
+    this.checkBody(body);
+    const parsed = parseCriteria(this.type, criteria, 'Conditional update');
+    const found = await this.matches(parsed, ctx, 2);
+    if (found.length > 1) throw new PreconditionFailedError('The conditional update matched more than one resource; make the criteria more selective');
+    const target = found[0];
+    if (target) {
+      if (body.id !== undefined && body.id !== target.id) {
+        throw new BadRequestError(`The resource id '${String(body.id)}' is not the id of the matching resource`, `${this.type}.id`);
+      }
+      return this.update(target.id, { ...body, id: target.id }, ctx, ifMatch);
+    }
+    if (ifMatch !== undefined) throw new PreconditionFailedError('No resource matches the criteria; If-Match cannot hold');
+    if (body.id !== undefined) return this.update(String(body.id), body, ctx);
+    const { version, created } = await this.create(body, ctx, parsed);
+    // A concurrent writer created the match between our search and our create: update what it made.
+    return created ? { version, created } : this.update(version.id, { ...body, id: version.id }, ctx);
+  }
+
+  /**
+   * Conditional delete `DELETE /Type?criteria`, STU3 rules: no match is a 404, one match is deleted, several are a
+   * 412 (this server does not delete many at once). Matches are decided in the caller's compartment.
+   */
+  async conditionalDelete(criteria: Record<string, string[]>, ctx: CallerContext): Promise<string> {
+    const found = await this.matches(parseCriteria(this.type, criteria, 'Conditional delete'), ctx, 2);
+    if (found.length > 1) throw new PreconditionFailedError('The conditional delete matched more than one resource; make the criteria more selective');
+    if (!found[0]) throw new NotFoundError(`No ${this.type} matches the criteria`);
+    await this.delete(found[0].id, ctx);
+    return found[0].id;
+  }
+
+  /**
+   * PATCH with JSON Patch (functions/fhir/patch.ts): applied to the current version the caller may read, then
+   * stored as an update (validated, compartment checked) conditioned on that version. With If-Match, a changed
+   * version is a 412; without, a concurrent change makes the patch apply again to the new version (3 attempts).
+   */
+  async patch(id: string, ops: readonly Operation[], ctx: CallerContext, ifMatch?: number): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.read(id, ctx);
+      if (ifMatch !== undefined && current.versionId !== ifMatch) {
+        throw new PreconditionFailedError(`Version conflict: ${this.type}/${id} is at version ${current.versionId}, If-Match asked for ${ifMatch}`);
+      }
+      const patched = applyJsonPatch(current.resource!, ops);
+      try {
+        return await this.update(id, patched, ctx, current.versionId);
+      } catch (err) {
+        if (ifMatch !== undefined || attempt >= 3 || !(err instanceof PreconditionFailedError)) throw err;
+      }
+    }
+  }
+}
+
+/** The criteria of a conditional update or delete: a strict search with at least one criterion. */
+export function parseCriteria(type: ResourceType, criteria: Record<string, string[]>, what: string): ParsedSearch {
+  const parsed = parseSearch(type, criteria, true);
+  if (parsed.clauses.length === 0) throw new BadRequestError(`${what} needs search criteria in the URL`);
+  return parsed;
 }
 
 /** The conditional-create lock key of a query: a digest of its normalized key conditions, order-independent. */

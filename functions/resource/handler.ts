@@ -11,9 +11,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { FHIR_BASE_PATH, ROUTES, type Interaction } from '../../contract/routes';
-import { CURSOR_PARAM, CursorCodec } from '../fhir/cursor';
-import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../fhir/errors';
+import { FHIR_BASE_PATH, ROUTES, type Route } from '../../contract/routes';
+import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
+import { processBundle } from '../fhir/bundle';
+import { CursorCodec } from '../fhir/cursor';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../fhir/errors';
+import { historyPage } from '../fhir/history';
 import {
   DEFAULT_MAX_BODY_BYTES,
   errorResponse,
@@ -21,21 +24,22 @@ import {
   fhirResponse,
   historyBundle,
   negotiate,
+  notModified,
+  pageLink,
   parseBody,
   parseIfMatch,
-  queryString,
   resourceResponse,
   searchBundle,
 } from '../fhir/http';
+import { Paging } from '../fhir/paging';
+import { parsePatchBody } from '../fhir/patch';
+import { parseSearch } from '../fhir/search';
+import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { readValidateInput, validationOutcome } from '../validation';
-import { isResourceType, type ResourceType } from '../../contract/resource-types';
-import { DEFAULT_COUNT, MAX_COUNT, parseSearch } from '../fhir/search';
-import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
-import { accessFromContext, decide, type Access } from '../scopes/permissions';
-import { FhirRepository, type FhirResource } from '../store/repository';
-import { PositionsMismatch, type Position } from '../store/search-engine';
+import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
+import { FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
 
 /** The DynamoDB document client a request may use, from the caller's grants (the least-privilege seam). */
 export type ClientProvider = (access: Access) => DynamoDBDocumentClient;
@@ -55,38 +59,25 @@ export interface FhirHandlerDeps {
   now?: () => Date;
 }
 
-/** The resource type of a request: from the route table, else from the path (`/STU3/<Type>/...`). */
-function typeOf(req: HttpRequest): ResourceType {
-  const route = ROUTES.find((r) => r.fhir && r.method === req.method && r.path === req.route);
-  if (route?.fhir) return route.fhir.type;
-  const segment = req.path.split('/')[2] ?? '';
-  if (!isResourceType(segment)) throw new NotFoundError(`Unknown resource type '${segment}'`);
-  return segment;
+/** The FHIR route of a request, from THE route table by method and route template: nothing else decides it. */
+function routeOf(req: HttpRequest): Route {
+  const route = ROUTES.find((r) => r.function === 'fhir' && r.method === req.method && r.path === req.route);
+  if (!route || (!route.fhir && !route.system)) throw new NotFoundError(`No FHIR interaction is served at ${req.method} ${req.route}`);
+  return route;
 }
 
-/** The interaction of a request, from the route table (by route template, else by the concrete path). */
-function interactionOf(type: ResourceType, req: HttpRequest): Interaction {
-  const route = ROUTES.find((r) => r.fhir?.type === type && r.method === req.method && r.path === req.route);
-  if (route?.fhir) return route.fhir.interaction;
-  const base = `${FHIR_BASE_PATH}/${type}`;
-  const rest = req.path.startsWith(base) ? req.path.slice(base.length) : undefined;
-  const m = req.method;
-  if (rest === '' || rest === '/') return m === 'GET' ? 'search-type' : m === 'POST' ? 'create' : notAllowed(m);
-  if (rest === '/$validate' && m === 'POST') return 'validate';
-  const parts = rest?.split('/').slice(1) ?? [];
-  if (parts.length === 1) return m === 'GET' ? 'read' : m === 'PUT' ? 'update' : m === 'DELETE' ? 'delete' : notAllowed(m);
-  if (parts.length === 2 && parts[1] === '$validate' && m === 'POST') return 'validate';
-  if (parts.length === 2 && parts[1] === '_history' && m === 'GET') return 'history-instance';
-  if (parts.length === 3 && parts[1] === '_history' && m === 'GET') return 'vread';
-  return notAllowed(m);
+/** `_type` of system history (`Observation,Condition`): those types, each known (400 otherwise); absent: all. */
+function typesParam(values: string[] | undefined): readonly ResourceType[] {
+  if (values === undefined) return RESOURCE_TYPES;
+  const types = values.flatMap((v) => v.split(',')).map((t) => t.trim());
+  const unknown = types.find((t) => !isResourceType(t));
+  if (unknown !== undefined) throw new BadRequestError(`Unknown resource type '${unknown}' in _type`, '_type');
+  return RESOURCE_TYPES.filter((t) => types.includes(t));
 }
 
-function notAllowed(method: string): never {
-  throw new MethodNotAllowedError(`${method} is not supported here`);
-}
-
-function pathPart(req: HttpRequest, name: 'id' | 'vid', index: number): string {
-  const value = req.pathParameters[name] ?? req.path.split('/')[index];
+/** A path parameter as the gateway extracted it, percent-decoded. */
+function pathPart(req: HttpRequest, name: 'id' | 'vid'): string {
+  const value = req.pathParameters[name];
   if (!value) throw new BadRequestError(`Missing ${name}`);
   try {
     return decodeURIComponent(value);
@@ -102,84 +93,83 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
 
   async function handle(req: HttpRequest): Promise<HttpResponse> {
     negotiate(req);
-    const type = typeOf(req);
-    const interaction = interactionOf(type, req);
+    const route = routeOf(req);
     const access = accessFromContext(req.authorizer);
-    const decision = decide(access, type, interaction);
+    const decision = route.system ? decideSystem(access, route.system) : decide(access, route.fhir!.type, route.fhir!.interaction);
     if (!decision.allowed) throw new ForbiddenError(decision.reason);
     const ctx: CallerContext = decision.compartmentPatient ? { compartmentPatient: decision.compartmentPatient } : {};
     const repository = new FhirRepository({ documentClient: deps.clientFor(access), tableName: deps.tableName, now: deps.now });
+    /** What a continuation token is bound to besides its query: the client and its compartment. */
+    const paging = new Paging(cursors, `${access.clientId}\n${ctx.compartmentPatient ?? ''}`);
+    const fhirBase = `${req.baseUrl}${FHIR_BASE_PATH}`;
+
+    if (route.system === 'transaction') {
+      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator: deps.validator, paging, baseUrl: req.baseUrl }));
+    }
+    if (route.system === 'history-system') {
+      const types = typesParam(req.query._type).flatMap((type) => {
+        const d = decide(access, type, 'history-type');
+        if (!d.allowed) return [];
+        const service = new FhirService(type, repository);
+        const typeCtx: CallerContext = d.compartmentPatient ? { compartmentPatient: d.compartmentPatient } : {};
+        return [{ type, visible: (v: StoredVersion) => service.mayReveal(v, typeCtx) }];
+      });
+      const page = await historyPage(repository, types, req.query, paging, 'history\n*');
+      return fhirResponse(200, historyBundle(fhirBase, `${fhirBase}/_history`, page));
+    }
+
+    const { type, interaction } = route.fhir!;
     const service = new FhirService(type, repository, deps.validator);
-    const typeUrl = `${req.baseUrl}${FHIR_BASE_PATH}/${type}`;
+    const typeUrl = `${fhirBase}/${type}`;
     const location = (id: string, vid: number) => `${typeUrl}/${id}/_history/${vid}`;
     const minimal = /return=minimal/.test(req.headers.prefer ?? '');
-    /** What a continuation token is bound to besides its query: the client and its compartment. */
-    const caller = `${access.clientId}\n${ctx.compartmentPatient ?? ''}`;
+    const written = ({ version, created }: WriteResult) => {
+      const headers = { Location: location(version.id, version.versionId) };
+      if (minimal) return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
+      return resourceResponse(created ? 201 : 200, version, headers);
+    };
+    const head = req.method === 'HEAD';
 
     switch (interaction) {
       case 'read':
-        return resourceResponse(200, await service.read(pathPart(req, 'id', 3), ctx));
-      case 'vread':
-        return resourceResponse(200, await service.vread(pathPart(req, 'id', 3), pathPart(req, 'vid', 5), ctx));
+      case 'vread': {
+        const version = interaction === 'read' ? await service.read(pathPart(req, 'id'), ctx) : await service.vread(pathPart(req, 'id'), pathPart(req, 'vid'), ctx);
+        if (notModified(req, version)) return { statusCode: 304, headers: { ETag: etag(version), 'Last-Modified': new Date(version.lastUpdated).toUTCString() }, body: '' };
+        const response = resourceResponse(200, version);
+        return head ? { ...response, body: '' } : response;
+      }
       case 'search-type': {
         const strict = /handling\s*=\s*strict/.test(req.headers.prefer ?? '');
-        const parsed = parseSearch(type, req.query, strict);
-        const base = [...parsed.canonical, ...(parsed.countOnly ? [['_summary', 'count']] : []), ['_count', String(parsed.count)]] as [string, string][];
-        const binding = `search\n${type}\n${JSON.stringify(base)}\n${caller}`;
-        const positions = parsed.cursor === undefined ? undefined : positionsOf(cursors.open(parsed.cursor, binding));
-        let result;
-        try {
-          result = await service.search(parsed, ctx, positions);
-        } catch (err) {
-          if (err instanceof PositionsMismatch) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
-          throw err;
-        }
-        const self = `${typeUrl}?${queryString(parsed.cursor ? [...base, [CURSOR_PARAM, parsed.cursor]] : base)}`;
-        const next = result.next ? `${typeUrl}?${queryString([...base, [CURSOR_PARAM, cursors.seal({ p: result.next }, binding)]])}` : undefined;
-        const entries = result.versions.map((v) => ({ fullUrl: `${typeUrl}/${v.id}`, resource: v.resource }));
-        return fhirResponse(200, searchBundle(self, next, result.total, entries));
+        const page = await service.searchPage(parseSearch(type, req.query, strict), ctx, paging);
+        const entries = page.items.map((v) => ({ fullUrl: `${typeUrl}/${v.id}`, resource: v.resource }));
+        return fhirResponse(200, searchBundle(pageLink(typeUrl, page), page.next && pageLink(typeUrl, page, page.next), page.total, entries));
       }
       case 'history-instance': {
-        const id = pathPart(req, 'id', 3);
-        const countRaw = req.query._count?.[0];
-        if (countRaw !== undefined && !/^\d+$/.test(countRaw)) throw new BadRequestError(`Invalid _count '${countRaw}'`, '_count');
-        const count = Math.min(countRaw === undefined ? DEFAULT_COUNT : Math.max(Number(countRaw), 1), MAX_COUNT);
-        const cursor = req.query[CURSOR_PARAM]?.[0];
-        const binding = `history\n${type}/${id}\n${count}\n${caller}`;
-        const before = cursor === undefined ? undefined : (cursors.open(cursor, binding) as { b?: unknown }).b;
-        if (before !== undefined && !(Number.isInteger(before) && (before as number) > 0)) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
-        const page = await service.history(id, count, before as number | undefined, ctx);
-        const self = `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], ...(cursor ? [[CURSOR_PARAM, cursor] as [string, string]] : [])])}`;
-        const last = page.versions[page.versions.length - 1];
-        const next =
-          page.more && last ? `${typeUrl}/${id}/_history?${queryString([['_count', String(count)], [CURSOR_PARAM, cursors.seal({ b: last.versionId }, binding)]])}` : undefined;
-        return fhirResponse(200, historyBundle(`${typeUrl}/${id}`, self, next, page.total, page.versions));
+        const id = pathPart(req, 'id');
+        return fhirResponse(200, historyBundle(fhirBase, `${typeUrl}/${id}/_history`, await service.historyPage(id, req.query, ctx, paging)));
       }
-      case 'create': {
-        const body = parseBody(req, maxBody);
-        const ifNoneExist = req.headers['if-none-exist'];
-        const { version, created } = await service.create(body, ctx, ifNoneExist);
-        const headers = { Location: location(version.id, version.versionId) };
-        if (minimal) return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
-        return resourceResponse(created ? 201 : 200, version, headers);
-      }
-      case 'update': {
-        const id = pathPart(req, 'id', 3);
-        const body = parseBody(req, maxBody);
-        const { version, created } = await service.update(id, body, ctx, parseIfMatch(req.headers['if-match']));
-        const headers = { Location: location(id, version.versionId) };
-        if (minimal) return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
-        return resourceResponse(created ? 201 : 200, version, headers);
-      }
+      case 'create':
+        return written(await service.create(parseBody(req, maxBody), ctx, req.headers['if-none-exist']));
+      case 'update':
+        return written(await service.update(pathPart(req, 'id'), parseBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match'])));
+      case 'update-conditional':
+        return written(await service.conditionalUpdate(req.query, parseBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match'])));
+      case 'patch':
+        return written(await service.patch(pathPart(req, 'id'), parsePatchBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match'])));
       case 'delete':
-        await service.delete(pathPart(req, 'id', 3), ctx);
+        await service.delete(pathPart(req, 'id'), ctx);
+        return { statusCode: 204, headers: {}, body: '' };
+      case 'delete-conditional':
+        await service.conditionalDelete(req.query, ctx);
         return { statusCode: 204, headers: {}, body: '' };
       case 'validate': {
         const { resource } = readValidateInput(parseBody(req, maxBody));
         if (!resource || typeof resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
-        const id = req.pathParameters.id ?? (req.path.split('/').length === 5 ? pathPart(req, 'id', 3) : undefined);
+        const id = req.pathParameters.id === undefined ? undefined : pathPart(req, 'id');
         return fhirResponse(200, validationOutcome(await service.validate(resource as FhirResource, id), type));
       }
+      default:
+        throw new NotFoundError(`${interaction} is not served at ${req.method} ${req.route}`);
     }
   }
 
@@ -197,10 +187,4 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     logger.info('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });
     return toProxyResult(response, request);
   };
-}
-
-function positionsOf(payload: unknown): Position[] {
-  const p = (payload as { p?: unknown } | null)?.p;
-  if (!Array.isArray(p) || !p.every((x) => x === 0 || x === 1 || typeof x === 'string')) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
-  return p as Position[];
 }

@@ -17,7 +17,7 @@
  *      grants are built (`accessFromClaims`), so they allow nothing.
  * 5. Anything else is refused with a reason the client may see.
  */
-import type { Interaction } from '../../contract/routes';
+import type { Interaction, SystemInteraction } from '../../contract/routes';
 import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 import { ForbiddenError } from './errors';
 import {
@@ -60,6 +60,11 @@ export const INTERACTION_PERMISSIONS: Readonly<Record<Interaction, readonly Perm
   update: ['u'],
   delete: ['d'],
   validate: ['c', 'u'],
+  // SMART v2: `u` covers update and patch, `d` delete, `s` search and type-level history.
+  patch: ['u'],
+  'update-conditional': ['u'],
+  'delete-conditional': ['d'],
+  'history-type': ['s'],
 };
 
 /** Types whose resources belong to a patient's compartment: everything that holds patient data. */
@@ -111,6 +116,10 @@ const VERBS: Readonly<Record<Interaction, string>> = {
   update: 'update',
   delete: 'delete',
   validate: 'validate',
+  patch: 'patch',
+  'update-conditional': 'update',
+  'delete-conditional': 'delete',
+  'history-type': 'read the history of',
 };
 
 const PERMISSION_NAMES: Readonly<Record<Permission, string>> = {
@@ -143,6 +152,28 @@ export function decide(access: Access, type: ResourceType, interaction: Interact
     allowed: false,
     reason: `Insufficient Access Rights to access ${type}: to ${VERBS[interaction]} ${type} a token needs a scope granting ${wanted} on it, e.g. user/${type}.${example}.`,
   };
+}
+
+/**
+ * The interactions a system-level route may carry out on each type: a Bundle's entries read, search, create, update,
+ * patch and delete; system history returns what type-level history would (SMART v2: `s`).
+ */
+const SYSTEM_INTERACTIONS: Readonly<Record<SystemInteraction, readonly Interaction[]>> = {
+  transaction: ['read', 'search-type', 'create', 'update', 'patch', 'delete'],
+  'history-system': ['history-type'],
+};
+
+/**
+ * Decides a route of no one type (`POST /STU3`, `GET /STU3/_history`): allowed when the token may carry out at least
+ * one of its interactions on at least one type, since the function then decides every entry (a Bundle) or every
+ * returned version (history) with `decide`, and refuses or leaves out the rest. Any valid token may read and search
+ * the public types (rule 3), so both routes are open to every token today; the rule stays exact if that changes.
+ */
+export function decideSystem(access: Access, interaction: SystemInteraction): Decision {
+  const interactions = SYSTEM_INTERACTIONS[interaction];
+  if (!interactions) return { allowed: false, reason: `Unknown interaction ${String(interaction)}.` };
+  if (RESOURCE_TYPES.some((type) => interactions.some((i) => decide(access, type, i).allowed))) return { allowed: true };
+  return { allowed: false, reason: `Insufficient Access Rights: the token's scopes allow no ${interaction} entry on any type.` };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -25,8 +25,7 @@ function withBreadthRoutes(routes: readonly Route[]): Route[] {
     auth: 'authorized',
     ...(fhir ? { fhir } : {}),
   });
-  return [
-    ...routes,
+  const added = [
     route('POST', ''),
     route('GET', '/_history'),
     ...RESOURCE_TYPES.flatMap((type) => [
@@ -40,12 +39,17 @@ function withBreadthRoutes(routes: readonly Route[]): Route[] {
       .filter((t) => t !== 'Patient')
       .map((type) => route('GET', `/Patient/{id}/${type}`, { type, interaction: 'search-type' })),
   ];
+  // Those the table serves already keep the table's own decision.
+  return [...routes, ...added.filter((a) => !routes.some((r) => r.method === a.method && r.path === a.path))];
 }
 
-/** Each table with the bound its largest policy must stay under, for any grant set (measured: 3.9 KB and 6.0 KB). */
+/**
+ * Each table with the bound its largest policy must stay under, for any grant set, below the 8 KB target (measured:
+ * 5.8 KB and 7.1 KB since issue 15's interaction routes: HEAD, PATCH, conditional PUT and DELETE on the type).
+ */
 const TABLES: [string, readonly Route[], number][] = [
-  ['today', ROUTES, 4500],
-  ['with the FHIR breadth routes', withBreadthRoutes(ROUTES), 6500],
+  ['today', ROUTES, 6200],
+  ['with the FHIR breadth routes', withBreadthRoutes(ROUTES), 7600],
 ];
 
 const access = (scope: string, patient?: string, strictPatientScopes = false): Access =>
@@ -170,7 +174,10 @@ describe.each(TABLES)('the policy, route table %s', (_table, routes, bound) => {
 });
 
 describe('policyPatterns', () => {
-  const PUBLIC_READ = ['Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Medication'].flatMap((t) => [`GET/STU3/${t}`, `GET/STU3/${t}/*`]);
+  // Any valid token reads and searches the public types, so it may also send a Bundle and ask for system history
+  // (issue 15: POST /STU3, GET /STU3/_history; every entry and version is then decided in the function).
+  const PUBLIC_READ = ['Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Medication'].flatMap((t) => [`GET/STU3/${t}`, `GET/STU3/${t}/*`, `HEAD/STU3/${t}/*`]);
+  const SYSTEM = (...patterns: string[]) => ['POST/STU3', ...patterns, ...PUBLIC_READ, 'GET/STU3/_history'];
 
   it('allows a type wholesale when the token may do everything there, with Denies for the compartment searches it reaches', () => {
     const { allow, deny } = policyPatterns(access('user/Patient.cruds'), withBreadthRoutes(ROUTES));
@@ -179,13 +186,13 @@ describe('policyPatterns', () => {
   });
 
   it('lists the routes of one permission when that is shorter, and collapses what one pattern covers', () => {
-    expect(policyPatterns(access('user/Patient.r'))).toEqual({ allow: ['GET/STU3/Patient/*', ...PUBLIC_READ], deny: [] });
-    expect(policyPatterns(access('user/Patient.c'))).toEqual({ allow: ['POST/STU3/Patient', 'POST/STU3/Patient/*', ...PUBLIC_READ], deny: [] });
+    expect(policyPatterns(access('user/Patient.r'))).toEqual({ allow: SYSTEM('GET/STU3/Patient/*', 'HEAD/STU3/Patient/*'), deny: [] });
+    expect(policyPatterns(access('user/Patient.c'))).toEqual({ allow: SYSTEM('POST/STU3/Patient', 'POST/STU3/Patient/*'), deny: [] });
   });
 
   it('shares one pattern between types when a permission holds on all of them', () => {
-    expect(policyPatterns(access('user/*.rs'))).toEqual({ allow: ['GET/STU3/*'], deny: [] });
-    expect(policyPatterns(access('user/*.rds'))).toEqual({ allow: ['GET/STU3/*', 'DELETE/STU3/*'], deny: [] });
+    expect(policyPatterns(access('user/*.rs'))).toEqual({ allow: ['GET/STU3/*', 'HEAD/*', 'POST/STU3'], deny: [] });
+    expect(policyPatterns(access('user/*.rds'))).toEqual({ allow: ['GET/STU3/*', 'DELETE/STU3/*', 'HEAD/*', 'POST/STU3'], deny: [] });
   });
 
   it('is the whole stage for a token that may do everything, and a Deny of it for one that may do nothing', () => {
@@ -198,7 +205,8 @@ describe('policyPatterns', () => {
   });
 
   it('never lists public routes, and never allows an authorized route without a FHIR type or the admin flag', () => {
-    const routes = withBreadthRoutes(ROUTES);
+    // The table's own system routes (POST /STU3, GET /STU3/_history) carry `system`; without it they are refused.
+    const routes = withBreadthRoutes(ROUTES.map(({ system: _system, ...r }) => r));
     const policy = buildPolicy(access('system/*.*'), API, routes);
     expect(evaluatePolicy(policy, `${PREFIX}/POST/STU3`)).not.toBe('allow');
     expect(evaluatePolicy(policy, `${PREFIX}/GET/STU3/_history`)).not.toBe('allow');

@@ -24,13 +24,13 @@
  * than listing its routes one by one (`cheapest`); then patterns that differ in one segment merge (`merge`).
  * The work that does not depend on the token is done once per route table (`shapeOf`): a policy takes a few ms.
  *
- * Only the route table's method, path, auth, admin and fhir fields are read: the function behind a route does not
+ * Only the route table's method, path, auth, admin, fhir and system fields are read: the function behind a route does not
  * matter, and a route added to the table is covered by the same checks.
  */
 import { ROUTES, type Route } from '../../contract/routes';
 import { wildcardMatch } from '../../local/policy';
 import { holdsAdminScope } from './admin';
-import { decide, type Access } from './permissions';
+import { decide, decideSystem, type Access } from './permissions';
 
 export interface PolicyStatement {
   Action: 'execute-api:Invoke';
@@ -85,6 +85,7 @@ export function routeArnPattern(api: MethodArnParts, route: Pick<Route, 'method'
 export function routeAllowed(access: Access, route: Route, admin = holdsAdminScope(access.scope)): boolean {
   if (route.auth !== 'authorized') return false;
   if (route.admin) return admin;
+  if (route.system) return decideSystem(access, route.system).allowed;
   if (!route.fhir) return false;
   return decide(access, route.fhir.type, route.fhir.interaction).allowed;
 }

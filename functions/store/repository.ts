@@ -41,7 +41,7 @@ import type { ResourceType } from '../../contract/resource-types';
 import { compartmentPatients, searchValues } from '../fhir/search';
 import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';
-import { indexKeys, type IndexKey, type Stream } from './index-layout';
+import { INDEX_SHARDS, indexKeys, shardOf, type IndexKey, type Stream } from './index-layout';
 
 /** Index items one resource may have (searchable values + the listing): a write's fan-out bound; over it, a 413. */
 export const MAX_INDEX_ITEMS = 200;
@@ -104,6 +104,15 @@ const HISTORY = 'h/';
 export const resourcePk = (type: string, id: string) => `${type}/${id}`;
 const historySk = (v: number) => `${HISTORY}${String(v).padStart(10, '0')}`;
 const lockPk = (type: string, key: string) => `${type}/_l/${key}`;
+/**
+ * The change log (type and system `_history`, issue 15): one item per version written, never removed, sharded like
+ * the listing: pk `T/_c/<shard>`, sk `<lastUpdated>#<id>#<versionId>` (newest last; read newest first).
+ */
+export const CHANGE_SHARDS = INDEX_SHARDS;
+export const changeKey = (type: string, id: string, versionId: number, lastUpdated: string): IndexKey => ({
+  pk: `${type}/_c/${shardOf(id)}`,
+  sk: `${lastUpdated}#${id}#${String(versionId).padStart(10, '0')}`,
+});
 
 interface VersionItem {
   pk: string;
@@ -256,6 +265,42 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
     return { hits: (out.Items ?? []).map((i: Record<string, unknown>) => ({ sk: i.sk as string, t: Number(i.t ?? 0) })), more: out.LastEvaluatedKey !== undefined };
   }
 
+  /** Change-log items of one shard of a type, newest first, older than `before` and not older than `since` (sort keys). */
+  async queryChanges(type: ResourceType, shard: number, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }> {
+    const out = await this.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':pk': `${type}/_c/${shard}`, ':lo': since ?? '0', ':hi': before ?? '~' },
+        ProjectionExpression: 'sk',
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return { sks: (out.Items ?? []).map((i: Record<string, unknown>) => i.sk as string), more: out.LastEvaluatedKey !== undefined };
+  }
+
+  /** These versions (current or older, deleted ones too), in order; any not found left out. */
+  async readVersions(refs: readonly { type: ResourceType; id: string; versionId: number }[]): Promise<StoredVersion[]> {
+    const keys = [...new Map(refs.flatMap((r) => [CURRENT, historySk(r.versionId)].map((sk) => [`${resourcePk(r.type, r.id)}\n${sk}`, { pk: resourcePk(r.type, r.id), sk }]))).values()];
+    const found = new Map<string, StoredVersion>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
+        for (const item of (out.Responses?.[this.tableName] ?? []) as VersionItem[]) {
+          const slash = item.pk.indexOf('/');
+          const v = toVersion(item.pk.slice(0, slash) as ResourceType, item.pk.slice(slash + 1), item);
+          found.set(`${item.pk}\n${v.versionId}`, v);
+        }
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+        if (pending && pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) + randomInt(20));
+      }
+    }
+    return refs.map((r) => found.get(`${resourcePk(r.type, r.id)}\n${r.versionId}`)).filter((v): v is StoredVersion => v !== undefined);
+  }
+
   /** Read repair: deletes an orphan index item, only if it is still the one judged (written at `t`). */
   async deleteOrphan(key: IndexKey, t: number): Promise<void> {
     try {
@@ -348,7 +393,7 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
       // 1. index items first and 2. the current version copied to history: independent, so in parallel
       const t = this.now().getTime();
       await Promise.all([
-        this.batchPut(added.map((k) => ({ ...k, t, v: versionId }))),
+        this.batchPut([...added, changeKey(type, id, versionId, lastUpdated)].map((k) => ({ ...k, t, v: versionId }))),
         current ? this.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } })) : undefined,
       ]);
       // 3. the new current version, conditioned on the one read
@@ -443,7 +488,9 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
         },
       });
       if (current) items.push({ Put: { TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } } });
-      for (const k of newKeys) if (!oldSet.has(keyOf(k))) items.push({ Put: { TableName: this.tableName, Item: { ...k, t, v: versionId } } });
+      for (const k of [...newKeys.filter((k) => !oldSet.has(keyOf(k))), changeKey(e.type, e.id, versionId, lastUpdated)]) {
+        items.push({ Put: { TableName: this.tableName, Item: { ...k, t, v: versionId } } });
+      }
       for (const k of oldKeys) if (!newSet.has(keyOf(k))) items.push({ Delete: { TableName: this.tableName, Key: k } });
       return { version, created: !live };
     });
@@ -508,6 +555,7 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
     let compartments: string[] | undefined;
     let current: Record<string, unknown> | undefined;
     sorted.forEach((v, i) => {
+      items.push({ ...changeKey(type, id, v.versionId, v.lastUpdated), t: Date.parse(v.lastUpdated) || 0, v: v.versionId });
       if (v.resource) compartments = compartmentPatients(type, id, v.resource);
       const version: StoredVersion = { ...v, type, id, ...(v.resource ? {} : { compartments: v.compartments ?? compartments }) };
       if (i === sorted.length - 1) current = { ...toItem(version), pk, sk: CURRENT };
@@ -610,6 +658,6 @@ export function firstVersionItems(type: ResourceType, resource: FhirResource & {
   const t = Date.parse(lastUpdated);
   return [
     { pk: resourcePk(type, id), sk: CURRENT, ...toItem({ type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' }) },
-    ...indexKeys(type, id, searchValues(type, stored)).map((k) => ({ ...k, t, v: 1 })),
+    ...[...indexKeys(type, id, searchValues(type, stored)), changeKey(type, id, 1, lastUpdated)].map((k) => ({ ...k, t, v: 1 })),
   ];
 }

@@ -1,0 +1,98 @@
+/**
+ * Type-level and system-level `_history` (https://hl7.org/fhir/STU3/http.html#history), newest first, from the
+ * change log every write adds to (functions/store/repository.ts `changeKey`: one item per version, sharded per type).
+ *
+ * One page reads, per type the caller may see, one Query per shard (`Limit` = the page size + 1), merges them by
+ * time, reads the versions in one BatchGetItem per 100, and then decides on what it read: a version is returned
+ * only when the caller's scopes allow history of its type (`decide`, SMART v2 `s`) and, for a patient-bound
+ * caller, when the version itself is in the patient's compartment (a deletion by the compartments it kept). A page
+ * may so hold fewer than `_count` entries and still have a `next` link: the bound is on what is read, not on what
+ * matches. The position in the log is one sort key (a time, an id and a version), signed into the `next` link.
+ * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type) and
+ * ceil(2 x count / 100) BatchGetItems.
+ */
+import type { ResourceType } from '../../contract/resource-types';
+import { CHANGE_SHARDS, type FhirRepository, type StoredVersion } from '../store/repository';
+import { BadRequestError } from './errors';
+import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
+
+export interface HistoryQuery {
+  /** The types the caller may see, each with the compartment test for its versions. */
+  types: readonly { type: ResourceType; visible: (v: StoredVersion) => boolean }[];
+  count: number;
+  /** Continue with changes older than this position (from the signed cursor). */
+  before?: string;
+  /** `_since`: only changes at or after this instant (ISO). */
+  since?: string;
+}
+
+export interface HistoryPage {
+  versions: StoredVersion[];
+  /** Where the next page starts, when there may be one. */
+  next?: string;
+}
+
+/** A merge key of a change: its sort key then its type, so that positions are total across types. */
+const position = (type: string, sk: string) => `${sk}#${type}`;
+
+export async function readHistory(repository: FhirRepository, query: HistoryQuery): Promise<HistoryPage> {
+  const before = query.before?.slice(0, query.before.lastIndexOf('#'));
+  const streams = query.types.flatMap(({ type }) => Array.from({ length: CHANGE_SHARDS }, (_, shard) => ({ type, shard })));
+  const pages = await Promise.all(streams.map((s) => repository.queryChanges(s.type, s.shard, before, query.since, query.count + 1)));
+  const changes = pages
+    .flatMap((page, i) => page.sks.map((sk) => ({ type: streams[i]!.type, sk, at: position(streams[i]!.type, sk) })))
+    .filter((c) => query.before === undefined || c.at < query.before)
+    .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  const taken = changes.slice(0, query.count);
+  const more = changes.length > query.count || pages.some((p) => p.more);
+  const refs = taken.map((c) => {
+    const [lastUpdated, id, vid] = c.sk.split('#') as [string, string, string];
+    return { type: c.type, id, versionId: Number(vid), lastUpdated };
+  });
+  const read = await repository.readVersions(refs);
+  const byKey = new Map(read.map((v) => [`${v.type}/${v.id}/${v.versionId}`, v]));
+  const versions = refs
+    .map((r) => byKey.get(`${r.type}/${r.id}/${r.versionId}`))
+    // A log item whose version never landed (a write that lost a race) names a time its version does not have.
+    .filter((v, i): v is StoredVersion => v !== undefined && v.lastUpdated === refs[i]!.lastUpdated)
+    .filter((v) => query.types.find((t) => t.type === v.type)!.visible(v));
+  const last = taken[taken.length - 1];
+  return { versions, ...(more && last ? { next: last.at } : {}) };
+}
+
+/** `_since` as an ISO instant (a FHIR instant or date), or a 400. */
+export function parseSince(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (!/^\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?$/.test(value) || Number.isNaN(ms)) {
+    throw new BadRequestError(`Invalid _since '${value}'; expected an instant such as 2024-01-31T12:00:00Z`, '_since');
+  }
+  return new Date(ms).toISOString();
+}
+
+/** A page of type or system history: `_count`, `_since`, `_cursor`; `kind` names what the cursor is bound to. */
+export async function historyPage(
+  repository: FhirRepository,
+  types: HistoryQuery['types'],
+  params: Record<string, string[]>,
+  paging: Paging,
+  kind: string,
+): Promise<Page<StoredVersion>> {
+  const count = historyCount(params);
+  const since = parseSince(params._since?.[0]);
+  const query: QueryPairs = [
+    ...(params._type ? [['_type', params._type.join(',')] as [string, string]] : []),
+    ...(since ? [['_since', since] as [string, string]] : []),
+    ['_count', String(count)],
+  ];
+  const cursor = cursorOf(params);
+  const before = cursor === undefined ? undefined : (paging.open(cursor, kind, query) as { b?: unknown } | null)?.b;
+  if (cursor !== undefined && typeof before !== 'string') throw invalidCursor();
+  const page = await readHistory(repository, { types, count, before: before as string | undefined, since });
+  return {
+    items: page.versions,
+    query,
+    ...(cursor !== undefined ? { cursor } : {}),
+    ...(page.next ? { next: paging.seal({ b: page.next }, kind, query) } : {}),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * FHIR PATCH with JSON Patch (RFC 6902; https://hl7.org/fhir/STU3/http.html#patch): the request body as a list of
+ * operations, applied with fast-json-patch (validated operations, prototype changes banned). The patched resource
+ * then goes through the same path as an update (profile validation, compartment, If-Match): functions/fhir/service.ts
+ * `patch`. FHIRPath Patch (Parameters) is not served: a 415 names the one media type that is.
+ */
+import jsonPatch, { type Operation } from 'fast-json-patch';
+import { BadRequestError, TooLargeError, UnprocessableEntityError, UnsupportedMediaTypeError } from './errors';
+import type { HttpRequest } from '../http';
+import type { FhirResource } from '../store/repository';
+
+export const JSON_PATCH = 'application/json-patch+json';
+/** Operations one PATCH may carry: a bound on the work, far above what a client sends. */
+export const MAX_PATCH_OPERATIONS = 200;
+
+/** The operations of a PATCH request: 415 for another media type, 413 over the cap, 400 if not a JSON Patch. */
+export function parsePatchBody(req: HttpRequest, maxBytes: number): Operation[] {
+  const contentType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
+  if (contentType !== JSON_PATCH) throw new UnsupportedMediaTypeError(`PATCH takes a JSON Patch document: send Content-Type ${JSON_PATCH}`);
+  const body = req.body ?? '';
+  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
+  let ops: unknown;
+  try {
+    ops = JSON.parse(body);
+  } catch {
+    throw new BadRequestError('The body is not valid JSON');
+  }
+  if (!Array.isArray(ops)) throw new BadRequestError('A JSON Patch document is an array of operations');
+  if (ops.length > MAX_PATCH_OPERATIONS) throw new TooLargeError(`A PATCH carries at most ${MAX_PATCH_OPERATIONS} operations`);
+  const invalid = jsonPatch.validate(ops as Operation[]);
+  if (invalid) throw new BadRequestError(`Invalid JSON Patch operation ${invalid.index ?? 0}: ${invalid.name}`);
+  return ops as Operation[];
+}
+
+/**
+ * The resource with the operations applied, on a copy. A failed `test` or an unresolvable path is a 422 (the patch
+ * cannot be applied to this version); the resource type and id may not change.
+ */
+export function applyJsonPatch(resource: FhirResource, ops: readonly Operation[]): FhirResource {
+  let patched: unknown;
+  try {
+    patched = jsonPatch.applyPatch(jsonPatch.deepClone(resource), ops as Operation[], true, false, true).newDocument;
+  } catch (err) {
+    const name = (err as { name?: string }).name ?? 'error';
+    const index = (err as { index?: number }).index;
+    throw unprocessable(`The patch cannot be applied: operation ${index ?? '?'} failed (${name})`);
+  }
+  if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw unprocessable('The patch does not leave a resource');
+  const result = patched as FhirResource;
+  if (result.resourceType !== resource.resourceType) throw unprocessable('A patch may not change the resource type');
+  if (result.id !== resource.id) throw unprocessable('A patch may not change the resource id');
+  return result;
+}
+
+const unprocessable = (diagnostics: string) =>
+  new UnprocessableEntityError([{ severity: 'error', code: 'processing', diagnostics }]);
