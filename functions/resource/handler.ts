@@ -21,16 +21,20 @@ import {
   fhirResponse,
   historyBundle,
   negotiate,
+  withFormQuery,
   parseBody,
   parseIfMatch,
   queryString,
   resourceResponse,
-  searchBundle,
 } from '../fhir/http';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { readValidateInput, validationOutcome } from '../validation';
 import { isResourceType, type ResourceType } from '../../contract/resource-types';
-import { DEFAULT_COUNT, MAX_COUNT, parseSearch } from '../fhir/search';
+import { DEFAULT_COUNT, MAX_COUNT } from '../fhir/search';
+import { everything, patientCompartment } from '../fhir/compartment';
+import type { SearchCaller } from '../fhir/search-access';
+import { parseSearchRequest } from '../fhir/search-request';
+import { searchBundle } from '../fhir/search-service';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { accessFromContext, decide, type Access } from '../scopes/permissions';
@@ -115,30 +119,25 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     const minimal = /return=minimal/.test(req.headers.prefer ?? '');
     /** What a continuation token is bound to besides its query: the client and its compartment. */
     const caller = `${access.clientId}\n${ctx.compartmentPatient ?? ''}`;
+    const searchCaller: SearchCaller = { binding: `${access.clientId}\n${access.patient ?? ''}`, decide: (t, i) => decide(access, t, i) };
 
     switch (interaction) {
       case 'read':
         return resourceResponse(200, await service.read(pathPart(req, 'id', 3), ctx));
       case 'vread':
         return resourceResponse(200, await service.vread(pathPart(req, 'id', 3), pathPart(req, 'vid', 5), ctx));
-      case 'search-type': {
+      case 'search-type':
+      case 'search-compartment': {
         const strict = /handling\s*=\s*strict/.test(req.headers.prefer ?? '');
-        const parsed = parseSearch(type, req.query, strict);
-        const base = [...parsed.canonical, ...(parsed.countOnly ? [['_summary', 'count']] : []), ['_count', String(parsed.count)]] as [string, string][];
-        const binding = `search\n${type}\n${JSON.stringify(base)}\n${caller}`;
-        const positions = parsed.cursor === undefined ? undefined : positionsOf(cursors.open(parsed.cursor, binding));
-        let result;
-        try {
-          result = await service.search(parsed, ctx, positions);
-        } catch (err) {
-          if (err instanceof PositionsMismatch) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
-          throw err;
-        }
-        const self = `${typeUrl}?${queryString(parsed.cursor ? [...base, [CURSOR_PARAM, parsed.cursor]] : base)}`;
-        const next = result.next ? `${typeUrl}?${queryString([...base, [CURSOR_PARAM, cursors.seal({ p: result.next }, binding)]])}` : undefined;
-        const entries = result.versions.map((v) => ({ fullUrl: `${typeUrl}/${v.id}`, resource: v.resource }));
-        return fhirResponse(200, searchBundle(self, next, result.total, entries));
+        const fhirBase = `${req.baseUrl}${FHIR_BASE_PATH}`;
+        const patient = interaction === 'search-compartment' ? pathPart(req, 'id', 3) : undefined;
+        const target = patient === undefined
+          ? { type, fhirBase, url: typeUrl, query: req.query }
+          : { type, fhirBase, url: `${fhirBase}/Patient/${patient}/${type}`, query: req.query, clauses: [patientCompartment(type, patient)] };
+        return fhirResponse(200, await searchBundle(repository, searchCaller, cursors, target, parseSearchRequest(type, req.query, strict)));
       }
+      case 'everything':
+        return fhirResponse(200, await everything(repository, searchCaller, cursors, { fhirBase: `${req.baseUrl}${FHIR_BASE_PATH}`, id: pathPart(req, 'id', 3), query: req.query }));
       case 'history-instance': {
         const id = pathPart(req, 'id', 3);
         const countRaw = req.query._count?.[0];
@@ -187,6 +186,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     let request = toHttpRequest(event);
     let response: HttpResponse;
     try {
+      if (request.method === 'POST' && request.route.endsWith('/_search')) request = withFormQuery(request, maxBody);
       request = await readRepresentation(request, maxBody);
       response = await handle(request);
     } catch (err) {

@@ -60,6 +60,10 @@ export const INTERACTION_PERMISSIONS: Readonly<Record<Interaction, readonly Perm
   update: ['u'],
   delete: ['d'],
   validate: ['c', 'u'],
+  // Search breadth (issue 15): a compartment search is a search of its type; $everything needs read on Patient
+  // (each type in it is then decided on its own, functions/fhir/compartment.ts).
+  'search-compartment': ['s'],
+  everything: ['r'],
 };
 
 /** Types whose resources belong to a patient's compartment: everything that holds patient data. */
@@ -111,6 +115,8 @@ const VERBS: Readonly<Record<Interaction, string>> = {
   update: 'update',
   delete: 'delete',
   validate: 'validate',
+  'search-compartment': 'search',
+  everything: 'read $everything of',
 };
 
 const PERMISSION_NAMES: Readonly<Record<Permission, string>> = {
