@@ -3,7 +3,7 @@
  * it (lib/api.ts) and the local gateway serves it (local/gateway.ts); a CDK assertion test checks that the
  * synthesized template and this table agree, route for route. Plain data: no aws-cdk-lib import here.
  */
-import { RESOURCE_TYPES, type ResourceType } from './resource-types';
+import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, type ResourceType } from './resource-types';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -22,7 +22,11 @@ export type Interaction =
   | 'patch'
   | 'update-conditional'
   | 'delete-conditional'
-  | 'history-type';
+  | 'history-type'
+  // Search breadth (issue 15): `GET /Patient/{id}/{Type}` (needs search on Type) and `GET /Patient/{id}/$everything`
+  // (needs read on Patient; each type in it is decided by its own scopes). `POST /Type/_search` is `search-type`.
+  | 'search-compartment'
+  | 'everything';
 
 /**
  * Interactions of the whole server rather than one type (issue 15): transaction and batch Bundles at `POST /STU3`,
@@ -82,6 +86,25 @@ function fhirRoutes(type: ResourceType): Route[] {
     route('PATCH', `${base}/{id}`, 'patch'),
     route('PUT', base, 'update-conditional'),
     route('DELETE', base, 'delete-conditional'),
+    route('POST', `${base}/_search`, 'search-type'),
+  ];
+}
+
+/** The types of the patient compartment besides Patient: those holding patient data (functions/fhir/definitions.ts). */
+const PATIENT_COMPARTMENT_SEARCH_TYPES = RESOURCE_TYPES.filter((t) => t !== 'Patient' && !PUBLIC_INFORMATION_TYPES.has(t));
+
+/** The patient compartment's routes (functions/fhir/compartment.ts): a search per compartment type, and $everything. */
+function compartmentRoutes(): Route[] {
+  const route = (path: string, type: ResourceType, interaction: Interaction): Route => ({
+    method: 'GET',
+    path: `${FHIR_BASE_PATH}/Patient/{id}/${path}`,
+    function: 'fhir',
+    auth: 'authorized',
+    fhir: { type, interaction },
+  });
+  return [
+    route('$everything', 'Patient', 'everything'),
+    ...PATIENT_COMPARTMENT_SEARCH_TYPES.map((type) => route(type, type, 'search-compartment')),
   ];
 }
 
@@ -131,6 +154,7 @@ export const ROUTES: readonly Route[] = [
   // Transaction and batch Bundles, system history (issue 15): every entry and version is decided in the function.
   { method: 'POST', path: FHIR_BASE_PATH, function: 'fhir', auth: 'authorized', system: 'transaction' },
   { method: 'GET', path: `${FHIR_BASE_PATH}/_history`, function: 'fhir', auth: 'authorized', system: 'history-system' },
+  ...compartmentRoutes(),
   ...adminRoutes(),
   // The web explorer (web/, functions/explorer): the page at the API's root and its assets, on the API's own origin.
   { method: 'GET', path: '/', function: 'explorer', auth: 'public' },

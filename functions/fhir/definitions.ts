@@ -153,6 +153,7 @@ const SEARCH_PARAMS: Record<ResourceType, Record<string, SearchParamDef>> = {
     email: { type: 'token', expression: "Patient.telecom.where(system='email')", extract: telecom('email') },
     family: { ...stringParam('Patient.name.family', 'name.family'), index: { via: 'name' } },
     gender: broadToken('Patient.gender', 'gender', 'http://hl7.org/fhir/administrative-gender'),
+    'general-practitioner': referenceParam('Patient.generalPractitioner', 'generalPractitioner', 'Practitioner'),
     given: { ...stringParam('Patient.name.given', 'name.given'), index: { via: 'name' } },
     identifier: identifier(),
     name: stringParam('Patient.name', ...HUMAN_NAME),

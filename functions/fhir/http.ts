@@ -50,6 +50,24 @@ export function parseBody(req: HttpRequest, maxBytes = DEFAULT_MAX_BODY_BYTES): 
   return parsed as FhirResource;
 }
 
+/**
+ * `POST /Type/_search`: the form body's parameters joined to the URL's (https://hl7.org/fhir/STU3/http.html#search),
+ * as the request's query; the body dropped. 415 for a body that is not `application/x-www-form-urlencoded`.
+ */
+export function withFormQuery(req: HttpRequest, maxBytes = DEFAULT_MAX_BODY_BYTES): HttpRequest {
+  const body = req.body ?? '';
+  const contentType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
+  if (body.trim() !== '' && contentType !== 'application/x-www-form-urlencoded') {
+    throw new UnsupportedMediaTypeError(`POST _search takes application/x-www-form-urlencoded, not '${contentType ?? 'none'}'`);
+  }
+  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
+  const query: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(req.query)) query[k] = [...v];
+  for (const [k, v] of new URLSearchParams(body)) (query[k] ??= []).push(v);
+  const { ['content-type']: _dropped, ...headers } = req.headers;
+  return { ...req, query, body: undefined, headers };
+}
+
 /** `W/"3"`, `"3"` or `3` -> 3; anything else is a 400. */
 export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '') return undefined;

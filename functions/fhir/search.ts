@@ -185,11 +185,18 @@ export type DateOp = 'eq' | 'ge' | 'gt' | 'le' | 'lt';
 /** One search condition (a value of one parameter occurrence). */
 export type Condition =
   | { kind: 'id'; id: string }
-  | { kind: 'string'; param: string; value: string; exact: boolean }
+  /** `contains`: a substring anywhere (`:contains`); no index finds it, so it never drives a search. */
+  | { kind: 'string'; param: string; value: string; exact: boolean; contains?: true }
   /** `system` undefined: any system; '' : no system. `code` undefined: any code of that system. */
   | { kind: 'token'; param: string; system?: string; code?: string }
   | { kind: 'date'; param: string; op: DateOp; lower: string; upper: string }
-  | { kind: 'reference'; param: string; ref: string };
+  | { kind: 'reference'; param: string; ref: string }
+  /** `:missing=true|false`: the parameter has no value / some value. Not indexed. */
+  | { kind: 'missing'; param: string; missing: boolean }
+  /** `:not=a,b`: no value of the parameter matches any of the tokens (a resource without the parameter matches). */
+  | { kind: 'not'; param: string; tokens: { system?: string; code?: string }[] }
+  /** `_lastUpdated`: on the stored version's lastUpdated. Not indexed. */
+  | { kind: 'lastUpdated'; op: DateOp; lower: string; upper: string };
 
 /** One parameter occurrence: the union (OR) of its conditions. Occurrences combine with AND. */
 export interface SearchClause {
@@ -197,18 +204,25 @@ export interface SearchClause {
   anyOf: Condition[];
 }
 
-/** Whether a stored resource satisfies a condition: THE definition of a match (the index only finds candidates). */
-export function matchesCondition(id: string, values: Map<string, SearchValues>, c: Condition): boolean {
+const tokenMatches = (t: { system: string; code: string }, c: { system?: string; code?: string }) =>
+  (c.system === undefined || t.system === c.system) && (c.code === undefined || t.code === c.code);
+
+/**
+ * Whether a stored resource satisfies a condition: THE definition of a match (the index only finds candidates).
+ * `lastUpdated`: the stored version's (for `_lastUpdated`).
+ */
+export function matchesCondition(id: string, values: Map<string, SearchValues>, c: Condition, lastUpdated?: string): boolean {
   if (c.kind === 'id') return c.id === id;
+  if (c.kind === 'lastUpdated') return lastUpdated !== undefined && dateSatisfies(lastUpdated, c);
   const v = values.get(c.param);
+  if (c.kind === 'missing') return c.missing === (v === undefined);
+  if (c.kind === 'not') return !v || !(v.values as { system: string; code: string }[]).some((t) => c.tokens.some((n) => tokenMatches(t, n)));
   if (!v) return false;
   switch (c.kind) {
     case 'string':
-      return (v.values as string[]).some((s) => (c.exact ? s === c.value : s.startsWith(c.value)));
+      return (v.values as string[]).some((s) => (c.contains ? s.includes(c.value) : c.exact ? s === c.value : s.startsWith(c.value)));
     case 'token':
-      return (v.values as { system: string; code: string }[]).some(
-        (t) => (c.system === undefined || t.system === c.system) && (c.code === undefined || t.code === c.code),
-      );
+      return (v.values as { system: string; code: string }[]).some((t) => tokenMatches(t, c));
     case 'reference':
       return (v.values as string[]).includes(c.ref);
     case 'date':
@@ -233,8 +247,8 @@ export function dateSatisfies(lowerIso: string, c: { op: DateOp; lower: string; 
 }
 
 /** Whether a resource satisfies every clause (AND of ORs). */
-export function matchesAll(id: string, values: Map<string, SearchValues>, clauses: readonly SearchClause[]): boolean {
-  return clauses.every((clause) => clause.anyOf.some((c) => matchesCondition(id, values, c)));
+export function matchesAll(id: string, values: Map<string, SearchValues>, clauses: readonly SearchClause[], lastUpdated?: string): boolean {
+  return clauses.every((clause) => clause.anyOf.some((c) => matchesCondition(id, values, c, lastUpdated)));
 }
 
 // ---- query parsing ------------------------------------------------------------------------------------------
@@ -282,32 +296,42 @@ function dateCondition(param: string, raw: string): Condition {
   return { kind: 'date', param, op: prefix, lower: iso(range.lower), upper: iso(range.upper) };
 }
 
+function missingCondition(name: string, raw: string): Condition {
+  if (raw !== 'true' && raw !== 'false') throw new BadRequestError(`:missing takes true or false, not '${raw}' (parameter ${name})`, name);
+  return { kind: 'missing', param: name, missing: raw === 'true' };
+}
+
+/** The token a value names (`system|code`, `code`, `|code`, `system|`), normalized; undefined parts match anything. */
+function tokenOf(name: string, raw: string): { system?: string; code?: string } {
+  const { system, code } = splitToken(raw);
+  if (system === undefined) {
+    if (!code) throw new BadRequestError(`Empty value for parameter ${name}`, name);
+    return { code: normalizeTokenPart(code) };
+  }
+  if (!code) {
+    if (!system) throw new BadRequestError(`Empty value for parameter ${name}`, name);
+    return { system: normalizeTokenPart(system) };
+  }
+  return { system: system ? normalizeTokenPart(system) : '', code: normalizeTokenPart(code) };
+}
+
 function conditionFor(name: string, def: SearchParamDef, modifier: string | undefined, raw: string): Condition {
+  if (modifier === 'missing') return missingCondition(name, raw);
   switch (def.type) {
     case 'string': {
       if (modifier !== undefined && modifier !== 'exact' && modifier !== 'contains') {
-        throw new BadRequestError(`Unsupported modifier ':${modifier}' on string parameter ${name}`, name);
+        throw new BadRequestError(`Unsupported modifier ':${modifier}' on string parameter ${name} (supported: exact, contains, missing)`, name);
       }
-      if (modifier === 'contains') throw new BadRequestError(`Modifier ':contains' is not supported on ${name}`, name);
       const value = normalizeString(raw);
       if (!value) throw new BadRequestError(`Empty value for parameter ${name}`, name);
-      return { kind: 'string', param: name, value, exact: modifier === 'exact' };
+      return { kind: 'string', param: name, value, exact: modifier === 'exact', ...(modifier === 'contains' ? { contains: true as const } : {}) };
     }
     case 'token': {
-      if (modifier !== undefined) throw new BadRequestError(`Unsupported modifier ':${modifier}' on token parameter ${name}`, name);
-      const { system, code } = splitToken(raw);
-      if (system === undefined) {
-        if (!code) throw new BadRequestError(`Empty value for parameter ${name}`, name);
-        return { kind: 'token', param: name, code: normalizeTokenPart(code) };
-      }
-      if (!code) {
-        if (!system) throw new BadRequestError(`Empty value for parameter ${name}`, name);
-        return { kind: 'token', param: name, system: normalizeTokenPart(system) };
-      }
-      return { kind: 'token', param: name, system: system ? normalizeTokenPart(system) : '', code: normalizeTokenPart(code) };
+      if (modifier !== undefined) throw new BadRequestError(`Unsupported modifier ':${modifier}' on token parameter ${name} (supported: not, missing)`, name);
+      return { kind: 'token', param: name, ...tokenOf(name, raw) };
     }
     case 'date':
-      if (modifier !== undefined) throw new BadRequestError(`Unsupported modifier ':${modifier}' on date parameter ${name}`, name);
+      if (modifier !== undefined) throw new BadRequestError(`Unsupported modifier ':${modifier}' on date parameter ${name} (supported: missing)`, name);
       return dateCondition(name, raw);
     case 'reference': {
       let target = def.target;
@@ -331,8 +355,18 @@ function idCondition(raw: string): Condition {
 const RESULT_PARAMS = new Set(['_count', '_format', CURSOR_PARAM, '_pretty', '_summary', '_elements']);
 
 /**
+ * Standard FHIR parameters this server does not implement and that would change the result if ignored: a 400,
+ * never "unknown" (dropping `_tag=x` would answer more than asked). `_include`, `_revinclude`, `_sort`, chains and
+ * `_has` are implemented a level up (functions/fhir/search-request.ts) and refused here where they reach it
+ * (If-None-Exist).
+ */
+const UNSUPPORTED_PARAMS = new Set(['_text', '_content', '_filter', '_query', '_list', '_tag', '_profile', '_security', '_contained', '_containedType', '_type']);
+const HANDLED_ABOVE = new Set(['_include', '_revinclude', '_sort']);
+
+/**
  * Parses a search query. Unknown parameters are ignored (listed in `ignored`) unless `strict`, where they are a
- * 400. Bad values (dates, prefixes, `_count`) are a 400 either way.
+ * 400. Bad values (dates, prefixes, `_count`), unsupported modifiers and anything that would change the meaning of
+ * the result if ignored are a 400 either way.
  */
 export function parseSearch(type: ResourceType, query: Record<string, string[]>, strict = false): ParsedSearch {
   const def = definitionOf(type);
@@ -361,9 +395,13 @@ export function parseSearch(type: ResourceType, query: Record<string, string[]>,
       continue;
     }
     if (RESULT_PARAMS.has(name)) continue;
+    if (UNSUPPORTED_PARAMS.has(name)) throw new BadRequestError(`Search parameter ${name} is not supported by this server`, key);
+    if (HANDLED_ABOVE.has(name) || name === '_has' || name.includes('.')) {
+      throw new BadRequestError(`${key} is not supported here (only in a search)`, key);
+    }
     // Own properties only: `constructor`, `toString`, `__proto__`... are not search parameters.
-    const param = name === '_id' || !Object.hasOwn(def.searchParams, name) ? undefined : def.searchParams[name];
-    if (name !== '_id' && !param) {
+    const param = name === '_id' || name === '_lastUpdated' || !Object.hasOwn(def.searchParams, name) ? undefined : def.searchParams[name];
+    if (name !== '_id' && name !== '_lastUpdated' && !param) {
       if (strict) throw new BadRequestError(`Unknown search parameter '${key}' for ${type}`, key);
       ignored.push(key);
       continue;
@@ -380,18 +418,30 @@ export function parseSearch(type: ResourceType, query: Record<string, string[]>,
         throw new BadRequestError(`A search takes at most ${SEARCH_LIMITS.clauses} search criteria (parameter occurrences)`, key);
       }
       if (parts.every((p) => p === '')) throw new BadRequestError(`Empty value for parameter ${key}`, key);
-      const anyOf = parts
-        .filter((p) => p !== '')
-        .map((p) => {
+      const present = parts.filter((p) => p !== '');
+      let anyOf: Condition[];
+      if (param?.type === 'token' && modifier === 'not') {
+        anyOf = [{ kind: 'not', param: name, tokens: present.map((p) => tokenOf(key, p)) }];
+      } else {
+        anyOf = present.map((p) => {
           if (param) return conditionFor(name, param, modifier, p);
-          if (modifier !== undefined) throw new BadRequestError(`Unsupported modifier on _id`, '_id');
+          if (modifier !== undefined) throw new BadRequestError(`Unsupported modifier on ${name}`, name);
+          if (name === '_lastUpdated') {
+            const c = dateCondition(name, p) as Extract<Condition, { kind: 'date' }>;
+            return { kind: 'lastUpdated', op: c.op, lower: c.lower, upper: c.upper };
+          }
           return idCondition(p);
         });
+      }
       clauses.push({ param: key, anyOf });
       canonical.push([key, value]);
     }
   }
-  canonical.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) : a[0] < b[0] ? -1 : 1));
+  canonical.sort(byPair);
   return { clauses, count, cursor, canonical, ignored, ...(countOnly ? { countOnly } : {}) };
 }
 
+/** Orders query pairs by name, then value: the canonical form of a query (links, cursor bindings, locks). */
+export function byPair(a: [string, string], b: [string, string]): number {
+  return a[0] === b[0] ? (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) : a[0] < b[0] ? -1 : 1;
+}

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { definitionOf, inPatientCompartment } from './definitions';
 import { BadRequestError, ForbiddenError, GoneError, NotFoundError, PreconditionFailedError, UnprocessableEntityError } from './errors';
 import type { ResourceType } from '../../contract/resource-types';
+import { compartmentClause } from './search-access';
 import { compartmentPatients, parseSearch, type ParsedSearch, type SearchClause } from './search';
 import { MAX_EXAMINED_FOR_COUNT, PositionsMismatch, runSearch, type Position } from '../store/search-engine';
 import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
@@ -97,19 +98,8 @@ export class FhirService {
     return { versions, more: page.more, total: current.versionId };
   }
 
-  /** The compartment as a search clause, checked on every candidate. */
-  private compartmentClause(ctx: CallerContext): SearchClause | undefined {
-    const patient = ctx.compartmentPatient;
-    if (patient === undefined || !inPatientCompartment(this.type)) return undefined;
-    if (this.type === 'Patient') return { param: '_compartment', anyOf: [{ kind: 'id', id: patient }] };
-    return {
-      param: '_compartment',
-      anyOf: definitionOf(this.type).compartmentParams.map((param) => ({ kind: 'reference' as const, param, ref: `Patient/${patient}` })),
-    };
-  }
-
   async search(parsed: ParsedSearch, ctx: CallerContext, positions?: readonly Position[]): Promise<SearchResult> {
-    const compartment = this.compartmentClause(ctx);
+    const compartment = compartmentClause(this.type, ctx.compartmentPatient);
     const clauses = compartment ? [...parsed.clauses, compartment] : parsed.clauses;
     const page = await runSearch(this.repository, { type: this.type, clauses, count: parsed.count, positions, countOnly: parsed.countOnly });
     if (parsed.countOnly) {

@@ -29,11 +29,14 @@ import {
   parseBody,
   parseIfMatch,
   resourceResponse,
-  searchBundle,
+  withFormQuery,
 } from '../fhir/http';
 import { Paging } from '../fhir/paging';
 import { parsePatchBody } from '../fhir/patch';
-import { parseSearch } from '../fhir/search';
+import { everything, patientCompartment } from '../fhir/compartment';
+import type { SearchCaller } from '../fhir/search-access';
+import { parseSearchRequest } from '../fhir/search-request';
+import { searchBundle } from '../fhir/search-service';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { readValidateInput, validationOutcome } from '../validation';
@@ -129,6 +132,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       return resourceResponse(created ? 201 : 200, version, headers);
     };
     const head = req.method === 'HEAD';
+    const searchCaller: SearchCaller = { binding: `${access.clientId}\n${access.patient ?? ''}`, decide: (t, i) => decide(access, t, i) };
 
     switch (interaction) {
       case 'read':
@@ -138,12 +142,17 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
         const response = resourceResponse(200, version);
         return head ? { ...response, body: '' } : response;
       }
-      case 'search-type': {
+      case 'search-type':
+      case 'search-compartment': {
         const strict = /handling\s*=\s*strict/.test(req.headers.prefer ?? '');
-        const page = await service.searchPage(parseSearch(type, req.query, strict), ctx, paging);
-        const entries = page.items.map((v) => ({ fullUrl: `${typeUrl}/${v.id}`, resource: v.resource }));
-        return fhirResponse(200, searchBundle(pageLink(typeUrl, page), page.next && pageLink(typeUrl, page, page.next), page.total, entries));
+        const patient = interaction === 'search-compartment' ? pathPart(req, 'id') : undefined;
+        const target = patient === undefined
+          ? { type, fhirBase, url: typeUrl, query: req.query }
+          : { type, fhirBase, url: `${fhirBase}/Patient/${patient}/${type}`, query: req.query, clauses: [patientCompartment(type, patient)] };
+        return fhirResponse(200, await searchBundle(repository, searchCaller, cursors, target, parseSearchRequest(type, req.query, strict)));
       }
+      case 'everything':
+        return fhirResponse(200, await everything(repository, searchCaller, cursors, { fhirBase, id: pathPart(req, 'id'), query: req.query }));
       case 'history-instance': {
         const id = pathPart(req, 'id');
         return fhirResponse(200, historyBundle(fhirBase, `${typeUrl}/${id}/_history`, await service.historyPage(id, req.query, ctx, paging)));
@@ -177,6 +186,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     let request = toHttpRequest(event);
     let response: HttpResponse;
     try {
+      if (request.method === 'POST' && request.route.endsWith('/_search')) request = withFormQuery(request, maxBody);
       request = await readRepresentation(request, maxBody);
       response = await handle(request);
     } catch (err) {

@@ -65,6 +65,10 @@ export const INTERACTION_PERMISSIONS: Readonly<Record<Interaction, readonly Perm
   'update-conditional': ['u'],
   'delete-conditional': ['d'],
   'history-type': ['s'],
+  // Search breadth (issue 15): a compartment search is a search of its type; $everything needs read on Patient
+  // (each type in it is then decided on its own, functions/fhir/compartment.ts).
+  'search-compartment': ['s'],
+  everything: ['r'],
 };
 
 /** Types whose resources belong to a patient's compartment: everything that holds patient data. */
@@ -120,6 +124,8 @@ const VERBS: Readonly<Record<Interaction, string>> = {
   'update-conditional': 'update',
   'delete-conditional': 'delete',
   'history-type': 'read the history of',
+  'search-compartment': 'search',
+  everything: 'read $everything of',
 };
 
 const PERMISSION_NAMES: Readonly<Record<Permission, string>> = {

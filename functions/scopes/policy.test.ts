@@ -176,8 +176,12 @@ describe.each(TABLES)('the policy, route table %s', (_table, routes, bound) => {
 describe('policyPatterns', () => {
   // Any valid token reads and searches the public types, so it may also send a Bundle and ask for system history
   // (issue 15: POST /STU3, GET /STU3/_history; every entry and version is then decided in the function).
-  const PUBLIC_READ = ['Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Medication'].flatMap((t) => [`GET/STU3/${t}`, `GET/STU3/${t}/*`, `HEAD/STU3/${t}/*`]);
+  const PUBLIC_READ = ['Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Medication'].flatMap((t) => [`GET/STU3/${t}`, `GET/STU3/${t}/*`, `HEAD/STU3/${t}/*`, `POST/STU3/${t}/_search`]);
   const SYSTEM = (...patterns: string[]) => ['POST/STU3', ...patterns, ...PUBLIC_READ, 'GET/STU3/_history'];
+  /** `GET/STU3/Patient/*` reaches the compartment searches (issue 15), decided by their own types. */
+  const COMPARTMENT_SEARCHES = ['Encounter', 'Condition', 'Procedure', 'Immunization', 'MedicationRequest', 'MedicationStatement', 'AllergyIntolerance', 'Observation'].map(
+    (t) => `GET/STU3/Patient/*/${t}`,
+  );
 
   it('allows a type wholesale when the token may do everything there, with Denies for the compartment searches it reaches', () => {
     const { allow, deny } = policyPatterns(access('user/Patient.cruds'), withBreadthRoutes(ROUTES));

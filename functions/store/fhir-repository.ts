@@ -39,6 +39,15 @@ export interface FhirRepository {
   /** The current, live resources of any types (for `_include`, `$everything`), in order, missing or deleted left out. */
   readRefs(refs: readonly { type: ResourceType; id: string }[]): Promise<StoredVersion[]>;
 
+  /**
+   * Change-log sort keys (`<lastUpdated>#<id>#<versionId>`) of one shard of a type, newest first, older than `before`
+   * and not older than `since` (type and system `_history`, functions/fhir/history.ts).
+   */
+  queryChanges(type: ResourceType, shard: number, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }>;
+
+  /** These versions (current or older, deleted ones too), in order; any not found left out. */
+  readVersions(refs: readonly { type: ResourceType; id: string; versionId: number }[]): Promise<StoredVersion[]>;
+
   /** Up to `limit` index keys of a stream after `after`, in sort-key order, and whether there may be more (search-engine.ts). */
   queryStream(stream: Stream, after: string | undefined, limit: number): Promise<{ hits: IndexHit[]; more: boolean }>;
 

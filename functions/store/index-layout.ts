@@ -102,7 +102,12 @@ export function conditionStreams(type: ResourceType, c: Condition): Stream[] | u
       const op: Stream = c.system === undefined ? { pk: base, op: 'all' } : { pk: base, op: 'begins_with', value: `${c.system}|` };
       return isBroad(type, c.param) ? SHARDS.map((s) => ({ ...op, pk: `${base}/${s}` })) : [op];
     }
+    case 'missing':
+    case 'not':
+    case 'lastUpdated':
+      return undefined;
     case 'string': {
+      if (c.contains) return undefined;
       const pk = (s: number) => `${type}/_i/${ownIndex(type, c.param)}/${s}`;
       return SHARDS.map((s) => ({ pk: pk(s), op: 'begins_with', value: c.exact ? `${c.value}#` : c.value }));
     }

@@ -10,7 +10,7 @@ import type { ResourceType } from '../../contract/resource-types';
 import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
 import { compartmentPatients, searchValues } from '../fhir/search';
 import type { FhirRepository } from './fhir-repository';
-import { indexKeys, type IndexKey, type Stream } from './index-layout';
+import { indexKeys, shardOf, type IndexKey, type Stream } from './index-layout';
 import {
   LockHeldError,
   MAX_INDEX_ITEMS,
@@ -75,6 +75,23 @@ export class InMemoryFhirRepository implements FhirRepository {
     const all = [...(this.entries.get(resourcePk(type, id))?.versions ?? [])].reverse();
     const older = beforeVersion === undefined ? all : all.filter((v) => v.versionId < beforeVersion);
     return { versions: copy(older.slice(0, count)), more: older.length > count };
+  }
+
+  async queryChanges(type: ResourceType, shard: number, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }> {
+    const sks = [...this.entries.values()]
+      .filter((e) => e.type === type && shardOf(e.id) === shard)
+      .flatMap((e) => e.versions.map((v) => `${v.lastUpdated}#${e.id}#${String(v.versionId).padStart(10, '0')}`))
+      .filter((sk) => sk >= (since ?? '0') && sk <= (before ?? '~'))
+      .sort()
+      .reverse();
+    return { sks: sks.slice(0, limit), more: sks.length > limit };
+  }
+
+  async readVersions(refs: readonly { type: ResourceType; id: string; versionId: number }[]): Promise<StoredVersion[]> {
+    return refs.flatMap((r) => {
+      const version = this.entries.get(resourcePk(r.type, r.id))?.versions.find((v) => v.versionId === r.versionId);
+      return version ? [copy(version)] : [];
+    });
   }
 
   async readMany(type: ResourceType, ids: readonly string[]): Promise<StoredVersion[]> {

@@ -117,7 +117,7 @@ export async function runSearch(repo: FhirRepository, query: SearchQuery): Promi
         // A resource in several streams of the driver (OR values) counts once: at its first key in merge order.
         if (!isFirstOccurrence(keys, streams, hit.sk, state.index)) return;
       }
-      if (!version || !values || !matchesAll(id, values, clauses)) return;
+      if (!version || !values || !matchesAll(id, values, clauses, version.lastUpdated)) return;
       counted++;
       if (!query.countOnly) versions.push(version);
     });
