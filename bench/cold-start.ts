@@ -26,6 +26,8 @@ const ENV: Record<string, string> = {
   KMS_KEY_IDS: 'arn:aws:kms:eu-west-2:123456789012:key/00000000-0000-0000-0000-000000000000',
   TOKEN_LIFETIME_SECONDS: '3600',
   TABLE_NAME: 'bench-fhir',
+  DATA_ACCESS_ROLE_ARN: 'arn:aws:iam::123456789012:role/bench-data-access',
+  DATA_TABLE_ARN: 'arn:aws:dynamodb:eu-west-2:123456789012:table/bench-fhir',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
 };
@@ -67,7 +69,7 @@ function sdkOnlySource(clients: string[]): string {
   for (const pkg of clients) {
     if (pkg === '@aws-sdk/lib-dynamodb') continue;
     const name = pkg.replace('@aws-sdk/client-', '');
-    const cls = { dynamodb: 'DynamoDBClient', kms: 'KMSClient', 'secrets-manager': 'SecretsManagerClient' }[name];
+    const cls = { dynamodb: 'DynamoDBClient', kms: 'KMSClient', 'secrets-manager': 'SecretsManagerClient', sts: 'STSClient' }[name];
     if (!cls) throw new Error(`no floor recipe for ${pkg}`);
     lines.push(`import { ${cls} } from '${pkg}';`, `export const ${name.replace(/-/g, '_')} = new ${cls}({});`);
   }

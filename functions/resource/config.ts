@@ -1,16 +1,22 @@
-/** The FHIR function's configuration, read once per container from its environment. */
+/**
+ * The FHIR function's configuration, read once per container from its environment. Every DynamoDB call of a
+ * request goes through the client `clientFor(access)` gives: credentials of the data-access role assumed with the
+ * token's session policy (functions/data-access, lib/constructs/data-access.ts), so IAM itself keeps the request
+ * to the types the token may touch. The function's own role has no access to the table.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { requiredEnv } from '../env';
-import { createDocumentClient } from '../store/client';
+import { dataAccessFromEnv } from '../data-access/config';
 import type { FhirHandlerDeps } from './handler';
 import { validateResource } from '../validation';
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FhirHandlerDeps {
-  const shared = createDocumentClient();
+  const logger = new Logger({ serviceName: 'fhir' });
   return {
     tableName: requiredEnv('TABLE_NAME', env),
-    // The least-privilege seam: one shared client until a provider scoped by the token's grants is plugged in.
-    clientFor: () => shared,
+    clientFor: dataAccessFromEnv(logger, env),
     validator: validateResource,
     cursorKey: env.CURSOR_KEY,
+    logger,
   };
 }

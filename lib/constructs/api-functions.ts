@@ -9,7 +9,7 @@
  * | jwks                | none                                                           | kms:GetPublicKey  |
  * | metadata            | none                                                           | none              |
  * | authorizer          | none (only the JWKS, over HTTPS)                               | none              |
- * | fhir (every type)   | Fhir: Get/Put/Delete/ConditionCheck Item, Query, BatchGet/BatchWrite Item; keys `<Type>/*` only | none |
+ * | fhir (every type)   | none of its own: only sts:AssumeRole on the data-access role (constructs/data-access.ts), per token with a session policy of the token's types | none |
  * | admin (if routed)   | Clients, Scopes: Get/Put/Update/Delete Item, Query             | none              |
  * | explorer            | none (serves the web explorer's files from its own bundle)     | none              |
  *
@@ -20,26 +20,15 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { RESOURCE_TYPES } from '../../contract/resource-types';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { CcriConfig } from '../config';
 import { FUNCTION_NAMES, type FunctionName } from '../../contract/routes';
 import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE } from '../../contract/tables';
 import type { DataTables } from './data-tables';
+import { DataAccessRole } from './data-access';
 import { CcriFunction } from './function';
 import type { SigningKey } from './signing-key';
-
-/** What the FHIR function may do on the FHIR table (transactions are authorized per item action). No Scan. */
-export const RESOURCE_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:Query',
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-];
 
 /** The explorer's page, script and style sheet, built by web/build.ts into the `explorer/` folder of its bundle. */
 export const EXPLORER_ASSETS_HOOK: ICommandHooks = {
@@ -180,9 +169,9 @@ export class ApiFunctions extends Construct {
           description: 'FHIR STU3, every resource type: read, vread, search, create, update, delete, history, $validate',
           environment: { TABLE_NAME: table.tableName, CURSOR_KEY: cursorKey.secretValue.unsafeUnwrap(), ...cors },
         });
-        fn.allow('ReadWriteFhirTable', RESOURCE_TABLE_ACTIONS, [table.tableArn], {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': RESOURCE_TYPES.map((type) => `${type}/*`) },
-        });
+        // No table grant on the function's role: it reaches the table only through the data-access role, assumed per
+        // token with the token's session policy (functions/data-access). The table has no index.
+        new DataAccessRole(this, 'FhirDataAccess', { config, table, indexNames: [], fn });
         return fn;
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESOURCE_TABLE_ACTIONS } from '../../lib/constructs/api-functions';
+import { READ_ACTIONS, WRITE_ACTIONS } from '../../functions/data-access/session-policy';
 import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { FUNCTION_NAMES } from '../../contract/routes';
 import { TABLES } from '../../contract/tables';
@@ -94,17 +94,35 @@ describe('each function has its own role with only what it needs', () => {
     expect(statementsOf(s, 'ccri-authorizer')).toEqual([logs]);
   });
 
-  it('fhir: item, batch and query actions (no Scan) on the FHIR table, on the keys of the 14 types only', () => {
+  it('fhir: no DynamoDB permission of its own, only sts:AssumeRole on the data-access role (per token, with a session policy)', () => {
+    const dataRole = resourcesOf(s.api, 'AWS::IAM::Role').find(([id]) => id.includes('FhirDataAccessRole'))![0];
     expect(statementsOf(s, 'ccri-resource')).toEqual([
       logs,
-      {
-        sid: 'ReadWriteFhirTable',
-        actions: [...RESOURCE_TABLE_ACTIONS].sort(),
-        resources: ['table:Fhir'],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': RESOURCE_TYPES.map((t) => `${t}/*`) } },
-      },
+      { sid: 'AssumeDataAccessRole', actions: ['sts:AssumeRole'], resources: [`AWS::IAM::Role:${dataRole}`] },
     ]);
-    expect(RESOURCE_TABLE_ACTIONS).not.toContain('dynamodb:Scan');
+  });
+
+  it('fhir data-access role: item, batch and query actions (no Scan) on the FHIR table, on the keys of the 14 types only, assumable by the FHIR function only', () => {
+    const api = s.api.toJSON();
+    const [dataRole, role] = resourcesOf(s.api, 'AWS::IAM::Role').find(([id]) => id.includes('FhirDataAccessRole'))!;
+    const fn = functionsOf(s.api).find((f) => f.service === 'ccri-resource')!;
+    expect(role.Properties!.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: fn.properties.Role }, Condition: { StringLike: { 'sts:RoleSessionName': 'ccri-*' } } },
+    ]);
+    const statements = (role.Properties!.Policies as any[]).flatMap((p) => p.PolicyDocument.Statement);
+    const conditions = {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': RESOURCE_TYPES.map((t) => `${t}/*`) },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    };
+    expect(statements.map((st) => [st.Sid, [st.Action].flat().sort(), st.Condition])).toEqual([
+      ['ReadFhirTypes', [...READ_ACTIONS].sort(), conditions],
+      ['WriteFhirTypes', [...WRITE_ACTIONS].sort(), conditions],
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('dynamodb:Scan');
+    // The function knows the role and the table it assumes it for.
+    expect(fn.env.DATA_ACCESS_ROLE_ARN).toEqual({ 'Fn::GetAtt': [dataRole, 'Arn'] });
+    expect(JSON.stringify(fn.env.DATA_TABLE_ARN)).toContain('Fhir');
+    expect(api.Resources[dataRole]).toBeDefined();
   });
 
   it.runIf(FUNCTION_NAMES.includes('admin'))('admin: manages clients and scope definitions (and their audit trail), nothing else', () => {

@@ -3,8 +3,10 @@
  * `cdk deploy` uploads) into a cloud assembly; then EVERY AWS::Lambda::Function of the templates that this
  * repository builds runs from its built asset in a fresh Node 24 process, with exactly the environment variables
  * its template gives it (Refs, GetAtts and imports resolved to local stand-ins: DynamoDB Local tables created from
- * the template's own table definitions, a KMS that enforces the template's key policy, Secrets Manager secrets
- * generated as the template says). The functions are driven with the events API Gateway and CloudFormation send:
+ * the template's own table definitions behind a stand-in of IAM that evaluates every DynamoDB request against the
+ * caller's role policies (and an STS session's policy), a KMS that enforces the template's key policy, an STS that
+ * enforces trust and identity policies, Secrets Manager secrets generated as the template says). The FHIR function
+ * thus runs its real STS path: its own role has no DynamoDB access, its sessions only their token's types. The functions are driven with the events API Gateway and CloudFormation send:
  * the custom resources' Create (the seed), a token request, the JWKS, the TOKEN authorizer for every protected
  * method, and every method of the REST API through its integration. A function that fails at init (a variable
  * missing from its template environment) or answers a 5xx fails the test.
@@ -20,14 +22,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { describeTableResolver } from '../../local/dynamodb-iam';
 import { App } from 'aws-cdk-lib';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluatePolicy } from '../../local/policy';
 import { createStacks } from '../../lib/app';
 import { configFromContext } from '../../lib/config';
-import { CCRI_DEMO_CLIENTS } from '../../functions/oauth/demo-clients';
+import { CCRI_DEMO_CLIENTS, DEMO_PATIENT_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { testDynamoDbClient, uniquePrefix } from '../support/dynamodb';
 import { AwsStandIn } from './aws-stand-in';
 import { LambdaProcess } from './lambda-process';
@@ -36,6 +39,8 @@ import { ACCOUNT, apiMethods, Assembly, REGION } from './template';
 const API_ID = 'rehearsal1';
 const STAGE = 'prod';
 const DOMAIN = `${API_ID}.execute-api.${REGION}.amazonaws.com`;
+/** The access key every function runs with (the stand-in tells the roles apart by endpoint path). */
+const BASE_ACCESS_KEY = process.env.AWS_ACCESS_KEY_ID ?? 'local';
 /** How many function processes start at once (2 cores here). */
 const START_CONCURRENCY = 4;
 
@@ -65,6 +70,9 @@ async function startGateway(): Promise<string> {
   await new Promise<void>((resolve) => gatewayServer!.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(gatewayServer.address() as AddressInfo).port}`;
 }
+
+/** The FHIR function: the one whose environment names the data-access role. */
+const fhirFunctionId = () => [...launches].find(([, l]) => 'DATA_ACCESS_ROLE_ARN' in l.env)![0];
 
 const fn = (id: string) => {
   const p = processes.get(id);
@@ -103,6 +111,25 @@ beforeAll(async () => {
   for (const { stack, id, resource } of assembly.resourcesOf('AWS::SecretsManager::Secret')) {
     standIn.addGeneratedSecret(assembly.resolve(stack, { Ref: id }), resource.Properties!.GenerateSecretString ?? {});
   }
+  // IAM: every role with its trust and identity policies. DynamoDB goes through the stand-in, which plays IAM in
+  // front of DynamoDB Local (role policies; for STS sessions, role AND session policy).
+  for (const { stack, id, resource } of assembly.resourcesOf('AWS::IAM::Role')) {
+    const p = resource.Properties!;
+    standIn.addRole({
+      name: id,
+      trust: assembly.resolve(stack, p.AssumeRolePolicyDocument),
+      policies: (p.Policies ?? []).map((policy: { PolicyDocument: unknown }) => assembly.resolve(stack, policy.PolicyDocument)),
+    });
+  }
+  for (const { stack, resource } of assembly.resourcesOf('AWS::IAM::Policy')) {
+    const document = assembly.resolve(stack, resource.Properties!.PolicyDocument);
+    for (const name of assembly.resolve(stack, resource.Properties!.Roles ?? []) as string[]) standIn.roles.get(name)?.policies.push(document);
+  }
+  standIn.proxyDynamoDb({
+    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB!,
+    accessKeyId: BASE_ACCESS_KEY,
+    tables: describeTableResolver(dynamodb, (name) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`),
+  });
   await standIn.start();
   gatewayUrl = await startGateway();
 
@@ -126,12 +153,13 @@ beforeAll(async () => {
         ...(assembly.resolve(stack, p.Environment?.Variables ?? {}) as Record<string, string>),
         AWS_REGION: REGION,
         AWS_DEFAULT_REGION: REGION,
-        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+        AWS_ACCESS_KEY_ID: BASE_ACCESS_KEY,
         AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
         AWS_LAMBDA_FUNCTION_NAME: id,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(p.MemorySize ?? 128),
-        AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB!,
         // The stand-in knows the caller's role from the path of its endpoint (IAM would know it from the credentials).
+        AWS_ENDPOINT_URL_DYNAMODB: `${standIn.endpoint}/dynamodb/as/${role}`,
+        AWS_ENDPOINT_URL_STS: `${standIn.endpoint}/as/${role}`,
         AWS_ENDPOINT_URL_KMS: `${standIn.endpoint}/as/${role}`,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: `${standIn.endpoint}/as/${role}`,
         POWERTOOLS_LOG_LEVEL: 'ERROR',
@@ -307,6 +335,52 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     }
     expect(failures).toEqual([]);
   }, 180_000);
+
+  it('the FHIR function touched the table only with STS sessions of the data-access role, and IAM refused nothing', () => {
+    const fhirRole = launches.get(fhirFunctionId())!.env.AWS_ENDPOINT_URL_DYNAMODB!.split('/').pop()!;
+    const dataRole = launches.get(fhirFunctionId())!.env.DATA_ACCESS_ROLE_ARN!.split('/').pop()!;
+    const sessions = [...standIn.sessions.values()];
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const session of sessions) {
+      expect(session.role).toBe(dataRole);
+      expect(session.sessionName).toMatch(/^ccri-/);
+      expect(JSON.stringify(session.policy)).toContain('dynamodb:LeadingKeys');
+    }
+    expect(standIn.dynamoDbCalls.filter((c) => c.role === fhirRole)).toEqual([]);
+    const bySessions = standIn.dynamoDbCalls.filter((c) => c.role === dataRole);
+    expect(bySessions.length).toBeGreaterThan(10);
+    expect(bySessions.every((c) => c.session?.startsWith('ccri-'))).toBe(true);
+    expect(standIn.refusals).toEqual([]);
+  });
+
+  it('IAM fences a session to its token: the Patient-only client\'s session reads Patient, nothing else; the function role alone reads nothing', async () => {
+    const fhir = fhirFunctionId();
+    const launch = launches.get(fhir)!;
+    const { AWS_ENDPOINT_URL_DYNAMODB: fhirEndpoint, TABLE_NAME: table } = launch.env as Record<string, string>;
+    const authorizerId = assembly.resourcesOf('AWS::ApiGateway::Authorizer').map(({ resource }) => /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(resource.Properties!.AuthorizerUri))![1]!)[0]!;
+    const token = await tokenFor(DEMO_PATIENT_ACCESS_CLIENT.clientId, DEMO_PATIENT_ACCESS_CLIENT.clientSecret!);
+    const path = '/STU3/Patient/{id}';
+    const answer = await fn(authorizerId).invoke<{ principalId: string; context: Record<string, unknown> }>({ type: 'TOKEN', authorizationToken: `Bearer ${token}`, methodArn: methodArn('GET', path) });
+    const read = await fn(fhir).invoke<APIGatewayProxyResult>(proxyEvent('GET', path, { authorizer: { ...answer.context, principalId: answer.principalId } }));
+    expect(read.statusCode, read.body).not.toBeGreaterThanOrEqual(500);
+    const session = [...standIn.sessions.values()].find((s) => s.sessionName === `ccri-${DEMO_PATIENT_ACCESS_CLIENT.clientId}`)!;
+    expect(session, 'the FHIR function assumed the data-access role for this client').toBeDefined();
+
+    // What a handler bug would do with that session's credentials: read or write outside the token's grants.
+    const as = (credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+      new DynamoDBClient({ region: REGION, endpoint: fhirEndpoint, maxAttempts: 1, credentials: credentials ?? { accessKeyId: BASE_ACCESS_KEY, secretAccessKey: 'local' } });
+    const scoped = as(session);
+    const key = (pk: string) => ({ pk: { S: pk }, sk: { S: 'v' } });
+    await expect(scoped.send(new GetItemCommand({ TableName: table, Key: key('Patient/1') }))).resolves.toBeDefined();
+    const refused = { name: 'AccessDeniedException' };
+    await expect(scoped.send(new GetItemCommand({ TableName: table, Key: key('Condition/1') }))).rejects.toMatchObject(refused);
+    await expect(scoped.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'Observation/_a/0' } } }))).rejects.toMatchObject(refused);
+    await expect(scoped.send(new PutItemCommand({ TableName: table, Item: key('Patient/1') }))).rejects.toMatchObject(refused);
+    await expect(scoped.send(new ScanCommand({ TableName: table }))).rejects.toMatchObject(refused);
+    // The function's own role has no DynamoDB permission at all.
+    await expect(as().send(new GetItemCommand({ TableName: table, Key: key('Patient/1') }))).rejects.toMatchObject(refused);
+    expect(standIn.refusals.length).toBe(5);
+  });
 
   it('KMS refuses what the key policy does not allow: Sign by any other role', async () => {
     const { allows } = await import('./aws-stand-in');
