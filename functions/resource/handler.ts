@@ -28,7 +28,6 @@ import {
   searchBundle,
 } from '../fhir/http';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
-import { readValidateInput, validationOutcome } from '../validation';
 import { isResourceType, type ResourceType } from '../../contract/resource-types';
 import { DEFAULT_COUNT, MAX_COUNT, parseSearch } from '../fhir/search';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
@@ -175,6 +174,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
         await service.delete(pathPart(req, 'id', 3), ctx);
         return { statusCode: 204, headers: {}, body: '' };
       case 'validate': {
+        const { readValidateInput, validationOutcome } = await import('../validation'); // loaded on first use
         const { resource } = readValidateInput(parseBody(req, maxBody));
         if (!resource || typeof resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
         const id = req.pathParameters.id ?? (req.path.split('/').length === 5 ? pathPart(req, 'id', 3) : undefined);
