@@ -89,17 +89,28 @@ function sdkOnlySource(clients: string[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Median wall time (ms) of `node <file>` in fresh processes. */
-function loadTime(file: string, runs: number): number {
-  const times: number[] = [];
+/** Wall time (ms) of `node <file>` in a fresh process. */
+function spawnTime(file: string): number {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, [file], { env: { ...process.env, ...ENV }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - start;
+  if (r.status !== 0) throw new Error(`loading ${file} failed: ${r.stderr.toString().slice(0, 500)}`);
+  return ms;
+}
+
+/**
+ * Median wall time (ms) of `node <file>` in fresh processes, for each file. The files are loaded in turn (a, b, a,
+ * b, ...), so that a function and its floor see the same load on a shared machine.
+ */
+function loadTimes(files: string[], runs: number): number[] {
+  const times = files.map(() => [] as number[]);
   for (let i = 0; i < runs + 2; i++) {
-    const start = performance.now();
-    const r = spawnSync(process.execPath, [file], { env: { ...process.env, ...ENV }, stdio: ['ignore', 'ignore', 'pipe'] });
-    const ms = performance.now() - start;
-    if (r.status !== 0) throw new Error(`loading ${file} failed: ${r.stderr.toString().slice(0, 500)}`);
-    if (i >= 2) times.push(ms);
+    files.forEach((file, k) => {
+      const ms = spawnTime(file);
+      if (i >= 2) times[k]!.push(ms);
+    });
   }
-  return median(times);
+  return times.map(median);
 }
 
 /** Imports the main chunk, then the lazy chunks in order, in one fresh process: prints both durations (ms). */
@@ -143,20 +154,19 @@ export async function coldStart(quick: boolean): Promise<Figure[]> {
   try {
     const bare = join(dir, 'bare.mjs');
     writeFileSync(bare, '');
-    const bareMs = loadTime(bare, runs);
     const figures: Figure[] = [];
     for (const name of ENTRIES) {
       const split = SPLIT_ENTRIES.includes(name);
       const { bytes, file: out, metafile } = await bundleFor(name, join(dir, name), { entry: join(ROOT, 'functions', name, 'index.ts') });
-      const ms = loadTime(out, runs);
       const what = split ? 'main chunk' : 'bundle';
       const clients = sdkClientsOf(metafile);
       if (clients.length === 0) {
+        const [ms, bareMs] = loadTimes([out, bare], runs) as [number, number];
         figures.push(figure(`P1 ${name}: ${what} size`, bytes / 1024, 0, 1, 'KB', 'none (no SDK client)', { absolute: 60 }));
         figures.push(figure(`P1 ${name}: init time`, ms, bareMs, runs, 'ms', 'bare node start', { overhead: 30 }));
       } else {
         const floor = await bundleFor(name, join(dir, name, 'sdk-only'), { contents: sdkOnlySource(clients) });
-        const floorMs = loadTime(floor.file, runs);
+        const [ms, floorMs] = loadTimes([out, floor.file], runs) as [number, number];
         let floorIs = `${split ? 'main chunk of a split bundle' : 'bundle'} of only ${clients.join(' + ')}`;
         if (split) {
           // The same clients in one file, as the functions without splitting are measured: for comparison.
