@@ -1,15 +1,14 @@
 /**
  * The FHIR STU3 model as trees of element definitions, built from the tables that scripts/build-fhir-model.ts
  * compiles out of the official definitions (generated/*.json). One tree per base type (data types and the
- * resources the API handles) and per profile (the 14 Care Connect profiles and the extensions they use).
+ * resources the API handles) here; one per profile (the 14 Care Connect profiles and the extensions they use) in
+ * profiles.ts, with the invariants and value sets only the validator needs.
  *
- * Pure data, no I/O. The tables are imported by this module only, and this module is loaded only by the code that
- * needs it (validation on writes, XML, `_summary`/`_elements`), so a read in JSON never pays for it.
+ * Pure data, no I/O. This module (with the base types' table, 160 KB) is loaded only by the code that needs it (XML,
+ * `_summary`/`_elements`, validation), so a read in JSON never pays for it; XML and `_summary` do not load the
+ * profiles.
  */
-import constraintsTable from './generated/constraints.json';
-import profilesTable from './generated/profiles.json';
 import typesTable from './generated/types.json';
-import valueSetsTable from './generated/value-sets.json';
 
 export interface TypeRef {
   code: string;
@@ -74,24 +73,21 @@ export interface StructureTree {
   byId: Map<string, ElementNode>;
 }
 
-interface TableEntry {
+export interface TableEntry {
   kind?: string;
   type?: string;
   version?: string;
   elements: ElementDef[];
 }
 
-export const CONSTRAINTS: readonly Constraint[] = constraintsTable as Constraint[];
-export const VALUE_SETS: Readonly<Record<string, Expansion>> = valueSetsTable as Record<string, Expansion>;
 export { FHIR_VERSION, SERVED_PROFILES } from './served';
 
 const types = typesTable as unknown as Record<string, TableEntry>;
-const profiles = profilesTable as unknown as Record<string, TableEntry>;
 
 /** `Patient.identifier:nhsNumber.system` -> `Patient.identifier.system`. */
 const pathOf = (id: string) => id.replace(/:[^.]+/g, '');
 
-function buildTree(type: string, entry: TableEntry, url?: string): StructureTree {
+export function buildTree(type: string, entry: TableEntry, url?: string): StructureTree {
   const byId = new Map<string, ElementNode>();
   let root: ElementNode | undefined;
   for (const def of entry.elements) {
@@ -118,7 +114,6 @@ function buildTree(type: string, entry: TableEntry, url?: string): StructureTree
 }
 
 const typeTrees = new Map<string, StructureTree>();
-const profileTrees = new Map<string, StructureTree>();
 
 /** The base definition of a data type or resource type, or undefined when the model does not hold it. */
 export function typeTree(type: string): StructureTree | undefined {
@@ -132,18 +127,6 @@ export function typeTree(type: string): StructureTree | undefined {
   return tree;
 }
 
-/** A profile or extension definition by canonical URL, or undefined when it is not shipped. */
-export function profileTree(url: string): StructureTree | undefined {
-  let tree = profileTrees.get(url);
-  if (!tree) {
-    const entry = profiles[url];
-    if (!entry) return undefined;
-    tree = buildTree(entry.type!, entry, url);
-    profileTrees.set(url, tree);
-  }
-  return tree;
-}
-
 export const isPrimitiveType = (code: string) => types[code]?.kind === 'primitive-type';
 export const isResourceTypeName = (code: string) => types[code]?.kind === 'resource';
 export const isKnownType = (code: string) => types[code] !== undefined;
@@ -151,18 +134,28 @@ export const isKnownType = (code: string) => types[code] !== undefined;
 /** `value[x]` + `Quantity` -> `valueQuantity`. */
 export const choiceName = (name: string, code: string) => name.slice(0, -3) + code[0]!.toUpperCase() + code.slice(1);
 
+/** Finds a profile's tree by canonical URL (profiles.ts `profileTree`). */
+export type ProfileLookup = (url: string) => StructureTree | undefined;
+
 /**
  * The children of a node when walking an instance: the node's own (a profile constrains inside the element), else
- * the element definitions of its type (or of the type's profile), else those a contentReference names.
+ * the element definitions of its type (or of the type's profile, when `profiles` knows it), else those a
+ * contentReference names. The base definitions name no profile that `profiles` holds (only SimpleQuantity, a base
+ * type): XML and `_summary` walk them without the profiles.
  */
-export function childrenOf(node: ElementNode, tree: StructureTree, type: string | undefined): { children: ElementNode[]; base: string; tree: StructureTree } {
+export function childrenOf(
+  node: ElementNode,
+  tree: StructureTree,
+  type: string | undefined,
+  profiles: ProfileLookup = () => undefined,
+): { children: ElementNode[]; base: string; tree: StructureTree } {
   if (node.children.length > 0) return { children: node.children, base: node.path, tree };
   if (node.def.contentReference) {
     const target = tree.byId.get(node.def.contentReference);
     if (target) return { children: target.children, base: target.path, tree };
   }
   const profile = node.def.type?.find((t) => t.code === type && t.profile)?.profile;
-  const target = (profile && profileTree(profile)) || (type && typeTree(type));
+  const target = (profile && profiles(profile)) || (type && typeTree(type));
   if (target) return { children: target.root.children, base: target.type, tree: target };
   return { children: [], base: node.path, tree };
 }

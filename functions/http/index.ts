@@ -127,7 +127,7 @@ export function toProxyResult(
     origin !== undefined && allowedOrigins.has(origin)
       ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'ETag, Location, Last-Modified, Content-Location' }
       : {};
-  return { statusCode: response.statusCode, headers: { ...response.headers, ...cors, Vary: 'Origin' }, body: response.body };
+  return { statusCode: response.statusCode, headers: { ...response.headers, ...cors, Vary: response.headers.Vary ? `${response.headers.Vary}, Origin` : 'Origin' }, body: response.body };
 }
 
 /** A JSON response. */

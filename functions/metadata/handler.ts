@@ -1,11 +1,16 @@
 /**
  * The metadata function: `GET /STU3/metadata` (the CapabilityStatement) and `GET /STU3/.well-known/smart-configuration`
  * (SMART discovery, built by functions/oauth). Public routes: no token.
+ *
+ * The CapabilityStatement and its errors (OperationOutcome) are FHIR: JSON, or XML by `Accept` / `_format`, through
+ * the same writer as the resources (functions/fhir-model/negotiation.ts). The XML writer and the model are imported
+ * on the first XML request only (a chunk of its own in the deployed bundle), so the JSON answer stays small and
+ * fast at init. The SMART configuration is plain JSON (a SMART document, not a FHIR resource).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { errorResponse, fhirResponse, negotiate } from '../fhir/http';
-import { NotAcceptableError, NotFoundError } from '../fhir/errors';
-import { responseFormat } from '../fhir-model/format';
+import { NotFoundError } from '../fhir/errors';
+import { writeRepresentation } from '../fhir-model/negotiation';
 import { jsonResponse, toHttpRequest, toProxyResult } from '../http';
 import { smartConfiguration, SMART_CONFIGURATION_PATH } from '../oauth/smart-configuration';
 import { capabilityStatement } from './capability-statement';
@@ -27,13 +32,12 @@ export function createMetadataHandler(deps: MetadataDeps = {}) {
       }
       if (req.path.endsWith('/metadata')) {
         negotiate(req);
-        // The FHIR function serves XML too; this small public function keeps to JSON (the model would triple it).
-        if (responseFormat(req) === 'xml') throw new NotAcceptableError('The CapabilityStatement is served as application/fhir+json only; resources are served in XML too');
-        return toProxyResult(fhirResponse(200, capabilityStatement({ baseUrl }), { 'Cache-Control': 'public, max-age=300' }), req);
+        const response = fhirResponse(200, capabilityStatement({ baseUrl }), { 'Cache-Control': 'public, max-age=300', Vary: 'Accept' });
+        return toProxyResult(await writeRepresentation(req, response), req);
       }
       throw new NotFoundError(`No route for ${req.path}`);
     } catch (err) {
-      return toProxyResult(errorResponse(err), req);
+      return toProxyResult(await writeRepresentation(req, errorResponse(err)).catch(() => errorResponse(err)), req);
     }
   };
 }

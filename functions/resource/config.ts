@@ -8,7 +8,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { requiredEnv } from '../env';
 import { dataAccessFromEnv } from '../data-access/config';
 import type { FhirHandlerDeps } from './handler';
-import { validateResource } from '../validation';
+import type { Validator } from '../fhir/service';
+
+/** The profile validator, imported on the first write or $validate: a chunk of its own in the deployed bundle. */
+const validateResource: Validator = async (...args) => (await import('../validation')).validateResource(...args);
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FhirHandlerDeps {
   const logger = new Logger({ serviceName: 'fhir' });

@@ -39,7 +39,6 @@ import { parseSearchRequest } from '../fhir/search-request';
 import { searchBundle } from '../fhir/search-service';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
-import { readValidateInput, validationOutcome } from '../validation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
 import { FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
@@ -172,6 +171,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
         await service.conditionalDelete(req.query, ctx);
         return { statusCode: 204, headers: {}, body: '' };
       case 'validate': {
+        const { readValidateInput, validationOutcome } = await import('../validation'); // loaded on first use
         const { resource } = readValidateInput(parseBody(req, maxBody));
         if (!resource || typeof resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
         const id = req.pathParameters.id === undefined ? undefined : pathPart(req, 'id');

@@ -9,19 +9,8 @@
  * are not paid for by reads.
  */
 import fhirpath from 'fhirpath';
-import {
-  CONSTRAINTS,
-  VALUE_SETS,
-  childrenOf,
-  choiceName,
-  isKnownType,
-  isPrimitiveType,
-  isResourceTypeName,
-  profileTree,
-  typeTree,
-  type ElementNode,
-  type StructureTree,
-} from '../fhir-model/model';
+import { childrenOf, choiceName, isKnownType, isPrimitiveType, isResourceTypeName, typeTree, type ElementNode, type StructureTree } from '../fhir-model/model';
+import { CONSTRAINTS, VALUE_SETS, profileTree } from '../fhir-model/profiles';
 import { stu3Model } from './fhirpath-model';
 import { Issues, quote } from './issues';
 import { nhsNumberProblem } from './nhs-number';
@@ -101,7 +90,7 @@ function sliceValueAt(slice: ElementNode, tree: StructureTree, path: string): { 
     let next: ElementNode | undefined = node.children.find((c) => c.name === step);
     if (!next) {
       const type = node.def.type?.[0]?.code;
-      const inner = childrenOf(node, nodeTree, type);
+      const inner = childrenOf(node, nodeTree, type, profileTree);
       next = inner.children.find((c) => c.name === step);
       nodeTree = inner.tree;
     }
@@ -166,7 +155,7 @@ export class Walker {
   }
 
   private objectAtDepth(obj: Json, node: ElementNode, tree: StructureTree, type: string, fp: string, modelPath: string, isResource: boolean): void {
-    const { children, tree: childTree } = childrenOf(node, tree, isResource ? undefined : type);
+    const { children, tree: childTree } = childrenOf(node, tree, isResource ? undefined : type, profileTree);
     // The JSON property names each child element takes.
     const byKey = new Map<string, { child: ElementNode; type: string | undefined }>();
     for (const child of children) {

@@ -27,6 +27,7 @@ import { FUNCTION_NAMES, type FunctionName } from '../../contract/routes';
 import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE } from '../../contract/tables';
 import type { DataTables } from './data-tables';
 import { DataAccessRole } from './data-access';
+import { codeSplittingHook } from './code-splitting';
 import { CcriFunction } from './function';
 import type { SigningKey } from './signing-key';
 
@@ -117,6 +118,8 @@ export class ApiFunctions extends Construct {
           entryName: 'metadata',
           description: 'GET /STU3/metadata and /STU3/.well-known/smart-configuration',
           memorySize: 256,
+          // The XML writer and the model are a chunk loaded on the first XML request (lib/constructs/code-splitting.ts).
+          commandHooks: codeSplittingHook('metadata'),
           // functions/metadata reads PUBLIC_BASE_URL and TOKEN_ISSUER (both optional, default: from the request).
           environment: {
             ...(issuer.ISSUER ? { PUBLIC_BASE_URL: issuer.ISSUER, TOKEN_ISSUER: issuer.ISSUER } : {}),
@@ -167,6 +170,8 @@ export class ApiFunctions extends Construct {
           ...base,
           entryName: 'resource',
           description: 'FHIR STU3, every resource type: read, vread, search, create, update, delete, history, $validate',
+          // The validator, FHIRPath, the XML parser and the model are chunks loaded on first use (code-splitting.ts).
+          commandHooks: codeSplittingHook('resource'),
           environment: { TABLE_NAME: table.tableName, CURSOR_KEY: cursorKey.secretValue.unsafeUnwrap(), ...cors },
         });
         // No table grant on the function's role: it reaches the table only through the data-access role, assumed per

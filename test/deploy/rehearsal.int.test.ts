@@ -17,7 +17,7 @@
  * the CloudFormation events the framework forwards unchanged.
  */
 import { createPublicKey, createVerify } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { evaluatePolicy } from '../../local/policy';
 import { createStacks } from '../../lib/app';
 import { configFromContext } from '../../lib/config';
 import { CCRI_DEMO_CLIENTS, DEMO_PATIENT_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
+import { fixture } from '../validation/fixtures';
 import { testDynamoDbClient, uniquePrefix } from '../support/dynamodb';
 import { AwsStandIn } from './aws-stand-in';
 import { LambdaProcess } from './lambda-process';
@@ -381,6 +382,55 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     await expect(as().send(new GetItemCommand({ TableName: table, Key: key('Patient/1') }))).rejects.toMatchObject(refused);
     expect(standIn.refusals.length).toBe(5);
   });
+
+  it('loads the lazy chunks of the built functions on first use: the FHIR validator on a write, the metadata XML writer', async () => {
+    // The asset as Lambda unpacks it (/var/task): index.mjs, the chunks it imports statically, and the lazy chunks.
+    const [id, launch] = [...launches].find(([, l]) => 'TABLE_NAME' in l.env && 'CURSOR_KEY' in l.env)!;
+    const dir = path.dirname(launch.file);
+    const staticImports = (file: string): string[] =>
+      [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*"(\.\.?\/[^"]+)"/g)].map((m) => path.resolve(path.dirname(file), m[1]!));
+    const atInit = new Set([launch.file]);
+    for (const file of atInit) for (const imported of staticImports(file)) atInit.add(imported);
+    const lazy = (readFileSync(launch.file, 'utf8').match(/import\("\.\/chunks\/[^"]+"\)/g) ?? []).map((m) => path.resolve(dir, m.slice(8, -2)));
+    expect(lazy.length, 'index.mjs import()s its chunks').toBeGreaterThan(0);
+    for (const chunk of lazy) expect(existsSync(chunk), chunk).toBe(true);
+    // The FHIRPath engine and the invariants are in no file loaded at init.
+    const invariant = "name.exists() or telecom.exists() or address.exists() or organization.exists()";
+    for (const file of atInit) expect(readFileSync(file, 'utf8').includes(invariant), file).toBe(false);
+
+    const writer = standIn.secrets.get([...standIn.secrets.keys()].find((arn) => arn.includes('WriterClientSecret'))!)!;
+    const token = await tokenFor('ccri-demo-writer', writer);
+    const authorizerId = assembly.resourcesOf('AWS::ApiGateway::Authorizer').map(({ resource }) => /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(resource.Properties!.AuthorizerUri))![1]!)[0]!;
+    const answer = await fn(authorizerId).invoke<{ principalId: string; context: Record<string, unknown> }>({
+      type: 'TOKEN',
+      authorizationToken: `Bearer ${token}`,
+      methodArn: methodArn('POST', '/STU3/Patient'),
+    });
+    const post = async (resource: Record<string, unknown>) =>
+      fn(id).invoke<APIGatewayProxyResult>(
+        proxyEvent('POST', '/STU3/Patient', {
+          authorizer: { ...answer.context, principalId: answer.principalId },
+          body: JSON.stringify(resource),
+          headers: { 'Content-Type': 'application/fhir+json' },
+        }),
+      );
+    // A conformant Patient is stored; one that breaks invariant pat-1 (evaluated by FHIRPath) is refused with it.
+    const patient = fixture('Patient');
+    delete patient.id;
+    delete patient.meta;
+    patient.identifier[1].value = `rehearsal-${Date.now()}`;
+    const created = await post(patient);
+    expect(created.statusCode, created.body).toBe(201);
+    const refused = await post({ ...patient, contact: [{ name: { family: 'x' }, gender: 'male' }, { gender: 'male' }] });
+    expect(refused.statusCode, refused.body).toBe(422);
+    expect(refused.body).toContain('invariant pat-1');
+
+    // The metadata function's XML writer is a chunk too: the CapabilityStatement in XML from the built asset.
+    const metadata = apiMethods(assembly).find((m) => m.method === 'GET' && m.path === '/STU3/metadata')!;
+    const xml = await fn(metadata.functionId!).invoke<APIGatewayProxyResult>(proxyEvent('GET', metadata.path, { headers: { Accept: 'application/fhir+xml' } }));
+    expect(xml.statusCode, xml.body).toBe(200);
+    expect(xml.body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><CapabilityStatement xmlns="http:\/\/hl7.org\/fhir">/);
+  }, 60_000);
 
   it('KMS refuses what the key policy does not allow: Sign by any other role', async () => {
     const { allows } = await import('./aws-stand-in');

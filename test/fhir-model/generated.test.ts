@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import fhirpath from 'fhirpath';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../scripts/build-fhir-model';
-import { CONSTRAINTS, SERVED_PROFILES } from '../../functions/fhir-model/model';
+import { SERVED_PROFILES } from '../../functions/fhir-model/model';
+import { CONSTRAINTS } from '../../functions/fhir-model/profiles';
 import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { stu3Model } from '../../functions/validation/fhirpath-model';
 

@@ -101,6 +101,40 @@ describe('XML', () => {
   });
 });
 
+describe('XML on every FHIR route, errors included', () => {
+  it('serves the CapabilityStatement in XML (Accept and _format), the same statement as in JSON', async () => {
+    const json = JSON.parse((await call('GET', 'metadata')).text);
+    for (const [headers, query] of [[{ Accept: XML }, ''], [{}, '?_format=xml']] as const) {
+      const res = await call('GET', `metadata${query}`, headers);
+      expect(res.status).toBe(200);
+      expect(res.type).toMatch(/^application\/fhir\+xml/);
+      expect(fromXml(res.text)).toEqual(json);
+    }
+  });
+
+  it.each([
+    ['a read of a missing resource', 'GET', 'Patient/does-not-exist', undefined, 404],
+    ['an unknown search parameter, strictly', 'GET', 'Patient?colour=blue', undefined, 400],
+    ['a resource that breaks its profile', 'POST', 'Patient', JSON.stringify({ resourceType: 'Patient', gender: 'mail' }), 422],
+    ['malformed XML', 'POST', 'Patient', '<Patient xmlns="http://hl7.org/fhir"><id value="x">', 400],
+  ])('answers %s with an XML OperationOutcome when XML is asked for', async (_, method, path, body, status) => {
+    const contentType = body?.startsWith('<') ? XML : 'application/fhir+json';
+    const res = await call(method, path, { Accept: XML, Prefer: 'handling=strict', ...(body ? { 'Content-Type': contentType } : {}) }, body);
+    expect(res.status).toBe(status);
+    expect(res.type).toMatch(/^application\/fhir\+xml/);
+    expect(fromXml(res.text).resourceType).toBe('OperationOutcome');
+  });
+
+  it("keeps the gateway's own answers JSON (one static Content-Type per gateway response; `_format` cannot pick a template)", async () => {
+    const noRoute = await call('PATCH', 'Patient/1', { Accept: XML, 'Content-Type': 'application/fhir+json' }, '{}');
+    expect(noRoute.status).toBe(404);
+    expect(noRoute.type).toMatch(/^application\/fhir\+json/);
+    const noToken = await fetch(`${api.fhirBase}/Patient/1`, { headers: { Accept: XML } });
+    expect(noToken.status).toBe(401);
+    expect(JSON.parse(await noToken.text()).resourceType).toBe('OperationOutcome');
+  });
+});
+
 describe('_summary and _elements', () => {
   it('_summary=true on a read: summary elements only, tagged SUBSETTED', async () => {
     const res = JSON.parse((await call('GET', 'Patient/1?_summary=true')).text);
