@@ -27,6 +27,7 @@ import {
   resourceResponse,
   searchBundle,
 } from '../fhir/http';
+import { auditFhirRequest } from '../audit/fhir';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { readValidateInput, validationOutcome } from '../validation';
 import { isResourceType, type ResourceType } from '../../contract/resource-types';
@@ -192,6 +193,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     } catch (err) {
       response = errorResponse(err, logger);
     }
+    auditFhirRequest(request, response);
     response = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
     // One line per request: the route template, never the path, query or body (they hold ids and clinical data).
     logger.info('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });
