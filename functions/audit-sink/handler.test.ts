@@ -1,22 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import type { CloudWatchLogsDecodedData, CloudWatchLogsEvent } from 'aws-lambda';
+import type { CloudWatchLogsEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { auditEvent, type AuditEvent } from '../audit/audit-event';
 import { parseRequestTime } from '../audit/gateway';
 import { auditEventsOf, createAuditSinkHandler } from './handler';
-
-/** A subscription delivery exactly as CloudWatch Logs sends it: the JSON document gzipped, base64 in awslogs.data. */
-export function subscriptionEvent(messages: string[], logGroup = '/aws/lambda/ccri-dev-Authorizer'): CloudWatchLogsEvent {
-  const data: CloudWatchLogsDecodedData = {
-    messageType: 'DATA_MESSAGE',
-    owner: '123456789012',
-    logGroup,
-    logStream: '2026/11/29/[$LATEST]0123456789abcdef',
-    subscriptionFilters: ['ccri-audit'],
-    logEvents: messages.map((message, i) => ({ id: String(i), timestamp: Date.UTC(2026, 10, 29, 12, 0, i), message })),
-  };
-  return { awslogs: { data: gzipSync(JSON.stringify(data)).toString('base64') } };
-}
+import { subscriptionEvent } from './subscription.fixture';
 
 const refused = auditEvent({ kind: 'access', outcome: 'denied', reason: 'token refused: expired', source: 'authorizer' });
 const accessDenied = JSON.stringify({
