@@ -9,6 +9,7 @@ import { demoClientIds } from '../functions/seed/clients';
 import type { Construct } from 'constructs';
 import { CcriApi } from './api';
 import type { CcriConfig } from './config';
+import { AuditSink } from './constructs/audit-sink';
 import { ApiFunctions } from './constructs/api-functions';
 import type { DataTables } from './constructs/data-tables';
 import { Seeding } from './constructs/seeding';
@@ -38,6 +39,14 @@ export class ApiStack extends Stack {
       functionFor: (name) => this.functions.functionFor(name),
       authorizerFunction: this.functions.authorizer,
       gatewayResponses: GATEWAY_RESPONSES,
+    });
+
+    // The authorizer's and the FHIR function's AuditEvents, and the gateway's refusals, into the audit store.
+    new AuditSink(this, 'AuditSink', {
+      config,
+      tables,
+      functionLogs: [this.functions.authorizer.logGroup, ...(FUNCTION_NAMES.includes('fhir') ? [this.functions.functionFor('fhir').logGroup] : [])],
+      accessLogs: this.api.accessLogs,
     });
 
     const base = this.api.baseUrl;

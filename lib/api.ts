@@ -260,6 +260,7 @@ function accessLogFormat(): apigw.AccessLogFormat {
       responseLatency: f.contextResponseLatency(),
       integrationLatency: f.contextIntegrationLatency(),
       principalId: f.contextAuthorizerPrincipalId(),
+      patient: '$context.authorizer.patient',
       authorizerStatus: '$context.authorizer.status',
       authorizerLatency: '$context.authorizer.latency',
       authorizerError: f.contextAuthorizerError(),

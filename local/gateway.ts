@@ -17,6 +17,8 @@ import type {
 import { gatewayResponse } from '../lib/gateway-responses';
 import type { FunctionName, Route } from '../contract/routes';
 import { evaluatePolicy } from './policy';
+import { record } from '../functions/audit';
+import { gatewayDenialAudit } from '../functions/audit/gateway';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type TokenAuthorizer = (event: APIGatewayTokenAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
@@ -149,6 +151,9 @@ export class LocalGateway {
       if (authorization === 'unauthorized') return this.gatewayAnswer('UNAUTHORIZED', undefined, method, matched.route.path);
       if (authorization === 'failure') return this.gatewayAnswer('AUTHORIZER_FAILURE', undefined, method, matched.route.path);
       if (evaluatePolicy(authorization.policyDocument, methodArn) !== 'allow') {
+        // On AWS the audit sink records this from the access log line (functions/audit/gateway.ts); here, directly.
+        const patient = authorization.context?.patient;
+        record(gatewayDenialAudit({ httpMethod: method, resourcePath: matched.route.path, status: 403, principalId: authorization.principalId, patient: typeof patient === 'string' ? patient : undefined, requestId, ip: req.socket.remoteAddress }));
         return this.gatewayAnswer('ACCESS_DENIED', undefined, method, matched.route.path);
       }
       event.requestContext.authorizer = { ...(authorization.context ?? {}), principalId: authorization.principalId };

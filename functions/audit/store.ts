@@ -2,7 +2,7 @@
  * The queryable copy of the audit trail (functions/audit/index.ts STORE sink), in the Scopes table beside the
  * admin change log: `pk` = `AUDITEVENT#<yyyy-mm-dd>` (UTC day recorded), `sk` = `<recorded>#<id>`, the AuditEvent as
  * `event`, and `expiresAt` (epoch s, the table's TTL attribute) = recorded + AUDIT_RETENTION_DAYS. Written with
- * BatchWriteItem (25 per call; unprocessed items retried once), read newest first one day at a time.
+ * BatchWriteItem (25 per call; unprocessed items retried once, then an error), read newest first one day at a time.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryDaysNewestFirst } from '../admin/audit';
@@ -44,6 +44,8 @@ export class DynamoAuditEventStore implements AuditSink {
         const result = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: unprocessed as never } }));
         unprocessed = result.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
       }
+      // Still throttled: fail, so that the caller knows (the audit sink's delivery is then retried by the service).
+      if (unprocessed && unprocessed.length > 0) throw new Error(`${unprocessed.length} audit events not written (throttled)`);
     }
   }
 

@@ -56,16 +56,9 @@ class DecisionCache {
 
   get(api: MethodArnParts, verified: VerifiedToken, strictPatientScopes: boolean | undefined) {
     if (this.decisions.size >= this.max) this.decisions.clear();
-    const key = JSON.stringify([
-      api.partition,
-      api.region,
-      api.account,
-      api.apiId,
-      api.stage,
-      verified.scope,
-      verified.patient ?? null,
-      verified.namedGrants ?? null,
-    ]);
+    // Unambiguous without JSON.stringify (per request): ARN parts and the patient (a FHIR id) hold no newline, the
+    // scope is length-prefixed, the grants come last.
+    const key = `${api.partition}\n${api.region}\n${api.account}\n${api.apiId}\n${api.stage}\n${verified.patient ?? ''}\n${verified.scope.length}\n${verified.scope}\n${verified.namedGrants ?? ''}`;
     let decision = this.decisions.get(key);
     if (!decision) {
       const access = accessFromClaims(verified, { strictPatientScopes });
@@ -143,9 +136,9 @@ export function createAuthorizerHandler(config: AuthorizerConfig = {}): Authoriz
       if (isRevokedBy(index, verified)) throw unauthorized('token revoked', verified.clientId);
     }
     const { context, policyDocument } = decisions.get(api, verified, config.strictPatientScopes);
-    logger.debug('token accepted', { clientId: verified.clientId });
-    // What API Gateway then allows or denies per route is its policy evaluation (audited by the FHIR function).
-    record({ kind: 'access', outcome: 'allowed', clientId: verified.clientId, patient: verified.patient, reason: 'token accepted', source: 'authorizer' });
+    // An accepted token is not audited here: API Gateway caches this answer per token, so the authorizer sees only
+    // cache misses; the functions behind it audit every request they serve (functions/audit/fhir.ts, the admin API).
+    // The authorizer audits what only it sees: refused tokens (docs/audit.md).
     return { principalId: verified.clientId, policyDocument, context };
   };
 }

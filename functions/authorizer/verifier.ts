@@ -176,6 +176,8 @@ function verifyCachedOrFetch(verifier: ReturnType<typeof JwtVerifier.create>, to
     return verifier.verifySync(token);
   } catch (err) {
     if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) return undefined;
+    // A refusal: name the header's fault when it has one (our reason is more precise than the library's).
+    checkHeader(decomposeUnverifiedJwt(token).header);
     throw err;
   }
 }
@@ -230,8 +232,14 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
       let payload: JwtPayload;
       try {
         checkCanonical(token);
-        checkHeader(decomposeUnverifiedJwt(token).header);
-        payload = verifyCachedOrFetch(verifier, token) ?? (await verifier.verify(token));
+        // Warm path: one decomposition (the library's); the header is checked in customJwtCheck. Only before a
+        // JWKS fetch is the header checked up front, so that a token refused anyway never triggers one.
+        let cached = verifyCachedOrFetch(verifier, token);
+        if (!cached) {
+          checkHeader(decomposeUnverifiedJwt(token).header);
+          cached = await verifier.verify(token);
+        }
+        payload = cached;
       } catch (err) {
         if (err instanceof TokenRejectedError || err instanceof JwksUnavailableError) throw err;
         if (err instanceof JwtBaseError) throw new TokenRejectedError(`${err.constructor.name}: ${err.message.slice(0, 200)}`);

@@ -37,6 +37,7 @@ import { everything, patientCompartment } from '../fhir/compartment';
 import type { SearchCaller } from '../fhir/search-access';
 import { parseSearchRequest } from '../fhir/search-request';
 import { searchBundle } from '../fhir/search-service';
+import { auditFhirRequest } from '../audit/fhir';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
@@ -192,6 +193,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     } catch (err) {
       response = errorResponse(err, logger);
     }
+    auditFhirRequest(request, response);
     response = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
     // One line per request: the route template, never the path, query or body (they hold ids and clinical data).
     logger.info('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });

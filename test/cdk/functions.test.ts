@@ -9,10 +9,10 @@ describe('the functions', () => {
   const functions = functionsOf(api);
   const resources = api.toJSON().Resources as Record<string, any>;
 
-  it('are one per function of the route table, plus the authorizer and the seed', () => {
+  it('are one per function of the route table, plus the authorizer, the seed and the audit sink', () => {
     const expected = FUNCTION_NAMES.map((n) => (n === 'fhir' ? 'ccri-resource' : `ccri-${n}`));
     const actual = functions.map((f) => (f.env.RESOURCE_TYPE ? `${f.service} ${f.env.RESOURCE_TYPE}` : f.service));
-    expect(actual.sort()).toEqual([...expected, 'ccri-authorizer', 'ccri-seed'].sort());
+    expect(actual.sort()).toEqual([...expected, 'ccri-authorizer', 'ccri-seed', 'ccri-audit-sink'].sort());
   });
 
   it.each(functions.map((f) => [f.env.RESOURCE_TYPE ? `${f.service} ${f.env.RESOURCE_TYPE}` : f.service, f]))(

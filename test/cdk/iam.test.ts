@@ -138,6 +138,18 @@ describe('each function has its own role with only what it needs', () => {
     ]);
   });
 
+  it('audit sink: writes AuditEvent items (their partition keys only) to the Scopes table, nothing else', () => {
+    expect(statementsOf(s, 'ccri-audit-sink')).toEqual([
+      logs,
+      {
+        sid: 'WriteAuditEvents',
+        actions: ['dynamodb:BatchWriteItem'],
+        resources: ['table:Scopes'],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDITEVENT#*'] } },
+      },
+    ]);
+  });
+
   it('seed: writes the seed data into the tables and reads its two secrets only', () => {
     expect(statementsOf(s, 'ccri-seed')).toEqual([
       logs,

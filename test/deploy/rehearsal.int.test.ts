@@ -33,6 +33,7 @@ import { configFromContext } from '../../lib/config';
 import { CCRI_DEMO_CLIENTS, DEMO_PATIENT_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { fixture } from '../validation/fixtures';
 import { testDynamoDbClient, uniquePrefix } from '../support/dynamodb';
+import { subscriptionEvent } from '../../functions/audit-sink/subscription.fixture';
 import { AwsStandIn } from './aws-stand-in';
 import { LambdaProcess } from './lambda-process';
 import { ACCOUNT, apiMethods, Assembly, REGION } from './template';
@@ -430,6 +431,35 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     const xml = await fn(metadata.functionId!).invoke<APIGatewayProxyResult>(proxyEvent('GET', metadata.path, { headers: { Accept: 'application/fhir+xml' } }));
     expect(xml.statusCode, xml.body).toBe(200);
     expect(xml.body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><CapabilityStatement xmlns="http:\/\/hl7.org\/fhir">/);
+
+  it('the audit sink stores a real subscription delivery (gzip + base64 awslogs.data) of the authorizer’s and FHIR function’s audit lines and an ACCESS_DENIED access log line; the admin API lists them', async () => {
+    const authorizerId = assembly.resourcesOf('AWS::ApiGateway::Authorizer').map(({ resource }) => /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(resource.Properties!.AuthorizerUri))![1]!)[0]!;
+    const read = apiMethods(assembly).find((m) => m.method === 'GET' && m.path === '/STU3/Patient/{id}')!;
+    // A refused token: the authorizer prints a denied AuditEvent; a read: the FHIR function prints an allowed one.
+    await expect(fn(authorizerId).invoke({ type: 'TOKEN', authorizationToken: 'Bearer a.b.c', methodArn: methodArn('GET', read.path) })).rejects.toThrow(/Unauthorized/);
+    const writer = standIn.secrets.get([...standIn.secrets.keys()].find((arn) => arn.includes('WriterClientSecret'))!)!;
+    const fhirToken = await tokenFor('ccri-demo-writer', writer);
+    const allowed = await fn(authorizerId).invoke<{ principalId: string; context: Record<string, unknown> }>({ type: 'TOKEN', authorizationToken: `Bearer ${fhirToken}`, methodArn: methodArn('GET', read.path) });
+    await fn(read.functionId!).invoke(proxyEvent('GET', read.path, { authorizer: { ...allowed.context, principalId: allowed.principalId } }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const auditLines = (id: string) => fn(id).logs.split('\n').filter((line) => line.startsWith('{"auditEvent":'));
+    const printed = [...auditLines(authorizerId).slice(-1), ...auditLines(read.functionId!).slice(-1)];
+    expect(printed).toHaveLength(2);
+    const denied = JSON.stringify({ requestId: 'rehearsal-denied', ip: '203.0.113.9', httpMethod: 'DELETE', resourcePath: '/STU3/Patient/{id}', status: '403', principalId: 'ccri-demo-patient-1', patient: '1', errorType: 'ACCESS_DENIED' });
+    const sinkId = [...processes.keys()].find((id) => id.includes('AuditSink'))!;
+    expect(sinkId).toBeDefined();
+    await expect(fn(sinkId).invoke(subscriptionEvent([...printed, denied, '{"level":"INFO","message":"request answered"}']))).resolves.toEqual({ stored: 3 });
+
+    const admin = JSON.parse(standIn.secrets.get([...standIn.secrets.keys()].find((arn) => arn.includes('AdminClientSecret'))!)!) as { clientId: string; clientSecret: string };
+    const adminToken = await tokenFor(admin.clientId, admin.clientSecret);
+    const list = apiMethods(assembly).find((m) => m.method === 'GET' && m.path === '/admin/audit-events')!;
+    const adminAuth = await fn(authorizerId).invoke<{ principalId: string; context: Record<string, unknown> }>({ type: 'TOKEN', authorizationToken: `Bearer ${adminToken}`, methodArn: methodArn('GET', list.path) });
+    const event = proxyEvent('GET', list.path, { authorizer: { ...adminAuth.context, principalId: adminAuth.principalId } });
+    const found = await fn(list.functionId!).invoke<APIGatewayProxyResult>({ ...event, queryStringParameters: { limit: '1000' }, multiValueQueryStringParameters: null });
+    expect(found.statusCode, found.body).toBe(200);
+    const ids = (JSON.parse(found.body) as { entry: { resource: { id: string; source: { identifier: { value: string } } } }[] }).entry.map((e) => e.resource);
+    for (const line of printed) expect(ids.map((e) => e.id)).toContain((JSON.parse(line) as { auditEvent: { id: string } }).auditEvent.id);
+    expect(ids.some((e) => e.source.identifier.value === 'ccri-gateway')).toBe(true);
   }, 60_000);
 
   it('KMS refuses what the key policy does not allow: Sign by any other role', async () => {

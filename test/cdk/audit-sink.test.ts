@@ -1,0 +1,42 @@
+/**
+ * The audit sink on AWS (lib/constructs/audit-sink.ts): the authorizer's and the FHIR function's log groups and the
+ * API's access log are subscribed to one function that writes AuditEvents, and only AuditEvents, to the Scopes table.
+ */
+import { describe, expect, it } from 'vitest';
+import { functionsOf, resourcesOf, synth } from './synth';
+
+describe('the audit sink', () => {
+  const { api } = synth();
+  const resources = api.toJSON().Resources as Record<string, any>;
+  const fn = (service: string) => functionsOf(api).find((f) => f.service === service)!;
+  const sink = fn('ccri-audit-sink');
+  const logGroupOf = (service: string) => fn(service).properties.LoggingConfig.LogGroup.Ref as string;
+  const filters = resourcesOf(api, 'AWS::Logs::SubscriptionFilter').map(([, f]) => f.Properties!);
+
+  it('is a function of its own that knows the AuditEvent store (the Scopes table)', () => {
+    expect(sink.env.SCOPES_TABLE_NAME).toBeDefined();
+    expect(sink.properties.Timeout).toBe(30);
+  });
+
+  it('subscribes to the audit lines of the authorizer and the FHIR function, and to the access log’s ACCESS_DENIED lines', () => {
+    const sinkArn = { 'Fn::GetAtt': [sink.logicalId, 'Arn'] };
+    const bySource = new Map(filters.map((f) => [f.LogGroupName.Ref as string, f]));
+    for (const service of ['ccri-authorizer', 'ccri-resource']) {
+      expect(bySource.get(logGroupOf(service))).toMatchObject({ FilterPattern: '"auditEvent"', DestinationArn: sinkArn });
+    }
+    const [accessLogs] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Logs::LogGroup' && /AccessLogs/.test(id))!;
+    expect(bySource.get(accessLogs)).toMatchObject({ FilterPattern: '{ $.errorType = "ACCESS_DENIED" }', DestinationArn: sinkArn });
+    expect(filters).toHaveLength(3);
+  });
+
+  it('may be invoked by CloudWatch Logs from exactly those log groups', () => {
+    const permissions = resourcesOf(api, 'AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties!)
+      .filter((p) => p.Principal === 'logs.amazonaws.com');
+    expect(permissions).toHaveLength(3);
+    for (const p of permissions) {
+      expect(p.FunctionName).toEqual({ 'Fn::GetAtt': [sink.logicalId, 'Arn'] });
+      expect(JSON.stringify(p.SourceArn)).toMatch(/LogGroup|AccessLogs/);
+    }
+  });
+});
