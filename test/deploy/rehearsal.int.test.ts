@@ -431,6 +431,7 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     const xml = await fn(metadata.functionId!).invoke<APIGatewayProxyResult>(proxyEvent('GET', metadata.path, { headers: { Accept: 'application/fhir+xml' } }));
     expect(xml.statusCode, xml.body).toBe(200);
     expect(xml.body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><CapabilityStatement xmlns="http:\/\/hl7.org\/fhir">/);
+  }, 60_000);
 
   it('the audit sink stores a real subscription delivery (gzip + base64 awslogs.data) of the authorizer’s and FHIR function’s audit lines and an ACCESS_DENIED access log line; the admin API lists them', async () => {
     const authorizerId = assembly.resourcesOf('AWS::ApiGateway::Authorizer').map(({ resource }) => /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(resource.Properties!.AuthorizerUri))![1]!)[0]!;
