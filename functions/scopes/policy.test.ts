@@ -45,10 +45,10 @@ function withBreadthRoutes(routes: readonly Route[]): Route[] {
 
 /**
  * Each table with the bound its largest policy must stay under, for any grant set, below the 8 KB target (measured:
- * 5.8 KB and 7.1 KB since issue 15's interaction routes: HEAD, PATCH, conditional PUT and DELETE on the type).
+ * 6.6 KB and 7.2 KB with issue 15's routes: HEAD, PATCH, conditional PUT and DELETE, POST _search, compartment searches, $everything).
  */
 const TABLES: [string, readonly Route[], number][] = [
-  ['today', ROUTES, 6200],
+  ['today', ROUTES, 7000],
   ['with the FHIR breadth routes', withBreadthRoutes(ROUTES), 7600],
 ];
 
@@ -190,13 +190,13 @@ describe('policyPatterns', () => {
   });
 
   it('lists the routes of one permission when that is shorter, and collapses what one pattern covers', () => {
-    expect(policyPatterns(access('user/Patient.r'))).toEqual({ allow: SYSTEM('GET/STU3/Patient/*', 'HEAD/STU3/Patient/*'), deny: [] });
-    expect(policyPatterns(access('user/Patient.c'))).toEqual({ allow: SYSTEM('POST/STU3/Patient', 'POST/STU3/Patient/*'), deny: [] });
+    expect(policyPatterns(access('user/Patient.r'))).toEqual({ allow: SYSTEM('GET/STU3/Patient/*', 'HEAD/STU3/Patient/*'), deny: COMPARTMENT_SEARCHES });
+    expect(policyPatterns(access('user/Patient.c'))).toEqual({ allow: SYSTEM('POST/STU3/Patient', 'POST/STU3/Patient/*'), deny: ['POST/STU3/Patient/_search'] });
   });
 
   it('shares one pattern between types when a permission holds on all of them', () => {
-    expect(policyPatterns(access('user/*.rs'))).toEqual({ allow: ['GET/STU3/*', 'HEAD/*', 'POST/STU3'], deny: [] });
-    expect(policyPatterns(access('user/*.rds'))).toEqual({ allow: ['GET/STU3/*', 'DELETE/STU3/*', 'HEAD/*', 'POST/STU3'], deny: [] });
+    expect(policyPatterns(access('user/*.rs'))).toEqual({ allow: ['GET/STU3/*', 'HEAD/*', 'POST/STU3', 'POST/STU3/*/_search'], deny: [] });
+    expect(policyPatterns(access('user/*.rds'))).toEqual({ allow: ['GET/STU3/*', 'DELETE/STU3/*', 'HEAD/*', 'POST/STU3', 'POST/STU3/*/_search'], deny: [] });
   });
 
   it('is the whole stage for a token that may do everything, and a Deny of it for one that may do nothing', () => {
