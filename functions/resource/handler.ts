@@ -45,8 +45,11 @@ export interface FhirHandlerDeps {
   tableName: string;
   /** Per request: the document client for this caller. Default in config.ts: one shared client. */
   clientFor: ClientProvider;
-  /** The profile validator (functions/validation `validateResource`); none: resources are stored unchecked. */
-  validator?: Validator;
+  /**
+   * The profile validator (functions/validation `validateResource`). Required: `null` turns validation off and must
+   * be written out (tests and benches of other concerns); leaving it out is refused at start.
+   */
+  validator: Validator | null;
   /** The key continuation tokens are signed with (CURSOR_KEY); default a random key per process. */
   cursorKey?: string;
   /** Request body cap in bytes; default 256 KB. */
@@ -96,6 +99,7 @@ function pathPart(req: HttpRequest, name: 'id' | 'vid', index: number): string {
 }
 
 export function createFhirHandler(deps: FhirHandlerDeps) {
+  if (deps.validator === undefined) throw new Error('createFhirHandler: no validator; pass one, or validator: null to store resources unchecked');
   const logger = deps.logger ?? new Logger({ serviceName: 'fhir' });
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const cursors = new CursorCodec(deps.cursorKey);
@@ -109,7 +113,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     if (!decision.allowed) throw new ForbiddenError(decision.reason);
     const ctx: CallerContext = decision.compartmentPatient ? { compartmentPatient: decision.compartmentPatient } : {};
     const repository = new FhirRepository({ documentClient: deps.clientFor(access), tableName: deps.tableName, now: deps.now });
-    const service = new FhirService(type, repository, deps.validator);
+    const service = new FhirService(type, repository, deps.validator ?? undefined);
     const typeUrl = `${req.baseUrl}${FHIR_BASE_PATH}/${type}`;
     const location = (id: string, vid: number) => `${typeUrl}/${id}/_history/${vid}`;
     const minimal = /return=minimal/.test(req.headers.prefer ?? '');
