@@ -10,7 +10,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  *   that touches a table fails at once. `npm run test:unit`, in seconds.
  * `npm test` runs all three.
  */
-const FOLDERS = ['contract', 'functions', 'lib', 'local', 'test', 'bench'];
+const FOLDERS = ['cli', 'contract', 'functions', 'lib', 'local', 'test', 'bench'];
 const INTEGRATION = FOLDERS.map((folder) => `${folder}/**/*.int.test.ts`);
 const CDK = ['test/cdk/**/*.test.ts'];
 

@@ -74,7 +74,7 @@ export async function tokenBench(quick: boolean, dynamo: BenchDynamo): Promise<F
   const client = CCRI_DEMO_CLIENTS[0]!;
   await store.put(demoClientRecord(client));
   const signer = new LocalRsaSigner();
-  const handler = createTokenHandler({ clients: store, signer, tokenLifetimeSeconds: 3600, issuer: ISSUER, audience: AUDIENCE });
+  const handler = createTokenHandler({ clients: store, signer, tokenLifetimeSeconds: 3600, issuer: ISSUER, audience: AUDIENCE, limiter: null });
   const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
   const event = {
     resource: '/oauth2/token',

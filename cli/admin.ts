@@ -16,7 +16,8 @@ import { ADMIN_SCOPE } from '../functions/scopes/admin';
 const USAGE = `Usage: npm run admin -- [options] <command> [arguments]
 
 Options:
-  --url <url>              API base URL (env CCRI_API_URL; default http://127.0.0.1:3000)
+  --url <url>              API base URL (env CCRI_API_URL; default: the local API, http://$HOST:$PORT, as
+                           npm start reads them: http://127.0.0.1:3000; npm start prints the exact command)
   --client-id <id>         admin client id (env CCRI_ADMIN_CLIENT_ID)
   --client-secret <secret> admin client secret (env CCRI_ADMIN_CLIENT_SECRET; prefer the env variable)
   --json                   print the API's JSON instead of text
@@ -117,7 +118,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const [group, action, target] = positionals;
   const api = new AdminApi(
-    (opt.url ?? io.env.CCRI_API_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
+    (opt.url ?? io.env.CCRI_API_URL ?? localApiUrl(io.env)).replace(/\/+$/, ''),
     opt['client-id'] ?? io.env.CCRI_ADMIN_CLIENT_ID,
     opt['client-secret'] ?? io.env.CCRI_ADMIN_CLIENT_SECRET,
     io.fetch ?? fetch,
@@ -357,6 +358,17 @@ export function keyValues(obj: Record<string, unknown>): string {
   const keys = Object.keys(obj);
   const width = Math.max(...keys.map((k) => k.length));
   return keys.map((k) => `${k.padEnd(width)}  ${cell(obj[k])}`).join('\n');
+}
+
+/**
+ * The URL `npm start` listens on, from the same HOST and PORT it reads (local/start.ts): `PORT=3001 npm start` and
+ * `PORT=3001 npm run admin -- clients list` meet. With PORT=0 the port is picked at start: use the command the banner
+ * prints (CCRI_API_URL=...).
+ */
+export function localApiUrl(env: Record<string, string | undefined>): string {
+  const host = env.HOST && env.HOST !== '0.0.0.0' && env.HOST !== '::' ? env.HOST : '127.0.0.1';
+  const port = env.PORT && env.PORT !== '0' ? env.PORT : '3000';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,5 +1,5 @@
 /**
- * The error model every function shares (docs/errors.md):
+ * The error model every function shares (docs/development.md, "Errors"):
  *
  * - `HttpError` is the base of every error a client is meant to see: its HTTP status, a message safe to show, and
  *   extra response headers. Each protocol subclasses it with its own body (`FhirError` carries an OperationOutcome,

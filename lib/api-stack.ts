@@ -4,8 +4,7 @@
  * deleting or redeploying it never touches stored data.
  */
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { CCRI_DEMO_CLIENTS, DEFAULT_WRITER_CLIENT_ID, DEMO_PATIENT_CLIENT } from '../functions/oauth/demo-clients';
-import { demoClientIds } from '../functions/seed/clients';
+import { CCRI_DEMO_CLIENTS, DEFAULT_WRITER_CLIENT_ID, DEMO_PATIENT_CLIENT, demoClientIds } from '../contract/demo-clients';
 import type { Construct } from 'constructs';
 import { CcriApi } from './api';
 import type { CcriConfig } from './config';

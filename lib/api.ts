@@ -12,7 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
+import { BEARER_HEADER_PATTERN } from '../contract/bearer';
 import type { CcriConfig } from './config';
 import type { GatewayResponseSpec } from './gateway-responses';
 import type { FunctionName, Route } from '../contract/routes';

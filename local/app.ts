@@ -7,7 +7,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BEARER_HEADER_PATTERN } from '../functions/authorizer/bearer';
+import { BEARER_HEADER_PATTERN } from '../contract/bearer';
 import { DEFAULT_CONFIG } from '../lib/config';
 import { ROUTES } from '../contract/routes';
 import { FHIR_TABLE, TABLES, localTableName, type TableSpec } from '../contract/tables';

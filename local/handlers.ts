@@ -9,7 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../functions/admin/audit';
 import { configureAudit } from '../functions/audit';
 import { DynamoAuditEventStore, auditRetentionDaysFromEnv } from '../functions/audit/store';
-import { graceSeconds } from '../functions/admin/config';
+import { rotationGraceSecondsFromEnv } from '../functions/admin/config';
 import { createAdminHandler } from '../functions/admin/handler';
 import { createExplorerHandler } from '../functions/explorer/handler';
 import { localAdminClientSeeder } from '../functions/admin/seed';
@@ -99,7 +99,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       audit: new DynamoAuditLog(db, ctx.tableName(SCOPES_TABLE)),
       revocations,
       auditEvents,
-      defaultGraceSeconds: graceSeconds(process.env.ROTATION_GRACE_SECONDS),
+      defaultGraceSeconds: rotationGraceSecondsFromEnv(),
       now: date,
     }),
   };

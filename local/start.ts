@@ -1,10 +1,17 @@
 /**
  * `npm start`: the whole API on http://127.0.0.1:3000 (HOST and PORT override), on the embedded DynamoDB Local
  * engine (or AWS_ENDPOINT_URL_DYNAMODB / DYNAMODB_ENDPOINT), with the demo clients and data. CCRI_DATA_DIR keeps the
- * data and the signing key across restarts. Ctrl-C stops everything, the DynamoDB child included.
+ * data and the signing key across restarts. Ctrl-C stops everything, the DynamoDB child included. Logs are laid out
+ * in aligned columns for people (local/console-log.ts); CCRI_LOG_FORMAT=json keeps the raw JSON lines.
  */
 import { DynamoDbLocalError } from './dynamodb-local';
 import { startLocalApi } from './app';
+import { formatAccessLine, installPrettyConsole } from './console-log';
+import { DEFAULT_ADMIN_CLIENT_ID } from '../functions/admin/seed';
+
+// Aligned, readable lines on the console; CCRI_LOG_FORMAT=json keeps the functions' raw JSON (as on AWS).
+const pretty = process.env.CCRI_LOG_FORMAT !== 'json';
+if (pretty) installPrettyConsole();
 
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 3000);
@@ -18,7 +25,10 @@ try {
     dataDir,
     log: (line) => console.log(line),
     onListening: (url) => console.log(`Listening on ${url}; loading the demo data (until then requests get 503 + Retry-After)...`),
-    accessLog: process.env.CCRI_ACCESS_LOG === '0' ? undefined : (e) => console.log(`${e.method} ${e.path} -> ${e.status} (${e.ms} ms)`),
+    accessLog:
+      process.env.CCRI_ACCESS_LOG === '0'
+        ? undefined
+        : (e) => console.log(pretty ? formatAccessLine(e) : `${e.method} ${e.path} -> ${e.status} (${e.ms} ms)`),
   });
   console.log(
     [
@@ -30,6 +40,7 @@ try {
       `  capabilities     GET  ${api.fhirBase}/metadata`,
       `  SMART discovery  GET  ${api.fhirBase}/.well-known/smart-configuration`,
       `  DynamoDB         ${api.endpoint}${dataDir ? ` (data kept in ${dataDir})` : ' (in memory)'}`,
+      `  admin CLI        CCRI_API_URL=${api.baseUrl} CCRI_ADMIN_CLIENT_ID=${process.env.CCRI_ADMIN_CLIENT_ID || DEFAULT_ADMIN_CLIENT_ID} CCRI_ADMIN_CLIENT_SECRET=<its secret, below> npm run admin -- clients list`,
       '',
       ...api.seedLines,
       '',

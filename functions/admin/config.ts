@@ -5,7 +5,7 @@
  * - `ROTATION_GRACE_SECONDS` (optional, default 86400): how long a rotated-out secret keeps working when the rotate
  *   request names no `graceSeconds`; 0..2592000.
  */
-import { requiredEnv } from '../env';
+import { intEnv, requiredEnv, type Env } from '../env';
 import { DynamoClientStore } from '../oauth/clients';
 import { DynamoRevocationStore } from '../oauth/revocation';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
@@ -17,7 +17,7 @@ import type { AdminHandlerDeps } from './handler';
 import { DEFAULT_GRACE_SECONDS } from './service';
 import { MAX_GRACE_SECONDS } from './validation';
 
-export function adminDepsFromEnv(env: Record<string, string | undefined> = process.env): AdminHandlerDeps {
+export function adminDepsFromEnv(env: Env = process.env): AdminHandlerDeps {
   const db = createDocumentClient();
   const scopesTable = requiredEnv('SCOPES_TABLE_NAME', env);
   const auditEvents = new DynamoAuditEventStore(db, scopesTable, auditRetentionDaysFromEnv(env));
@@ -28,15 +28,16 @@ export function adminDepsFromEnv(env: Record<string, string | undefined> = proce
     definitions: new DynamoScopeDefinitionStore(db, scopesTable),
     audit: new DynamoAuditLog(db, scopesTable),
     revocations: new DynamoRevocationStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
-    defaultGraceSeconds: graceSeconds(env.ROTATION_GRACE_SECONDS),
+    defaultGraceSeconds: rotationGraceSecondsFromEnv(env),
   };
 }
 
+/** ROTATION_GRACE_SECONDS: 0..MAX_GRACE_SECONDS, default DEFAULT_GRACE_SECONDS. */
+export function rotationGraceSecondsFromEnv(env: Env = process.env): number {
+  return intEnv('ROTATION_GRACE_SECONDS', { min: 0, max: MAX_GRACE_SECONDS, fallback: DEFAULT_GRACE_SECONDS }, env);
+}
+
+/** The same, from the value alone. */
 export function graceSeconds(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return DEFAULT_GRACE_SECONDS;
-  const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_GRACE_SECONDS) {
-    throw new Error(`ROTATION_GRACE_SECONDS must be an integer from 0 to ${MAX_GRACE_SECONDS}, not ${value}`);
-  }
-  return seconds;
+  return rotationGraceSecondsFromEnv({ ROTATION_GRACE_SECONDS: value });
 }

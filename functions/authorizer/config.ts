@@ -8,23 +8,19 @@
  * - `REVOCATION_CACHE_SECONDS`: how long a container keeps that list (default 30, 1..300).
  * No database: named scopes come expanded in the token (functions/scopes/definition-store.ts `namedScopeGrants`).
  */
+import { baseUrlEnv, booleanEnv, intEnv, type Env } from '../env';
 import type { AuthorizerConfig } from './handler';
 import { DEFAULT_REVOCATION_CACHE_SECONDS } from './revocations';
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizerConfig {
-  const nonEmpty = (name: string) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim().replace(/\/+$/, '') : undefined);
-  const issuer = nonEmpty('ISSUER');
-  const audience = nonEmpty('AUDIENCE');
-  const jwksUri = nonEmpty('JWKS_URI');
-  const strict = (env.STRICT_PATIENT_SCOPES ?? '').trim().toLowerCase();
-  if (strict !== '' && strict !== 'true' && strict !== 'false') {
-    throw new Error('STRICT_PATIENT_SCOPES must be "true" or "false"');
-  }
-  const config: AuthorizerConfig = { strictPatientScopes: strict === 'true' };
+export function configFromEnv(env: Env = process.env): AuthorizerConfig {
+  const issuer = baseUrlEnv('ISSUER', env);
+  const audience = baseUrlEnv('AUDIENCE', env);
+  const jwksUri = baseUrlEnv('JWKS_URI', env);
+  const config: AuthorizerConfig = { strictPatientScopes: booleanEnv('STRICT_PATIENT_SCOPES', false, env) };
   if (issuer) config.issuer = issuer;
   if (audience) config.audience = audience;
   if (jwksUri) config.verifier = { jwksUri: () => jwksUri };
-  const revocationsUri = nonEmpty('REVOCATIONS_URI');
+  const revocationsUri = baseUrlEnv('REVOCATIONS_URI', env);
   config.revocations = {
     cacheSeconds: revocationCacheSecondsFromEnv(env),
     ...(revocationsUri ? { uri: () => revocationsUri } : {}),
@@ -33,12 +29,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizerC
 }
 
 /** REVOCATION_CACHE_SECONDS: how long a container keeps the revocation list, 1..300, default 30. */
-export function revocationCacheSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = (env.REVOCATION_CACHE_SECONDS ?? '').trim();
-  if (raw === '') return DEFAULT_REVOCATION_CACHE_SECONDS;
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
-    throw new Error(`REVOCATION_CACHE_SECONDS must be an integer from 1 to 300, not ${raw}`);
-  }
-  return seconds;
+export function revocationCacheSecondsFromEnv(env: Env = process.env): number {
+  return intEnv('REVOCATION_CACHE_SECONDS', { min: 1, max: 300, fallback: DEFAULT_REVOCATION_CACHE_SECONDS }, env);
 }

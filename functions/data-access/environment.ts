@@ -1,7 +1,2 @@
-/** The environment variables lib/constructs/data-access.ts sets on the FHIR function and config.ts reads. */
-export const DATA_ACCESS_ENV = {
-  /** The role assumed per session. */
-  roleArn: 'DATA_ACCESS_ROLE_ARN',
-  /** The FHIR table's ARN (the session policy names it; reads may also use its indexes). */
-  tableArn: 'DATA_TABLE_ARN',
-} as const;
+/** The environment variables lib/constructs/data-access.ts sets on the FHIR function and config.ts reads: contract/environment.ts. */
+export { DATA_ACCESS_ENV } from '../../contract/environment';

@@ -29,7 +29,13 @@ export const tooLarge = (diagnostics: string) => outcome('too-costly', diagnosti
 export const unavailable = (diagnostics: string) => outcome('transient', diagnostics);
 export const serverError = () => outcome('exception', 'An unexpected error occurred', 'fatal');
 
-/** 422 / $validate: every issue of a validation run; an empty list means the resource is valid. */
-export function processingErrors(issues: fhir.OperationOutcomeIssue[]): fhir.OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: issues.length > 0 ? issues : allOk().issue };
+/**
+ * THE outcome of a validation run (422 on create/update, 200 on $validate): every issue found; with none, the one
+ * `information` issue of `whenValid` (an outcome must hold at least one issue).
+ */
+export function validationIssues(issues: readonly fhir.OperationOutcomeIssue[], whenValid: fhir.OperationOutcome = allOk()): fhir.OperationOutcome {
+  return { resourceType: 'OperationOutcome', issue: issues.length > 0 ? [...issues] : whenValid.issue };
 }
+
+/** 422: the issues of a failed validation. */
+export const processingErrors = (issues: readonly fhir.OperationOutcomeIssue[]): fhir.OperationOutcome => validationIssues(issues);

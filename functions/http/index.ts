@@ -3,6 +3,7 @@
  * that the domain code works with. Only handlers import this; domain code never sees an API Gateway type.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { listEnv } from '../env';
 
 /** A request as the domain code sees it: no API Gateway types, header names in lower case. */
 export interface HttpRequest {
@@ -102,13 +103,12 @@ function baseUrlOf(event: APIGatewayProxyEvent, headers: Record<string, string>)
 /** API Gateway's default endpoint host (aws, aws-cn) and LocalStack's host-based one. */
 const EXECUTE_API_HOST = /\.execute-api\.(?:[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|localhost\.localstack\.cloud(?::\d+)?)$/;
 
-/** The browser origins allowed to call the API (CORS_ALLOWED_ORIGINS, comma-separated; none by default). */
-const CORS_ALLOWED_ORIGINS: ReadonlySet<string> = new Set(
-  (process.env.CORS_ALLOWED_ORIGINS ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== ''),
-);
+let corsAllowedOrigins: ReadonlySet<string> | undefined;
+
+/** The browser origins allowed to call the API (CORS_ALLOWED_ORIGINS, comma-separated; none by default), read once. */
+function allowedOriginsFromEnv(): ReadonlySet<string> {
+  return (corsAllowedOrigins ??= new Set(listEnv('CORS_ALLOWED_ORIGINS')));
+}
 
 /**
  * The API Gateway proxy result of a response to `request`. A request from an allowed browser origin gets the CORS
@@ -119,7 +119,7 @@ const CORS_ALLOWED_ORIGINS: ReadonlySet<string> = new Set(
 export function toProxyResult(
   response: HttpResponse,
   request: Pick<HttpRequest, 'headers'>,
-  allowedOrigins: ReadonlySet<string> = CORS_ALLOWED_ORIGINS,
+  allowedOrigins: ReadonlySet<string> = allowedOriginsFromEnv(),
 ): APIGatewayProxyResult {
   if (allowedOrigins.size === 0) return { statusCode: response.statusCode, headers: response.headers, body: response.body };
   const origin = request.headers.origin;

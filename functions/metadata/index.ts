@@ -1,4 +1,5 @@
-// Lambda entry of the metadata function (CapabilityStatement, SMART configuration). Env: PUBLIC_BASE_URL, TOKEN_ISSUER (both optional).
+// Lambda entry of the metadata function (CapabilityStatement, SMART configuration); configuration: ./config.ts.
+import { metadataConfigFromEnv } from './config';
 import { createMetadataHandler } from './handler';
 
-export const handler = createMetadataHandler({ baseUrl: process.env.PUBLIC_BASE_URL || undefined, issuer: process.env.TOKEN_ISSUER || undefined });
+export const handler = createMetadataHandler(metadataConfigFromEnv());

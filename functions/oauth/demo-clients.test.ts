@@ -81,7 +81,7 @@ describe('the writer client', () => {
 });
 
 describe('seeding', () => {
-  it('seeds the CCRI clients, the patient-bound client and the writer, and reports the local secrets', async () => {
+  it('seeds the CCRI clients, the patient-bound client and the writer, and shows every public demo secret, not the operator’s', async () => {
     const store = new InMemoryClientStore();
     const lines = await localDemoClientsSeeder(store, { CCRI_WRITER_CLIENT_SECRET: 'from-env' })();
     for (const client of demoClients({ CCRI_WRITER_CLIENT_SECRET: 'from-env' })) {
@@ -90,6 +90,8 @@ describe('seeding', () => {
       expect(secretMatches(record!.secrets, client.clientSecret, new Date())).toBe(true);
     }
     expect(lines.join('\n')).toContain(DEMO_PATIENT_CLIENT.clientSecret);
+    // The CCRI's published secrets too: one copy-paste from the banner to a first token.
+    for (const client of CCRI_DEMO_CLIENTS) expect(lines.join('\n')).toContain(`${client.clientId}  ${client.name}: ${client.scope}\n      secret ${client.clientSecret}`);
     expect(lines.join('\n')).not.toContain('from-env');
   });
 

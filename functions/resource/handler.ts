@@ -52,8 +52,11 @@ export interface FhirHandlerDeps {
   tableName: string;
   /** Per request: the document client for this caller. Default in config.ts: one shared client. */
   clientFor: ClientProvider;
-  /** The profile validator (functions/validation `validateResource`); none: resources are stored unchecked. */
-  validator?: Validator;
+  /**
+   * The profile validator (functions/validation `validateResource`). Required: `null` turns validation off and must
+   * be written out (tests and benches of other concerns); leaving it out is refused at start.
+   */
+  validator: Validator | null;
   /** The key continuation tokens are signed with (CURSOR_KEY); default a random key per process. */
   cursorKey?: string;
   /** Request body cap in bytes; default 256 KB. */
@@ -90,6 +93,7 @@ function pathPart(req: HttpRequest, name: 'id' | 'vid'): string {
 }
 
 export function createFhirHandler(deps: FhirHandlerDeps) {
+  if (deps.validator === undefined) throw new Error('createFhirHandler: no validator; pass one, or validator: null to store resources unchecked');
   const logger = deps.logger ?? new Logger({ serviceName: 'fhir' });
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const cursors = new CursorCodec(deps.cursorKey);
@@ -107,7 +111,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     const fhirBase = `${req.baseUrl}${FHIR_BASE_PATH}`;
 
     if (route.system === 'transaction') {
-      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator: deps.validator, paging, baseUrl: req.baseUrl }));
+      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator: deps.validator ?? undefined, paging, baseUrl: req.baseUrl }));
     }
     if (route.system === 'history-system') {
       const types = typesParam(req.query._type).flatMap((type) => {
@@ -122,7 +126,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     }
 
     const { type, interaction } = route.fhir!;
-    const service = new FhirService(type, repository, deps.validator);
+    const service = new FhirService(type, repository, deps.validator ?? undefined);
     const typeUrl = `${fhirBase}/${type}`;
     const location = (id: string, vid: number) => `${typeUrl}/${id}/_history/${vid}`;
     const minimal = /return=minimal/.test(req.headers.prefer ?? '');

@@ -28,7 +28,7 @@
  * matter, and a route added to the table is covered by the same checks.
  */
 import { ROUTES, type Route } from '../../contract/routes';
-import { wildcardMatch } from '../../local/policy';
+import { wildcardMatch } from './wildcard';
 import { holdsAdminScope } from './admin';
 import { decide, decideSystem, type Access } from './permissions';
 

@@ -6,13 +6,10 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoClientStore } from '../oauth/clients';
-import {
-  CCRI_DEMO_CLIENTS,
-  DEFAULT_WRITER_CLIENT_ID,
-  DEMO_PATIENT_CLIENT,
-  seedClients,
-  writerClientFromEnv,
-} from '../oauth/demo-clients';
+import { demoClientIds } from '../../contract/demo-clients';
+import { CCRI_DEMO_CLIENTS, DEMO_PATIENT_CLIENT, seedClients, writerClientFromEnv } from '../oauth/demo-clients';
+
+export { demoClientIds };
 
 export interface DeployedClientsOptions {
   documentClient: DynamoDBDocumentClient;
@@ -35,14 +32,6 @@ export async function seedDeployedClients(options: DeployedClientsOptions): Prom
   const store = new DynamoClientStore(options.documentClient, options.clientsTableName);
   await seedClients(store, [...CCRI_DEMO_CLIENTS, DEMO_PATIENT_CLIENT, writer]);
   return writer.clientId;
-}
-
-/**
- * Every client the demo data seeds, by id: the CCRI's three (published secrets), the patient-bound one (published
- * secret) and the writer. Turning demo data off removes exactly these from the Clients table.
- */
-export function demoClientIds(writerClientId: string = DEFAULT_WRITER_CLIENT_ID): string[] {
-  return [...CCRI_DEMO_CLIENTS.map((c) => c.clientId), DEMO_PATIENT_CLIENT.clientId, writerClientId];
 }
 
 /**

@@ -93,7 +93,12 @@ export const MEDICATIONS: DemoResource[] = DMD.map((m) => ({
 }));
 
 const FAMILIES = ['Smith', 'Jones', 'Sánchez', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Müller', 'Davies', 'Evans'];
-const GIVENS = ['Ann', 'Peter', 'José', 'Mary', 'Ahmed', 'Chloé', 'David', 'Fatima', 'Tom', 'Grace'];
+/** Given names by the patient's gender (odd n male, even n female), so that name, prefix and gender agree. */
+const GIVENS = {
+  male: ['Peter', 'José', 'Ahmed', 'David', 'Tom'],
+  female: ['Ann', 'Chloé', 'Fatima', 'Grace', 'Mary'],
+} as const;
+const MIDDLE = { male: 'James', female: 'Jo' } as const;
 const POSTCODES = ['LS1 4AP', 'LS6 2QD', 'M1 2AB', 'LS11 5DT', 'M14 6HR', 'LS9 7TF', 'M20 2LN', 'LS17 8BA', 'M3 4JP', 'LS28 7UA'];
 
 const CONDITIONS = [
@@ -110,7 +115,8 @@ const pad = (n: number) => String(n).padStart(2, '0');
 /** A patient of the demo set or of a generated one. */
 export function patientResource(id: string, n: number, nhsNumber: string): DemoResource {
   const family = FAMILIES[n % FAMILIES.length]!;
-  const given = GIVENS[(n * 3) % GIVENS.length]!;
+  const gender = n % 2 === 0 ? 'female' : 'male';
+  const given = GIVENS[gender][Math.floor(n / 2) % GIVENS[gender].length]!;
   const gp = ORGANIZATIONS[n % 2]!;
   return {
     resourceType: 'Patient',
@@ -129,12 +135,12 @@ export function patientResource(id: string, n: number, nhsNumber: string): DemoR
       demoId('Patient', id),
     ],
     active: true,
-    name: [{ use: 'official', family, given: [given, n % 3 === 0 ? 'Lee' : 'Jo'], prefix: [n % 2 === 0 ? 'Mrs' : 'Mr'] }],
+    name: [{ use: 'official', family, given: [given, n % 3 === 0 ? 'Lee' : MIDDLE[gender]], prefix: [gender === 'female' ? 'Mrs' : 'Mr'] }],
     telecom: [
       { system: 'phone', value: `07700900${String(n % 1000).padStart(3, '0')}`, use: 'mobile' },
       { system: 'email', value: `patient${id}@example.org`, use: 'home' },
     ],
-    gender: n % 2 === 0 ? 'female' : 'male',
+    gender,
     birthDate: `${1940 + ((n * 7) % 60)}-${pad(1 + (n % 12))}-${pad(1 + (n % 28))}`,
     address: [{ use: 'home', line: [`${n} Acacia Avenue`], city: 'Leeds', postalCode: POSTCODES[n % POSTCODES.length]!, country: 'GB' }],
     generalPractitioner: [{ reference: `Organization/${gp.id}` }, { reference: `Practitioner/${(n % 2) + 1}` }],

@@ -1,5 +1,5 @@
 /** The token function's dependencies, from its environment (read once per container). */
-import { requiredEnv } from '../env';
+import { intEnv, optionalEnv, requiredEnv, type Env } from '../env';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoClientStore } from '../oauth/clients';
@@ -20,9 +20,10 @@ import type { TokenHandlerDeps } from './handler';
  * CLIENTS_TABLE_NAME and SCOPES_TABLE_NAME (required; named scopes are expanded from the latter at issuance), KMS_KEY_ID (required: the signing key's ARN, from which the token `kid` derives), TOKEN_LIFETIME_SECONDS
  * (default 3600), ISSUER and AUDIENCE (optional: default from the URL the client called).
  */
-export function tokenDepsFromEnv(env: Record<string, string | undefined> = process.env): TokenHandlerDeps {
+export function tokenDepsFromEnv(env: Env = process.env): TokenHandlerDeps {
   const db = createDocumentClient(TOKEN_SDK_SETTINGS);
   const clientsTable = requiredEnv('CLIENTS_TABLE_NAME', env);
+  const jwksUri = optionalEnv('JWKS_URI', env);
   const kms = new KMSClient({
     maxAttempts: TOKEN_SDK_SETTINGS.maxAttempts,
     requestHandler: new NodeHttpHandler({
@@ -38,12 +39,12 @@ export function tokenDepsFromEnv(env: Record<string, string | undefined> = proce
     limiter: new DynamoFailedAuthLimiter(db, clientsTable),
     definitions: new DynamoScopeDefinitionStore(db, requiredEnv('SCOPES_TABLE_NAME', env)),
     // On AWS a client's jwks_uri is fetched over https only and never from a private address (client-jwks.ts).
-    verifier: createTokenVerifier(env.JWKS_URI ? { jwksUri: () => env.JWKS_URI! } : {}),
+    verifier: createTokenVerifier(jwksUri ? { jwksUri: () => jwksUri } : {}),
     revocations: new DynamoRevocationStore(db, clientsTable),
     assertions: { keys: new ClientJwksResolver({ allowPrivateAddresses: false }), replay: new DynamoJtiReplayStore(db, clientsTable) },
-    tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
-    issuer: env.ISSUER || undefined,
-    audience: env.AUDIENCE || undefined,
+    tokenLifetimeSeconds: intEnv('TOKEN_LIFETIME_SECONDS', { min: 60, max: 86_400, fallback: DEFAULT_TOKEN_LIFETIME_SECONDS }, env),
+    issuer: optionalEnv('ISSUER', env),
+    audience: optionalEnv('AUDIENCE', env),
   };
 }
 
@@ -54,17 +55,8 @@ export function tokenDepsFromEnv(env: Record<string, string | undefined> = proce
  */
 export const TOKEN_SDK_SETTINGS = { maxAttempts: 3, connectionTimeoutMs: 1000, requestTimeoutMs: 2000 } as const;
 
-function signingKeyArn(env: Record<string, string | undefined>): string {
+function signingKeyArn(env: Env): string {
   const arn = requiredEnv('KMS_KEY_ID', env);
   if (!isKmsKeyArn(arn)) throw new Error(`KMS_KEY_ID must be the signing key's ARN (the token kid derives from it), not ${arn}`);
   return arn;
-}
-
-function lifetime(value: string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_TOKEN_LIFETIME_SECONDS;
-  const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds < 60 || seconds > 86_400) {
-    throw new Error(`TOKEN_LIFETIME_SECONDS must be an integer from 60 to 86400, not ${value}`);
-  }
-  return seconds;
 }

@@ -20,7 +20,7 @@ async function handlerWith(overrides: Partial<TokenHandlerDeps> = {}) {
   const clients = new InMemoryClientStore();
   await clients.put(demoClientRecord(CLIENT));
   const { lines, logger } = recordingLogger();
-  return { lines, handler: createTokenHandler({ clients, signer, tokenLifetimeSeconds: 3600, logger, ...overrides }) };
+  return { lines, handler: createTokenHandler({ clients, signer, tokenLifetimeSeconds: 3600, logger, limiter: null, ...overrides } as TokenHandlerDeps) };
 }
 
 const auth = { Authorization: basicAuth(CLIENT.clientId, CLIENT.clientSecret) };

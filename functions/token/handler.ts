@@ -32,9 +32,10 @@ export interface TokenHandlerDeps {
   audience?: string;
   /**
    * Throttles repeated failed client authentications per client id and source IP (functions/oauth/throttle.ts);
-   * fails open when it fails. None: no throttling.
+   * fails open when it fails. Required: `null` turns throttling off and must be written out; leaving it out is
+   * refused at start.
    */
-  limiter?: FailedAuthLimiter;
+  limiter: FailedAuthLimiter | null;
   /** Named scope definitions, read at issuance (the Scopes table); none: named scopes grant nothing. */
   definitions?: TokenSettings['definitions'];
   /** private_key_jwt client authentication (client keys, jti replay store); none: refused. */
@@ -50,6 +51,7 @@ export interface TokenHandlerDeps {
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 export function createTokenHandler(deps: TokenHandlerDeps) {
+  if (deps.limiter === undefined) throw new Error('createTokenHandler: no failed-authentication limiter; pass one, or limiter: null to turn throttling off');
   const logger = deps.logger ?? new Logger({ serviceName: 'token' });
 
   /** The settings of one request: issuer and audience from the URL the client called (unless configured). */
@@ -62,7 +64,7 @@ export function createTokenHandler(deps: TokenHandlerDeps) {
         issuer,
         audience,
         now: deps.now,
-        limiter: deps.limiter,
+        limiter: deps.limiter ?? undefined,
         definitions: deps.definitions,
         assertions: deps.assertions,
         sourceIp: request.sourceIp,

@@ -17,6 +17,7 @@
 import { RESOURCE_TYPES, isResourceType, profileUrl, type ResourceType } from '../../contract/resource-types';
 import { Issues, quote, type ValidationIssue } from './issues';
 import { isId } from './primitives';
+import { allOk, validationIssues } from '../fhir/outcome';
 
 export type { ValidationIssue } from './issues';
 export { MAX_ISSUES } from './issues';
@@ -84,17 +85,7 @@ export function hasErrors(issues: readonly fhir.OperationOutcomeIssue[]): boolea
  * it holds errors). An outcome without issues says so, with one `information` issue naming the profile.
  */
 export function validationOutcome(issues: readonly fhir.OperationOutcomeIssue[], type: ResourceType): fhir.OperationOutcome {
-  if (issues.length > 0) return { resourceType: 'OperationOutcome', issue: [...issues] };
-  return {
-    resourceType: 'OperationOutcome',
-    issue: [
-      {
-        severity: 'information',
-        code: 'informational',
-        diagnostics: `The resource conforms to ${profileUrl(type)}: no errors, no warnings.`,
-      },
-    ],
-  };
+  return validationIssues(issues, allOk(`The resource conforms to ${profileUrl(type)}: no errors, no warnings.`));
 }
 
 /** What a `$validate` request body holds (https://hl7.org/fhir/STU3/resource-operations.html#validate). */

@@ -13,7 +13,7 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { DATA_ACCESS_ENV } from '../../functions/data-access/environment';
+import { DATA_ACCESS_ENV } from '../../contract/environment';
 import { READ_ACTIONS, WRITE_ACTIONS, leadingKeyConditions } from '../../functions/data-access/session-policy';
 import { RESOURCE_TYPES } from '../../contract/resource-types';
 import type { CcriConfig } from '../config';

@@ -89,7 +89,7 @@ describe.each(OUTAGES)('DynamoDB %s', (_name, state) => {
     ['update', 'PUT', '/STU3/Patient/p1', { ...patient, id: 'p1' }],
     ['delete', 'DELETE', '/STU3/Patient/p1'],
   ])('a FHIR %s answers 503 with Retry-After and an OperationOutcome, then works again when DynamoDB is back', async (_i, method, path, body) => {
-    const handler = createFhirHandler({ tableName: fhirTable, clientFor: () => viaProxy });
+    const handler = createFhirHandler({ tableName: fhirTable, clientFor: () => viaProxy, validator: null });
     expect((await handler(fhirEvent('PUT', '/STU3/Patient/p1', { ...patient, id: 'p1' }))).statusCode).toBeLessThan(300);
 
     await proxy.set(state);
@@ -130,7 +130,7 @@ describe.each(OUTAGES)('DynamoDB %s', (_name, state) => {
 
 describe('bounded retries', () => {
   it('makes at most maxAttempts (3) attempts per DynamoDB call while throttled', async () => {
-    const handler = createFhirHandler({ tableName: fhirTable, clientFor: () => viaProxy });
+    const handler = createFhirHandler({ tableName: fhirTable, clientFor: () => viaProxy, validator: null });
     await proxy.set('throttling');
     proxy.throttled = 0;
     expect((await handler(fhirEvent('GET', '/STU3/Patient/p1'))).statusCode).toBe(503);
@@ -169,6 +169,7 @@ describe('KMS unreachable', () => {
       requestHandler: new NodeHttpHandler({ connectionTimeout: TOKEN_SDK_SETTINGS.connectionTimeoutMs, requestTimeout: TOKEN_SDK_SETTINGS.requestTimeoutMs }),
     });
     const handler = createTokenHandler({
+      limiter: null,
       clients: new DynamoClientStore(testDocumentClient(), clientsTable),
       signer: new KmsSigner(kms, 'arn:aws:kms:eu-west-2:123456789012:key/11111111-1111-1111-1111-111111111111'),
       tokenLifetimeSeconds: 3600,

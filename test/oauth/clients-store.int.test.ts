@@ -78,7 +78,7 @@ describe('the token function when DynamoDB fails', () => {
         ),
     ],
   ])('answers 503 temporarily_unavailable with Retry-After when %s, never a 500', async (_name, makeStore) => {
-    const handler = createTokenHandler({ clients: makeStore(), signer: new LocalRsaSigner(), tokenLifetimeSeconds: 3600 });
+    const handler = createTokenHandler({ clients: makeStore(), signer: new LocalRsaSigner(), tokenLifetimeSeconds: 3600, limiter: null });
     const c = DEMO_PATIENT_ACCESS_CLIENT;
     const response = await handler(tokenEvent({ grant_type: 'client_credentials' }, { Authorization: basicAuth(c.clientId, c.clientSecret) }));
     expect(response.statusCode).toBe(503);

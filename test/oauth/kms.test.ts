@@ -28,7 +28,7 @@ const grant = () =>
 async function tokenService(keyId: string) {
   const clients = new InMemoryClientStore();
   await clients.put(demoClientRecord(client));
-  return createTokenHandler({ clients, signer: new KmsSigner(new KMSClient({}), keyId), tokenLifetimeSeconds: 3600 });
+  return createTokenHandler({ clients, signer: new KmsSigner(new KMSClient({}), keyId), tokenLifetimeSeconds: 3600, limiter: null });
 }
 
 async function servedJwks(keyIds: string[]) {

@@ -1,0 +1,9 @@
+/** The names of the environment variables the CDK stacks set (lib/) and the functions read (their config.ts modules). */
+
+/** Set by lib/constructs/data-access.ts on the FHIR function, read by functions/data-access/config.ts. */
+export const DATA_ACCESS_ENV = {
+  /** The role assumed per session. */
+  roleArn: 'DATA_ACCESS_ROLE_ARN',
+  /** The FHIR table's ARN (the session policy names it; reads may also use its indexes). */
+  tableArn: 'DATA_TABLE_ARN',
+} as const;
