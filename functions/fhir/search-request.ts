@@ -19,6 +19,14 @@ export const MAX_INCLUDE_PARAMS = 5;
 export const MAX_CHAINS = 2;
 /** `_include:recurse`: how many times includes are applied to what was included. */
 export const MAX_INCLUDE_DEPTH = 3;
+/** Included resources per page, all `_include` and `_revinclude` together (include.ts). */
+export const MAX_INCLUDED = 100;
+/** Resources of the other type a chain or `_has` may resolve to (chain.ts). */
+export const MAX_CHAIN_TARGETS = 50;
+/** Referring resources a `_has` examines at most (chain.ts). */
+export const MAX_HAS_REFERRERS = 500;
+/** The most matches a sorted search reads (and sorts) per page (search-service.ts). */
+export const MAX_SORTED = 1000;
 
 export interface IncludeSpec {
   /** The type whose resources hold the reference (`*`: any, with `_include=*`). */
