@@ -143,6 +143,8 @@ function chainSpec(type: ResourceType, key: string, values: string[]): ChainSpec
   if (!criterionName || criterionName.startsWith('_has') || ['_include', '_revinclude', '_sort', '_count'].includes(criterionName)) {
     throw bad(`${key}: '${rest}' cannot be chained`, key);
   }
+  // The criterion is checked now (unknown parameter, bad value: 400), before any read.
+  for (const value of values) parseSearch(target, { [rest]: [value] }, true);
   return values.map((value) => ({ key, value, param: refName, target, criterion: { [rest]: [value] } }));
 }
 
@@ -155,6 +157,7 @@ function hasSpec(type: ResourceType, key: string, values: string[]): HasSpec[] {
   if (def.target !== type) throw bad(`${key}: ${source}.${parts[2]} does not refer to ${type}`, key);
   const criterionKey = parts.slice(3).join(':');
   if (criterionKey.startsWith('_has') || criterionKey.includes('.')) throw bad(`${key}: nested _has and chains inside _has are not supported`, key);
+  for (const value of values) parseSearch(source, { [criterionKey]: [value] }, true);
   return values.map((value) => ({ key, value, source, param: parts[2]!, criterion: { [criterionKey]: [value] } }));
 }
 
