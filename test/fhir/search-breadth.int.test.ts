@@ -353,8 +353,19 @@ describe('search breadth end to end (fhir-kit-client, local gateway, real tokens
   });
 
   it('a chain that resolves to more than the cap is a 400 naming it', async () => {
-    const res = await raw(api, writerToken, 'GET', 'Observation?subject:Patient.gender=female,male&_count=1');
-    // 10 patients: under the cap of 50; the cap itself is unit-tested (chain.ts MAX_CHAIN_TARGETS).
-    expect(res.status).toBe(200);
+    const repo = new FhirRepository({ documentClient: api.documentClient, tableName: api.tableName(FHIR_TABLE) });
+    const ids = Array.from({ length: 51 }, (_, i) => `cap-${i}`);
+    await Promise.all(ids.map((id) => repo.update('Medication', id, { resourceType: 'Medication', id, code: { coding: [{ system: 'urn:cap', code: 'capcode' }] } })));
+    try {
+      const res = await raw(api, writerToken, 'GET', 'MedicationRequest?medication.code=capcode');
+      expect(res.status).toBe(400);
+      expect(res.json.issue[0].diagnostics).toContain('more than 50 Medication');
+      await repo.delete('Medication', 'cap-50');
+      const under = await raw(api, writerToken, 'GET', 'MedicationRequest?medication.code=capcode');
+      expect(under.status).toBe(200);
+      expect(under.json.entry ?? []).toEqual([]);
+    } finally {
+      await Promise.all(ids.map((id) => repo.delete('Medication', id)));
+    }
   });
 });
