@@ -14,7 +14,7 @@ import { definitionOf, inPatientCompartment } from './definitions';
 import { BadRequestError, ForbiddenError, GoneError, NotFoundError, PreconditionFailedError, UnprocessableEntityError } from './errors';
 import type { ResourceType } from '../../contract/resource-types';
 import { compartmentClause } from './search-access';
-import { compartmentPatients, parseSearch, type ParsedSearch, type SearchClause } from './search';
+import { compartmentPatients, parseSearch, type ParsedSearch } from './search';
 import { MAX_EXAMINED_FOR_COUNT, runSearch, type Position } from '../store/search-engine';
 import { LockHeldError, type FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
 

@@ -39,7 +39,6 @@ import { FhirService, type CallerContext, type Validator } from '../fhir/service
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { accessFromContext, decide, type Access } from '../scopes/permissions';
 import { FhirRepository, type FhirResource } from '../store/repository';
-import { PositionsMismatch, type Position } from '../store/search-engine';
 
 /** The DynamoDB document client a request may use, from the caller's grants (the least-privilege seam). */
 export type ClientProvider = (access: Access) => DynamoDBDocumentClient;
@@ -199,8 +198,3 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
   };
 }
 
-function positionsOf(payload: unknown): Position[] {
-  const p = (payload as { p?: unknown } | null)?.p;
-  if (!Array.isArray(p) || !p.every((x) => x === 0 || x === 1 || typeof x === 'string')) throw new BadRequestError('Invalid continuation token', CURSOR_PARAM);
-  return p as Position[];
-}
