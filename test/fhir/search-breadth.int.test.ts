@@ -306,6 +306,10 @@ describe('search breadth end to end (fhir-kit-client, local gateway, real tokens
   it('POST /Type/_search with a form body, URL parameters joined', async () => {
     const bundle = (await writer.search({ resourceType: 'Patient', searchParams: { family: 'wil', gender: 'female' }, options: { postSearch: true } } as any)) as any;
     expect(ids(bundle)).toEqual(['Patient/6']);
+    const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    const elements = await raw(api, writerToken, 'POST', 'Patient/_search?_id=6', { body: '_elements=gender', headers: form });
+    expect(elements.json.entry[0].resource.gender).toBe('female');
+    expect(elements.json.entry[0].resource.name).toBeUndefined();
     const json = await raw(api, writerToken, 'POST', 'Patient/_search', { body: '{}' });
     expect(json.status).toBe(415);
   });
@@ -348,6 +352,9 @@ describe('search breadth end to end (fhir-kit-client, local gateway, real tokens
       expect(res.status, query).toBe(400);
       expect(res.json.resourceType).toBe('OperationOutcome');
     }
+    const counted = await raw(api, writerToken, 'GET', 'Patient?colour=blue&_summary=count');
+    expect(counted.json.total).toBe(10);
+    expect(counted.json.entry).toEqual([{ resource: expect.objectContaining({ resourceType: 'OperationOutcome' }), search: { mode: 'outcome' } }]);
     const strict = await raw(api, writerToken, 'GET', 'Patient?colour=blue', { headers: { Prefer: 'handling=strict' } });
     expect(strict.status).toBe(400);
   });
