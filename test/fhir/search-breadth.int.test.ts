@@ -352,6 +352,10 @@ describe('search breadth end to end (fhir-kit-client, local gateway, real tokens
       expect(res.status, query).toBe(400);
       expect(res.json.resourceType).toBe('OperationOutcome');
     }
+    const xml = await raw(api, writerToken, 'GET', 'Condition?colour=blue&patient=1&_include=Condition:patient&_format=xml');
+    expect(xml.status).toBe(200);
+    expect(xml.json).toMatch(/<OperationOutcome[\s\S]*colour[\s\S]*<mode value="outcome"\/>/);
+    expect(xml.json).toContain('<mode value="include"/>');
     const counted = await raw(api, writerToken, 'GET', 'Patient?colour=blue&_summary=count');
     expect(counted.json.total).toBe(10);
     expect(counted.json.entry).toEqual([{ resource: expect.objectContaining({ resourceType: 'OperationOutcome' }), search: { mode: 'outcome' } }]);
