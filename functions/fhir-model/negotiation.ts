@@ -74,7 +74,9 @@ export async function writeRepresentation(req: HttpRequest, response: HttpRespon
     return response; // already answered as an error by the handler
   }
   const elements = req.query._elements?.flatMap((v) => v.split(','));
-  const reshape = req.method === 'GET' && response.statusCode === 200 && (mode !== undefined || elements !== undefined);
+  // Reads and searches: GET, and POST [type]/_search (its form parameters are the query, functions/fhir/http.ts).
+  const reading = req.method === 'GET' || (req.method === 'POST' && req.route.endsWith('/_search'));
+  const reshape = reading && response.statusCode === 200 && (mode !== undefined || elements !== undefined);
   if ((format === 'json' && !reshape) || response.body === '') return response;
   let body = JSON.parse(response.body) as Json;
   if (reshape) {
@@ -84,8 +86,10 @@ export async function writeRepresentation(req: HttpRequest, response: HttpRespon
     if (body.resourceType === 'Bundle') {
       const entries = (body.entry as Json[] | undefined) ?? [];
       if (mode === 'count') {
+        // The total only; a search's outcome entry stays (it lists the parameters ignored: never silently).
         const { entry: _entry, ...rest } = body;
-        body = { ...rest, link: ((body.link as Json[] | undefined) ?? []).filter((l) => l.relation === 'self') };
+        const outcome = entries.filter((e) => (e.search as Json | undefined)?.mode === 'outcome');
+        body = { ...rest, link: ((body.link as Json[] | undefined) ?? []).filter((l) => l.relation === 'self'), ...(outcome.length > 0 ? { entry: outcome } : {}) };
       } else body = { ...body, entry: entries.map((e) => (e.resource ? { ...e, resource: shape(e.resource as Json) } : e)) };
     } else if (body.resourceType !== 'OperationOutcome') body = shape(body);
   }

@@ -16,13 +16,9 @@ import type { FhirRepository } from '../store/repository';
 import { definitionOf } from './definitions';
 import { BadRequestError, ForbiddenError } from './errors';
 import { normalizeReference, parseSearch, type SearchClause } from './search';
-import type { ChainSpec, HasSpec } from './search-request';
+import { MAX_CHAIN_TARGETS, MAX_HAS_REFERRERS, type ChainSpec, type HasSpec } from './search-request';
 import { compartmentClause, type SearchCaller } from './search-access';
 
-/** Resources of the other type a chain may resolve to (the main search then reads one index partition each). */
-export const MAX_CHAIN_TARGETS = 50;
-/** Referring resources a `_has` examines at most. */
-export const MAX_HAS_REFERRERS = 500;
 
 /** The caller's search of `type` with these criteria: the clauses, the caller's compartment included; 403 if refused. */
 function searchAs(caller: SearchCaller, type: ResourceType, criterion: Record<string, string[]>, key: string): SearchClause[] {

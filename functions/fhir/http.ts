@@ -95,23 +95,6 @@ export function resourceResponse(statusCode: number, version: StoredVersion, ext
   });
 }
 
-export function searchBundle(
-  selfUrl: string,
-  nextUrl: string | undefined,
-  total: number | undefined,
-  entries: { fullUrl: string; resource: unknown }[],
-): fhir.Bundle {
-  const link: fhir.BundleLink[] = [{ relation: 'self', url: selfUrl }];
-  if (nextUrl) link.push({ relation: 'next', url: nextUrl });
-  return {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    ...(total !== undefined ? { total } : {}),
-    link,
-    entry: entries.map((e) => ({ fullUrl: e.fullUrl, resource: e.resource as fhir.Resource, search: { mode: 'match' } })),
-  };
-}
-
 /**
  * A history Bundle, newest first (https://hl7.org/fhir/STU3/http.html#history), of one resource, one type or the
  * whole server: `selfUrl` without its query, the page's query and cursors make the `self` and `next` links.

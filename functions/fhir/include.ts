@@ -17,11 +17,9 @@ import type { FhirRepository, StoredVersion } from '../store/repository';
 import { definitionOf } from './definitions';
 import { compartmentPatients, normalizeReference, type SearchClause } from './search';
 import { compartmentClause, type SearchCaller } from './search-access';
-import { MAX_INCLUDE_DEPTH, type IncludeSpec } from './search-request';
+import { MAX_INCLUDE_DEPTH, MAX_INCLUDED, type IncludeSpec } from './search-request';
 import { isResourceType } from '../../contract/resource-types';
 
-/** Included resources per page, all `_include` and `_revinclude` together. */
-export const MAX_INCLUDED = 100;
 /** Matches one `_revinclude` search takes as reference values at once (one index partition each). */
 export const REVINCLUDE_REFS_PER_SEARCH = 50;
 

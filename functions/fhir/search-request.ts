@@ -19,6 +19,14 @@ export const MAX_INCLUDE_PARAMS = 5;
 export const MAX_CHAINS = 2;
 /** `_include:recurse`: how many times includes are applied to what was included. */
 export const MAX_INCLUDE_DEPTH = 3;
+/** Included resources per page, all `_include` and `_revinclude` together (include.ts). */
+export const MAX_INCLUDED = 100;
+/** Resources of the other type a chain or `_has` may resolve to (chain.ts). */
+export const MAX_CHAIN_TARGETS = 50;
+/** Referring resources a `_has` examines at most (chain.ts). */
+export const MAX_HAS_REFERRERS = 500;
+/** The most matches a sorted search reads (and sorts) per page (search-service.ts). */
+export const MAX_SORTED = 1000;
 
 export interface IncludeSpec {
   /** The type whose resources hold the reference (`*`: any, with `_include=*`). */
@@ -135,6 +143,8 @@ function chainSpec(type: ResourceType, key: string, values: string[]): ChainSpec
   if (!criterionName || criterionName.startsWith('_has') || ['_include', '_revinclude', '_sort', '_count'].includes(criterionName)) {
     throw bad(`${key}: '${rest}' cannot be chained`, key);
   }
+  // The criterion is checked now (unknown parameter, bad value: 400), before any read.
+  for (const value of values) parseSearch(target, { [rest]: [value] }, true);
   return values.map((value) => ({ key, value, param: refName, target, criterion: { [rest]: [value] } }));
 }
 
@@ -147,6 +157,7 @@ function hasSpec(type: ResourceType, key: string, values: string[]): HasSpec[] {
   if (def.target !== type) throw bad(`${key}: ${source}.${parts[2]} does not refer to ${type}`, key);
   const criterionKey = parts.slice(3).join(':');
   if (criterionKey.startsWith('_has') || criterionKey.includes('.')) throw bad(`${key}: nested _has and chains inside _has are not supported`, key);
+  for (const value of values) parseSearch(source, { [criterionKey]: [value] }, true);
   return values.map((value) => ({ key, value, source, param: parts[2]!, criterion: { [criterionKey]: [value] } }));
 }
 

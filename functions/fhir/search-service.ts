@@ -24,10 +24,8 @@ import { queryString } from './http';
 import { includeFor } from './include';
 import { searchValues, type SearchClause } from './search';
 import { compartmentClause, type SearchCaller } from './search-access';
-import type { SearchRequest, SortKey } from './search-request';
+import { MAX_SORTED, type SearchRequest, type SortKey } from './search-request';
 
-/** The most matches a sorted search reads (and sorts) per page. */
-export const MAX_SORTED = 1000;
 
 /** Result-shaping parameters carried into the Bundle's links (not part of what the token is bound to). */
 const CARRIED = ['_summary', '_elements', '_format', '_pretty'];

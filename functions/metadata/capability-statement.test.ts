@@ -25,7 +25,7 @@ describe('CapabilityStatement', () => {
     expect(resource.interaction!.map((i) => i.code).sort()).toEqual(
       ['create', 'delete', 'history-instance', 'read', 'search-type', 'update', 'vread'].sort(),
     );
-    expect(resource.searchParam!.map((p) => p.name).sort()).toEqual(['_id', ...Object.keys(DEFINITIONS[type].searchParams)].sort());
+    expect(resource.searchParam!.map((p) => p.name).sort()).toEqual(['_id', '_lastUpdated', ...Object.keys(DEFINITIONS[type].searchParams)].sort());
     for (const p of resource.searchParam!) expect(['string', 'token', 'date', 'reference']).toContain(p.type);
   });
 });
@@ -41,5 +41,25 @@ describe('the profile versions served', () => {
     const statement = capabilityStatement({ baseUrl: 'https://x' });
     expect(statement.rest![0]!.resource!.find((r) => r.type === 'Patient')!.profile!.display).toBe('CareConnect-Patient-1 1.3.0');
     expect(statement.format).toEqual(expect.arrayContaining(['application/fhir+xml', 'application/fhir+json']));
+  });
+});
+
+describe('search breadth (issue 15): exactly what works', () => {
+  const resource = (type: string) => rest.resource!.find((r) => r.type === type)!;
+
+  it('lists each reference parameter as an _include, and each reference to the type as a _revinclude', () => {
+    expect(resource('Condition').searchInclude).toEqual(['*', 'Condition:patient']);
+    expect(resource('Patient').searchInclude).toEqual(['*', 'Patient:general-practitioner']);
+    expect(resource('Patient').searchRevInclude).toEqual(expect.arrayContaining(['Condition:patient', 'Encounter:patient', 'Observation:subject']));
+    expect(resource('Organization').searchRevInclude).toEqual(['PractitionerRole:organization']);
+  });
+
+  it('documents the modifiers per parameter type, the chains, the caps and $everything', () => {
+    const doc = (type: string, name: string) => resource(type).searchParam!.find((p) => p.name === name)!.documentation;
+    expect(doc('Patient', 'family')).toContain(':contains');
+    expect(doc('Patient', 'gender')).toContain(':not');
+    expect(doc('Condition', 'patient')).toContain('Chainable one level');
+    expect(rest.documentation).toMatch(/_has.*_sort.*\$everything/s);
+    expect(rest.operation!.map((o) => o.name)).toEqual(['validate', 'everything']);
   });
 });

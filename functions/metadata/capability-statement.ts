@@ -5,9 +5,11 @@
  */
 import { FHIR_BASE_PATH, ROUTES } from '../../contract/routes';
 import { definitionOf } from '../fhir/definitions';
-import { RESOURCE_TYPES } from '../../contract/resource-types';
+import { RESOURCE_TYPES, type ResourceType } from '../../contract/resource-types';
 import { FHIR_VERSION, SERVED_PROFILES } from '../fhir-model/served';
 import { MAX_COUNT, SEARCH_LIMITS } from '../fhir/search';
+import { MAX_CHAIN_TARGETS, MAX_CHAINS, MAX_HAS_REFERRERS, MAX_INCLUDE_DEPTH, MAX_INCLUDE_PARAMS, MAX_INCLUDED, MAX_SORTED } from '../fhir/search-request';
+import type { SearchParamDef } from '../fhir/definitions';
 
 export const OAUTH_URIS_EXTENSION = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
 
@@ -22,6 +24,22 @@ const INTERACTION_CODES: Record<string, string> = {
 };
 
 const SEARCH_TYPE_URL = (type: string, name: string) => `http://hl7.org/fhir/SearchParameter/${type}-${name}`;
+
+/** The modifiers (and chains) each parameter type takes here: functions/fhir/search.ts, search-request.ts. */
+function modifiersOf(p: SearchParamDef): string {
+  switch (p.type) {
+    case 'string':
+      return 'Modifiers: :exact, :contains, :missing.';
+    case 'token':
+      return 'Modifiers: :not, :missing.';
+    case 'date':
+      return 'Prefixes eq, ge, gt, le, lt; modifier :missing.';
+    case 'reference':
+      return `Modifiers: :[type], :missing. Chainable one level to ${p.target}'s parameters (${'`'}name.param${'`'} or ${'`'}name:Type.param${'`'}).`;
+  }
+}
+
+const referenceParams = (type: ResourceType) => Object.entries(definitionOf(type).searchParams).filter(([, p]) => p.type === 'reference');
 
 export function capabilityStatement(options: { baseUrl: string; date?: string }): fhir.CapabilityStatement {
   const base = options.baseUrl.replace(/\/+$/, '');
@@ -57,7 +75,14 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
         documentation:
           `Search limits: at most ${SEARCH_LIMITS.orValues} comma-separated values per parameter, ${SEARCH_LIMITS.repeats} occurrences of one ` +
           `parameter, ${SEARCH_LIMITS.clauses} criteria per search (over: 400 naming the limit); _count at most ${MAX_COUNT}; ` +
-          'Bundle.total only when the whole result fits one page, or with _summary=count.',
+          'Bundle.total only when the whole result fits one page, or with _summary=count. ' +
+          `_include and _revinclude (at most ${MAX_INCLUDE_PARAMS} per search; _include:recurse to depth ${MAX_INCLUDE_DEPTH}; at most ${MAX_INCLUDED} included ` +
+          'resources per page, each decided by its own type and the caller\'s compartment, withheld ones reported in an OperationOutcome entry). ' +
+          `Chained parameters one level and _has one level (at most ${MAX_CHAINS} per search; a chain resolves to at most ${MAX_CHAIN_TARGETS} resources, ` +
+          `_has examines at most ${MAX_HAS_REFERRERS}; over: 400; through a type the token may not search: 403). ` +
+          `_sort by _id, _lastUpdated, string and date parameters (- descending; at most ${MAX_SORTED} matches, over: 400). ` +
+          'POST [type]/_search with a form body. Compartment search GET Patient/[id]/[type] and Patient/[id]/$everything (_since, _count). ' +
+          'Unknown parameters are ignored and listed in the Bundle\'s OperationOutcome entry (Prefer: handling=strict: 400).',
         resource: RESOURCE_TYPES.map((type) => {
           const def = definitionOf(type);
           const interactions = ROUTES.filter((r) => r.fhir?.type === type && INTERACTION_CODES[r.fhir.interaction])
@@ -75,18 +100,29 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
             conditionalCreate: true,
             conditionalUpdate: false,
             conditionalDelete: 'not-supported',
+            searchInclude: ['*', ...referenceParams(type).map(([name]) => `${type}:${name}`)],
+            searchRevInclude: RESOURCE_TYPES.flatMap((source) =>
+              referenceParams(source)
+                .filter(([, p]) => p.target === type)
+                .map(([name]) => `${source}:${name}`),
+            ),
             searchParam: [
               { name: '_id', type: 'token', documentation: 'The logical id of the resource' },
+              { name: '_lastUpdated', type: 'date', documentation: 'Resource.meta.lastUpdated. Prefixes eq, ge, gt, le, lt.' },
               ...Object.entries(def.searchParams).map(([name, p]) => ({
                 name,
                 definition: SEARCH_TYPE_URL(type, name),
                 type: p.type,
-                documentation: p.expression,
+                documentation: `${p.expression}. ${modifiersOf(p)}`,
               })),
             ],
           } as fhir.CapabilityStatementRestResource;
         }),
-        operation: [{ name: 'validate', definition: { reference: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' } }],
+        compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
+        operation: [
+          { name: 'validate', definition: { reference: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' } },
+          { name: 'everything', definition: { reference: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' } },
+        ],
       },
     ],
   };

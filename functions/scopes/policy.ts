@@ -17,7 +17,7 @@
  *
  * Small: API Gateway does not document a size limit for a REST API authorizer's response, so the policy stays under
  * 8 KB for every grant set (policy.test.ts searches for the largest, with today's routes and the FHIR breadth
- * routes: about 4 KB and 6 KB for adversarial per-type mixes; a few hundred bytes for real clients). Listing every
+ * routes: about 5 KB (today's table, with issue 15's search routes) and 6 KB for adversarial per-type mixes; a few hundred bytes for real clients). Listing every
  * permitted method ARN made a writer's policy ~11 KB; instead, the permitted routes are grouped by the literal
  * prefixes of their paths (`/STU3`, `/STU3/Patient`, `/admin`...), whole or per method (`* /STU3/Patient` and
  * `* /STU3/Patient/*`; `GET/STU3/*`), plus Denies for what a group reaches and must not, whenever that is shorter

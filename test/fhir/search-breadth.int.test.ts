@@ -34,7 +34,7 @@ beforeAll(async () => {
   api = await startTestApi();
   writerToken = await tokenFor(api, creds);
   writer = fhirClient(api, writerToken);
-  handler = createFhirHandler({ tableName: api.tableName(FHIR_TABLE), clientFor: () => api.documentClient, cursorKey: 'matrix' });
+  handler = createFhirHandler({ tableName: api.tableName(FHIR_TABLE), clientFor: () => api.documentClient, validator: null, cursorKey: 'matrix' });
 });
 
 afterAll(async () => {
@@ -306,6 +306,10 @@ describe('search breadth end to end (fhir-kit-client, local gateway, real tokens
   it('POST /Type/_search with a form body, URL parameters joined', async () => {
     const bundle = (await writer.search({ resourceType: 'Patient', searchParams: { family: 'wil', gender: 'female' }, options: { postSearch: true } } as any)) as any;
     expect(ids(bundle)).toEqual(['Patient/6']);
+    const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    const elements = await raw(api, writerToken, 'POST', 'Patient/_search?_id=6', { body: '_elements=gender', headers: form });
+    expect(elements.json.entry[0].resource.gender).toBe('female');
+    expect(elements.json.entry[0].resource.name).toBeUndefined();
     const json = await raw(api, writerToken, 'POST', 'Patient/_search', { body: '{}' });
     expect(json.status).toBe(415);
   });
@@ -348,13 +352,31 @@ describe('search breadth end to end (fhir-kit-client, local gateway, real tokens
       expect(res.status, query).toBe(400);
       expect(res.json.resourceType).toBe('OperationOutcome');
     }
+    const xml = await raw(api, writerToken, 'GET', 'Condition?colour=blue&patient=1&_include=Condition:patient&_format=xml');
+    expect(xml.status).toBe(200);
+    expect(xml.json).toMatch(/<OperationOutcome[\s\S]*colour[\s\S]*<mode value="outcome"\/>/);
+    expect(xml.json).toContain('<mode value="include"/>');
+    const counted = await raw(api, writerToken, 'GET', 'Patient?colour=blue&_summary=count');
+    expect(counted.json.total).toBe(10);
+    expect(counted.json.entry).toEqual([{ resource: expect.objectContaining({ resourceType: 'OperationOutcome' }), search: { mode: 'outcome' } }]);
     const strict = await raw(api, writerToken, 'GET', 'Patient?colour=blue', { headers: { Prefer: 'handling=strict' } });
     expect(strict.status).toBe(400);
   });
 
   it('a chain that resolves to more than the cap is a 400 naming it', async () => {
-    const res = await raw(api, writerToken, 'GET', 'Observation?subject:Patient.gender=female,male&_count=1');
-    // 10 patients: under the cap of 50; the cap itself is unit-tested (chain.ts MAX_CHAIN_TARGETS).
-    expect(res.status).toBe(200);
+    const repo = new FhirRepository({ documentClient: api.documentClient, tableName: api.tableName(FHIR_TABLE) });
+    const ids = Array.from({ length: 51 }, (_, i) => `cap-${i}`);
+    await Promise.all(ids.map((id) => repo.update('Medication', id, { resourceType: 'Medication', id, code: { coding: [{ system: 'urn:cap', code: 'capcode' }] } })));
+    try {
+      const res = await raw(api, writerToken, 'GET', 'MedicationRequest?medication.code=capcode');
+      expect(res.status).toBe(400);
+      expect(res.json.issue[0].diagnostics).toContain('more than 50 Medication');
+      await repo.delete('Medication', 'cap-50');
+      const under = await raw(api, writerToken, 'GET', 'MedicationRequest?medication.code=capcode');
+      expect(under.status).toBe(200);
+      expect(under.json.entry ?? []).toEqual([]);
+    } finally {
+      await Promise.all(ids.map((id) => repo.delete('Medication', id)));
+    }
   });
 });

@@ -44,6 +44,8 @@ const CASES: [ResourceType, Record<string, string>, string[]][] = [
   ['Patient', { identifier: `${NHS}|` }, ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']],
   ['Patient', { family: 'wil', gender: 'female' }, ['6']],
   ['Patient', { family: 'sanchez,taylor' }, ['2', '3']],
+  ['Patient', { 'general-practitioner': 'Practitioner/2' }, ['1', '3', '5', '7', '9']],
+  ['Patient', { 'general-practitioner': '1' }, ['2', '4', '6', '8', '10']],
   ['Practitioner', { _id: '1' }, ['1']],
   ['Practitioner', { identifier: 'https://fhir.nhs.uk/Id/sds-user-id|G8000002' }, ['2']],
   ['Practitioner', { name: 'sean' }, ['2']],
