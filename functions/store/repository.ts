@@ -4,7 +4,7 @@
  *
  * | item                    | pk              | sk              | attributes                                               |
  * |-------------------------|-----------------|-----------------|----------------------------------------------------------|
- * | current version         | `T/<id>`        | `v`             | versionId, lastUpdated, method, resource (JSON) or deleted + compartments |
+ * | current version         | `T/<id>`        | `v`             | versionId, lastUpdated, method, resource (JSON) or z (brotli JSON, over 800 bytes) or deleted + compartments |
  * | an older version        | `T/<id>`        | `h/<10 digits>` | the same, as it was current                              |
  * | search index item       | see functions/store/index-layout.ts | | t (written, epoch ms), v (the version that wrote it)     |
  * | conditional-create lock | `T/_l/<digest>` | `lock`          | resourceId, nonce, expiresAt (TTL)                       |
@@ -29,6 +29,7 @@
  * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -49,6 +50,12 @@ import { indexKeys, type IndexKey, type Stream } from './index-layout';
 
 /** Index items one resource may have (searchable values + the listing): a write's fan-out bound; over it, a 413. */
 export const MAX_INDEX_ITEMS = 200;
+/**
+ * A resource whose JSON is longer is stored brotli-compressed (attribute `z`, binary): FHIR JSON shrinks to about
+ * half, which keeps a typical resource's version item under the 1 KB write unit (and halves read units and storage).
+ * Shorter ones stay readable JSON (`resource`): they fit one write unit anyway.
+ */
+export const COMPRESS_OVER_BYTES = 800;
 /** DynamoDB's TransactWriteItems limit. */
 export const MAX_TRANSACTION_ITEMS = 100;
 /** Attempts of one BatchWriteItem whose items DynamoDB leaves unprocessed (throttling): about 3 s of backoff. */
@@ -118,6 +125,8 @@ interface VersionItem {
   lastUpdated: string;
   deleted?: boolean;
   resource?: string;
+  /** The resource's JSON, brotli-compressed (when over COMPRESS_OVER_BYTES). */
+  z?: Uint8Array;
   method?: StoredVersion['method'];
   compartments?: string[];
 }
@@ -640,10 +649,16 @@ function toVersion(type: ResourceType, id: string, item: VersionItem): StoredVer
     versionId: Number(item.versionId),
     lastUpdated: item.lastUpdated,
     deleted: Boolean(item.deleted),
-    resource: item.resource ? (JSON.parse(item.resource) as FhirResource) : undefined,
+    resource: item.z ? (JSON.parse(brotliDecompressSync(item.z).toString('utf8')) as FhirResource) : item.resource ? (JSON.parse(item.resource) as FhirResource) : undefined,
     method: item.method,
     ...(item.compartments ? { compartments: item.compartments } : {}),
   };
+}
+
+/** The stored form of a resource's JSON: as is, or compressed when long (see COMPRESS_OVER_BYTES). */
+function body(json: string): { resource: string } | { z: Uint8Array } {
+  if (Buffer.byteLength(json) <= COMPRESS_OVER_BYTES) return { resource: json };
+  return { z: brotliCompressSync(json, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: json.length } }) };
 }
 
 function toItem(v: StoredVersion): Omit<VersionItem, 'pk' | 'sk'> {
@@ -651,7 +666,7 @@ function toItem(v: StoredVersion): Omit<VersionItem, 'pk' | 'sk'> {
     versionId: v.versionId,
     lastUpdated: v.lastUpdated,
     method: v.method,
-    ...(v.resource ? { resource: JSON.stringify(v.resource) } : { deleted: true }),
+    ...(v.resource ? body(JSON.stringify(v.resource)) : { deleted: true }),
     ...(v.compartments && v.compartments.length > 0 ? { compartments: v.compartments } : {}),
   };
 }
