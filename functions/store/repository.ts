@@ -658,7 +658,7 @@ function toVersion(type: ResourceType, id: string, item: VersionItem): StoredVer
 /** The stored form of a resource's JSON: as is, or compressed when long (see COMPRESS_OVER_BYTES). */
 function body(json: string): { resource: string } | { z: Uint8Array } {
   if (Buffer.byteLength(json) <= COMPRESS_OVER_BYTES) return { resource: json };
-  return { z: brotliCompressSync(json, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: json.length } }) };
+  return { z: brotliCompressSync(json, { params: { [zlib.BROTLI_PARAM_QUALITY]: 1, [zlib.BROTLI_PARAM_SIZE_HINT]: json.length } }) };
 }
 
 function toItem(v: StoredVersion): Omit<VersionItem, 'pk' | 'sk'> {
