@@ -12,6 +12,7 @@ import { firstVersionItems } from '../functions/store/repository';
 export function itemBytes(item: Record<string, unknown>): number {
   const size = (v: unknown): number => {
     if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+    if (v instanceof Uint8Array) return v.length;
     if (typeof v === 'number') return Math.ceil(String(Math.abs(v)).replace(/^0+|\./g, '').length / 2) + 1;
     if (typeof v === 'boolean' || v === null) return 1;
     if (Array.isArray(v)) return 3 + v.reduce((n: number, x) => n + 1 + size(x), 0);
@@ -35,6 +36,38 @@ export function createCost(label: string, type: ResourceType, resource: Record<s
   return { label, items: items.length, indexItems: items.length - 1, resourceBytes: itemBytes(items[0]!), wcu };
 }
 
+/**
+ * What a Care Connect Patient from a patient administration system typically holds: the NHS number (with its
+ * verification status), one official name (family and one given name), gender, birth date, one home address and one
+ * phone number, a GP practice. The demo Patient/1 and the generated one are richer on purpose (a local identifier
+ * too, two given names, a title, phone AND email: 12 searchable values).
+ */
+export const TYPICAL_PATIENT_IS = 'NHS number, family + given name, gender, birth date, postcode, phone';
+export const TYPICAL_PATIENT = {
+  resourceType: 'Patient',
+  id: '8d3c6f0e-2b1a-4c5d-9e8f-7a6b5c4d3e2f',
+  identifier: [
+    {
+      system: 'https://fhir.nhs.uk/Id/nhs-number',
+      value: '9990000018',
+      extension: [
+        {
+          url: 'https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1',
+          valueCodeableConcept: {
+            coding: [{ system: 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1', code: '01', display: 'Number present and verified' }],
+          },
+        },
+      ],
+    },
+  ],
+  name: [{ use: 'official', family: 'Smith', given: ['Grace'] }],
+  telecom: [{ system: 'phone', value: '07700900073', use: 'mobile' }],
+  gender: 'female',
+  birthDate: '1968-12-08',
+  address: [{ use: 'home', line: ['12 Acacia Avenue'], city: 'Leeds', postalCode: 'LS11 5DT', country: 'GB' }],
+  generalPractitioner: [{ reference: 'Organization/2' }],
+};
+
 /** One row per demo resource type (its first demo resource), and the generated benchmark Patient. */
 export function writeCostTable(): WriteCost[] {
   const seen = new Set<string>();
@@ -46,6 +79,7 @@ export function writeCostTable(): WriteCost[] {
   }
   const { patients } = generatePatients(1, 1);
   rows.push(createCost('Patient (generated, bench/P5-P8)', 'Patient', patients[0]!));
+  rows.push(createCost(`Patient (typical: ${TYPICAL_PATIENT_IS})`, 'Patient', TYPICAL_PATIENT));
   return rows;
 }
 

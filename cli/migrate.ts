@@ -4,16 +4,35 @@
  * `--old-prefix=ccri-` finds `ccri-ResourcePatient`, `ccri-ResourceCondition`, ... (the local naming); on AWS name
  * each retained table with `--old`. DynamoDB is the SDK's (AWS_REGION, credentials) or AWS_ENDPOINT_URL_DYNAMODB.
  * docs/storage.md (Migration) has the upgrade steps.
+ *
+ * `npm run migrate -- --table=<FHIR table> --reindex`: the reconciler of one-round-trip creates
+ * (functions/store/reindex.ts): puts back index items a live resource should have and has not.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RESOURCE_TYPES, type ResourceType } from '../contract/resource-types';
 import { migrateFromPerTypeTables } from '../functions/store/migrate-v1';
+import { reindexTable } from '../functions/store/reindex';
 
 export async function runMigrate(argv: string[], log: (line: string) => void = console.log): Promise<Record<string, number>> {
   const arg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const table = arg('table');
   const prefix = arg('old-prefix');
+  if (argv.includes('--reindex')) {
+    if (!table) throw new Error('usage: npm run migrate -- --table=<FHIR table> --reindex');
+    const client = new DynamoDBClient({});
+    try {
+      const summary = await reindexTable({
+        documentClient: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+        tableName: table,
+        onProgress: (s) => log(`  ${s.resources} resources checked, ${s.written} index items written back`),
+      });
+      log(`done: ${summary.resources} resources, ${summary.written} index items written back`);
+      return { ...summary };
+    } finally {
+      client.destroy();
+    }
+  }
   const named = new Map((arg('old') ?? '').split(',').filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
   if (!table || (prefix === undefined && named.size === 0)) {
     throw new Error('usage: npm run migrate -- --table=<FHIR table> (--old-prefix=<prefix> | --old=Patient=<table>,Condition=<table>,...)');

@@ -16,6 +16,12 @@ describe('the FHIR function configuration', () => {
     expect(() => configFromEnv(withoutTable)).toThrow(/DATA_TABLE_ARN/);
   });
 
+  it('DATA_ACCESS=direct (emulators only): one shared client, no role needed; any other value fails at init', () => {
+    const { clientFor } = configFromEnv({ TABLE_NAME: 'Fhir', DATA_ACCESS: 'direct', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    expect(clientFor(accessFromClaims({ clientId: 'a', scope: 'user/Patient.read' }))).toBe(clientFor(accessFromClaims({ clientId: 'b', scope: 'user/*.read' })));
+    expect(() => configFromEnv({ ...env, DATA_ACCESS: 'none' })).toThrow(/DATA_ACCESS/);
+  });
+
   it('gives one scoped client per distinct grant set (made without calling STS)', () => {
     const { clientFor, tableName } = configFromEnv(env);
     expect(tableName).toBe('Fhir');

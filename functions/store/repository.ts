@@ -4,13 +4,18 @@
  *
  * | item                    | pk              | sk              | attributes                                               |
  * |-------------------------|-----------------|-----------------|----------------------------------------------------------|
- * | current version         | `T/<id>`        | `v`             | versionId, lastUpdated, method, resource (JSON) or deleted + compartments |
+ * | current version         | `T/<id>`        | `v`             | versionId, lastUpdated, method, resource (JSON) or z (brotli JSON, over 800 bytes) or deleted + compartments |
  * | an older version        | `T/<id>`        | `h/<10 digits>` | the same, as it was current                              |
  * | search index item       | see functions/store/index-layout.ts | | t (written, epoch ms), v (the version that wrote it)     |
  * | conditional-create lock | `T/_l/<digest>` | `lock`          | resourceId, nonce, expiresAt (TTL)                       |
  *
  * Reads: the current version is one GetItem; a page of search results one BatchGetItem (any mix of types).
- * Writes without a transaction, ordered so that a crash at any point leaves nothing wrong visible:
+ * A create with an id this repository made (generateId: 122 random bits, new by construction) is ONE round trip:
+ * the version and its index items in one BatchWriteItem, no condition needed. Items DynamoDB leaves unprocessed are
+ * retried (bounded); if they cannot be written, the version is deleted again (so no live resource stays out of
+ * search) and the client gets a 503. A process that dies in that retry window can leave a version without some
+ * index items: `reindexMissing` (cli/migrate.ts --reindex) is the reconciler that puts them back.
+ * Other writes without a transaction, ordered so that a crash at any point leaves nothing wrong visible:
  *  1. the index items the new version adds (BatchWriteItem): before the version can be seen, so search never misses
  *     a live resource; an index item whose version never lands is an orphan, and search checks every candidate on
  *     the resource itself, so orphans are never returned (and read repair deletes them, functions/store/search-engine);
@@ -24,6 +29,7 @@
  * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -35,7 +41,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
+import { ConflictError, PreconditionFailedError, ServiceUnavailableError, TooLargeError } from '../fhir/errors';
 import type { FhirRepository as FhirRepositoryContract } from './fhir-repository';
 import type { ResourceType } from '../../contract/resource-types';
 import { compartmentPatients, searchValues } from '../fhir/search';
@@ -45,8 +51,16 @@ import { INDEX_SHARDS, indexKeys, shardOf, type IndexKey, type Stream } from './
 
 /** Index items one resource may have (searchable values + the listing): a write's fan-out bound; over it, a 413. */
 export const MAX_INDEX_ITEMS = 200;
+/**
+ * A resource whose JSON is longer is stored brotli-compressed (attribute `z`, binary): FHIR JSON shrinks to about
+ * half, which keeps a typical resource's version item under the 1 KB write unit (and halves read units and storage).
+ * Shorter ones stay readable JSON (`resource`): they fit one write unit anyway.
+ */
+export const COMPRESS_OVER_BYTES = 800;
 /** DynamoDB's TransactWriteItems limit. */
 export const MAX_TRANSACTION_ITEMS = 100;
+/** Attempts of one BatchWriteItem whose items DynamoDB leaves unprocessed (throttling): about 3 s of backoff. */
+export const MAX_BATCH_ATTEMPTS = 8;
 /** DynamoDB calls one request keeps in flight at most (issue 13.4). */
 export const MAX_CONCURRENT_CALLS = 8;
 
@@ -121,6 +135,8 @@ interface VersionItem {
   lastUpdated: string;
   deleted?: boolean;
   resource?: string;
+  /** The resource's JSON, brotli-compressed (when over COMPRESS_OVER_BYTES). */
+  z?: Uint8Array;
   method?: StoredVersion['method'];
   compartments?: string[];
 }
@@ -142,6 +158,8 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   private readonly maxWriteAttempts: number;
   private readonly lockSeconds: number;
   private readonly limiter = new Limiter(MAX_CONCURRENT_CALLS);
+  /** The ids generateId made in this repository (one per request): new by construction, so created in one round trip. */
+  private readonly generated = new Set<string>();
 
   constructor(options: RepositoryOptions) {
     this.db = options.documentClient;
@@ -154,7 +172,9 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
 
   /** A fresh server-assigned id. */
   generateId(): string {
-    return this.newId();
+    const id = this.newId();
+    this.generated.add(id);
+    return id;
   }
 
   // ---- reads ---------------------------------------------------------------------------------------------
@@ -316,7 +336,9 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
 
   /** Creates a resource with a new id (or the given one, which must not exist yet), with a conditional-create lock. */
   async create(type: ResourceType, resource: FhirResource, options: { id?: string; lock?: CreateLock } = {}): Promise<WriteResult> {
-    return this.write(type, options.id ?? this.newId(), { resource, mustNotExist: true, lock: options.lock, method: 'POST' });
+    const id = options.id ?? this.generateId();
+    const fresh = !options.lock && this.generated.delete(id);
+    return this.write(type, id, { resource, mustNotExist: true, fresh, lock: options.lock, method: 'POST' });
   }
 
   /**
@@ -349,6 +371,8 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
     op: {
       resource?: FhirResource;
       mustNotExist?: boolean;
+      /** An id generateId made: new by construction, created in one BatchWriteItem. */
+      fresh?: boolean;
       ifMatch?: number;
       lock?: CreateLock;
       method: 'POST' | 'PUT' | 'DELETE';
@@ -390,8 +414,10 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
       const added = newKeys.filter((k) => !oldSet.has(keyOf(k)));
       const removed = oldKeys.filter((k) => !newSet.has(keyOf(k)));
 
-      // 1. index items first and 2. the current version copied to history: independent, so in parallel
       const t = this.now().getTime();
+      if (op.fresh && stored) return this.createFresh(type, id, stored, lastUpdated, t, added);
+
+      // 1. index items first and 2. the current version copied to history: independent, so in parallel
       await Promise.all([
         this.batchPut([...added, changeKey(type, id, versionId, lastUpdated)].map((k) => ({ ...k, t, v: versionId }))),
         current ? this.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } })) : undefined,
@@ -437,6 +463,52 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
       );
       return { version, created: !live };
     }
+  }
+
+  /** A create of a new-by-construction id: the version and its index items in one BatchWriteItem (see the top). */
+  private async createFresh(type: ResourceType, id: string, stored: FhirResource, lastUpdated: string, t: number, keys: IndexKey[]): Promise<WriteResult> {
+    const version: StoredVersion = { type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' };
+    const key = { pk: resourcePk(type, id), sk: CURRENT };
+    try {
+      await this.batchPut([{ ...toItem(version), ...key }, ...[...keys, changeKey(type, id, 1, lastUpdated)].map((k) => ({ ...k, t, v: 1 }))]);
+    } catch (err) {
+      // Never leave a live version without its index: take it back (only if it is still this write's); the index
+      // items that did land are orphans for read repair.
+      await this.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: 'versionId = :one AND lastUpdated = :at',
+          ExpressionAttributeValues: { ':one': 1, ':at': lastUpdated },
+        }),
+      ).catch(() => undefined);
+      throw err;
+    }
+    return { version, created: true };
+  }
+
+  /**
+   * The reconciler of one-round-trip creates: puts back the index items a current, live version should have and
+   * has not (a writer that died while retrying unprocessed items). Reads the expected keys, writes only the missing
+   * ones; idempotent. Returns how many it wrote.
+   */
+  async reindexMissing(type: ResourceType, id: string): Promise<number> {
+    const current = await this.read(type, id);
+    if (!current || current.deleted || !current.resource) return 0;
+    const keys = [...indexKeys(type, id, searchValues(type, current.resource)), changeKey(type, id, current.versionId, current.lastUpdated)];
+    const present = new Set<string>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
+      for (let attempt = 0; pending && pending.length > 0 && attempt < MAX_BATCH_ATTEMPTS; attempt++) {
+        const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, sk' } } }));
+        for (const item of (out.Responses?.[this.tableName] ?? []) as IndexKey[]) present.add(`${item.pk}\n${item.sk}`);
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    const t = this.now().getTime();
+    const missing = keys.filter((k) => !present.has(`${k.pk}\n${k.sk}`)).map((k) => ({ ...k, t, v: current.versionId }));
+    await this.batchPut(missing);
+    return missing.length;
   }
 
   /**
@@ -584,17 +656,19 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
     return items.length + 1;
   }
 
-  /** BatchWriteItem puts, 25 per call, in parallel, unprocessed items retried with backoff. */
+  /** BatchWriteItem puts, 25 per call, in parallel, unprocessed items retried with backoff (bounded: then a 503). */
   async batchPut(items: Record<string, unknown>[]): Promise<void> {
     const batches: Record<string, unknown>[][] = [];
     for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
     await Promise.all(
       batches.map(async (batch) => {
         let pending = batch.map((Item) => ({ PutRequest: { Item } }));
-        for (let attempt = 0; pending.length > 0; attempt++) {
+        for (let attempt = 1; pending.length > 0; attempt++) {
           const out = await this.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
           pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-          if (pending.length > 0) await sleep(Math.min(2000, 25 * 2 ** attempt) + randomInt(25));
+          if (pending.length === 0) break;
+          if (attempt >= MAX_BATCH_ATTEMPTS) throw new ServiceUnavailableError('The data store is busy; retry later', 1);
+          await sleep(Math.min(2000, 25 * 2 ** attempt) + randomInt(25));
         }
       }),
     );
@@ -632,10 +706,16 @@ function toVersion(type: ResourceType, id: string, item: VersionItem): StoredVer
     versionId: Number(item.versionId),
     lastUpdated: item.lastUpdated,
     deleted: Boolean(item.deleted),
-    resource: item.resource ? (JSON.parse(item.resource) as FhirResource) : undefined,
+    resource: item.z ? (JSON.parse(brotliDecompressSync(item.z).toString('utf8')) as FhirResource) : item.resource ? (JSON.parse(item.resource) as FhirResource) : undefined,
     method: item.method,
     ...(item.compartments ? { compartments: item.compartments } : {}),
   };
+}
+
+/** The stored form of a resource's JSON: as is, or compressed when long (see COMPRESS_OVER_BYTES). */
+function body(json: string): { resource: string } | { z: Uint8Array } {
+  if (Buffer.byteLength(json) <= COMPRESS_OVER_BYTES) return { resource: json };
+  return { z: brotliCompressSync(json, { params: { [zlib.BROTLI_PARAM_QUALITY]: 1, [zlib.BROTLI_PARAM_SIZE_HINT]: json.length } }) };
 }
 
 function toItem(v: StoredVersion): Omit<VersionItem, 'pk' | 'sk'> {
@@ -643,7 +723,7 @@ function toItem(v: StoredVersion): Omit<VersionItem, 'pk' | 'sk'> {
     versionId: v.versionId,
     lastUpdated: v.lastUpdated,
     method: v.method,
-    ...(v.resource ? { resource: JSON.stringify(v.resource) } : { deleted: true }),
+    ...(v.resource ? body(JSON.stringify(v.resource)) : { deleted: true }),
     ...(v.compartments && v.compartments.length > 0 ? { compartments: v.compartments } : {}),
   };
 }

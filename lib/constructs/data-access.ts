@@ -62,5 +62,7 @@ export class DataAccessRole extends Construct {
     fn.node.addDependency(assume);
     fn.addEnvironment(DATA_ACCESS_ENV.roleArn, this.role.roleArn);
     fn.addEnvironment(DATA_ACCESS_ENV.tableArn, table.tableArn);
+    // Declared so that an emulator's env file may override it (sam local drops undeclared names).
+    fn.addEnvironment(DATA_ACCESS_ENV.mode, 'sts');
   }
 }

@@ -90,6 +90,7 @@ describe('the data-access role construct', () => {
     expect(fn.Properties.Environment.Variables).toMatchObject({
       DATA_ACCESS_ROLE_ARN: { 'Fn::GetAtt': [dataRole, 'Arn'] },
       DATA_TABLE_ARN: tableArn,
+      DATA_ACCESS: 'sts',
     });
   });
 

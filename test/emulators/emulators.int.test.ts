@@ -108,7 +108,8 @@ const functionEnv = {
     JWKS_URI: fetchFrom && `${fetchFrom}/.well-known/jwks.json`,
     REVOCATIONS_URI: fetchFrom && `${fetchFrom}/oauth2/revocations`,
   }),
-  patient: { TABLE_NAME: tableOf(FHIR_TABLE) },
+  // No STS role to assume in an emulator: the function's own credentials (functions/resource/config.ts).
+  patient: { TABLE_NAME: tableOf(FHIR_TABLE), DATA_ACCESS: 'direct' },
 };
 
 const basic = (c: DemoClient) => `Basic ${Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`;

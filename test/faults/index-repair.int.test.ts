@@ -3,12 +3,13 @@
  * never makes search return a wrong resource or miss a live one, and the orphan index items it leaves are deleted by
  * read repair once older than the grace period, so the index converges to the resources.
  */
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseSearch } from '../../functions/fhir/search';
 import { FhirService } from '../../functions/fhir/service';
 import { shardOf } from '../../functions/store/index-layout';
 import { ORPHAN_GRACE_MS } from '../../functions/store/search-engine';
+import { reindexTable } from '../../functions/store/reindex';
 import { serviceFixture } from '../fhir/service-fixture';
 
 const fixture = serviceFixture();
@@ -46,6 +47,68 @@ describe('a crash between the index items and the version', () => {
     await new FhirService('Patient', fixture.repository({ now: later })).search(parseSearch('Patient', { name: [family] }), {});
     expect(await nameIndex(id, family)).toEqual([]);
   });
+});
+
+/**
+ * A document client whose BatchWriteItem writes only the current version of each batch and reports every index item
+ * unprocessed (what DynamoDB does under throttling), and that fails the commands `crash` picks (a dead writer).
+ */
+function throttlingIndex(db: DynamoDBDocumentClient, crash: (command: unknown) => boolean = () => false): DynamoDBDocumentClient {
+  const wrapped = Object.create(db) as DynamoDBDocumentClient;
+  wrapped.send = (async (command: never) => {
+    if (crash(command)) throw Object.assign(new Error('injected crash'), { name: 'InjectedCrash' });
+    if (!((command as unknown) instanceof BatchWriteCommand)) return db.send(command);
+    const [table, requests] = Object.entries((command as BatchWriteCommand).input.RequestItems!)[0]!;
+    const isVersion = (r: (typeof requests)[number]) => (r.PutRequest?.Item as { sk?: string } | undefined)?.sk === 'v';
+    const versions = requests.filter(isVersion);
+    if (versions.length > 0) await db.send(new BatchWriteCommand({ RequestItems: { [table]: versions } }));
+    const rest = requests.filter((r) => !isVersion(r));
+    return { UnprocessedItems: rest.length > 0 ? { [table]: rest } : {} };
+  }) as typeof db.send;
+  return wrapped;
+}
+
+describe('a create in one round trip (version and index items in one BatchWriteItem)', () => {
+  const currentVersion = (id: string) => fixture.db.send(new GetCommand({ TableName: fixture.tableName, Key: { pk: `Patient/${id}`, sk: 'v' }, ConsistentRead: true }));
+
+  it('is one BatchWriteItem and is found by search at once (read-your-writes)', async () => {
+    const family = `onetrip${Date.now().toString(36)}`;
+    const sent: string[] = [];
+    const counting = Object.create(fixture.db) as DynamoDBDocumentClient;
+    counting.send = ((command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name);
+      return fixture.db.send(command as never);
+    }) as typeof fixture.db.send;
+    const service = new FhirService('Patient', fixture.repository({ documentClient: counting }));
+    const { version } = await service.create({ resourceType: 'Patient', name: [{ family }] }, {});
+    expect(sent).toEqual(['BatchWriteCommand']);
+    const found = await fixture.service('Patient').search(parseSearch('Patient', { name: [family] }), {});
+    expect(found.versions.map((v) => v.id)).toEqual([version.id]);
+  });
+
+  it('whose index items stay unprocessed: the version is taken back, the client gets a 503, nothing unsearchable stays', async () => {
+    const id = `throttled-${Date.now().toString(36)}`;
+    const repository = fixture.repository({ documentClient: throttlingIndex(fixture.db), newId: () => id });
+    await expect(repository.create('Patient', patient(id, `throttled${Date.now().toString(36)}`))).rejects.toMatchObject({ name: 'ServiceUnavailableError' });
+    expect((await currentVersion(id)).Item).toBeUndefined();
+  }, 20_000);
+
+  it('whose writer dies while retrying: the reconciler puts the missing index items back, and converges', async () => {
+    const id = `dead-${Date.now().toString(36)}`;
+    const family = `deadwriter${Date.now().toString(36)}`;
+    // The writer's retries and its compensation fail: it died after DynamoDB had written the version only.
+    let batches = 0;
+    const dying = throttlingIndex(fixture.db, (c) => (c instanceof BatchWriteCommand && ++batches > 1) || c instanceof DeleteCommand);
+    await expect(fixture.repository({ documentClient: dying, newId: () => id }).create('Patient', patient(id, family))).rejects.toThrow(/injected/);
+    expect((await currentVersion(id)).Item).toBeDefined();
+    const search = () => fixture.service('Patient').search(parseSearch('Patient', { name: [family] }), {});
+    expect((await search()).versions).toEqual([]); // live but unindexed: what the reconciler is for
+    const summary = await reindexTable({ documentClient: fixture.db, tableName: fixture.tableName });
+    expect(summary.written).toBeGreaterThanOrEqual(2); // the listing and the name
+    expect((await search()).versions.map((v) => v.id)).toEqual([id]);
+    expect(await nameIndex(id, family)).toHaveLength(1);
+    expect((await reindexTable({ documentClient: fixture.db, tableName: fixture.tableName })).written).toBe(0);
+  }, 20_000);
 });
 
 describe('a crash before the old index items are deleted', () => {

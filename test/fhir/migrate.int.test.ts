@@ -67,5 +67,14 @@ describe('npm run migrate', () => {
 
   it('refuses to run without a target and a source', async () => {
     await expect(runMigrate([`--table=${localTableName(FHIR_TABLE, 'x')}`])).rejects.toThrow(/usage/);
+    await expect(runMigrate(['--reindex'])).rejects.toThrow(/usage/);
+  });
+
+  it('--reindex: checks every current version and writes back only what is missing (nothing on a sound table)', async () => {
+    const lines: string[] = [];
+    const summary = await runMigrate([`--table=${fixture.tableName}`, '--reindex'], (l) => lines.push(l));
+    expect(summary.resources).toBeGreaterThan(0);
+    expect(summary.written).toBe(0);
+    expect(lines.at(-1)).toMatch(/^done: \d+ resources, 0 index items written back$/);
   });
 });
