@@ -87,7 +87,7 @@ const types = typesTable as unknown as Record<string, TableEntry>;
 /** `Patient.identifier:nhsNumber.system` -> `Patient.identifier.system`. */
 const pathOf = (id: string) => id.replace(/:[^.]+/g, '');
 
-export function buildTree(type: string, entry: TableEntry, url?: string): StructureTree {
+function buildTree(type: string, entry: TableEntry, url?: string): StructureTree {
   const byId = new Map<string, ElementNode>();
   let root: ElementNode | undefined;
   for (const def of entry.elements) {
@@ -113,19 +113,20 @@ export function buildTree(type: string, entry: TableEntry, url?: string): Struct
   return { type, kind: entry.kind ?? 'constraint', url, version: entry.version, root, byId };
 }
 
-const typeTrees = new Map<string, StructureTree>();
-
-/** The base definition of a data type or resource type, or undefined when the model does not hold it. */
-export function typeTree(type: string): StructureTree | undefined {
-  let tree = typeTrees.get(type);
-  if (!tree) {
-    const entry = types[type];
-    if (!entry) return undefined;
-    tree = buildTree(type, entry);
-    typeTrees.set(type, tree);
+/** The tree of a table entry (a base type by name, or a profile by `url`), built once and kept in `cache`. */
+export function cachedTree(cache: Map<string, StructureTree>, key: string, entry: TableEntry | undefined, url?: string): StructureTree | undefined {
+  let tree = cache.get(key);
+  if (!tree && entry) {
+    tree = buildTree(url ? entry.type! : key, entry, url);
+    cache.set(key, tree);
   }
   return tree;
 }
+
+const typeTrees = new Map<string, StructureTree>();
+
+/** The base definition of a data type or resource type, or undefined when the model does not hold it. */
+export const typeTree = (type: string): StructureTree | undefined => cachedTree(typeTrees, type, types[type]);
 
 export const isPrimitiveType = (code: string) => types[code]?.kind === 'primitive-type';
 export const isResourceTypeName = (code: string) => types[code]?.kind === 'resource';

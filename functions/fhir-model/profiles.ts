@@ -6,7 +6,7 @@
 import constraintsTable from './generated/constraints.json';
 import profilesTable from './generated/profiles.json';
 import valueSetsTable from './generated/value-sets.json';
-import { buildTree, type Constraint, type Expansion, type StructureTree, type TableEntry } from './model';
+import { cachedTree, type Constraint, type Expansion, type StructureTree, type TableEntry } from './model';
 
 export const CONSTRAINTS: readonly Constraint[] = constraintsTable as Constraint[];
 export const VALUE_SETS: Readonly<Record<string, Expansion>> = valueSetsTable as Record<string, Expansion>;
@@ -15,13 +15,4 @@ const profiles = profilesTable as unknown as Record<string, TableEntry>;
 const profileTrees = new Map<string, StructureTree>();
 
 /** A profile or extension definition by canonical URL, or undefined when it is not shipped. */
-export function profileTree(url: string): StructureTree | undefined {
-  let tree = profileTrees.get(url);
-  if (!tree) {
-    const entry = profiles[url];
-    if (!entry) return undefined;
-    tree = buildTree(entry.type!, entry, url);
-    profileTrees.set(url, tree);
-  }
-  return tree;
-}
+export const profileTree = (url: string): StructureTree | undefined => cachedTree(profileTrees, url, profiles[url], url);
