@@ -78,10 +78,11 @@ function fhirRoutes(type: ResourceType): Route[] {
     route('POST', `${base}/{id}/$validate`, 'validate'),
     route('GET', `${base}/{id}/_history`, 'history-instance'),
     route('GET', `${base}/{id}/_history/{vid}`, 'vread'),
-    // FHIR breadth, the interactions (issue 15). Each route here is one more API Gateway method per type, and the
-    // stack stops at CloudFormation's 500 resources (test/cdk/api.test.ts 'stack size'): HEAD of a version and the
-    // type-level `_history` resource wait for the API's methods to move to a nested stack; meanwhile type history
-    // is `GET /STU3/_history?_type=<Type>` (system history filtered to one type, decided like type history).
+    // FHIR breadth, the interactions (issue 15). The types share one API Gateway resource tree (`gatewayPath`), so a
+    // route here costs one API Gateway method, not 14. Type-level `GET /STU3/<Type>/_history` is not a route: its
+    // statements would take the authorizer's largest policy over its 7,000-byte bound (7,158 bytes measured,
+    // functions/scopes/policy.test.ts); type history is `GET /STU3/_history?_type=<Type>` (system history filtered
+    // to one type, decided like type history).
     route('HEAD', `${base}/{id}`, 'read'),
     route('PATCH', `${base}/{id}`, 'patch'),
     route('PUT', base, 'update-conditional'),
