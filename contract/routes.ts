@@ -3,7 +3,7 @@
  * it (lib/api.ts) and the local gateway serves it (local/gateway.ts); a CDK assertion test checks that the
  * synthesized template and this table agree, route for route. Plain data: no aws-cdk-lib import here.
  */
-import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, type ResourceType } from './resource-types';
+import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, isResourceType, type ResourceType } from './resource-types';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -43,7 +43,7 @@ export type FunctionName = 'token' | 'jwks' | 'metadata' | 'admin' | 'explorer' 
 
 export interface Route {
   method: HttpMethod;
-  /** API Gateway resource path, path parameters in braces: `/STU3/Patient/{id}`. */
+  /** The route template, path parameters in braces: `/STU3/Patient/{id}` (API Gateway's resource: `gatewayPath`). */
   path: string;
   function: FunctionName;
   /** `public` routes need no token; `authorized` routes run the Lambda authorizer first. */
@@ -78,10 +78,11 @@ function fhirRoutes(type: ResourceType): Route[] {
     route('POST', `${base}/{id}/$validate`, 'validate'),
     route('GET', `${base}/{id}/_history`, 'history-instance'),
     route('GET', `${base}/{id}/_history/{vid}`, 'vread'),
-    // FHIR breadth, the interactions (issue 15). Each route here is one more API Gateway method per type, and the
-    // stack stops at CloudFormation's 500 resources (test/cdk/api.test.ts 'stack size'): HEAD of a version and the
-    // type-level `_history` resource wait for the API's methods to move to a nested stack; meanwhile type history
-    // is `GET /STU3/_history?_type=<Type>` (system history filtered to one type, decided like type history).
+    // FHIR breadth, the interactions (issue 15). The types share one API Gateway resource tree (`gatewayPath`), so a
+    // route here costs one API Gateway method, not 14. Type-level `GET /STU3/<Type>/_history` is not a route: its
+    // statements would take the authorizer's largest policy over its 7,000-byte bound (7,158 bytes measured,
+    // functions/scopes/policy.test.ts); type history is `GET /STU3/_history?_type=<Type>` (system history filtered
+    // to one type, decided like type history).
     route('HEAD', `${base}/{id}`, 'read'),
     route('PATCH', `${base}/{id}`, 'patch'),
     route('PUT', base, 'update-conditional'),
@@ -163,3 +164,40 @@ export const ROUTES: readonly Route[] = [
 
 /** Every function named by the route table, once. */
 export const FUNCTION_NAMES: readonly FunctionName[] = [...new Set(ROUTES.map((r) => r.function))];
+
+/**
+ * API Gateway's resource path of a route. The FHIR routes of the 14 types share one resource tree: the type is a
+ * `{type}` path parameter and the patient compartment's type a `{compartment}` parameter
+ * (`/STU3/Patient/{id}/Condition` -> `/STU3/{type}/{id}/{compartment}`), so the API holds a dozen resources rather
+ * than 14 copies of each (CloudFormation's 500 resources; docs/fhir-api.md "One resource tree"). Other routes are
+ * their own resource path. Static siblings (`metadata`, `_history`, `$everything`, ...) win over `{...}` ones.
+ */
+export function gatewayPath(route: Pick<Route, 'path'>): string {
+  const parts = route.path.split('/');
+  if (`/${parts[1]}` !== FHIR_BASE_PATH) return route.path;
+  if (parts[2] !== undefined && isResourceType(parts[2])) parts[2] = '{type}';
+  if (parts[4] !== undefined && isResourceType(parts[4])) parts[4] = '{compartment}';
+  return parts.join('/');
+}
+
+/** Route template by gateway path, type and compartment (`/STU3/{type}/{id}\nPatient\n` -> `/STU3/Patient/{id}`). */
+const TEMPLATES = new Map(ROUTES.map((r) => [templateKey(gatewayPath(r), r.path.split('/')[2], r.path.split('/')[4]), r.path]));
+
+function templateKey(resource: string, type: string | undefined, compartment: string | undefined): string {
+  return resource.includes('{type}') ? `${resource}\n${type}\n${resource.includes('{compartment}') ? compartment : ''}` : resource;
+}
+
+/**
+ * The inverse of `gatewayPath`, on a request: API Gateway's resource and path parameters back to the route table's
+ * template and the parameters the template names (`/STU3/{type}/{id}` + `{ type: 'Patient', id: '1' }` ->
+ * `/STU3/Patient/{id}` + `{ id: '1' }`). A type or compartment the route table does not serve there: undefined.
+ */
+export function routeOfGateway(
+  resource: string,
+  pathParameters: Readonly<Record<string, string>>,
+): { route: string; pathParameters: Record<string, string> } | undefined {
+  if (!resource.includes('{type}')) return { route: resource, pathParameters: { ...pathParameters } };
+  const { type, compartment, ...rest } = pathParameters;
+  const route = TEMPLATES.get(templateKey(resource, type, compartment));
+  return route === undefined ? undefined : { route, pathParameters: rest };
+}

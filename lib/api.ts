@@ -1,5 +1,6 @@
 /**
- * The REST API, built from THE route table (contract/routes.ts): one method per route, a Lambda proxy integration to
+ * The REST API, built from THE route table (contract/routes.ts): one method per API Gateway resource path and method
+ * (`gatewayPath`: the 14 FHIR types share one `{type}` resource tree), a Lambda proxy integration to
  * the route's function, the TOKEN authorizer on exactly the `authorized` routes. Around it: a stage with JSON
  * access logs, execution metrics and error logs, throttling (stage-wide, tighter on POST /oauth2/token), CORS for
  * the configured origins only, the gateway's own responses from lib/gateway-responses.ts, and optionally a
@@ -15,7 +16,7 @@ import { Construct } from 'constructs';
 import { BEARER_HEADER_PATTERN } from '../contract/bearer';
 import type { CcriConfig } from './config';
 import type { GatewayResponseSpec } from './gateway-responses';
-import type { FunctionName, Route } from '../contract/routes';
+import { gatewayPath, type FunctionName, type Route } from '../contract/routes';
 
 /** Headers a browser may send on a cross-origin request to this API. */
 export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Exist', 'Prefer'];
@@ -131,7 +132,18 @@ export class CcriApi extends Construct {
   private addRoutes(props: CcriApiProps): void {
     const integrations = new Map<FunctionName, apigw.LambdaIntegration>();
     const methodsByPath = new Map<string, Set<string>>();
+    const added = new Map<string, Route>();
     for (const route of props.routes) {
+      // The routes of the 14 types share one method per resource path (the type is a path parameter): they must agree.
+      const path = gatewayPath(route);
+      const same = added.get(`${route.method} ${path}`);
+      if (same) {
+        if (same.function !== route.function || same.auth !== route.auth) {
+          throw new Error(`${route.method} ${route.path} and ${same.method} ${same.path} share ${path} but not their function or auth`);
+        }
+        continue;
+      }
+      added.set(`${route.method} ${path}`, route);
       let integration = integrations.get(route.function);
       if (!integration) {
         // One invoke permission per function for this API (not one per method): keeps the stack small.
@@ -140,7 +152,7 @@ export class CcriApi extends Construct {
         });
         integrations.set(route.function, integration);
       }
-      const resource = this.restApi.root.resourceForPath(route.path);
+      const resource = this.restApi.root.resourceForPath(path);
       const method = resource.addMethod(
         route.method,
         integration,
@@ -151,12 +163,12 @@ export class CcriApi extends Construct {
       if (route.auth === 'public') {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by design (OAuth2 token endpoint, JWKS, FHIR CapabilityStatement, SMART discovery or the web explorer's static page): clients call it before they hold a token.`,
+          reason: `${route.method} ${path} is public by design (OAuth2 token endpoint, JWKS, FHIR CapabilityStatement, SMART discovery or the web explorer's static page): clients call it before they hold a token.`,
         });
       }
-      const methods = methodsByPath.get(route.path) ?? new Set<string>();
+      const methods = methodsByPath.get(path) ?? new Set<string>();
       methods.add(route.method);
-      methodsByPath.set(route.path, methods);
+      methodsByPath.set(path, methods);
     }
     const origins = props.config.corsOrigins;
     if (origins.length > 0) {
@@ -240,7 +252,7 @@ function staticHeaderValue(name: string, value: string): string {
 
 /**
  * One JSON object per request: who (source IP, client id the authorizer returned as principal), what (method,
- * resource path, status), how long, and why it failed (authorizer and integration errors). Never the
+ * resource path, path, status), how long, and why it failed (authorizer and integration errors). Never the
  * Authorization header, the query string or a body.
  */
 function accessLogFormat(): apigw.AccessLogFormat {
@@ -254,6 +266,9 @@ function accessLogFormat(): apigw.AccessLogFormat {
       userAgent: f.contextIdentityUserAgent(),
       httpMethod: f.contextHttpMethod(),
       resourcePath: f.contextResourcePath(),
+      // The FHIR type of a `{type}` resource, for the audit of a gateway denial (functions/audit/gateway.ts); ids,
+      // never the query string.
+      path: f.contextPath(),
       protocol: f.contextProtocol(),
       status: f.contextStatus(),
       responseLength: f.contextResponseLength(),

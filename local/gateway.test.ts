@@ -88,17 +88,17 @@ describe('the local gateway', () => {
     expect(res.status).toBe(200);
     const event = events[0]!;
     expect(event).toMatchObject({
-      resource: '/STU3/Patient/{id}',
+      resource: '/STU3/{type}/{id}',
       path: '/STU3/Patient/a-b',
       httpMethod: 'GET',
-      pathParameters: { id: 'a-b' },
+      pathParameters: { type: 'Patient', id: 'a-b' },
       queryStringParameters: { name: 'y', _count: '2' },
       multiValueQueryStringParameters: { name: ['x', 'y'], _count: ['2'] },
       body: null,
       isBase64Encoded: false,
       requestContext: {
         stage: 'local',
-        resourcePath: '/STU3/Patient/{id}',
+        resourcePath: '/STU3/{type}/{id}',
         httpMethod: 'GET',
         domainName: 'localhost:0',
         authorizer: { clientId: 'client-1', scope: 'user/Patient.read', principalId: 'client-1' },
@@ -150,7 +150,8 @@ describe('the local gateway', () => {
     expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     const body = (await res.json()) as { issue: Array<{ diagnostics: string }> };
     expect(body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'forbidden' }] });
-    expect(body.issue[0].diagnostics).toContain('GET /STU3/Condition/{id}');
+    // API Gateway's resource path, as the deployed gateway response says it: the type is a path parameter.
+    expect(body.issue[0].diagnostics).toContain('GET /STU3/{type}/{id}');
     expect(events).toHaveLength(0);
   });
 
@@ -176,15 +177,33 @@ describe('the local gateway', () => {
   it('prefers a literal path part over a {parameter}', async () => {
     await fetch(`${base}/STU3/Patient/$validate`, { method: 'POST', headers: { Authorization: 'Bearer denied-condition' }, body: '{}' });
     await fetch(`${base}/STU3/Patient/9`, { method: 'POST', headers: { Authorization: 'Bearer denied-condition' }, body: '{}' });
+    await fetch(`${base}/STU3/metadata`);
     expect(events.map((e) => [e.resource, e.pathParameters])).toEqual([
-      ['/STU3/Patient/$validate', null],
-      ['/STU3/Patient/{id}', { id: '9' }],
+      ['/STU3/{type}/$validate', { type: 'Patient' }],
+      ['/STU3/{type}/{id}', { type: 'Patient', id: '9' }],
+      ['/STU3/metadata', null],
     ]);
     expect(events[0]!.body).toBe('{}');
   });
 
+  it('serves one {type} resource tree for every type, as lib/api.ts deploys it', async () => {
+    expect((await get('/STU3/Condition/4', 'Bearer condition-only')).status).toBe(200);
+    // A type the route table lacks still matches the tree; the function answers it (404 OperationOutcome).
+    expect((await get('/STU3/Nothing/4', 'Bearer denied-condition')).status).toBe(200);
+    expect(events.map((e) => [e.resource, e.pathParameters])).toEqual([
+      ['/STU3/{type}/{id}', { type: 'Condition', id: '4' }],
+      ['/STU3/{type}/{id}', { type: 'Nothing', id: '4' }],
+    ]);
+  });
+
+  it('matches the resource before the method: a method the static resource lacks is no route, not a {parameter} sibling', async () => {
+    const res = await fetch(`${base}/STU3/Patient/$validate`, { headers: { Authorization: 'Bearer denied-condition' } });
+    expect(res.status).toBe(404);
+    expect(events).toHaveLength(0);
+  });
+
   it.each([
-    ['an unknown path', 'GET', '/STU3/Nothing/1'],
+    ['an unknown path', 'GET', '/STU3/Patient/1/2/3/4'],
     ['a known path with another method', 'DELETE', '/STU3/metadata'],
     ['an empty path parameter', 'GET', '/STU3/Patient/'],
   ])('answers 404 with an OperationOutcome for %s', async (_name, method, path) => {

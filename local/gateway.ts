@@ -15,7 +15,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { gatewayResponse } from '../lib/gateway-responses';
-import type { FunctionName, Route } from '../contract/routes';
+import { gatewayPath, type FunctionName, type Route } from '../contract/routes';
 import { evaluatePolicy } from './policy';
 import { record } from '../functions/audit';
 import { gatewayDenialAudit } from '../functions/audit/gateway';
@@ -60,8 +60,12 @@ interface CachedAuthorization {
   expiresAt: number;
 }
 
+/** One method of API Gateway's resource tree: the routes of the 14 FHIR types share it (`gatewayPath`). */
+type GatewayMethod = Pick<Route, 'method' | 'path' | 'function' | 'auth'>;
+
 interface Matched {
-  route: Route;
+  /** `path` is API Gateway's resource path (`/STU3/{type}/{id}`), what the event's `resource` says. */
+  route: GatewayMethod;
   pathParameters: Record<string, string>;
 }
 
@@ -74,6 +78,7 @@ export class LocalGateway {
   private readonly maxCachedAuthorizations: number;
   private readonly now: () => number;
   private readonly identityValidation: RegExp | undefined;
+  private readonly methods: readonly GatewayMethod[];
   /** How many times the authorizer function ran (the rest were cache hits): for tests. */
   authorizerInvocations = 0;
 
@@ -87,6 +92,13 @@ export class LocalGateway {
     this.now = options.now ?? Date.now;
     const expression = options.identityValidationExpression;
     this.identityValidation = expression === undefined ? undefined : new RegExp(expression);
+    // The tree lib/api.ts deploys: one method per resource path and method.
+    const methods = new Map<string, GatewayMethod>();
+    for (const route of options.routes) {
+      const path = gatewayPath(route);
+      if (!methods.has(`${route.method} ${path}`)) methods.set(`${route.method} ${path}`, { method: route.method, path, function: route.function, auth: route.auth });
+    }
+    this.methods = [...methods.values()];
   }
 
   /** Node http request listener. */
@@ -153,7 +165,7 @@ export class LocalGateway {
       if (evaluatePolicy(authorization.policyDocument, methodArn) !== 'allow') {
         // On AWS the audit sink records this from the access log line (functions/audit/gateway.ts); here, directly.
         const patient = authorization.context?.patient;
-        record(gatewayDenialAudit({ httpMethod: method, resourcePath: matched.route.path, status: 403, principalId: authorization.principalId, patient: typeof patient === 'string' ? patient : undefined, requestId, ip: req.socket.remoteAddress }));
+        record(gatewayDenialAudit({ httpMethod: method, resourcePath: matched.route.path, path, status: 403, principalId: authorization.principalId, patient: typeof patient === 'string' ? patient : undefined, requestId, ip: req.socket.remoteAddress }));
         return this.gatewayAnswer('ACCESS_DENIED', undefined, method, matched.route.path);
       }
       event.requestContext.authorizer = { ...(authorization.context ?? {}), principalId: authorization.principalId };
@@ -208,13 +220,17 @@ export class LocalGateway {
     return this.cache.size;
   }
 
-  /** API Gateway's matching: a literal path part wins over a {parameter} at the same place. */
+  /**
+   * API Gateway's matching: first the resource, by path alone, where a literal path part wins over a {parameter} at
+   * the same place, the leftmost first (`/STU3/_history` over `/STU3/{type}`, `/STU3/{type}/{id}/$everything` over
+   * `.../{id}/{compartment}`); then the method on that resource. A method the matched resource lacks is no route,
+   * even where a {parameter} sibling has it (`GET /STU3/Patient/_search` is not a read of id `_search`).
+   */
   private match(method: string, segments: string[]): Matched | undefined {
-    let best: { matched: Matched; score: number } | undefined;
-    for (const route of this.options.routes) {
-      if (route.method !== method) continue;
+    let best: { path: string; pathParameters: Record<string, string>; score: number } | undefined;
+    for (const route of this.methods) {
       const parts = route.path.split('/').slice(1);
-      if (parts.length !== segments.length) continue;
+      if (parts.length !== segments.length || route.path === best?.path) continue;
       const pathParameters: Record<string, string> = {};
       let score = 0;
       let ok = true;
@@ -228,9 +244,10 @@ export class LocalGateway {
           score += 1 << (parts.length - i);
         } else ok = false;
       }
-      if (ok && (!best || score > best.score)) best = { matched: { route, pathParameters }, score };
+      if (ok && (!best || score > best.score)) best = { path: route.path, pathParameters, score };
     }
-    return best?.matched;
+    const route = best && this.methods.find((m) => m.path === best.path && m.method === method);
+    return route && { route, pathParameters: best!.pathParameters };
   }
 
   private toEvent(

@@ -54,6 +54,14 @@ describe('the audit sink', () => {
     ]);
   });
 
+  it('reads the type of API Gateway\'s {type} resource from the request path of the access log line', () => {
+    const line = JSON.stringify({ ...JSON.parse(accessDenied), httpMethod: 'DELETE', resourcePath: '/STU3/{type}/{id}', path: '/prod/STU3/Observation/7' });
+    const decoded = JSON.parse(JSON.stringify({ messageType: 'DATA_MESSAGE', logEvents: [{ id: '1', timestamp: 0, message: line }] }));
+    const [event] = auditEventsOf(decoded);
+    expect(event).toMatchObject({ subtype: [{ code: 'delete' }], action: 'D', outcome: '4' });
+    expect(event!.entity).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Observation' })]));
+  });
+
   it('ignores the control message CloudWatch Logs sends when the subscription is created', async () => {
     const control = { awslogs: { data: gzipSync(JSON.stringify({ messageType: 'CONTROL_MESSAGE', logEvents: [{ id: '0', timestamp: 0, message: 'CWL CONTROL MESSAGE' }] })).toString('base64') } };
     const handler = createAuditSinkHandler({ store: { write: async () => Promise.reject(new Error('must not be called')) } });

@@ -70,6 +70,7 @@ export function auditEventsOf(data: CloudWatchLogsDecodedData): AuditEvent[] {
           gatewayDenialAudit({
             httpMethod: line.httpMethod,
             resourcePath: line.resourcePath,
+            path: str(line.path),
             status: Number(line.status) || 403,
             principalId: str(line.principalId),
             patient: str(line.patient),

@@ -4,7 +4,7 @@
  * per token) nor the FHIR function sees it. On AWS the stage's access log line of such a request is turned into a
  * denied AuditEvent by the audit sink (functions/audit-sink); the local gateway records the same input directly.
  */
-import { ROUTES } from '../../contract/routes';
+import { ROUTES, routeOfGateway } from '../../contract/routes';
 import type { AuditInput } from './audit-event';
 
 const BY_ROUTE = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));
@@ -12,8 +12,10 @@ const BY_ROUTE = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));
 /** The fields of one access log line (lib/api.ts `accessLogFormat`) the audit needs. */
 export interface GatewayDenial {
   httpMethod: string;
-  /** The route template, e.g. `/STU3/Patient/{id}`. */
+  /** API Gateway's resource path, e.g. `/STU3/{type}/{id}` (`gatewayPath`), or a route template. */
   resourcePath: string;
+  /** The request path (`/prod/STU3/Patient/1`): gives the type and compartment of a `{type}` resource path. */
+  path?: string;
   status: number;
   /** The authorizer's principal: the client id. */
   principalId?: string;
@@ -26,7 +28,7 @@ export interface GatewayDenial {
 }
 
 export function gatewayDenialAudit(denial: GatewayDenial): AuditInput {
-  const route = BY_ROUTE.get(`${denial.httpMethod} ${denial.resourcePath}`);
+  const route = BY_ROUTE.get(`${denial.httpMethod} ${routeTemplate(denial.resourcePath, denial.path)}`);
   const input: AuditInput = {
     kind: route?.admin ? 'admin' : 'access',
     outcome: 'denied',
@@ -42,6 +44,22 @@ export function gatewayDenialAudit(denial: GatewayDenial): AuditInput {
   const at = denial.requestTime ? parseRequestTime(denial.requestTime) : undefined;
   if (at) input.at = at;
   return input;
+}
+
+/**
+ * The route template of a resource path: `{type}` and `{compartment}` are read from the request path's segments at
+ * their places, counted from the end (the path may carry the stage or a base path mapping in front).
+ */
+function routeTemplate(resourcePath: string, path: string | undefined): string {
+  if (!resourcePath.includes('{type}')) return resourcePath;
+  const parts = resourcePath.split('/');
+  const segments = (path ?? '').split('/').slice(-parts.length);
+  if (segments.length !== parts.length) return resourcePath;
+  const parameters: Record<string, string> = {};
+  parts.forEach((part, i) => {
+    if (part === '{type}' || part === '{compartment}') parameters[part.slice(1, -1)] = segments[i]!;
+  });
+  return routeOfGateway(resourcePath, parameters)?.route ?? resourcePath;
 }
 
 /** API Gateway writes '-' for an empty context variable. */

@@ -36,6 +36,13 @@ describe('the API Gateway edge', () => {
     });
   });
 
+  it('resolves API Gateway\'s {type} resource to the route table\'s template, without the literal parameters', () => {
+    const compartment = toHttpRequest(event({ resource: '/STU3/{type}/{id}/{compartment}', path: '/STU3/Patient/1/Condition', pathParameters: { type: 'Patient', id: '1', compartment: 'Condition' } }));
+    expect(compartment).toMatchObject({ route: '/STU3/Patient/{id}/Condition', pathParameters: { id: '1' } });
+    const unknown = toHttpRequest(event({ resource: '/STU3/{type}/{id}', path: '/STU3/Nothing/1', pathParameters: { type: 'Nothing', id: '1' } }));
+    expect(unknown).toMatchObject({ route: '/STU3/{type}/{id}', pathParameters: { type: 'Nothing', id: '1' } });
+  });
+
   it('decodes a base64 body and names a custom domain without the stage', () => {
     const req = toHttpRequest(event({ body: Buffer.from('{"a":1}').toString('base64'), isBase64Encoded: true, requestContext: { requestId: 'r', domainName: 'fhir.example.nhs.uk', stage: 'prod' } as never }));
     expect(req.body).toBe('{"a":1}');

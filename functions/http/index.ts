@@ -3,15 +3,21 @@
  * that the domain code works with. Only handlers import this; domain code never sees an API Gateway type.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { routeOfGateway } from '../../contract/routes';
 import { listEnv } from '../env';
 
 /** A request as the domain code sees it: no API Gateway types, header names in lower case. */
 export interface HttpRequest {
   method: string;
-  /** The matched resource path template, e.g. `/STU3/Patient/{id}`. */
+  /**
+   * The route table's template of the request, e.g. `/STU3/Patient/{id}` (contract/routes.ts), resolved from API
+   * Gateway's resource (`/STU3/{type}/{id}` with type Patient). A type the route table does not serve there leaves
+   * API Gateway's resource, which no route has: the function answers 404.
+   */
   route: string;
   /** The concrete path, e.g. `/STU3/Patient/1`. */
   path: string;
+  /** The parameters the route template names (`id`, `vid`, ...), as API Gateway extracted them. */
   pathParameters: Record<string, string>;
   /** Every query parameter with all its values, in order. */
   query: Record<string, string[]>;
@@ -64,11 +70,13 @@ export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
   for (const [key, value] of Object.entries(ctx?.authorizer ?? {})) {
     if (value !== undefined && value !== null && typeof value !== 'object') authorizer[key] = String(value);
   }
+  const gatewayParameters = { ...(event.pathParameters ?? {}) } as Record<string, string>;
+  const resolved = routeOfGateway(event.resource, gatewayParameters);
   return {
     method: event.httpMethod,
-    route: event.resource,
+    route: resolved?.route ?? event.resource,
     path: event.path,
-    pathParameters: { ...(event.pathParameters ?? {}) } as Record<string, string>,
+    pathParameters: resolved?.pathParameters ?? gatewayParameters,
     query,
     headers,
     body,

@@ -68,7 +68,8 @@ export interface FhirHandlerDeps {
 /** The FHIR route of a request, from THE route table by method and route template: nothing else decides it. */
 function routeOf(req: HttpRequest): Route {
   const route = ROUTES.find((r) => r.function === 'fhir' && r.method === req.method && r.path === req.route);
-  if (!route || (!route.fhir && !route.system)) throw new NotFoundError(`No FHIR interaction is served at ${req.method} ${req.route}`);
+  // An unknown type or compartment (`/STU3/Foo/1`) keeps API Gateway's `{type}` resource, which no route has.
+  if (!route || (!route.fhir && !route.system)) throw new NotFoundError(`No FHIR interaction is served at ${req.method} ${req.path}`);
   return route;
 }
 

@@ -37,6 +37,7 @@ import { subscriptionEvent } from '../../functions/audit-sink/subscription.fixtu
 import { AwsStandIn } from './aws-stand-in';
 import { LambdaProcess } from './lambda-process';
 import { ACCOUNT, apiMethods, Assembly, REGION } from './template';
+import { ROUTES, gatewayPath } from '../../contract/routes';
 
 const API_ID = 'rehearsal1';
 const STAGE = 'prod';
@@ -186,13 +187,22 @@ afterAll(async () => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
+/**
+ * The event API Gateway sends for a route of the route table (`/STU3/Patient/{id}`): its resource is the route's
+ * resource path (`/STU3/{type}/{id}`), whose `{type}` and `{compartment}` come from the route's own segments.
+ */
 function proxyEvent(method: string, template: string, options: { body?: string; headers?: Record<string, string>; authorizer?: Record<string, unknown> } = {}): APIGatewayProxyEvent {
   const pathParameters: Record<string, string> = {};
   const concrete = template.replace(/\{([^}]+)\}/g, (_m, name: string) => (pathParameters[name] = name === 'clientId' ? 'ccri-admin' : '1'));
+  const resource = gatewayPath({ path: template });
+  const segments = template.split('/');
+  resource.split('/').forEach((part, i) => {
+    if (part !== segments[i]) pathParameters[part.slice(1, -1)] = segments[i]!;
+  });
   const headers = { Host: DOMAIN, 'X-Forwarded-Proto': 'https', Accept: 'application/fhir+json', ...options.headers };
   return {
     httpMethod: method,
-    resource: template,
+    resource,
     path: concrete,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
@@ -214,7 +224,7 @@ function proxyEvent(method: string, template: string, options: { body?: string; 
       requestId: `rehearsal-${Math.random()}`,
       requestTimeEpoch: Date.now(),
       resourceId: 'r1',
-      resourcePath: template,
+      resourcePath: resource,
       stage: STAGE,
     },
   } as unknown as APIGatewayProxyEvent;
@@ -306,20 +316,27 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     const methods = apiMethods(assembly);
     expect(methods.length).toBeGreaterThan(10);
     // First a demo resource the seed loaded, read through the built Patient function (the loop below deletes it).
-    const read = methods.find((m) => m.method === 'GET' && m.path === '/STU3/Patient/{id}')!;
-    const arn = methodArn('GET', read.path);
+    const read = methods.find((m) => m.method === 'GET' && m.path === '/STU3/{type}/{id}')!;
+    const arn = methodArn('GET', '/STU3/Patient/{id}');
     const answer = await fn(authorizerId).invoke<{ principalId: string; context: Record<string, unknown> }>({ type: 'TOKEN', authorizationToken: `Bearer ${tokens.fhir}`, methodArn: arn });
-    const patient = await fn(read.functionId!).invoke<APIGatewayProxyResult>(proxyEvent('GET', read.path, { authorizer: { ...answer.context, principalId: answer.principalId } }));
+    const patient = await fn(read.functionId!).invoke<APIGatewayProxyResult>(proxyEvent('GET', '/STU3/Patient/{id}', { authorizer: { ...answer.context, principalId: answer.principalId } }));
     expect(patient.statusCode, patient.body).toBe(200);
     expect(JSON.parse(patient.body)).toMatchObject({ resourceType: 'Patient', id: '1' });
 
     const failures: string[] = [];
-    for (const m of methods) {
-      const label = `${m.method} ${m.path}`;
+    // Every method of the template, with every route of the route table it serves (the 14 types share `{type}`).
+    const driven = methods.flatMap((m) => {
+      const routes = ROUTES.filter((r) => r.method === m.method && gatewayPath(r) === m.path);
+      if (routes.length === 0) failures.push(`${m.method} ${m.path}: no route of the route table`);
+      return routes.map((r) => ({ ...m, route: r.path }));
+    });
+    expect(driven.length).toBe(ROUTES.length);
+    for (const m of driven) {
+      const label = `${m.method} ${m.route} (${m.path})`;
       let authorizer: Record<string, unknown> | undefined;
       if (m.authorized) {
         const token = m.path.startsWith('/admin') ? tokens.admin : tokens.fhir;
-        const arn = methodArn(m.method, m.path);
+        const arn = methodArn(m.method, m.route);
         const answer = await fn(authorizerId).invoke<{ principalId: string; policyDocument: any; context: Record<string, unknown> }>({
           type: 'TOKEN',
           authorizationToken: `Bearer ${token}`,
@@ -329,9 +346,9 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
         authorizer = { ...answer.context, principalId: answer.principalId };
       }
       if (!m.functionId) continue;
-      const body = ['POST', 'PUT', 'PATCH'].includes(m.method) ? JSON.stringify({ resourceType: m.path.split('/')[2] ?? 'x' }) : undefined;
+      const body = ['POST', 'PUT', 'PATCH'].includes(m.method) ? JSON.stringify({ resourceType: m.route.split('/')[2] ?? 'x' }) : undefined;
       const response = await fn(m.functionId).invoke<APIGatewayProxyResult>(
-        proxyEvent(m.method, m.path, { authorizer, body, headers: body ? { 'Content-Type': 'application/fhir+json' } : {} }),
+        proxyEvent(m.method, m.route, { authorizer, body, headers: body ? { 'Content-Type': 'application/fhir+json' } : {} }),
       );
       if (!response || response.statusCode >= 500) failures.push(`${label}: ${response?.statusCode} ${response?.body?.slice(0, 300)}`);
     }
@@ -435,7 +452,7 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
 
   it('the audit sink stores a real subscription delivery (gzip + base64 awslogs.data) of the authorizer’s and FHIR function’s audit lines and an ACCESS_DENIED access log line; the admin API lists them', async () => {
     const authorizerId = assembly.resourcesOf('AWS::ApiGateway::Authorizer').map(({ resource }) => /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(resource.Properties!.AuthorizerUri))![1]!)[0]!;
-    const read = apiMethods(assembly).find((m) => m.method === 'GET' && m.path === '/STU3/Patient/{id}')!;
+    const read = { ...apiMethods(assembly).find((m) => m.method === 'GET' && m.path === '/STU3/{type}/{id}')!, path: '/STU3/Patient/{id}' };
     // A refused token: the authorizer prints a denied AuditEvent; a read: the FHIR function prints an allowed one.
     await expect(fn(authorizerId).invoke({ type: 'TOKEN', authorizationToken: 'Bearer a.b.c', methodArn: methodArn('GET', read.path) })).rejects.toThrow(/Unauthorized/);
     const writer = standIn.secrets.get([...standIn.secrets.keys()].find((arn) => arn.includes('WriterClientSecret'))!)!;
@@ -446,7 +463,7 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     const auditLines = (id: string) => fn(id).logs.split('\n').filter((line) => line.startsWith('{"auditEvent":'));
     const printed = [...auditLines(authorizerId).slice(-1), ...auditLines(read.functionId!).slice(-1)];
     expect(printed).toHaveLength(2);
-    const denied = JSON.stringify({ requestId: 'rehearsal-denied', ip: '203.0.113.9', httpMethod: 'DELETE', resourcePath: '/STU3/Patient/{id}', status: '403', principalId: 'ccri-demo-patient-1', patient: '1', errorType: 'ACCESS_DENIED' });
+    const denied = JSON.stringify({ requestId: 'rehearsal-denied', ip: '203.0.113.9', httpMethod: 'DELETE', resourcePath: '/STU3/{type}/{id}', path: '/prod/STU3/Patient/1', status: '403', principalId: 'ccri-demo-patient-1', patient: '1', errorType: 'ACCESS_DENIED' });
     const sinkId = [...processes.keys()].find((id) => id.includes('AuditSink'))!;
     expect(sinkId).toBeDefined();
     await expect(fn(sinkId).invoke(subscriptionEvent([...printed, denied, '{"level":"INFO","message":"request answered"}']))).resolves.toEqual({ stored: 3 });
@@ -460,7 +477,8 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     expect(found.statusCode, found.body).toBe(200);
     const ids = (JSON.parse(found.body) as { entry: { resource: { id: string; source: { identifier: { value: string } } } }[] }).entry.map((e) => e.resource);
     for (const line of printed) expect(ids.map((e) => e.id)).toContain((JSON.parse(line) as { auditEvent: { id: string } }).auditEvent.id);
-    expect(ids.some((e) => e.source.identifier.value === 'ccri-gateway')).toBe(true);
+    // The gateway's denial names the type, read from the access log's path (API Gateway's resource is `{type}`).
+    expect(ids.some((e) => e.source.identifier.value === 'ccri-gateway' && JSON.stringify(e).includes('"name":"Patient"'))).toBe(true);
   }, 60_000);
 
   it('KMS refuses what the key policy does not allow: Sign by any other role', async () => {

@@ -124,9 +124,10 @@ const tokenRequest = (client: DemoClient, headers: Record<string, string> = {}):
 
 const read = (type: string, id: string, token: string): EmulatedRequest => ({
   method: 'GET',
-  resource: `/STU3/${type}/{id}`,
+  // The template's resource (lib/api.ts: the types share one `{type}` tree), as SAM and LocalStack read it.
+  resource: '/STU3/{type}/{id}',
   path: `/STU3/${type}/${id}`,
-  pathParameters: { id },
+  pathParameters: { type, id },
   headers: { Authorization: `Bearer ${token}`, Accept: 'application/fhir+json' },
 });
 
