@@ -19,6 +19,7 @@ const INTERACTION_CODES: Record<string, string> = {
   create: 'create',
   update: 'update',
   delete: 'delete',
+  patch: 'patch',
 };
 
 const SEARCH_TYPE_URL = (type: string, name: string) => `http://hl7.org/fhir/SearchParameter/${type}-${name}`;
@@ -73,8 +74,8 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
             readHistory: true,
             updateCreate: true,
             conditionalCreate: true,
-            conditionalUpdate: false,
-            conditionalDelete: 'not-supported',
+            conditionalUpdate: true,
+            conditionalDelete: 'single',
             searchParam: [
               { name: '_id', type: 'token', documentation: 'The logical id of the resource' },
               ...Object.entries(def.searchParams).map(([name, p]) => ({
@@ -86,6 +87,12 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
             ],
           } as fhir.CapabilityStatementRestResource;
         }),
+        // Issue 15: Bundles and system history (functions/fhir/bundle.ts, history.ts); type history is `_history?_type=`.
+        interaction: [
+          { code: 'transaction', documentation: 'All or nothing in one DynamoDB transaction (at most 100 items: about 7 Patients or 10 Observations); every entry authorised first.' },
+          { code: 'batch', documentation: 'Each entry on its own; at most 100 entries.' },
+          { code: 'history-system', documentation: 'Filtered to the types the token may search and its patient compartment; _type narrows it to some types.' },
+        ],
         operation: [{ name: 'validate', definition: { reference: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' } }],
       },
     ],
