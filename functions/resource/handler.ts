@@ -133,6 +133,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     switch (interaction) {
       case 'read':
       case 'vread': {
+        if (req.pathParameters.id === '_history') throw new BadRequestError(`Type-level history is served as GET ${FHIR_BASE_PATH}/_history?_type=${type}`, '_history');
         const version = interaction === 'read' ? await service.read(pathPart(req, 'id'), ctx) : await service.vread(pathPart(req, 'id'), pathPart(req, 'vid'), ctx);
         if (notModified(req, version)) return { statusCode: 304, headers: { ETag: etag(version), 'Last-Modified': new Date(version.lastUpdated).toUTCString() }, body: '' };
         const response = resourceResponse(200, version);

@@ -292,6 +292,10 @@ describe('system history', () => {
     // another client cannot replay the cursor
     expect((await client(READER)('GET', next.slice(next.indexOf('/STU3')))).status).toBe(400);
     expect((await writer('GET', '/STU3/_history?_type=Nope')).status).toBe(400);
+    // GET /STU3/Patient/_history reaches the read route (no type-history resource yet): a 400 that says where it is
+    const typeHistory = await writer('GET', '/STU3/Patient/_history');
+    expect(typeHistory.status).toBe(400);
+    expect(typeHistory.json.issue[0].diagnostics).toContain('/STU3/_history?_type=Patient');
   });
 
   // The matrix: who sees what in system history (decided on every returned version).
