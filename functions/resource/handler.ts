@@ -12,11 +12,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FHIR_BASE_PATH, ROUTES, type Route } from '../../contract/routes';
-import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 import { processBundle } from '../fhir/bundle';
 import { CursorCodec } from '../fhir/cursor';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../fhir/errors';
-import { historyPage } from '../fhir/history';
+import { historyPage, visibleTypes } from '../fhir/history';
 import {
   DEFAULT_MAX_BODY_BYTES,
   errorResponse,
@@ -39,7 +38,7 @@ import { readRepresentation, writeRepresentation } from '../fhir-model/negotiati
 import { readValidateInput, validationOutcome } from '../validation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
-import { FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
+import { FhirRepository, type FhirResource, type WriteResult } from '../store/repository';
 
 /** The DynamoDB document client a request may use, from the caller's grants (the least-privilege seam). */
 export type ClientProvider = (access: Access) => DynamoDBDocumentClient;
@@ -64,15 +63,6 @@ function routeOf(req: HttpRequest): Route {
   const route = ROUTES.find((r) => r.function === 'fhir' && r.method === req.method && r.path === req.route);
   if (!route || (!route.fhir && !route.system)) throw new NotFoundError(`No FHIR interaction is served at ${req.method} ${req.route}`);
   return route;
-}
-
-/** `_type` of system history (`Observation,Condition`): those types, each known (400 otherwise); absent: all. */
-function typesParam(values: string[] | undefined): readonly ResourceType[] {
-  if (values === undefined) return RESOURCE_TYPES;
-  const types = values.flatMap((v) => v.split(',')).map((t) => t.trim());
-  const unknown = types.find((t) => !isResourceType(t));
-  if (unknown !== undefined) throw new BadRequestError(`Unknown resource type '${unknown}' in _type`, '_type');
-  return RESOURCE_TYPES.filter((t) => types.includes(t));
 }
 
 /** A path parameter as the gateway extracted it, percent-decoded. */
@@ -107,14 +97,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator: deps.validator, paging, baseUrl: req.baseUrl }));
     }
     if (route.system === 'history-system') {
-      const types = typesParam(req.query._type).flatMap((type) => {
-        const d = decide(access, type, 'history-type');
-        if (!d.allowed) return [];
-        const service = new FhirService(type, repository);
-        const typeCtx: CallerContext = d.compartmentPatient ? { compartmentPatient: d.compartmentPatient } : {};
-        return [{ type, visible: (v: StoredVersion) => service.mayReveal(v, typeCtx) }];
-      });
-      const page = await historyPage(repository, types, req.query, paging, 'history\n*');
+      const page = await historyPage(repository, visibleTypes(access, repository, req.query._type), req.query, paging, 'history\n*');
       return fhirResponse(200, historyBundle(fhirBase, `${fhirBase}/_history`, page));
     }
 
