@@ -140,6 +140,8 @@ export class LocalGateway {
     let segments: string[];
     try {
       segments = url.pathname.split('/').slice(1).map((s) => decodeURIComponent(s));
+      // A REST API routes `/STU3/` to the `/STU3` resource, as fhir-kit-client sends Bundles and system history.
+      if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
       path = '/' + segments.join('/');
     } catch {
       return this.gatewayAnswer('DEFAULT_4XX', 400, method, url.pathname, 'Malformed path');

@@ -25,7 +25,8 @@ import { BadRequestError, FhirError, ForbiddenError, NotFoundError, Precondition
 import { serverError } from './outcome';
 import type { Paging } from './paging';
 import { parseSearch } from './search';
-import { FhirService, parseCriteria, type CallerContext, type Validator } from './service';
+import { parseIfMatch, pageLink } from './http';
+import { FhirService, parseCriteria, parseIfNoneExist, type CallerContext, type Validator } from './service';
 
 /** Entries one Bundle may carry. */
 export const MAX_BUNDLE_ENTRIES = 100;
@@ -132,10 +133,10 @@ function parseEntry(raw: unknown, index: number, baseUrl: string): Entry {
     resource = r as FhirResource;
   }
   let ifMatch: number | undefined;
-  if (e.request.ifMatch !== undefined) {
-    const m = /^\s*(?:W\/)?"?([1-9]\d{0,9})"?\s*$/.exec(String(e.request.ifMatch));
-    if (!m) throw bad(`invalid request.ifMatch '${String(e.request.ifMatch)}'`);
-    ifMatch = Number(m[1]);
+  try {
+    ifMatch = e.request.ifMatch === undefined ? undefined : parseIfMatch(String(e.request.ifMatch));
+  } catch {
+    throw bad(`invalid request.ifMatch '${String(e.request.ifMatch)}'`);
   }
   return {
     index,
@@ -183,7 +184,7 @@ async function transaction(entries: Entry[], deps: BundleDeps, service: (t: Reso
     const s = service(e.type);
     if (e.interaction === 'create') {
       if (e.ifNoneExist !== undefined) {
-        const parsed = parseCriteria(e.type, queryOf(e.ifNoneExist), 'ifNoneExist');
+        const parsed = parseIfNoneExist(e.type, e.ifNoneExist);
         const found = await s.conditionalMatches(parsed, e.ctx);
         if (found.length > 1) throw new PreconditionFailedError(at(e, 'ifNoneExist matched more than one resource'));
         if (found[0]) {
@@ -331,8 +332,8 @@ async function readEntry(e: Entry, deps: BundleDeps, service: (t: ResourceType) 
       return { fullUrl: `${typeUrl}/${v.id}`, resource: v.resource as fhir.Resource, response: versionResponse(v, '200 OK') };
     }
     const page = await s.searchPage(parseSearch(e.type, e.query), e.ctx, deps.paging);
-    const link: fhir.BundleLink[] = [{ relation: 'self', url: `${typeUrl}?${pairs(page.query)}` }];
-    if (page.next) link.push({ relation: 'next', url: `${typeUrl}?${pairs([...page.query, ['_cursor', page.next]])}` });
+    const link: fhir.BundleLink[] = [{ relation: 'self', url: pageLink(typeUrl, page) }];
+    if (page.next) link.push({ relation: 'next', url: pageLink(typeUrl, page, page.next) });
     const bundle: fhir.Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
@@ -364,11 +365,3 @@ function prefixed(err: FhirError, e: Entry): FhirError {
   return err;
 }
 
-function queryOf(criteria: string): Record<string, string[]> {
-  const qs = criteria.includes('?') ? criteria.slice(criteria.indexOf('?') + 1) : criteria;
-  const query: Record<string, string[]> = {};
-  for (const [k, v] of new URLSearchParams(qs)) (query[k] ??= []).push(v);
-  return query;
-}
-
-const pairs = (p: [string, string][]) => p.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');

@@ -11,10 +11,12 @@
  * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type) and
  * ceil(2 x count / 100) BatchGetItems.
  */
-import type { ResourceType } from '../../contract/resource-types';
+import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
+import { decide, type Access } from '../scopes/permissions';
 import { CHANGE_SHARDS, type FhirRepository, type StoredVersion } from '../store/repository';
 import { BadRequestError } from './errors';
 import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
+import { FhirService, type CallerContext } from './service';
 
 export interface HistoryQuery {
   /** The types the caller may see, each with the compartment test for its versions. */
@@ -95,4 +97,22 @@ export async function historyPage(
     ...(cursor !== undefined ? { cursor } : {}),
     ...(page.next ? { next: paging.seal({ b: page.next }, kind, query) } : {}),
   };
+}
+
+/**
+ * The types system history reads for this token, each with its test on a version: those of `_type`
+ * (`Observation,Condition`; an unknown type is a 400; absent: all) the token may search (SMART v2 `s`), a version of
+ * a compartment type shown to a patient-bound token only when it is in that patient's compartment.
+ */
+export function visibleTypes(access: Access, repository: FhirRepository, typeParam: string[] | undefined): HistoryQuery['types'] {
+  const requested = typeParam === undefined ? RESOURCE_TYPES : typeParam.flatMap((v) => v.split(',')).map((t) => t.trim());
+  const unknown = requested.find((t) => !isResourceType(t));
+  if (unknown !== undefined) throw new BadRequestError(`Unknown resource type '${unknown}' in _type`, '_type');
+  return RESOURCE_TYPES.filter((t) => requested.includes(t)).flatMap((type) => {
+    const d = decide(access, type, 'history-type');
+    if (!d.allowed) return [];
+    const service = new FhirService(type, repository);
+    const ctx: CallerContext = d.compartmentPatient ? { compartmentPatient: d.compartmentPatient } : {};
+    return [{ type, visible: (v: StoredVersion) => service.mayReveal(v, ctx) }];
+  });
 }

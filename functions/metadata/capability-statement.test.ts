@@ -23,10 +23,18 @@ describe('CapabilityStatement', () => {
     const resource = rest.resource!.find((r) => r.type === type)!;
     expect(resource.profile!.reference).toBe(profileUrl(type));
     expect(resource.interaction!.map((i) => i.code).sort()).toEqual(
-      ['create', 'delete', 'history-instance', 'read', 'search-type', 'update', 'vread'].sort(),
+      ['create', 'delete', 'history-instance', 'read', 'search-type', 'update', 'vread', 'patch'].sort(),
     );
+    expect([resource.conditionalUpdate, resource.conditionalDelete]).toEqual([true, 'single']);
     expect(resource.searchParam!.map((p) => p.name).sort()).toEqual(['_id', '_lastUpdated', ...Object.keys(DEFINITIONS[type].searchParams)].sort());
     for (const p of resource.searchParam!) expect(['string', 'token', 'date', 'reference']).toContain(p.type);
+  });
+});
+
+describe('system interactions (issue 15)', () => {
+  it('lists transaction, batch and system history', () => {
+    const rest = capabilityStatement({ baseUrl: 'https://x' }).rest![0]!;
+    expect(rest.interaction!.map((i) => i.code)).toEqual(['transaction', 'batch', 'history-system']);
   });
 });
 

@@ -21,6 +21,7 @@ const INTERACTION_CODES: Record<string, string> = {
   create: 'create',
   update: 'update',
   delete: 'delete',
+  patch: 'patch',
 };
 
 const SEARCH_TYPE_URL = (type: string, name: string) => `http://hl7.org/fhir/SearchParameter/${type}-${name}`;
@@ -98,8 +99,8 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
             readHistory: true,
             updateCreate: true,
             conditionalCreate: true,
-            conditionalUpdate: false,
-            conditionalDelete: 'not-supported',
+            conditionalUpdate: true,
+            conditionalDelete: 'single',
             searchInclude: ['*', ...referenceParams(type).map(([name]) => `${type}:${name}`)],
             searchRevInclude: RESOURCE_TYPES.flatMap((source) =>
               referenceParams(source)
@@ -118,6 +119,12 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
             ],
           } as fhir.CapabilityStatementRestResource;
         }),
+        // Issue 15: Bundles and system history (functions/fhir/bundle.ts, history.ts); type history is `_history?_type=`.
+        interaction: [
+          { code: 'transaction', documentation: 'All or nothing in one DynamoDB transaction (at most 100 items: about 7 Patients or 10 Observations); every entry authorised first.' },
+          { code: 'batch', documentation: 'Each entry on its own; at most 100 entries.' },
+          { code: 'history-system', documentation: 'Filtered to the types the token may search and its patient compartment; _type narrows it to some types.' },
+        ],
         compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
         operation: [
           { name: 'validate', definition: { reference: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' } },

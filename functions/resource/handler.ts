@@ -12,11 +12,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FHIR_BASE_PATH, ROUTES, type Route } from '../../contract/routes';
-import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 import { processBundle } from '../fhir/bundle';
 import { CursorCodec } from '../fhir/cursor';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../fhir/errors';
-import { historyPage } from '../fhir/history';
+import { historyPage, visibleTypes } from '../fhir/history';
 import {
   DEFAULT_MAX_BODY_BYTES,
   errorResponse,
@@ -42,7 +41,7 @@ import { FhirService, type CallerContext, type Validator } from '../fhir/service
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
-import { FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
+import { FhirRepository, type FhirResource, type WriteResult } from '../store/repository';
 
 /** The DynamoDB document client a request may use, from the caller's grants (the least-privilege seam). */
 export type ClientProvider = (access: Access) => DynamoDBDocumentClient;
@@ -71,15 +70,6 @@ function routeOf(req: HttpRequest): Route {
   // An unknown type or compartment (`/STU3/Foo/1`) keeps API Gateway's `{type}` resource, which no route has.
   if (!route || (!route.fhir && !route.system)) throw new NotFoundError(`No FHIR interaction is served at ${req.method} ${req.path}`);
   return route;
-}
-
-/** `_type` of system history (`Observation,Condition`): those types, each known (400 otherwise); absent: all. */
-function typesParam(values: string[] | undefined): readonly ResourceType[] {
-  if (values === undefined) return RESOURCE_TYPES;
-  const types = values.flatMap((v) => v.split(',')).map((t) => t.trim());
-  const unknown = types.find((t) => !isResourceType(t));
-  if (unknown !== undefined) throw new BadRequestError(`Unknown resource type '${unknown}' in _type`, '_type');
-  return RESOURCE_TYPES.filter((t) => types.includes(t));
 }
 
 /** A path parameter as the gateway extracted it, percent-decoded. */
@@ -115,14 +105,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator: deps.validator ?? undefined, paging, baseUrl: req.baseUrl }));
     }
     if (route.system === 'history-system') {
-      const types = typesParam(req.query._type).flatMap((type) => {
-        const d = decide(access, type, 'history-type');
-        if (!d.allowed) return [];
-        const service = new FhirService(type, repository);
-        const typeCtx: CallerContext = d.compartmentPatient ? { compartmentPatient: d.compartmentPatient } : {};
-        return [{ type, visible: (v: StoredVersion) => service.mayReveal(v, typeCtx) }];
-      });
-      const page = await historyPage(repository, types, req.query, paging, 'history\n*');
+      const page = await historyPage(repository, visibleTypes(access, repository, req.query._type), req.query, paging, 'history\n*');
       return fhirResponse(200, historyBundle(fhirBase, `${fhirBase}/_history`, page));
     }
 
@@ -142,6 +125,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     switch (interaction) {
       case 'read':
       case 'vread': {
+        if (req.pathParameters.id === '_history') throw new BadRequestError(`Type-level history is served as GET ${FHIR_BASE_PATH}/_history?_type=${type}`, '_history');
         const version = interaction === 'read' ? await service.read(pathPart(req, 'id'), ctx) : await service.vread(pathPart(req, 'id'), pathPart(req, 'vid'), ctx);
         if (notModified(req, version)) return { statusCode: 304, headers: { ETag: etag(version), 'Last-Modified': new Date(version.lastUpdated).toUTCString() }, body: '' };
         const response = resourceResponse(200, version);

@@ -7,6 +7,7 @@ import {
   accessFromClaims,
   accessFromContext,
   decide,
+  decideSystem,
   formatGrants,
   parseGrants,
   toContext,
@@ -190,5 +191,40 @@ describe('the authorizer context', () => {
     } catch (err) {
       expect((err as ForbiddenError).statusCode).toBe(403);
     }
+  });
+});
+
+describe('routes of no one type (issue 15): POST /STU3, GET /STU3/_history', () => {
+  it.each(DEMO_CLIENTS.flatMap((c) => [c.scope, `${c.scope} junk`]))('open to every demo client, whose entries are then decided one by one (%s)', (scope) => {
+    expect(decideSystem(access(scope), 'transaction')).toEqual({ allowed: true });
+    expect(decideSystem(access(scope, '42'), 'history-system')).toEqual({ allowed: true });
+  });
+  it('needs at least one interaction on one type; an unknown system interaction allows nothing', () => {
+    const nothing: Access = { clientId: 'c', scope: '', grants: { type: {}, patient: {} } };
+    expect(decideSystem(nothing, 'transaction').allowed).toBe(true); // the public types: any valid token reads them
+    expect(decideSystem(nothing, 'nope' as never).allowed).toBe(false);
+  });
+  it('decides patch and conditional update with u, conditional delete with d, type history with s', () => {
+    expect(decide(access('user/Patient.u'), 'Patient', 'patch').allowed).toBe(true);
+    expect(decide(access('user/Patient.u'), 'Patient', 'update-conditional').allowed).toBe(true);
+    expect(decide(access('user/Patient.c'), 'Patient', 'update-conditional').allowed).toBe(false);
+    expect(decide(access('user/Patient.d'), 'Patient', 'delete-conditional').allowed).toBe(true);
+    expect(decide(access('user/Patient.r'), 'Patient', 'history-type').allowed).toBe(false);
+    expect(decide(access('user/Patient.s'), 'Patient', 'history-type').allowed).toBe(true);
+  });
+});
+
+describe.each(DEMO_CLIENTS)('demo client "$name" x the interactions of issue 15, bound to patient 42 or not, strict or not', (client) => {
+  const cases = RESOURCE_TYPES.flatMap((type) =>
+    (['history-type', 'patch', 'update-conditional', 'delete-conditional'] as const).flatMap((interaction) =>
+      [undefined, '42'].flatMap((patient) => [false, true].map((strict) => ({ type, interaction, patient, strict }))),
+    ),
+  );
+  it.each(cases)('$interaction on $type, patient $patient, strict $strict', ({ type, interaction, patient, strict }) => {
+    const readable = client.readable.includes(type) && !(strict && patient === undefined && client.patientOnly.includes(type));
+    const decision = decide(access(client.scope, patient, strict), type, interaction);
+    // No demo client writes; type history follows search, inside the compartment of a bound patient/ grant.
+    if (interaction !== 'history-type' || !readable) return expect(decision.allowed).toBe(false);
+    expect(decision).toEqual(patient && client.patientOnly.includes(type) ? { allowed: true, compartmentPatient: '42' } : { allowed: true });
   });
 });

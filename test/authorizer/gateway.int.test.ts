@@ -71,13 +71,14 @@ async function call(route: Pick<Route, 'method' | 'path'> & { fhir?: Route['fhir
   }
   const response = await fetch(`${api.baseUrl}${path}`, { method: route.method, headers, body });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text };
+  return { status: response.status, headers: response.headers, text, head: route.method === 'HEAD' };
 }
 
 function expectForbidden(result: Awaited<ReturnType<typeof call>>) {
   expect(result.status).toBe(403);
   expect(result.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
   expect(result.headers.get('www-authenticate')).toMatch(/^Bearer realm="[^"]+", error="insufficient_scope"$/);
+  if (result.head) return expect(result.text).toBe(''); // a HEAD answer has no body (issue 15)
   const outcome = JSON.parse(result.text) as fhir.OperationOutcome;
   expect(outcome.resourceType).toBe('OperationOutcome');
   expect(outcome.issue[0]).toMatchObject({ severity: 'error', code: 'forbidden' });

@@ -13,6 +13,8 @@ import { FHIR_TABLE, localTableName } from '../../contract/tables';
 import { createFhirHandler } from '../../functions/resource/handler';
 import { validateResource } from '../../functions/validation';
 import { createTestTables, testDocumentClient, uniquePrefix } from '../support/dynamodb';
+import { DEMO_CLIENTS } from '../../functions/scopes/demo-clients.fixture';
+import { accessFromClaims, decide, toContext } from '../../functions/scopes/permissions';
 
 const prefix = uniquePrefix();
 const tableName = localTableName(FHIR_TABLE, prefix);
@@ -290,6 +292,10 @@ describe('system history', () => {
     // another client cannot replay the cursor
     expect((await client(READER)('GET', next.slice(next.indexOf('/STU3')))).status).toBe(400);
     expect((await writer('GET', '/STU3/_history?_type=Nope')).status).toBe(400);
+    // GET /STU3/Patient/_history reaches the read route (no type-history resource yet): a 400 that says where it is
+    const typeHistory = await writer('GET', '/STU3/Patient/_history');
+    expect(typeHistory.status).toBe(400);
+    expect(typeHistory.json.issue[0].diagnostics).toContain('/STU3/_history?_type=Patient');
   });
 
   // The matrix: who sees what in system history (decided on every returned version).
@@ -342,5 +348,54 @@ describe('the security matrix of the interactions', () => {
     });
     expect(patch.status).toBe(expected.patch);
     expect((await call('GET', '/STU3/_history?_count=5')).status).toBe(expected.history);
+  });
+});
+
+describe('each demo client, bound to a patient or not, x each interaction of issue 15', () => {
+  // The CCRI's demo clients with their exact scopes (functions/scopes/demo-clients.fixture.ts), as the authorizer
+  // hands them to the function; bound: the token carries `patient` pw1. Expected outcomes follow from `decide`,
+  // which the unit matrix pins (functions/scopes/permissions.test.ts); here they are checked end to end on data.
+  const CALLERS = DEMO_CLIENTS.flatMap((c) => [
+    { name: c.name, claims: { clientId: c.clientId, scope: c.scope } },
+    { name: `${c.name}, bound to pw1`, claims: { clientId: c.clientId, scope: c.scope, patient: 'pw1' } },
+  ]);
+  it.each(CALLERS)('$name', async ({ claims }) => {
+    const access = accessFromClaims(claims);
+    const call = client(toContext(access) as unknown as Ctx);
+    const writer = client(WRITER);
+    await writer('PUT', '/STU3/Patient/pw1', { body: { ...patient('Bound'), id: 'pw1' } });
+    const target = (await writer('POST', '/STU3/Condition', { body: { resourceType: 'Condition', subject: { reference: 'Patient/pw1' }, code: { text: 'x' }, clinicalStatus: 'active' } })).json;
+    const condition = { resourceType: 'Condition', subject: { reference: 'Patient/pw1' }, code: { text: 'y' }, clinicalStatus: 'active' };
+
+    // No demo client may write: every write is refused, in a transaction (403 whole), a batch (403 entry), directly.
+    const txRes = await call('POST', '/STU3', { body: tx('transaction', [{ resource: condition, request: { method: 'POST', url: 'Condition' } }]) });
+    expect(txRes.status).toBe(403);
+    const batch = await call('POST', '/STU3', {
+      body: tx('batch', [
+        { resource: condition, request: { method: 'POST', url: 'Condition' } },
+        { request: { method: 'GET', url: `Condition/${target.id}` } },
+      ]),
+    });
+    expect(batch.json.entry[0].response.status).toBe('403');
+    const mayRead = decide(access, 'Condition', 'read');
+    const readStatus = batch.json.entry[1].response.status;
+    // a read through a batch answers exactly as the direct read does
+    expect(readStatus).toBe(mayRead.allowed ? '200 OK' : '403');
+    expect((await call('GET', `/STU3/Condition/${target.id}`)).status).toBe(mayRead.allowed ? 200 : 403);
+    expect((await call('PUT', `/STU3/Condition?subject=Patient/pw1`, { body: condition })).status).toBe(403);
+    expect((await call('DELETE', `/STU3/Condition?subject=Patient/pw1`)).status).toBe(403);
+    expect((await call('PATCH', `/STU3/Condition/${target.id}`, { body: '[]', headers: { 'Content-Type': 'application/json-patch+json' } })).status).toBe(403);
+    // History: only the types it may search, and for a bound client only its compartment.
+    const history = await call('GET', '/STU3/_history?_count=50');
+    expect(history.status).toBe(200);
+    for (const e of history.json.entry as { fullUrl: string; resource?: { resourceType: string; id: string; subject?: { reference: string } } }[]) {
+      const type = e.fullUrl.split('/').slice(-2)[0] as 'Condition';
+      const d = decide(access, type, 'history-type');
+      expect(d.allowed).toBe(true);
+      if (d.allowed && d.compartmentPatient && e.resource) {
+        if (type === ('Patient' as string)) expect(e.resource.id).toBe('pw1');
+        else expect(e.resource.subject?.reference).toBe('Patient/pw1');
+      }
+    }
   });
 });

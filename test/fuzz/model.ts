@@ -346,11 +346,56 @@ function bodyArb(ctx: FuzzContext): fc.Arbitrary<string | undefined> {
     xmlBodyArb(ctx),
     // POST _search form bodies
     fc.array(fc.tuple(paramNameArb, paramValueArb), { minLength: 1, maxLength: 6 }).map((pairs) => pairs.map(([n, v]) => `${encodeURIComponent(n)}=${encodeURIComponent(v)}`).join('&')),
+    bundleBodyArb(ctx),
+    patchBodyArb(),
     fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
     fc.dictionary(fc.constantFrom('resourceType', 'id', 'meta', '__proto__', 'constructor', 'name', 'subject'), fc.jsonValue({ maxDepth: 3 })).map((v) => JSON.stringify(v)),
     fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ ...ctx.patient, id: undefined, meta: undefined, extension: v })),
     unicode,
   );
+}
+
+/** Hostile transaction and batch Bundles (issue 15): bad entries, references, conditionals, counts, pollution. */
+function bundleBodyArb(ctx: FuzzContext): fc.Arbitrary<string> {
+  const resource = { ...ctx.patient, id: undefined, meta: undefined };
+  const entryArb = fc.oneof(
+    fc.record({
+      fullUrl: fc.constantFrom(undefined, 'urn:uuid:a', 'urn:uuid:b', 'http://evil.example/Patient/1', '', 'Patient/1'),
+      resource: fc.oneof(fc.constant(resource), fc.jsonValue({ maxDepth: 2 }), fc.constant({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:a' } })),
+      request: fc.record({
+        method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', '', 'post'),
+        url: fc.oneof(
+          fc.constantFrom('Patient', 'Patient/1', 'Patient?identifier=x', 'Patient?', 'Observation', 'Patient/1/_history/1', '/STU3/Patient', 'http://evil.example/STU3/Patient', 'Nope/1', '../admin/clients', 'Patient/%zz', '', 'Patient/1/_history/x', 'metadata', '_history'),
+          paramValueArb.map((v) => `Patient?identifier=${v}`),
+        ),
+        ifMatch: fc.constantFrom(undefined, 'W/"1"', 'W/"x"', '*'),
+        ifNoneExist: fc.constantFrom(undefined, 'identifier=x', '', '?', '_id=1', 'nope=1'),
+      }, { requiredKeys: ['method', 'url'] }),
+    }, { requiredKeys: ['request'] }),
+    fc.jsonValue({ maxDepth: 3 }),
+  );
+  return fc.oneof(
+    fc.record({ type: fc.constantFrom('transaction', 'batch', 'collection', 'searchset', 5, undefined), entry: fc.array(entryArb, { maxLength: 6 }) }).map((b) => JSON.stringify({ resourceType: 'Bundle', ...b })),
+    fc.constantFrom('transaction', 'batch').map((type) => JSON.stringify({ resourceType: 'Bundle', type, entry: Array.from({ length: 150 }, () => ({ resource, request: { method: 'POST', url: 'Patient' } })) })),
+    fc.constantFrom(
+      '{"resourceType":"Bundle","type":"transaction","entry":{"a":1}}',
+      '{"resourceType":"Bundle","type":"batch","entry":[null,1,"x",[]]}',
+      '{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient","__proto__":{"polluted":true}}}]}',
+      '{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"__proto__":{"method":"DELETE"},"url":"Patient/1"}}]}',
+      '{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"DELETE","url":"Patient/1"}},{"request":{"method":"DELETE","url":"Patient/1"}}]}',
+    ),
+  );
+}
+
+/** JSON Patch documents (RFC 6902), valid and hostile. */
+function patchBodyArb(): fc.Arbitrary<string> {
+  const op = fc.record({
+    op: fc.constantFrom('add', 'remove', 'replace', 'move', 'copy', 'test', 'nope', ''),
+    path: fc.constantFrom('/active', '/id', '/resourceType', '/meta/versionId', '/name/0/family', '/__proto__/polluted', '/constructor/prototype/polluted', '', '/', '/name/-', '/a~1b', '/name/999'),
+    value: fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 })),
+    from: fc.constantFrom(undefined, '/name', '/__proto__', '/nope'),
+  }, { requiredKeys: ['op', 'path'] });
+  return fc.oneof(fc.array(op, { maxLength: 5 }).map((ops) => JSON.stringify(ops)), fc.constant(JSON.stringify(Array.from({ length: 500 }, () => ({ op: 'test', path: '/id', value: '1' })))));
 }
 
 /** Hostile FHIR XML bodies: well-formed resources with bad content, entity tricks, depth, width, junk. */
@@ -393,6 +438,7 @@ const contentTypeArb = fc.oneof(
   { weight: 4, arbitrary: fc.constant('application/fhir+json') },
   fc.constantFrom(
     undefined,
+    'application/json-patch+json',
     'application/json',
     'application/json; charset=utf-16',
     'application/fhir+json; fhirVersion=4.0',
@@ -452,6 +498,9 @@ function fhirPathArb(): fc.Arbitrary<string> {
       '/STU3/Patient/_search',
       '/STU3/Patient/_history',
       '/STU3/_history',
+      '/STU3/_history?_type=Patient,Nope',
+      '/STU3/_history?_since=yesterday',
+      '/STU3/_history?_cursor=abc.def',
       '/STU3/%00',
       '/STU3/Patient/%E0%A4%A',
       '/',
@@ -470,6 +519,7 @@ function fhirRequestArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
       contentType: contentTypeArb,
       accept: fc.constantFrom(undefined, 'application/fhir+json', 'application/fhir+xml', 'text/html', '*/*', 'application/xml;q=1, application/json;q=0.1', ''),
       ifMatch: fc.constantFrom(undefined, 'W/"1"', '"1"', 'W/"999"', '*', 'W/"abc"', '', 'W/"99999999999999"', 'W/"1", W/"2"'),
+      conditionalRead: fc.constantFrom(undefined, ['If-None-Match', 'W/"1"'], ['If-None-Match', '*'], ['If-None-Match', 'garbage'], ['If-Modified-Since', 'Thu, 01 Jan 2099 00:00:00 GMT'], ['If-Modified-Since', 'not a date']),
       ifNoneExist: fc.oneof(fc.constant(undefined), fc.constantFrom('identifier=x', '_id=1', 'identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018', '', 'patient=%zz', '?', '=&='), paramValueArb),
       prefer: fc.constantFrom(undefined, 'return=minimal', 'handling=strict', 'return=representation', 'garbage'),
       body: bodyArb(ctx),
@@ -480,6 +530,7 @@ function fhirRequestArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
       if (r.contentType !== undefined) headers['Content-Type'] = r.contentType;
       if (r.accept !== undefined) headers.Accept = r.accept;
       if (r.ifMatch !== undefined) headers['If-Match'] = r.ifMatch;
+      if (r.conditionalRead !== undefined) headers[r.conditionalRead[0]] = r.conditionalRead[1];
       if (r.ifNoneExist !== undefined) headers['If-None-Exist'] = r.ifNoneExist;
       if (r.prefer !== undefined) headers.Prefer = r.prefer;
       return { method: r.method, path: r.path + r.query, headers, body: r.body, label: `fhir ${r.method} ${r.path}` };
@@ -635,6 +686,38 @@ export function refusedWriteArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
       label: `refused ${r.method} ${r.type} (body)`,
       mustBeRefused: true,
     })),
+    // issue 15: a transaction, a PATCH, a conditional update or delete with an insufficient token; a transaction of
+    // the writer with one invalid entry (all or nothing); a PATCH of the writer that leaves an invalid resource
+    fc.record({ auth: badAuth, kind: fc.constantFrom('transaction', 'patch', 'conditional-put', 'conditional-delete') }).map((r) => ({
+      method: r.kind === 'transaction' ? 'POST' : r.kind === 'patch' ? 'PATCH' : r.kind === 'conditional-put' ? 'PUT' : 'DELETE',
+      path: r.kind === 'transaction' ? '/STU3' : r.kind === 'patch' ? '/STU3/Patient/1' : '/STU3/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018',
+      headers: { ...(r.auth !== undefined ? { Authorization: r.auth } : {}), 'Content-Type': r.kind === 'patch' ? 'application/json-patch+json' : fhirJson },
+      body:
+        r.kind === 'transaction'
+          ? JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { ...ctx.patient, id: undefined }, request: { method: 'POST', url: 'Patient' } }, { request: { method: 'DELETE', url: 'Observation/1' } }] })
+          : r.kind === 'patch'
+            ? JSON.stringify([{ op: 'replace', path: '/active', value: false }])
+            : r.kind === 'conditional-put'
+              ? validPatient
+              : undefined,
+      label: `refused ${r.kind} (token)`,
+      mustBeRefused: true,
+    })),
+    fc.constantFrom(
+      { method: 'POST', path: '/STU3', ct: fhirJson, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Observation/1' } }, { resource: { resourceType: 'Patient', active: 'yes' }, request: { method: 'POST', url: 'Patient' } }] }) },
+      { method: 'POST', path: '/STU3', ct: fhirJson, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Patient/1' } }, { request: { method: 'DELETE', url: 'Patient/1' } }] }) },
+      { method: 'PATCH', path: '/STU3/Patient/1', ct: 'application/json-patch+json', body: JSON.stringify([{ op: 'replace', path: '/gender', value: 'robot' }]) },
+      { method: 'PATCH', path: '/STU3/Patient/1', ct: 'application/json-patch+json', body: JSON.stringify([{ op: 'replace', path: '/id', value: '2' }]) },
+      { method: 'PATCH', path: '/STU3/Patient/1', ct: 'application/json-patch+json', body: JSON.stringify([{ op: 'add', path: '/__proto__/polluted', value: true }]) },
+      { method: 'PATCH', path: '/STU3/Patient/1', ct: fhirJson, body: validPatient },
+    ).map((r) => ({
+      method: r.method,
+      path: r.path,
+      headers: { Authorization: writer, 'Content-Type': r.ct },
+      body: r.body,
+      label: `refused ${r.method} ${r.path} (all or nothing)`,
+      mustBeRefused: true,
+    })),
     // the writer with a stale If-Match
     fc.constantFrom('W/"999"', 'W/"0"', '"abc"', 'W/"99999999999999"').map((ifMatch) => ({
       method: 'PUT',
@@ -721,6 +804,8 @@ export function isTokenRoute(req: FuzzRequest): boolean {
   if (req.method.toUpperCase() !== 'POST') return false;
   try {
     const segments = new URL(req.path, 'http://x').pathname.split('/').slice(1).map(decodeURIComponent);
+    // The gateway routes one trailing slash like API Gateway does (`/oauth2/token/` is the token route).
+    if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
     return segments.length === 2 && segments[0] === 'oauth2' && segments[1] === 'token';
   } catch {
     return false;
