@@ -106,6 +106,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${FHIR_BASE_PATH}/.well-known/smart-configuration`, function: 'metadata', auth: 'public' },
   ...RESOURCE_TYPES.flatMap(fhirRoutes),
   ...adminRoutes(),
+  // The audit trail as a FHIR search (functions/audit/search.ts): admin tokens only, served by the admin function.
+  { method: 'GET', path: `${FHIR_BASE_PATH}/AuditEvent`, function: 'admin', auth: 'authorized', admin: true },
   // The web explorer (web/, functions/explorer): the page at the API's root and its assets, on the API's own origin.
   { method: 'GET', path: '/', function: 'explorer', auth: 'public' },
   { method: 'GET', path: '/explorer/{asset}', function: 'explorer', auth: 'public' },
