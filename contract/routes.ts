@@ -3,6 +3,7 @@
  * it (lib/api.ts) and the local gateway serves it (local/gateway.ts); a CDK assertion test checks that the
  * synthesized template and this table agree, route for route. Plain data: no aws-cdk-lib import here.
  */
+import { FHIR_BASE_PATH } from './paths';
 import { RESOURCE_TYPES, type ResourceType } from './resource-types';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -37,7 +38,7 @@ export interface Route {
   admin?: true;
 }
 
-export const FHIR_BASE_PATH = '/STU3';
+export { FHIR_BASE_PATH } from './paths';
 
 function fhirRoutes(type: ResourceType): Route[] {
   const fn: FunctionName = 'fhir';

@@ -13,7 +13,7 @@
  * | source    | `source.identifier` (`ccri-fhir`, ...)    | `source=ccri-authorizer`                  |
  * | _count    | page size, 1..1000 (default 100)          |                                           |
  *
- * Bounded: a search covers at most 93 days (default: the last 7), examines at most MAX_EXAMINED stored events per
+ * Bounded: a search covers at most 93 days (default: the last 7), examines at most MAX_EXAMINED (store.ts) stored events per
  * page, and pages with an opaque `_cursor` (the position after the page's last event, newest first). A parameter
  * repeated where it may not be, an unknown parameter or a bad value is a 400 OperationOutcome.
  */
@@ -23,8 +23,6 @@ import type { AuditEvent } from './audit-event';
 export const AUDIT_SEARCH_PARAMS = ['date', 'user', 'patient', 'outcome', 'type', 'subtype', 'source', '_count', '_cursor'] as const;
 export const MAX_AUDIT_DAYS = 93;
 export const MAX_AUDIT_COUNT = 1000;
-/** Stored events examined for one page at most (the filters run on them): the cost bound of one request. */
-export const MAX_EXAMINED = 5000;
 
 export interface AuditSearch {
   /** UTC days, inclusive, newest first. */
