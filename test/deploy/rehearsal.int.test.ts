@@ -25,6 +25,7 @@ import { App } from 'aws-cdk-lib';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluatePolicy } from '../../local/policy';
+import { ROUTES } from '../../contract/routes';
 import { createStacks } from '../../lib/app';
 import { configFromContext } from '../../lib/config';
 import { CCRI_DEMO_CLIENTS } from '../../functions/oauth/demo-clients';
@@ -289,7 +290,7 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
       const label = `${m.method} ${m.path}`;
       let authorizer: Record<string, unknown> | undefined;
       if (m.authorized) {
-        const token = m.path.startsWith('/admin') ? tokens.admin : tokens.fhir;
+        const token = ROUTES.find((r) => r.method === m.method && r.path === m.path)?.admin ? tokens.admin : tokens.fhir;
         const arn = methodArn(m.method, m.path);
         const answer = await fn(authorizerId).invoke<{ principalId: string; policyDocument: any; context: Record<string, unknown> }>({
           type: 'TOKEN',
