@@ -40,7 +40,7 @@ export async function authorizerBench(quick: boolean): Promise<Figure[]> {
     jti: Array.from({ length: 1000 }, () => randomUUID()),
     clients: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [clientKey(`revoked-client-${i}`), now])),
   };
-  // Audit lines are built as on AWS but not printed here (thousands of lines to the terminal would be the cost).
+  // An accepted token is not audited by the authorizer (docs/audit.md); refused ones would be printed: not here.
   configureAudit({ writeLine: () => {} });
   const handler = createAuthorizerHandler({ issuer: ISSUER, audience: AUDIENCE, verifier: { jwks }, revocations: { fetchList: async () => revoked } });
   const event = { type: 'TOKEN' as const, authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN };

@@ -3,6 +3,7 @@
  * it (lib/api.ts) and the local gateway serves it (local/gateway.ts); a CDK assertion test checks that the
  * synthesized template and this table agree, route for route. Plain data: no aws-cdk-lib import here.
  */
+import { FHIR_BASE_PATH } from './paths';
 import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, isResourceType, type ResourceType } from './resource-types';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -56,7 +57,7 @@ export interface Route {
   admin?: true;
 }
 
-export const FHIR_BASE_PATH = '/STU3';
+export { FHIR_BASE_PATH } from './paths';
 
 function fhirRoutes(type: ResourceType): Route[] {
   const fn: FunctionName = 'fhir';
@@ -157,6 +158,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${FHIR_BASE_PATH}/_history`, function: 'fhir', auth: 'authorized', system: 'history-system' },
   ...compartmentRoutes(),
   ...adminRoutes(),
+  // The audit trail as a FHIR search (functions/audit/search.ts): admin tokens only, served by the admin function.
+  { method: 'GET', path: `${FHIR_BASE_PATH}/AuditEvent`, function: 'admin', auth: 'authorized', admin: true },
   // The web explorer (web/, functions/explorer): the page at the API's root and its assets, on the API's own origin.
   { method: 'GET', path: '/', function: 'explorer', auth: 'public' },
   { method: 'GET', path: '/explorer/{asset}', function: 'explorer', auth: 'public' },

@@ -40,11 +40,11 @@ export class ApiStack extends Stack {
       gatewayResponses: GATEWAY_RESPONSES,
     });
 
-    // The authorizer's and the FHIR function's AuditEvents, and the gateway's refusals, into the audit store.
+    // The AuditEvents the authorizer, the token and the FHIR functions print, and the gateway's refusals, into the store.
     new AuditSink(this, 'AuditSink', {
       config,
       tables,
-      functionLogs: [this.functions.authorizer.logGroup, ...(FUNCTION_NAMES.includes('fhir') ? [this.functions.functionFor('fhir').logGroup] : [])],
+      functionLogs: [this.functions.authorizer, ...(['token', 'fhir'] as const).filter((n) => FUNCTION_NAMES.includes(n)).map((n) => this.functions.functionFor(n))].map((f) => f.logGroup),
       accessLogs: this.api.accessLogs,
     });
 

@@ -21,7 +21,7 @@ import { DynamoJtiReplayStore } from '../functions/oauth/jti-replay';
 import { ClientJwksResolver } from '../functions/oauth/client-jwks';
 import { DynamoClientStore } from '../functions/oauth/clients';
 import { DynamoRevocationStore } from '../functions/oauth/revocation';
-import { createTokenVerifier } from '../functions/authorizer/verifier';
+import { createJwksTokenVerifier } from '../functions/authorizer/jwks-verifier';
 import { localDemoClientsSeeder } from '../functions/oauth/demo-clients';
 import { LocalRsaSigner } from '../functions/oauth/signer';
 import { DynamoFailedAuthLimiter } from '../functions/oauth/throttle';
@@ -77,7 +77,7 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
       signer,
       limiter: new DynamoFailedAuthLimiter(db, ctx.tableName(CLIENTS_TABLE)),
       definitions: scopeDefinitions,
-      verifier: createTokenVerifier(),
+      verifier: createJwksTokenVerifier(),
       revocations,
       // Locally a jwks_uri may be http and on localhost; on AWS it may not (functions/token/config.ts).
       assertions: {

@@ -10,6 +10,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { record } from '../audit';
 import type { DynamoAuditEventStore } from '../audit/store';
+import { parseAuditSearch } from '../audit/search';
+import { queryString } from '../fhir/http';
 import { holdsAdminScope, ADMIN_SCOPE } from '../scopes/admin';
 import { HttpError } from '../errors';
 import { BadRequestError, ForbiddenError, NotFoundError, TooLargeError, UnsupportedMediaTypeError } from '../fhir/errors';
@@ -28,7 +30,7 @@ import {
 
 export interface AdminHandlerDeps extends AdminServiceDeps {
   /** The queryable audit trail of access decisions (functions/audit/store.ts). */
-  auditEvents?: Pick<DynamoAuditEventStore, 'list'>;
+  auditEvents?: Pick<DynamoAuditEventStore, 'list' | 'search'>;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -85,6 +87,17 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
       if (!deps.auditEvents) throw new NotFoundError('No audit event store is configured.');
       const events = await deps.auditEvents.list(validateAuditQuery(req.query, now()));
       const bundle = { resourceType: 'Bundle', type: 'searchset', total: events.length, entry: events.map((resource) => ({ resource })) };
+      return jsonResponse(200, bundle, NO_STORE, 'application/fhir+json');
+    },
+    // The same events as a FHIR search (functions/audit/search.ts): STU3 AuditEvent parameters, bounded, paged.
+    'GET /STU3/AuditEvent': async (req) => {
+      if (!deps.auditEvents) throw new NotFoundError('No audit event store is configured.');
+      const search = parseAuditSearch(req.query, now());
+      const page = await deps.auditEvents.search(search);
+      const url = (extra: [string, string][]) => `${req.baseUrl}/STU3/AuditEvent?${queryString([...search.canonical, ...extra])}`;
+      const link = [{ relation: 'self', url: url(search.cursor ? [['_cursor', search.cursor]] : []) }];
+      if (page.next) link.push({ relation: 'next', url: url([['_cursor', page.next]]) });
+      const bundle = { resourceType: 'Bundle', type: 'searchset', link, entry: page.events.map((resource) => ({ fullUrl: `urn:uuid:${resource.id}`, resource, search: { mode: 'match' } })) };
       return jsonResponse(200, bundle, NO_STORE, 'application/fhir+json');
     },
   };

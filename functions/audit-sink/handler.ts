@@ -2,7 +2,7 @@
  * The audit sink (AWS only): a CloudWatch Logs subscription delivers the audit lines of the functions that have no
  * store of their own, and this function writes them to the queryable AuditEvent store (functions/audit/store.ts).
  *
- * - The authorizer and the FHIR function print each AuditEvent as one JSON line `{"auditEvent": {...}}`
+ * - The authorizer, the token and the FHIR functions print each AuditEvent as one JSON line `{"auditEvent": {...}}`
  *   (functions/audit/index.ts); the subscription on their log groups (filter: the term `auditEvent`) brings them
  *   here as they are.
  * - API Gateway's own refusals of a route (ACCESS_DENIED: the cached authorizer policy does not list it) reach no
@@ -10,7 +10,8 @@
  *   here, and each becomes a denied AuditEvent (functions/audit/gateway.ts).
  *
  * Why a subscription, not a store write in those functions: the authorizer has no AWS SDK (its bundle and cold start
- * stay small), the FHIR function's role gets no write on the Scopes table, the request path pays one stdout line,
+ * stay small), the token and FHIR functions' roles get no write on the Scopes table (and a batch held in a frozen
+ * container is not lost), the request path pays one stdout line,
  * and CloudWatch Logs already batches, retries (an invocation that throws is retried by the service) and keeps the
  * line for the log group's retention. Lines that are not audit records are skipped, never stored. A record is
  * idempotent (its key is its own `recorded#id`), so a retried delivery writes it again harmlessly.

@@ -1,16 +1,16 @@
 /**
  * The audit trail of access decisions: one call, `record(input)`, from any function (token endpoint, authorizer,
- * admin API, and the FHIR function for allowed/denied reads, includes and compartment checks).
+ * FHIR function through functions/audit/fhir.ts, admin API). How it is stored and survives a crash: docs/audit.md.
  *
  * Off the request path: `record` is synchronous and does no I/O of its own beyond one line to stdout; the event is
  * built (functions/audit/audit-event.ts) and handed to the sinks:
  * - the LOG sink (always): one JSON line `{"auditEvent": {...}}` on stdout. On Lambda that line is in CloudWatch
- *   Logs the moment it is written, so a record survives a crash or a timeout of the function right after it; the
- *   log group's retention (`ccri:logRetentionDays`) is its TTL, and Logs Insights queries it
- *   (`filter ispresent(auditEvent.id)`). This is the only sink of the authorizer, which has no AWS SDK.
- * - a STORE sink where the function has one (`configureAudit`): batched (25 events or 1 s, whichever first) into the
- *   store the admin API queries (`GET /admin/audit-events`), with a TTL (AUDIT_RETENTION_DAYS). A crash loses at
- *   most the last batch from the store; the log line has it.
+ *   Logs the moment it is written, so a record survives a crash or a timeout of the function right after it. On AWS
+ *   the audit sink function (functions/audit-sink), subscribed to the authorizer's, the token and the FHIR functions'
+ *   log groups, writes these lines to the queryable store.
+ * - a STORE sink where the process has one (`configureAudit`): batched (25 events or 1 s, whichever first) into the
+ *   store the admin API queries, with a TTL (AUDIT_RETENTION_DAYS). The admin function on AWS (which holds that store
+ *   anyway), and `npm start`, where every function shares one process.
  */
 import { auditEvent, type AuditEvent, type AuditInput } from './audit-event';
 

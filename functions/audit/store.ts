@@ -4,10 +4,14 @@
  * `event`, and `expiresAt` (epoch s, the table's TTL attribute) = recorded + AUDIT_RETENTION_DAYS. Written with
  * BatchWriteItem (25 per call; unprocessed items retried once, then an error), read newest first one day at a time.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { queryDaysNewestFirst } from '../admin/audit';
+import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { daysDescending, queryDaysNewestFirst } from '../admin/audit';
 import type { AuditEvent } from './audit-event';
 import type { AuditSink } from './index';
+import type { AuditSearch } from './search';
+
+/** Stored events examined for one page of a search at most (the filters run on them): the cost bound of a request. */
+export const MAX_EXAMINED = 5000;
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 
@@ -47,6 +51,44 @@ export class DynamoAuditEventStore implements AuditSink {
       // Still throttled: fail, so that the caller knows (the audit sink's delivery is then retried by the service).
       if (unprocessed && unprocessed.length > 0) throw new Error(`${unprocessed.length} audit events not written (throttled)`);
     }
+  }
+
+  /**
+   * One page of an AuditEvent search (functions/audit/search.ts), newest first: the events the filter keeps, at most
+   * `count`, examining at most `maxExamined` stored events; `next` is the position to continue after (also when the
+   * examination bound stopped the page short, so that a client pages on instead of missing events).
+   */
+  async search(search: Pick<AuditSearch, 'from' | 'to' | 'cursor' | 'count' | 'filter'>, maxExamined = MAX_EXAMINED): Promise<{ events: AuditEvent[]; next?: string }> {
+    const events: AuditEvent[] = [];
+    let examined = 0;
+    const startDay = search.cursor && search.cursor.slice(0, 10) < search.to ? search.cursor.slice(0, 10) : search.to;
+    for (const day of daysDescending(search.from, startDay)) {
+      const after = search.cursor && search.cursor.slice(0, 10) === day ? search.cursor : undefined;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: after ? 'pk = :pk AND sk < :after' : 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `AUDITEVENT#${day}`, ...(after ? { ':after': after } : {}) },
+            ScanIndexForward: false,
+            Limit: Math.min(1000, maxExamined - examined),
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          examined++;
+          const event = item.event as AuditEvent;
+          if (search.filter(event)) {
+            if (events.length === search.count) return { events, next: `${events[events.length - 1]!.recorded}#${events[events.length - 1]!.id}` };
+            events.push(event);
+          }
+          if (examined >= maxExamined) return { events, next: String(item.sk) };
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return { events };
   }
 
   /** Newest first, UTC days `from`..`to` inclusive, at most `limit`. */

@@ -3,7 +3,7 @@
  * Plain values in, plain values out; the HTTP edge is functions/token/handler.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { FHIR_BASE_PATH } from '../../contract/routes';
+import { FHIR_BASE_PATH } from '../../contract/paths';
 import { authenticateWithAssertion, type AssertionSettings } from './client-assertion';
 import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';

@@ -8,9 +8,7 @@ import { DynamoFailedAuthLimiter } from '../oauth/throttle';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
 import { DynamoJtiReplayStore } from '../oauth/jti-replay';
 import { DynamoRevocationStore } from '../oauth/revocation';
-import { configureAudit } from '../audit';
-import { DynamoAuditEventStore, auditRetentionDaysFromEnv } from '../audit/store';
-import { createTokenVerifier } from '../authorizer/verifier';
+import { createJwksTokenVerifier } from '../authorizer/jwks-verifier';
 import { ClientJwksResolver } from '../oauth/client-jwks';
 import { createDocumentClient } from '../store/client';
 import { DEFAULT_TOKEN_LIFETIME_SECONDS } from '../oauth/token';
@@ -31,15 +29,14 @@ export function tokenDepsFromEnv(env: Env = process.env): TokenHandlerDeps {
       requestTimeout: TOKEN_SDK_SETTINGS.requestTimeoutMs,
     }),
   });
-  // Token decisions go to the queryable audit store too (batched; the log line is the durable copy).
-  configureAudit({ store: new DynamoAuditEventStore(db, requiredEnv('SCOPES_TABLE_NAME', env), auditRetentionDaysFromEnv(env)) });
+  // Token decisions are printed (functions/audit); the audit sink's log subscription stores them (docs/audit.md).
   return {
     clients: new DynamoClientStore(db, clientsTable),
     signer: new KmsSigner(kms, signingKeyArn(env)),
     limiter: new DynamoFailedAuthLimiter(db, clientsTable),
     definitions: new DynamoScopeDefinitionStore(db, requiredEnv('SCOPES_TABLE_NAME', env)),
     // On AWS a client's jwks_uri is fetched over https only and never from a private address (client-jwks.ts).
-    verifier: createTokenVerifier(jwksUri ? { jwksUri: () => jwksUri } : {}),
+    verifier: createJwksTokenVerifier(jwksUri ? { jwksUri: () => jwksUri } : {}),
     revocations: new DynamoRevocationStore(db, clientsTable),
     assertions: { keys: new ClientJwksResolver({ allowPrivateAddresses: false }), replay: new DynamoJtiReplayStore(db, clientsTable) },
     tokenLifetimeSeconds: intEnv('TOKEN_LIFETIME_SECONDS', { min: 60, max: 86_400, fallback: DEFAULT_TOKEN_LIFETIME_SECONDS }, env),

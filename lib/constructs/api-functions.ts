@@ -96,8 +96,8 @@ export class ApiFunctions extends Construct {
         // Query: the revocation list (pk REVOKED) for GET /oauth2/revocations.
         fn.allow('ReadClientsCountFailures', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [clients.tableArn]);
         fn.allow('SignWithTheTokenKey', ['kms:Sign'], [signingKey.keyArn]);
-        // BatchWriteItem: its audit events (functions/audit/store.ts) in the Scopes table.
-        fn.allow('ReadScopeDefinitions', ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], [scopesTable.tableArn]);
+        // Its audit events are printed and stored by the audit sink (lib/constructs/audit-sink.ts): no write here.
+        fn.allow('ReadScopeDefinitions', ['dynamodb:GetItem'], [scopesTable.tableArn]);
         return fn;
       }
       case 'jwks': {

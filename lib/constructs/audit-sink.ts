@@ -1,7 +1,7 @@
 /**
- * The audit sink (functions/audit-sink): CloudWatch Logs subscriptions that bring the AuditEvents of the functions
- * with no store of their own (the authorizer, which has no AWS SDK; the FHIR function, whose role gets no write on
- * the Scopes table) and API Gateway's own route refusals (ACCESS_DENIED lines of the access log) to one small
+ * The audit sink (functions/audit-sink): CloudWatch Logs subscriptions that bring the AuditEvents the functions
+ * print (the authorizer, which has no AWS SDK; the token and FHIR functions, whose roles get no write on the Scopes
+ * table) and API Gateway's own route refusals (ACCESS_DENIED lines of the access log) to one small
  * function that writes them to the AuditEvent store (`AUDITEVENT#<day>` items of the Scopes table, with the TTL).
  * Why this design, and how a record survives a crash: docs/audit.md.
  */

@@ -18,22 +18,22 @@ describe('the audit sink', () => {
     expect(sink.properties.Timeout).toBe(30);
   });
 
-  it('subscribes to the audit lines of the authorizer and the FHIR function, and to the access log’s ACCESS_DENIED lines', () => {
+  it('subscribes to the audit lines of the authorizer, the token and the FHIR functions, and to the access log’s ACCESS_DENIED lines', () => {
     const sinkArn = { 'Fn::GetAtt': [sink.logicalId, 'Arn'] };
     const bySource = new Map(filters.map((f) => [f.LogGroupName.Ref as string, f]));
-    for (const service of ['ccri-authorizer', 'ccri-resource']) {
+    for (const service of ['ccri-authorizer', 'ccri-token', 'ccri-resource']) {
       expect(bySource.get(logGroupOf(service))).toMatchObject({ FilterPattern: '"auditEvent"', DestinationArn: sinkArn });
     }
     const [accessLogs] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Logs::LogGroup' && /AccessLogs/.test(id))!;
     expect(bySource.get(accessLogs)).toMatchObject({ FilterPattern: '{ $.errorType = "ACCESS_DENIED" }', DestinationArn: sinkArn });
-    expect(filters).toHaveLength(3);
+    expect(filters).toHaveLength(4);
   });
 
   it('may be invoked by CloudWatch Logs from exactly those log groups', () => {
     const permissions = resourcesOf(api, 'AWS::Lambda::Permission')
       .map(([, p]) => p.Properties!)
       .filter((p) => p.Principal === 'logs.amazonaws.com');
-    expect(permissions).toHaveLength(3);
+    expect(permissions).toHaveLength(4);
     for (const p of permissions) {
       expect(p.FunctionName).toEqual({ 'Fn::GetAtt': [sink.logicalId, 'Arn'] });
       expect(JSON.stringify(p.SourceArn)).toMatch(/LogGroup|AccessLogs/);

@@ -69,12 +69,12 @@ describe('each function has its own role with only what it needs', () => {
 
   const key = `AWS::KMS::Key:${resourcesOf(s.data, 'AWS::KMS::Key')[0]![0]}`;
 
-  it('token: reads clients, counts failures, stores assertion ids and lists revocations on the Clients table, reads named scope definitions and writes audit events on the Scopes table; signs with the key (the key policy also has to allow it)', () => {
+  it('token: reads clients, counts failures, stores assertion ids and lists revocations on the Clients table, reads named scope definitions on the Scopes table (its audit events go through the audit sink); signs with the key (the key policy also has to allow it)', () => {
     expect(statementsOf(s, 'ccri-token')).toEqual([
       logs,
       { sid: 'ReadClientsCountFailures', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: ['table:Clients'] },
       { sid: 'SignWithTheTokenKey', actions: ['kms:Sign'], resources: [key] },
-      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], resources: ['table:Scopes'] },
+      { sid: 'ReadScopeDefinitions', actions: ['dynamodb:GetItem'], resources: ['table:Scopes'] },
     ]);
   });
 

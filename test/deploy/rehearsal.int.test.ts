@@ -335,7 +335,7 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
       const label = `${m.method} ${m.route} (${m.path})`;
       let authorizer: Record<string, unknown> | undefined;
       if (m.authorized) {
-        const token = m.path.startsWith('/admin') ? tokens.admin : tokens.fhir;
+        const token = ROUTES.find((r) => r.method === m.method && r.path === m.route)?.admin ? tokens.admin : tokens.fhir;
         const arn = methodArn(m.method, m.route);
         const answer = await fn(authorizerId).invoke<{ principalId: string; policyDocument: any; context: Record<string, unknown> }>({
           type: 'TOKEN',

@@ -68,3 +68,36 @@ it('a denied compartment read is audited as denied: the client, its patient, the
   expect(write).toMatchObject({ outcome: '4', action: 'C', subtype: [{ code: 'create' }] });
   expect(refs(write).slice(0, 2)).toEqual(['Condition', 'Patient/1']);
 });
+
+it('GET /STU3/AuditEvent: a FHIR search of the trail for admin tokens only, filtered by user, outcome and date, paged', async () => {
+  const bound = await tokenFor(api, BOUND);
+  expect((await call(api, 'GET', '/STU3/Patient/3', { token: bound })).status).toBe(404);
+  expect((await call(api, 'GET', '/STU3/Patient/1', { token: bound })).status).toBe(200);
+  await flushAudit();
+  expect((await call(api, 'GET', '/STU3/AuditEvent', { token: bound })).status).toBe(403);
+  const adminToken = await tokenFor(api, ADMIN);
+  const today = new Date().toISOString().slice(0, 10);
+  const search = (query: string) => call(api, 'GET', `/STU3/AuditEvent?${query}`, { token: adminToken });
+
+  const denied = await search(`user=${BOUND.clientId}&outcome=4&date=ge${today}&_count=1000`);
+  expect(denied.status).toBe(200);
+  expect(denied.body).toMatchObject({ resourceType: 'Bundle', type: 'searchset' });
+  const events = denied.body.entry.map((e: { resource: any }) => e.resource);
+  expect(events.length).toBeGreaterThan(0);
+  expect(events.every((e: any) => e.outcome === '4' && e.agent[0].userId.value === BOUND.clientId)).toBe(true);
+
+  const reads = await search(`user=${BOUND.clientId}&subtype=read&source=ccri-fhir&_count=1`);
+  expect(reads.body.entry).toHaveLength(1);
+  const next = reads.body.link.find((l: any) => l.relation === 'next')?.url as string;
+  expect(next).toContain('_cursor=');
+  const second = await call(api, 'GET', next.slice(api.baseUrl.length), { token: adminToken });
+  expect(second.status).toBe(200);
+  expect(second.body.entry).toHaveLength(1);
+  expect(second.body.entry[0].resource.id).not.toBe(reads.body.entry[0].resource.id);
+  expect(second.body.entry[0].resource.recorded <= reads.body.entry[0].resource.recorded).toBe(true);
+
+  expect((await search('name=x')).body).toMatchObject({ resourceType: 'OperationOutcome' });
+  expect((await search('name=x')).status).toBe(400);
+  expect((await search('date=ge2020-01-01')).status).toBe(400);
+  expect((await search('_count=5000')).status).toBe(400);
+});
