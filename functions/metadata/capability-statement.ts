@@ -102,11 +102,12 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
             conditionalUpdate: true,
             conditionalDelete: 'single',
             searchInclude: ['*', ...referenceParams(type).map(([name]) => `${type}:${name}`)],
-            searchRevInclude: RESOURCE_TYPES.flatMap((source) =>
+            // FHIR has no empty arrays (https://hl7.org/fhir/STU3/json.html): a type nothing refers to has none.
+            ...nonEmpty('searchRevInclude', RESOURCE_TYPES.flatMap((source) =>
               referenceParams(source)
                 .filter(([, p]) => p.target === type)
                 .map(([name]) => `${source}:${name}`),
-            ),
+            )),
             searchParam: [
               { name: '_id', type: 'token', documentation: 'The logical id of the resource' },
               { name: '_lastUpdated', type: 'date', documentation: 'Resource.meta.lastUpdated. Prefixes eq, ge, gt, le, lt.' },
@@ -133,4 +134,9 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
       },
     ],
   };
+}
+
+/** `{ [name]: values }`, or nothing when there are no values (FHIR JSON never carries an empty array). */
+function nonEmpty<K extends string>(name: K, values: string[]): { [P in K]?: string[] } {
+  return (values.length > 0 ? { [name]: values } : {}) as { [P in K]?: string[] };
 }

@@ -126,7 +126,7 @@ describe('XML on every FHIR route, errors included', () => {
   });
 
   it("keeps the gateway's own answers JSON (one static Content-Type per gateway response; `_format` cannot pick a template)", async () => {
-    const noRoute = await call('PATCH', 'Patient/1', { Accept: XML, 'Content-Type': 'application/fhir+json' }, '{}');
+    const noRoute = await call('PUT', 'Patient/1/_history/1', { Accept: XML, 'Content-Type': 'application/fhir+json' }, '{}');
     expect(noRoute.status).toBe(404);
     expect(noRoute.type).toMatch(/^application\/fhir\+json/);
     const noToken = await fetch(`${api.fhirBase}/Patient/1`, { headers: { Accept: XML } });
