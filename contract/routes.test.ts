@@ -19,6 +19,7 @@ describe('the API Gateway resource tree of the route table', () => {
     expect([...fhirPaths].sort()).toEqual([
       '/STU3/{type}',
       '/STU3/{type}/$validate',
+      '/STU3/{type}/_history',
       '/STU3/{type}/_search',
       '/STU3/{type}/{id}',
       '/STU3/{type}/{id}/$everything',

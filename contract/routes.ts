@@ -80,11 +80,10 @@ function fhirRoutes(type: ResourceType): Route[] {
     route('GET', `${base}/{id}/_history`, 'history-instance'),
     route('GET', `${base}/{id}/_history/{vid}`, 'vread'),
     // FHIR breadth, the interactions (issue 15). The types share one API Gateway resource tree (`gatewayPath`), so a
-    // route here costs one API Gateway method, not 14. Type-level `GET /STU3/<Type>/_history` is not a route: its
-    // statements would take the authorizer's largest policy over its 7,000-byte bound (7,158 bytes measured,
-    // functions/scopes/policy.test.ts); type history is `GET /STU3/_history?_type=<Type>` (system history filtered
-    // to one type, decided like type history).
+    // route here costs one API Gateway method, not 14.
     route('HEAD', `${base}/{id}`, 'read'),
+    route('HEAD', `${base}/{id}/_history/{vid}`, 'vread'),
+    route('GET', `${base}/_history`, 'history-type'),
     route('PATCH', `${base}/{id}`, 'patch'),
     route('PUT', base, 'update-conditional'),
     route('DELETE', base, 'delete-conditional'),

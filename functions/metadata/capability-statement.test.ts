@@ -23,7 +23,7 @@ describe('CapabilityStatement', () => {
     const resource = rest.resource!.find((r) => r.type === type)!;
     expect(resource.profile!.reference).toBe(profileUrl(type));
     expect(resource.interaction!.map((i) => i.code).sort()).toEqual(
-      ['create', 'delete', 'history-instance', 'read', 'search-type', 'update', 'vread', 'patch'].sort(),
+      ['create', 'delete', 'history-instance', 'history-type', 'read', 'search-type', 'update', 'vread', 'patch'].sort(),
     );
     expect([resource.conditionalUpdate, resource.conditionalDelete]).toEqual([true, 'single']);
     expect(resource.searchParam!.map((p) => p.name).sort()).toEqual(['_id', '_lastUpdated', ...Object.keys(DEFINITIONS[type].searchParams)].sort());

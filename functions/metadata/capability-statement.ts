@@ -17,6 +17,7 @@ const INTERACTION_CODES: Record<string, string> = {
   read: 'read',
   vread: 'vread',
   'history-instance': 'history-instance',
+  'history-type': 'history-type',
   'search-type': 'search-type',
   create: 'create',
   update: 'update',

@@ -125,7 +125,6 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     switch (interaction) {
       case 'read':
       case 'vread': {
-        if (req.pathParameters.id === '_history') throw new BadRequestError(`Type-level history is served as GET ${FHIR_BASE_PATH}/_history?_type=${type}`, '_history');
         const version = interaction === 'read' ? await service.read(pathPart(req, 'id'), ctx) : await service.vread(pathPart(req, 'id'), pathPart(req, 'vid'), ctx);
         if (notModified(req, version)) return { statusCode: 304, headers: { ETag: etag(version), 'Last-Modified': new Date(version.lastUpdated).toUTCString() }, body: '' };
         const response = resourceResponse(200, version);
@@ -142,6 +141,12 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       }
       case 'everything':
         return fhirResponse(200, await everything(repository, searchCaller, cursors, { fhirBase, id: pathPart(req, 'id'), query: req.query }));
+      case 'history-type': {
+        // Type history is system history of one type (functions/fhir/history.ts): the same change log, checks and cursors.
+        if (req.query._type) throw new BadRequestError(`_type is a parameter of system history (${FHIR_BASE_PATH}/_history), not of ${type}/_history`, '_type');
+        const page = await historyPage(repository, visibleTypes(access, repository, [type]), req.query, paging, `history\n${type}`);
+        return fhirResponse(200, historyBundle(fhirBase, `${typeUrl}/_history`, page));
+      }
       case 'history-instance': {
         const id = pathPart(req, 'id');
         return fhirResponse(200, historyBundle(fhirBase, `${typeUrl}/${id}/_history`, await service.historyPage(id, req.query, ctx, paging)));

@@ -45,10 +45,11 @@ function withBreadthRoutes(routes: readonly Route[]): Route[] {
 
 /**
  * Each table with the bound its largest policy must stay under, for any grant set, below the 8 KB target (measured:
- * 6.6 KB and 7.2 KB with issue 15's routes: HEAD, PATCH, conditional PUT and DELETE, POST _search, compartment searches, $everything).
+ * 7.2 KB with issue 15's routes: HEAD, PATCH, conditional PUT and DELETE, type history, POST _search, compartment
+ * searches, $everything).
  */
 const TABLES: [string, readonly Route[], number][] = [
-  ['today', ROUTES, 7000],
+  ['today', ROUTES, 7600],
   ['with the FHIR breadth routes', withBreadthRoutes(ROUTES), 7600],
 ];
 
@@ -190,7 +191,7 @@ describe('policyPatterns', () => {
   });
 
   it('lists the routes of one permission when that is shorter, and collapses what one pattern covers', () => {
-    expect(policyPatterns(access('user/Patient.r'))).toEqual({ allow: SYSTEM('GET/STU3/Patient/*', 'HEAD/STU3/Patient/*'), deny: COMPARTMENT_SEARCHES });
+    expect(policyPatterns(access('user/Patient.r'))).toEqual({ allow: SYSTEM('GET/STU3/Patient/*', 'HEAD/STU3/Patient/*'), deny: ['GET/STU3/Patient/_history', ...COMPARTMENT_SEARCHES] });
     expect(policyPatterns(access('user/Patient.c'))).toEqual({ allow: SYSTEM('POST/STU3/Patient', 'POST/STU3/Patient/*'), deny: ['POST/STU3/Patient/_search'] });
   });
 

@@ -292,10 +292,20 @@ describe('system history', () => {
     // another client cannot replay the cursor
     expect((await client(READER)('GET', next.slice(next.indexOf('/STU3')))).status).toBe(400);
     expect((await writer('GET', '/STU3/_history?_type=Nope')).status).toBe(400);
-    // GET /STU3/Patient/_history reaches the read route (no type-history resource yet): a 400 that says where it is
-    const typeHistory = await writer('GET', '/STU3/Patient/_history');
-    expect(typeHistory.status).toBe(400);
-    expect(typeHistory.json.issue[0].diagnostics).toContain('/STU3/_history?_type=Patient');
+    // Type history is the same change log for one type: the same entries as system history with _type.
+    const typeHistory = await writer('GET', '/STU3/Patient/_history?_count=2');
+    expect(typeHistory.status).toBe(200);
+    expect(typeHistory.json.entry.map((e: { fullUrl: string }) => e.fullUrl)).toEqual(page.json.entry.map((e: { fullUrl: string }) => e.fullUrl));
+    expect(typeHistory.json.link.find((l: { relation: string }) => l.relation === 'self').url).toContain('/STU3/Patient/_history');
+    const typeNext = typeHistory.json.link.find((l: { relation: string }) => l.relation === 'next').url as string;
+    expect((await writer('GET', typeNext.slice(typeNext.indexOf('/STU3')))).status).toBe(200);
+    // a system-history cursor is not a type-history one
+    expect((await writer('GET', `/STU3/Patient/_history?${next.split('?')[1]!.replace('_type=Patient&', '')}`)).status).toBe(400);
+    expect((await writer('GET', '/STU3/Patient/_history?_type=Condition')).status).toBe(400);
+    // HEAD of a version: the vread's headers, no body
+    const head = await writer('HEAD', `/STU3/Patient/${created.json.id}/_history/1`);
+    expect(head.status).toBe(200);
+    expect(head.headers.ETag).toBe('W/"1"');
   });
 
   // The matrix: who sees what in system history (decided on every returned version).

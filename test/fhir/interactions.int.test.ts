@@ -200,7 +200,7 @@ describe('metadata', () => {
     const patient = rest.resource.find((r: any) => r.type === 'Patient');
     expect(patient.profile.reference).toBe(profileUrl('Patient'));
     expect(patient.interaction.map((i: any) => i.code).sort()).toEqual(
-      ['create', 'delete', 'history-instance', 'read', 'search-type', 'update', 'vread', 'patch'].sort(),
+      ['create', 'delete', 'history-instance', 'history-type', 'read', 'search-type', 'update', 'vread', 'patch'].sort(),
     );
     expect(patient.searchParam.map((p: any) => p.name)).toContain('birthdate');
     expect(rest.security.service[0].coding[0].code).toBe('SMART-on-FHIR');
