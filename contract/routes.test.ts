@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_TYPES } from './resource-types';
-import { ROUTES, gatewayPath, routeOfGateway } from './routes';
+import { ROUTES } from './routes';
+import { gatewayPath, routeOfGateway } from './gateway-paths';
 
 /** The path parameters API Gateway extracts from a concrete route template on its resource path. */
 function parametersOf(template: string, resource: string): Record<string, string> {

@@ -4,7 +4,7 @@
  * synthesized template and this table agree, route for route. Plain data: no aws-cdk-lib import here.
  */
 import { FHIR_BASE_PATH } from './paths';
-import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, isResourceType, type ResourceType } from './resource-types';
+import { PUBLIC_INFORMATION_TYPES, RESOURCE_TYPES, type ResourceType } from './resource-types';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -166,40 +166,3 @@ export const ROUTES: readonly Route[] = [
 
 /** Every function named by the route table, once. */
 export const FUNCTION_NAMES: readonly FunctionName[] = [...new Set(ROUTES.map((r) => r.function))];
-
-/**
- * API Gateway's resource path of a route. The FHIR routes of the 14 types share one resource tree: the type is a
- * `{type}` path parameter and the patient compartment's type a `{compartment}` parameter
- * (`/STU3/Patient/{id}/Condition` -> `/STU3/{type}/{id}/{compartment}`), so the API holds a dozen resources rather
- * than 14 copies of each (CloudFormation's 500 resources; docs/fhir-api.md "One resource tree"). Other routes are
- * their own resource path. Static siblings (`metadata`, `_history`, `$everything`, ...) win over `{...}` ones.
- */
-export function gatewayPath(route: Pick<Route, 'path'>): string {
-  const parts = route.path.split('/');
-  if (`/${parts[1]}` !== FHIR_BASE_PATH) return route.path;
-  if (parts[2] !== undefined && isResourceType(parts[2])) parts[2] = '{type}';
-  if (parts[4] !== undefined && isResourceType(parts[4])) parts[4] = '{compartment}';
-  return parts.join('/');
-}
-
-/** Route template by gateway path, type and compartment (`/STU3/{type}/{id}\nPatient\n` -> `/STU3/Patient/{id}`). */
-const TEMPLATES = new Map(ROUTES.map((r) => [templateKey(gatewayPath(r), r.path.split('/')[2], r.path.split('/')[4]), r.path]));
-
-function templateKey(resource: string, type: string | undefined, compartment: string | undefined): string {
-  return resource.includes('{type}') ? `${resource}\n${type}\n${resource.includes('{compartment}') ? compartment : ''}` : resource;
-}
-
-/**
- * The inverse of `gatewayPath`, on a request: API Gateway's resource and path parameters back to the route table's
- * template and the parameters the template names (`/STU3/{type}/{id}` + `{ type: 'Patient', id: '1' }` ->
- * `/STU3/Patient/{id}` + `{ id: '1' }`). A type or compartment the route table does not serve there: undefined.
- */
-export function routeOfGateway(
-  resource: string,
-  pathParameters: Readonly<Record<string, string>>,
-): { route: string; pathParameters: Record<string, string> } | undefined {
-  if (!resource.includes('{type}')) return { route: resource, pathParameters: { ...pathParameters } };
-  const { type, compartment, ...rest } = pathParameters;
-  const route = TEMPLATES.get(templateKey(resource, type, compartment));
-  return route === undefined ? undefined : { route, pathParameters: rest };
-}

@@ -16,7 +16,8 @@ import { Construct } from 'constructs';
 import { BEARER_HEADER_PATTERN } from '../contract/bearer';
 import type { CcriConfig } from './config';
 import type { GatewayResponseSpec } from './gateway-responses';
-import { gatewayPath, type FunctionName, type Route } from '../contract/routes';
+import { type FunctionName, type Route } from '../contract/routes';
+import { gatewayPath } from '../contract/gateway-paths';
 
 /** Headers a browser may send on a cross-origin request to this API. */
 export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Exist', 'Prefer'];

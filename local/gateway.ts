@@ -15,7 +15,8 @@ import type {
   Context,
 } from 'aws-lambda';
 import { gatewayResponse } from '../lib/gateway-responses';
-import { gatewayPath, type FunctionName, type Route } from '../contract/routes';
+import { type FunctionName, type Route } from '../contract/routes';
+import { gatewayPath } from '../contract/gateway-paths';
 import { evaluatePolicy } from './policy';
 import { record } from '../functions/audit';
 import { gatewayDenialAudit } from '../functions/audit/gateway';

@@ -4,7 +4,8 @@
  * per token) nor the FHIR function sees it. On AWS the stage's access log line of such a request is turned into a
  * denied AuditEvent by the audit sink (functions/audit-sink); the local gateway records the same input directly.
  */
-import { ROUTES, routeOfGateway } from '../../contract/routes';
+import { ROUTES } from '../../contract/routes';
+import { routeOfGateway } from '../../contract/gateway-paths';
 import type { AuditInput } from './audit-event';
 
 const BY_ROUTE = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));

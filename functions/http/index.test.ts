@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { jsonResponse, toHttpRequest, toProxyResult } from './index';
+import { withRouteTemplate } from './route-template';
 
 const event = (overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent =>
   ({
@@ -36,10 +37,10 @@ describe('the API Gateway edge', () => {
     });
   });
 
-  it('resolves API Gateway\'s {type} resource to the route table\'s template, without the literal parameters', () => {
-    const compartment = toHttpRequest(event({ resource: '/STU3/{type}/{id}/{compartment}', path: '/STU3/Patient/1/Condition', pathParameters: { type: 'Patient', id: '1', compartment: 'Condition' } }));
+  it('resolves API Gateway\'s {type} resource to the route table\'s template, without the literal parameters (route-template.ts)', () => {
+    const compartment = withRouteTemplate(toHttpRequest(event({ resource: '/STU3/{type}/{id}/{compartment}', path: '/STU3/Patient/1/Condition', pathParameters: { type: 'Patient', id: '1', compartment: 'Condition' } })));
     expect(compartment).toMatchObject({ route: '/STU3/Patient/{id}/Condition', pathParameters: { id: '1' } });
-    const unknown = toHttpRequest(event({ resource: '/STU3/{type}/{id}', path: '/STU3/Nothing/1', pathParameters: { type: 'Nothing', id: '1' } }));
+    const unknown = withRouteTemplate(toHttpRequest(event({ resource: '/STU3/{type}/{id}', path: '/STU3/Nothing/1', pathParameters: { type: 'Nothing', id: '1' } })));
     expect(unknown).toMatchObject({ route: '/STU3/{type}/{id}', pathParameters: { type: 'Nothing', id: '1' } });
   });
 

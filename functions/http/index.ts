@@ -3,7 +3,6 @@
  * that the domain code works with. Only handlers import this; domain code never sees an API Gateway type.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { routeOfGateway } from '../../contract/routes';
 import { listEnv } from '../env';
 
 /** A request as the domain code sees it: no API Gateway types, header names in lower case. */
@@ -70,13 +69,11 @@ export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
   for (const [key, value] of Object.entries(ctx?.authorizer ?? {})) {
     if (value !== undefined && value !== null && typeof value !== 'object') authorizer[key] = String(value);
   }
-  const gatewayParameters = { ...(event.pathParameters ?? {}) } as Record<string, string>;
-  const resolved = routeOfGateway(event.resource, gatewayParameters);
   return {
     method: event.httpMethod,
-    route: resolved?.route ?? event.resource,
+    route: event.resource,
     path: event.path,
-    pathParameters: resolved?.pathParameters ?? gatewayParameters,
+    pathParameters: { ...(event.pathParameters ?? {}) } as Record<string, string>,
     query,
     headers,
     body,

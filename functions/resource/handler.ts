@@ -40,6 +40,7 @@ import { auditFhirRequest } from '../audit/fhir';
 import { FhirService, type CallerContext, type Validator } from '../fhir/service';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
+import { withRouteTemplate } from '../http/route-template';
 import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
 import { FhirRepository, type FhirResource, type WriteResult } from '../store/repository';
 
@@ -178,7 +179,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
   }
 
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    let request = toHttpRequest(event);
+    let request = withRouteTemplate(toHttpRequest(event));
     let response: HttpResponse;
     try {
       if (request.method === 'POST' && request.route.endsWith('/_search')) request = withFormQuery(request, maxBody);

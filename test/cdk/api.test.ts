@@ -3,7 +3,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { BEARER_HEADER_PATTERN } from '../../functions/authorizer/bearer';
 import { GATEWAY_RESPONSES } from '../../lib/gateway-responses';
-import { ROUTES, gatewayPath, type Route } from '../../contract/routes';
+import { ROUTES, type Route } from '../../contract/routes';
+import { gatewayPath } from '../../contract/gateway-paths';
 import { EVERYTHING_ON, functionsOf, methodsOf, resourcesOf, synth } from './synth';
 
 const key = (method: string, path: string) => `${method} ${path}`;

@@ -37,7 +37,8 @@ import { subscriptionEvent } from '../../functions/audit-sink/subscription.fixtu
 import { AwsStandIn } from './aws-stand-in';
 import { LambdaProcess } from './lambda-process';
 import { ACCOUNT, apiMethods, Assembly, REGION } from './template';
-import { ROUTES, gatewayPath } from '../../contract/routes';
+import { ROUTES } from '../../contract/routes';
+import { gatewayPath } from '../../contract/gateway-paths';
 
 const API_ID = 'rehearsal1';
 const STAGE = 'prod';
