@@ -51,6 +51,6 @@ export const DEMO_CLIENTS: readonly DemoClientExpectation[] = [
   },
 ];
 
-export const READ_INTERACTIONS: readonly Interaction[] = ['read', 'vread', 'history-instance', 'search-type', 'search-compartment', 'everything'];
+export const READ_INTERACTIONS: readonly Interaction[] = ['read', 'vread', 'history-instance', 'history-type', 'search-type', 'search-compartment', 'everything'];
 export const WRITE_INTERACTIONS: readonly Interaction[] = ['create', 'update', 'delete', 'validate'];
 export const ALL_INTERACTIONS: readonly Interaction[] = [...READ_INTERACTIONS, ...WRITE_INTERACTIONS];

@@ -59,11 +59,11 @@ describe.each(DEMO_CLIENTS)('demo client "$name" bound to patient 42', (client) 
 describe('interaction -> permission', () => {
   it.each([
     ['user/Patient.r', ['read', 'vread', 'history-instance', 'everything']],
-    ['user/Patient.s', ['search-type', 'search-compartment']],
+    ['user/Patient.s', ['history-type', 'search-type', 'search-compartment']],
     ['user/Patient.c', ['create', 'validate']],
     ['user/Patient.u', ['update', 'validate']],
     ['user/Patient.d', ['delete']],
-    ['user/Patient.read', ['read', 'vread', 'history-instance', 'search-type', 'search-compartment', 'everything']],
+    ['user/Patient.read', ['read', 'vread', 'history-instance', 'history-type', 'search-type', 'search-compartment', 'everything']],
     ['user/Patient.write', ['create', 'update', 'delete', 'validate']],
     ['user/Patient.*', ALL_INTERACTIONS],
     ['system/Patient.cruds', ALL_INTERACTIONS],
