@@ -24,6 +24,9 @@ import { startTestApi, type TestApi } from '../support/local-api';
 import { testWriter, type Credentials } from '../support/tokens';
 import { CHROMIUM, launchBrowser, type TestBrowser } from './browser';
 
+/** How long a poll waits for the page: its requests share two cores with the whole integration suite. */
+const POLL = { timeout: 10_000 };
+
 const SHOTS = process.env.CCRI_EXPLORER_SCREENSHOTS === '1' ? resolve(import.meta.dirname, '../../docs/images') : undefined;
 
 let api: TestApi;
@@ -165,7 +168,7 @@ describe('each demo client, one click away', () => {
     await page.fill('#client-id', DEMO_LIMITED_ACCESS_CLIENT.clientId);
     await page.fill('#client-secret', 'not-the-secret');
     await page.click('#get-token');
-    await expect.poll(() => page.textContent('#token-status')).toContain('invalid_client');
+    await expect.poll(() => page.textContent('#token-status'), POLL).toContain('invalid_client');
     await page.fill('#client-secret', DEMO_LIMITED_ACCESS_CLIENT.clientSecret);
     await page.click('#get-token');
     await page.waitForSelector('#signature[data-verified="true"]');
@@ -232,17 +235,17 @@ describe('browsing', () => {
     const first = await page.$$eval('#bundle [data-open]', (els) => els.map((e) => e.textContent));
     expect(first).toHaveLength(5);
     await page.click('button[data-page="next"]');
-    await expect.poll(() => page.$$eval('#bundle [data-open]', (els) => els.map((e) => e.textContent))).not.toEqual(first);
+    await expect.poll(() => page.$$eval('#bundle [data-open]', (els) => els.map((e) => e.textContent)), POLL).not.toEqual(first);
     await page.fill('#sp-patient', '1');
     await page.click('#search-go');
-    await expect.poll(() => page.textContent('#bundle-total')).toContain('patient=1');
+    await expect.poll(() => page.textContent('#bundle-total'), POLL).toContain('patient=1');
     await shot(page, 'explorer-search', '#search-section');
     await page.click('#bundle [data-open]');
     await page.waitForSelector('#resource-body pre.json');
     expect(await page.textContent('#resource-title')).toMatch(/^Condition\//);
     expect(await page.textContent('#resource-profile')).toContain('CareConnect-Condition-1');
     await page.click('#resource-body button[data-reference="Patient/1"]');
-    await expect.poll(() => page.textContent('#resource-title')).toBe('Patient/1');
+    await expect.poll(() => page.textContent('#resource-title'), POLL).toBe('Patient/1');
     await page.waitForSelector('#resource-body pre.json');
     await shot(page, 'explorer-resource', '#resource-section');
     await page.click('#show-history');
@@ -288,7 +291,7 @@ describe('writing', () => {
     await page.waitForSelector('#write-status[data-status="200"]');
     await page.click('#editor-save');
     await page.waitForSelector('#write-status[data-status="201"]');
-    await expect.poll(() => page.textContent('#resource-title')).toMatch(/^Patient\/[A-Za-z0-9\-.]+$/);
+    await expect.poll(() => page.textContent('#resource-title'), POLL).toMatch(/^Patient\/[A-Za-z0-9\-.]+$/);
     expect(errors).toEqual([]);
     await close();
   }, 90_000);
@@ -311,7 +314,7 @@ describe('writing', () => {
     await page.fill('#editor-text', JSON.stringify({ ...resource, name: `${resource.name} (renamed)` }, null, 2));
     await page.click('#editor-save');
     await page.waitForSelector('#write-status[data-status="200"]');
-    await expect.poll(() => page.textContent('#resource-body')).toContain('(renamed)');
+    await expect.poll(() => page.textContent('#resource-body'), POLL).toContain('(renamed)');
     expect(await page.textContent('#resource-title')).toBe(ref);
     expect(await page.textContent('#resource-body dl dd')).not.toBe(version);
     expect(errors).toEqual([]);
