@@ -8,11 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceType } from '../../contract/resource-types';
 import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
-import { compartmentPatients, searchValues } from '../fhir/search';
+import { searchValues } from '../fhir/search';
 import type { FhirRepository } from './fhir-repository';
 import { indexKeys, shardOf, type IndexKey, type Stream } from './index-layout';
 import {
   LockHeldError,
+  nextVersion,
   MAX_INDEX_ITEMS,
   MAX_TRANSACTION_ITEMS,
   resourcePk,
@@ -202,16 +203,7 @@ export class InMemoryFhirRepository implements FhirRepository {
     const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
     const oldSet = new Set(oldKeys.map(keyOf));
     const newSet = new Set(newKeys.map(keyOf));
-    const version: StoredVersion = {
-      type,
-      id,
-      versionId,
-      lastUpdated,
-      deleted: !stored,
-      resource: stored,
-      method,
-      ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(type, id, current.resource) : current?.compartments }),
-    };
+    const version = nextVersion(type, id, versionId, lastUpdated, stored, method, current);
     return {
       current,
       live,

@@ -423,16 +423,7 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
         current ? this.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } })) : undefined,
       ]);
       // 3. the new current version, conditioned on the one read
-      const version: StoredVersion = {
-        type,
-        id,
-        versionId,
-        lastUpdated,
-        deleted: !stored,
-        resource: stored,
-        method: op.method,
-        ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(type, id, current.resource) : current?.compartments }),
-      };
+      const version = nextVersion(type, id, versionId, lastUpdated, stored, op.method, current);
       const put = {
         TableName: this.tableName,
         Item: { ...toItem(version), pk, sk: CURRENT },
@@ -698,6 +689,32 @@ class NothingToDelete extends Error {}
  */
 export type FhirRepository = FhirRepositoryContract;
 export const FhirRepository = DynamoFhirRepository;
+
+/**
+ * The version a write makes: live with its resource, or a deletion that keeps the compartments of the version it
+ * replaces (so a patient-bound caller can still be told apart from others on its history). Shared with the in-memory
+ * repository (memory-repository.ts).
+ */
+export function nextVersion(
+  type: ResourceType,
+  id: string,
+  versionId: number,
+  lastUpdated: string,
+  stored: FhirResource | undefined,
+  method: StoredVersion['method'],
+  current: StoredVersion | undefined,
+): StoredVersion {
+  return {
+    type,
+    id,
+    versionId,
+    lastUpdated,
+    deleted: !stored,
+    resource: stored,
+    method,
+    ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(type, id, current.resource) : current?.compartments }),
+  };
+}
 
 function toVersion(type: ResourceType, id: string, item: VersionItem): StoredVersion {
   return {
