@@ -4,7 +4,7 @@
  * a definition change applies to the next token at once; tokens issued before keep what they were issued with.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../contract/routes';
 import { DEMO_PATIENT_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { startTestApi, type TestApi } from '../support/local-api';
@@ -22,15 +22,12 @@ const clock = new TestClock();
 let adminToken: string;
 
 beforeAll(async () => {
-  vi.stubEnv('CCRI_ADMIN_CLIENT_ID', ADMIN.clientId);
-  vi.stubEnv('CCRI_ADMIN_CLIENT_SECRET', ADMIN.clientSecret);
-  api = await startTestApi({ authorizerCacheSeconds: CACHE_SECONDS, now: clock.now });
+  api = await startTestApi({ authorizerCacheSeconds: CACHE_SECONDS, now: clock.now, admin: ADMIN });
   adminToken = await tokenFor(api, ADMIN);
 });
 
 afterAll(async () => {
   await api?.close();
-  vi.unstubAllEnvs();
 });
 
 const admin = <T = any>(method: string, path: string, body?: unknown) => call<T>(api, method, path, { token: adminToken, body });

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/local-api';
 import { requestToken } from './support';
 
@@ -18,14 +18,11 @@ const ADMIN = { clientId: 'cli-admin', clientSecret: randomBytes(32).toString('b
 let api: TestApi;
 
 beforeAll(async () => {
-  vi.stubEnv('CCRI_ADMIN_CLIENT_ID', ADMIN.clientId);
-  vi.stubEnv('CCRI_ADMIN_CLIENT_SECRET', ADMIN.clientSecret);
-  api = await startTestApi({ seed: true });
+  api = await startTestApi({ seed: true, admin: ADMIN });
 });
 
 afterAll(async () => {
   await api?.close();
-  vi.unstubAllEnvs();
 });
 
 /** Runs the CLI; resolves with its exit code, stdout and stderr (never rejects). */

@@ -4,7 +4,7 @@
  * recorded as FHIR STU3 AuditEvents and queryable through GET /admin/audit-events; no secret or token in them.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { flushAudit } from '../../functions/audit';
 import { DEMO_LIMITED_ACCESS_CLIENT as LIMITED, DEMO_PATIENT_CLIENT as BOUND } from '../../functions/oauth/demo-clients';
 import { call, requestToken, tokenFor, type Credentials } from '../admin/support';
@@ -14,13 +14,10 @@ const ADMIN: Credentials = { clientId: 'au-admin', clientSecret: randomBytes(32)
 let api: TestApi;
 
 beforeAll(async () => {
-  vi.stubEnv('CCRI_ADMIN_CLIENT_ID', ADMIN.clientId);
-  vi.stubEnv('CCRI_ADMIN_CLIENT_SECRET', ADMIN.clientSecret);
-  api = await startTestApi({ seed: true });
+  api = await startTestApi({ seed: true, admin: ADMIN });
 });
 afterAll(async () => {
   await api?.close();
-  vi.unstubAllEnvs();
 });
 
 it('records issued and refused tokens, authorizer and admin decisions, queryable by an admin, without secrets', async () => {

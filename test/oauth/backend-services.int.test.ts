@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, tokenFor, type Credentials } from '../admin/support';
 import { startTestApi, type TestApi } from '../support/local-api';
 import { assertionClaims, signAssertion } from './assertions';
@@ -22,9 +22,7 @@ let dir: string;
 let jwksServer: Server | undefined;
 
 beforeAll(async () => {
-  vi.stubEnv('CCRI_ADMIN_CLIENT_ID', ADMIN.clientId);
-  vi.stubEnv('CCRI_ADMIN_CLIENT_SECRET', ADMIN.clientSecret);
-  api = await startTestApi();
+  api = await startTestApi({ admin: ADMIN });
   adminToken = await tokenFor(api, ADMIN);
   dir = mkdtempSync(join(tmpdir(), 'ccri-bs-'));
 });
@@ -33,7 +31,6 @@ afterAll(async () => {
   jwksServer?.close();
   await api?.close();
   rmSync(dir, { recursive: true, force: true });
-  vi.unstubAllEnvs();
 });
 
 /** A key made by openssl, as the docs show (ES384: P-384; RS384: RSA 2048). */

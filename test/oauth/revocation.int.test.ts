@@ -15,10 +15,8 @@ let api: TestApi;
 let adminToken: string;
 
 beforeAll(async () => {
-  vi.stubEnv('CCRI_ADMIN_CLIENT_ID', ADMIN.clientId);
-  vi.stubEnv('CCRI_ADMIN_CLIENT_SECRET', ADMIN.clientSecret);
   vi.stubEnv('REVOCATION_CACHE_SECONDS', '1');
-  api = await startTestApi({ authorizerCacheSeconds: 1 });
+  api = await startTestApi({ authorizerCacheSeconds: 1, admin: ADMIN });
   adminToken = await tokenFor(api, ADMIN);
 });
 

@@ -3,9 +3,11 @@
  * on fresh tables (a unique prefix) in the run's DynamoDB Local engine, seeded with the demo data by default.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { vi } from 'vitest';
 import type { TableSpec } from '../../contract/tables';
 import { startLocalApi, type LocalApi, type LocalApiOptions } from '../../local/app';
 import { uniquePrefix } from './dynamodb';
+import type { Credentials } from './tokens';
 
 export interface TestApi {
   baseUrl: string;
@@ -18,8 +20,19 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: Omit<LocalApiOptions, 'port' | 'tablePrefix'> = {}): Promise<TestApi> {
-  const local = await startLocalApi({ port: 0, tablePrefix: uniquePrefix(), seed: true, ...options });
+/**
+ * `admin`: the local admin client to seed (functions/admin/seed.ts reads CCRI_ADMIN_CLIENT_ID / _SECRET), stubbed in
+ * the environment for the API's life; `close()` restores the environment.
+ */
+export async function startTestApi(
+  options: Omit<LocalApiOptions, 'port' | 'tablePrefix'> & { admin?: Credentials } = {},
+): Promise<TestApi> {
+  const { admin, ...localOptions } = options;
+  if (admin) {
+    vi.stubEnv('CCRI_ADMIN_CLIENT_ID', admin.clientId);
+    vi.stubEnv('CCRI_ADMIN_CLIENT_SECRET', admin.clientSecret);
+  }
+  const local = await startLocalApi({ port: 0, tablePrefix: uniquePrefix(), seed: true, ...localOptions });
   return {
     baseUrl: local.baseUrl,
     fhirBase: local.fhirBase,
@@ -27,6 +40,9 @@ export async function startTestApi(options: Omit<LocalApiOptions, 'port' | 'tabl
     documentClient: local.documentClient,
     tableName: local.tableName,
     local,
-    close: () => local.close(),
+    close: async () => {
+      await local.close();
+      if (admin) vi.unstubAllEnvs();
+    },
   };
 }
