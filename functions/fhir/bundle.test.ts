@@ -11,6 +11,7 @@ const deps = (scope = 'system/*.*') => ({
   access: accessFromClaims({ clientId: 'c', scope }),
   paging: new Paging(new CursorCodec('k'), 'c'),
   baseUrl: 'https://api.example.org',
+  search: () => Promise.reject(new Error('no search may run')),
 });
 const bundle = (type: unknown, entry: unknown) => ({ resourceType: 'Bundle', type, entry }) as never;
 

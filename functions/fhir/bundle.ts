@@ -24,8 +24,7 @@ import type { FhirRepository, FhirResource, StoredVersion, WriteResult } from '.
 import { BadRequestError, FhirError, ForbiddenError, NotFoundError, PreconditionFailedError, TooLargeError } from './errors';
 import { serverError } from './outcome';
 import type { Paging } from './paging';
-import { parseSearch } from './search';
-import { parseIfMatch, pageLink } from './http';
+import { parseIfMatch } from './http';
 import { FhirService, parseCriteria, parseIfNoneExist, type CallerContext, type Validator } from './service';
 
 /** Entries one Bundle may carry. */
@@ -38,6 +37,8 @@ export interface BundleDeps {
   paging: Paging;
   /** `https://host/stage`: the FHIR base is `${baseUrl}/STU3`. */
   baseUrl: string;
+  /** A search entry: the same search as `GET /STU3/[type]?query` (functions/fhir/search-service.ts), as this caller. */
+  search(type: ResourceType, query: Record<string, string[]>): Promise<fhir.Bundle>;
 }
 
 interface Entry {
@@ -331,16 +332,7 @@ async function readEntry(e: Entry, deps: BundleDeps, service: (t: ResourceType) 
       const v = e.interaction === 'read' ? await s.read(e.id!, e.ctx) : await s.vread(e.id!, e.vid!, e.ctx);
       return { fullUrl: `${typeUrl}/${v.id}`, resource: v.resource as fhir.Resource, response: versionResponse(v, '200 OK') };
     }
-    const page = await s.searchPage(parseSearch(e.type, e.query), e.ctx, deps.paging);
-    const link: fhir.BundleLink[] = [{ relation: 'self', url: pageLink(typeUrl, page) }];
-    if (page.next) link.push({ relation: 'next', url: pageLink(typeUrl, page, page.next) });
-    const bundle: fhir.Bundle = {
-      resourceType: 'Bundle',
-      type: 'searchset',
-      ...(page.total !== undefined ? { total: page.total } : {}),
-      link,
-      entry: page.items.map((v) => ({ fullUrl: `${typeUrl}/${v.id}`, resource: v.resource as fhir.Resource, search: { mode: 'match' } })),
-    };
+    const bundle = await deps.search(e.type, e.query);
     return { resource: bundle, response: { status: '200 OK' } };
   } catch (err) {
     return failed(err);

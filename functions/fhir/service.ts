@@ -15,7 +15,7 @@ import { BadRequestError, ForbiddenError, GoneError, NotFoundError, Precondition
 import type { ResourceType } from '../../contract/resource-types';
 import { compartmentClause } from './search-access';
 import { compartmentPatients, parseSearch, type ParsedSearch, type SearchClause } from './search';
-import { MAX_EXAMINED_FOR_COUNT, PositionsMismatch, runSearch, type Position } from '../store/search-engine';
+import { MAX_EXAMINED_FOR_COUNT, runSearch, type Position } from '../store/search-engine';
 import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
 import type { Operation } from 'fast-json-patch';
 import { applyJsonPatch } from './patch';
@@ -215,32 +215,6 @@ export class FhirService {
   }
 
   // ---- paging (issue 19.2: paging lives here; the handler makes links) ---------------------------------------
-
-  /** A page of a search: the versions, the total where cheap, the normalized query and the next page's token. */
-  async searchPage(parsed: ParsedSearch, ctx: CallerContext, paging: Paging): Promise<Page<StoredVersion>> {
-    const query: QueryPairs = [...parsed.canonical, ...(parsed.countOnly ? [['_summary', 'count']] : []), ['_count', String(parsed.count)]] as QueryPairs;
-    const kind = `search\n${this.type}`;
-    let positions: Position[] | undefined;
-    if (parsed.cursor !== undefined) {
-      const p = (paging.open(parsed.cursor, kind, query) as { p?: unknown } | null)?.p;
-      if (!Array.isArray(p) || !p.every((x) => x === 0 || x === 1 || typeof x === 'string')) throw invalidCursor();
-      positions = p as Position[];
-    }
-    let result: SearchResult;
-    try {
-      result = await this.search(parsed, ctx, positions);
-    } catch (err) {
-      if (err instanceof PositionsMismatch) throw invalidCursor();
-      throw err;
-    }
-    return {
-      items: result.versions,
-      query,
-      ...(result.total !== undefined ? { total: result.total } : {}),
-      ...(parsed.cursor !== undefined ? { cursor: parsed.cursor } : {}),
-      ...(result.next ? { next: paging.seal({ p: result.next }, kind, query) } : {}),
-    };
-  }
 
   /** A page of one resource's history (`_count`, `_cursor`), newest first. */
   async historyPage(id: string, params: Record<string, string[]>, ctx: CallerContext, paging: Paging): Promise<Page<StoredVersion>> {

@@ -12,6 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FHIR_BASE_PATH, ROUTES, type Route } from '../../contract/routes';
+import type { ResourceType } from '../../contract/resource-types';
 import { processBundle } from '../fhir/bundle';
 import { CursorCodec } from '../fhir/cursor';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../fhir/errors';
@@ -33,6 +34,7 @@ import {
 import { Paging } from '../fhir/paging';
 import { parsePatchBody } from '../fhir/patch';
 import { everything, patientCompartment } from '../fhir/compartment';
+import type { SearchClause } from '../fhir/search';
 import type { SearchCaller } from '../fhir/search-access';
 import { parseSearchRequest } from '../fhir/search-request';
 import { searchBundle } from '../fhir/search-service';
@@ -102,8 +104,12 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     const paging = new Paging(cursors, `${access.clientId}\n${ctx.compartmentPatient ?? ''}`);
     const fhirBase = `${req.baseUrl}${FHIR_BASE_PATH}`;
 
+    const searchCaller: SearchCaller = { binding: `${access.clientId}\n${access.patient ?? ''}`, decide: (t, i) => decide(access, t, i) };
+    const search = (type: ResourceType, query: Record<string, string[]>, strict = false, target?: { url: string; clauses: SearchClause[] }) =>
+      searchBundle(repository, searchCaller, cursors, { type, fhirBase, url: target?.url ?? `${fhirBase}/${type}`, query, clauses: target?.clauses }, parseSearchRequest(type, query, strict));
+
     if (route.system === 'transaction') {
-      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator: deps.validator ?? undefined, paging, baseUrl: req.baseUrl }));
+      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator: deps.validator ?? undefined, paging, baseUrl: req.baseUrl, search }));
     }
     if (route.system === 'history-system') {
       const page = await historyPage(repository, visibleTypes(access, repository, req.query._type), req.query, paging, 'history\n*');
@@ -121,7 +127,6 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       return resourceResponse(created ? 201 : 200, version, headers);
     };
     const head = req.method === 'HEAD';
-    const searchCaller: SearchCaller = { binding: `${access.clientId}\n${access.patient ?? ''}`, decide: (t, i) => decide(access, t, i) };
 
     switch (interaction) {
       case 'read':
@@ -135,10 +140,8 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       case 'search-compartment': {
         const strict = /handling\s*=\s*strict/.test(req.headers.prefer ?? '');
         const patient = interaction === 'search-compartment' ? pathPart(req, 'id') : undefined;
-        const target = patient === undefined
-          ? { type, fhirBase, url: typeUrl, query: req.query }
-          : { type, fhirBase, url: `${fhirBase}/Patient/${patient}/${type}`, query: req.query, clauses: [patientCompartment(type, patient)] };
-        return fhirResponse(200, await searchBundle(repository, searchCaller, cursors, target, parseSearchRequest(type, req.query, strict)));
+        const compartment = patient === undefined ? undefined : { url: `${fhirBase}/Patient/${patient}/${type}`, clauses: [patientCompartment(type, patient)] };
+        return fhirResponse(200, await search(type, req.query, strict, compartment));
       }
       case 'everything':
         return fhirResponse(200, await everything(repository, searchCaller, cursors, { fhirBase, id: pathPart(req, 'id'), query: req.query }));

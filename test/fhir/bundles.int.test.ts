@@ -209,12 +209,16 @@ describe('batch Bundles', () => {
         { resource: observation('Patient/1'), request: { method: 'POST', url: 'Observation' } },
         { request: { method: 'GET', url: 'Patient/does-not-exist' } },
         { request: { method: 'GET', url: 'Patient?_count=1' } },
+        { request: { method: 'GET', url: 'Patient?_count=1&nosuch=x' } },
       ]),
     });
     expect(res.status).toBe(200);
     expect(res.json.type).toBe('batch-response');
-    expect(res.json.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '403', '404', '200 OK']);
+    expect(res.json.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '403', '404', '200 OK', '200 OK']);
     expect(res.json.entry[3].resource.type).toBe('searchset');
+    // A search entry is the same search as GET /STU3/Patient?...: an ignored parameter is named in its outcome entry.
+    const outcome = (res.json.entry[4].resource.entry as { search: { mode: string }; resource: unknown }[]).find((e) => e.search.mode === 'outcome');
+    expect(JSON.stringify(outcome?.resource)).toContain('nosuch');
   });
 });
 
