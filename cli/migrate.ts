@@ -6,7 +6,9 @@
  * docs/storage.md (Migration) has the upgrade steps.
  *
  * `npm run migrate -- --table=<FHIR table> --reindex`: the reconciler of one-round-trip creates
- * (functions/store/reindex.ts): puts back index items a live resource should have and has not.
+ * (functions/store/reindex.ts): puts back index items a live resource should have and has not. Also the upgrade
+ * step of the listing layout (a single-valued token folded into the listing key, docs/storage.md "Upgrading"): it
+ * writes each resource's new listing item and removes the one of the earlier layout.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -27,7 +29,8 @@ export async function runMigrate(argv: string[], log: (line: string) => void = c
         tableName: table,
         onProgress: (s) => log(`  ${s.resources} resources checked, ${s.written} index items written back`),
       });
-      log(`done: ${summary.resources} resources, ${summary.written} index items written back`);
+      const removed = summary.removed > 0 ? `, ${summary.removed} listing items of the earlier layout removed` : '';
+      log(`done: ${summary.resources} resources, ${summary.written} index items written back${removed}`);
       return { ...summary };
     } finally {
       client.destroy();

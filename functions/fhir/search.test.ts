@@ -71,18 +71,23 @@ describe('index keys (functions/store/index-layout.ts)', () => {
   const keysOf = (type: 'Patient' | 'Condition', id: string, r: Record<string, unknown>) =>
     indexKeys(type, id, searchValues(type, r)).map((k) => `${k.pk.replace(/\/\d$/, '/<s>')} ${k.sk}`);
 
-  it('one item per (parameter, value): family and given live in name; broad tokens and ranges are sharded', () => {
+  it('one item per (parameter, value): family and given live in name; gender in the listing; ranges are sharded', () => {
     expect(keysOf('Patient', '7', patient).sort()).toEqual(
       [
-        'Patient/_a/<s> 7',
+        'Patient/_a/<s> male#7',
         'Patient/_i/name/<s> sanchez#7',
         'Patient/_i/name/<s> jose#7',
-        'Patient/_i/gender=male/<s> http:%2F%2Fhl7.org%2Ffhir%2Fadministrative-gender|7',
         'Patient/_i/identifier=9990000018 https:%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number|7',
         'Patient/_i/birthdate/<s> 1980-05-12T00:00:00.000Z#7',
         'Patient/_i/phone=0113 496 0000 |7',
       ].sort(),
     );
+  });
+
+  it('a resource without the listed token is listed by its id alone', () => {
+    const { gender: _, ...noGender } = patient;
+    expect(keysOf('Patient', '7', noGender)).toContain('Patient/_a/<s> 7');
+    expect(keysOf('Patient', '7', noGender).filter((k) => k.startsWith('Patient/_a/'))).toHaveLength(1);
   });
 
   it('derives normalized references for reference parameters', () => {

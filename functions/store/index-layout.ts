@@ -5,7 +5,7 @@
  *
  * | what                          | pk                                 | sk                  |
  * |-------------------------------|------------------------------------|---------------------|
- * | listing (every live resource) | `T/_a/<shard>`                     | `<id>`              |
+ * | listing (every live resource) | `T/_a/<shard>`                     | `<id>`, or `<code>#<id>` |
  * | string and date parameters    | `T/_i/<param>/<shard>`             | `<value>#<id>`      |
  * | token parameter               | `T/_i/<param>=<code>`              | `<system>\|<id>`    |
  * | token parameter, broad        | `T/_i/<param>=<code>/<shard>`      | `<system>\|<id>`    |
@@ -15,6 +15,12 @@
  * (gender=female, string prefixes, dates), would write is spread over INDEX_SHARDS partitions, and read back by
  * one Query per shard merged by sort key. Keys whose value is in the partition key (identifiers, references, codes)
  * spread over partitions by themselves. Ids never contain `_`, so `T/_a`, `T/_i`, `T/_l` never collide with `T/<id>`.
+ *
+ * A single-valued broad token declared `index.listing` (Patient gender, a status; functions/fhir/definitions.ts) has
+ * no items of its own: its code prefixes the listing's sort key (`female#<id>`; `<id>` alone when the resource has no
+ * value), so `gender=female` is a begins_with on the listing's shards and the listing still lists every resource,
+ * one write unit less per create. Should such a value ever repeat, each value gets its listing item; the search
+ * engine counts a resource once (at its first key) whatever the number of its keys in the streams.
  */
 import type { Condition, SearchClause, SearchValues } from '../fhir/search';
 import { definitionOf } from '../fhir/definitions';
@@ -59,15 +65,23 @@ const ownIndex = (type: ResourceType, param: string) => {
   return def?.index?.via ?? param;
 };
 const isBroad = (type: ResourceType, param: string) => definitionOf(type).searchParams[param]?.index?.broad === true;
+const isListed = (type: ResourceType, param: string) => definitionOf(type).searchParams[param]?.index?.listing === true;
+/** The partition of one shard of a type's listing. */
+export const listingPk = (type: ResourceType, shard: number) => `${type}/_a/${shard}`;
 
 /** The index items of a resource's values: what a write puts (and, for the values it no longer has, deletes). */
 export function indexKeys(type: ResourceType, id: string, values: Map<string, SearchValues>): IndexKey[] {
   const shard = shardOf(id);
   const keys = new Map<string, IndexKey>();
   const add = (pk: string, sk: string) => keys.set(`${pk}\n${sk}`, { pk, sk });
-  add(`${type}/_a/${shard}`, id);
+  let listed = false;
   for (const [param, v] of values) {
     if (definitionOf(type).searchParams[param]?.index?.via) continue;
+    if (v.type === 'token' && isListed(type, param)) {
+      for (const t of v.values) add(listingPk(type, shard), `${t.code}#${id}`);
+      listed ||= v.values.length > 0;
+      continue;
+    }
     switch (v.type) {
       case 'string':
       case 'date':
@@ -81,12 +95,28 @@ export function indexKeys(type: ResourceType, id: string, values: Map<string, Se
         break;
     }
   }
+  if (!listed) add(listingPk(type, shard), id);
   return [...keys.values()];
+}
+
+/**
+ * The keys the earlier layout (before tokens were folded into the listing) gave these values and the current one
+ * does not: the listing item `<id>` and the folded token's own items. What the upgrade (`--reindex`) removes.
+ */
+export function formerKeys(type: ResourceType, id: string, values: Map<string, SearchValues>): IndexKey[] {
+  const shard = shardOf(id);
+  const former: IndexKey[] = [];
+  for (const [param, v] of values) {
+    if (v.type !== 'token' || !isListed(type, param) || v.values.length === 0) continue;
+    former.push({ pk: listingPk(type, shard), sk: id });
+    for (const t of v.values) former.push({ pk: `${type}/_i/${param}=${t.code}/${shard}`, sk: `${t.system}|${id}` });
+  }
+  return former;
 }
 
 /** The listing of a type: every live resource, by id. */
 export function listingStreams(type: ResourceType): Stream[] {
-  return SHARDS.map((s) => ({ pk: `${type}/_a/${s}`, op: 'all' }));
+  return SHARDS.map((s) => ({ pk: listingPk(type, s), op: 'all' }));
 }
 
 /** The streams that yield every candidate of a condition; undefined when no index finds it (`system|` alone). */
@@ -98,6 +128,8 @@ export function conditionStreams(type: ResourceType, c: Condition): Stream[] | u
       return [{ pk: `${type}/_i/${c.param}=${c.ref}`, op: 'all' }];
     case 'token': {
       if (c.code === undefined) return undefined;
+      // folded into the listing: the code prefixes the sort key, the system is checked on the resource
+      if (isListed(type, c.param)) return SHARDS.map((s) => ({ pk: listingPk(type, s), op: 'begins_with', value: `${c.code}#` }));
       const base = `${type}/_i/${c.param}=${c.code}`;
       const op: Stream = c.system === undefined ? { pk: base, op: 'all' } : { pk: base, op: 'begins_with', value: `${c.system}|` };
       return isBroad(type, c.param) ? SHARDS.map((s) => ({ ...op, pk: `${base}/${s}` })) : [op];

@@ -15,6 +15,8 @@ export interface ReindexSummary {
   resources: number;
   /** Index items written back. */
   written: number;
+  /** Listing items of the earlier layout removed (a token folded into the listing key since). */
+  removed: number;
 }
 
 export async function reindexTable(options: {
@@ -24,7 +26,7 @@ export async function reindexTable(options: {
 }): Promise<ReindexSummary> {
   const repository = new FhirRepository({ documentClient: options.documentClient, tableName: options.tableName });
   const limiter = new Limiter(8);
-  const summary: ReindexSummary = { resources: 0, written: 0 };
+  const summary: ReindexSummary = { resources: 0, written: 0, removed: 0 };
   let start: Record<string, unknown> | undefined;
   do {
     const page = await options.documentClient.send(
@@ -42,7 +44,9 @@ export async function reindexTable(options: {
           const [type, id] = String(pk).split('/', 2) as [string, string];
           if (!isResourceType(type) || !id) return;
           summary.resources++;
-          summary.written += await repository.reindexMissing(type, id);
+          const { written, removed } = await repository.reindexMissing(type, id);
+          summary.written += written;
+          summary.removed += removed;
         }),
       ),
     );

@@ -47,7 +47,7 @@ import type { ResourceType } from '../../contract/resource-types';
 import { compartmentPatients, searchValues } from '../fhir/search';
 import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';
-import { INDEX_SHARDS, indexKeys, shardOf, type IndexKey, type Stream } from './index-layout';
+import { INDEX_SHARDS, formerKeys, indexKeys, shardOf, type IndexKey, type Stream } from './index-layout';
 
 /** Index items one resource may have (searchable values + the listing): a write's fan-out bound; over it, a 413. */
 export const MAX_INDEX_ITEMS = 200;
@@ -481,25 +481,42 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   /**
    * The reconciler of one-round-trip creates: puts back the index items a current, live version should have and
    * has not (a writer that died while retrying unprocessed items). Reads the expected keys, writes only the missing
-   * ones; idempotent. Returns how many it wrote.
+   * ones; idempotent. Also the upgrade of the listing layout: a resource whose listing key now carries a folded
+   * token (`female#<id>`, index-layout.ts) loses the items of the earlier layout (`formerKeys`: the listing item
+   * `<id>` and the token's own item), each deleted only if no write newer than the version read made it. Returns
+   * how many items it wrote and removed.
    */
-  async reindexMissing(type: ResourceType, id: string): Promise<number> {
+  async reindexMissing(type: ResourceType, id: string): Promise<{ written: number; removed: number }> {
     const current = await this.read(type, id);
-    if (!current || current.deleted || !current.resource) return 0;
-    const keys = [...indexKeys(type, id, searchValues(type, current.resource)), changeKey(type, id, current.versionId, current.lastUpdated)];
+    if (!current || current.deleted || !current.resource) return { written: 0, removed: 0 };
+    const values = searchValues(type, current.resource);
+    const keys = [...indexKeys(type, id, values), changeKey(type, id, current.versionId, current.lastUpdated)];
+    const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
+    const expected = new Set(keys.map(keyOf));
+    const stale = formerKeys(type, id, values).filter((k) => !expected.has(keyOf(k)));
     const present = new Set<string>();
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
+    const probe = [...keys, ...stale];
+    for (let i = 0; i < probe.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = probe.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
       for (let attempt = 0; pending && pending.length > 0 && attempt < MAX_BATCH_ATTEMPTS; attempt++) {
         const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, sk' } } }));
-        for (const item of (out.Responses?.[this.tableName] ?? []) as IndexKey[]) present.add(`${item.pk}\n${item.sk}`);
+        for (const item of (out.Responses?.[this.tableName] ?? []) as IndexKey[]) present.add(keyOf(item));
         pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
       }
     }
     const t = this.now().getTime();
-    const missing = keys.filter((k) => !present.has(`${k.pk}\n${k.sk}`)).map((k) => ({ ...k, t, v: current.versionId }));
+    const missing = keys.filter((k) => !present.has(keyOf(k))).map((k) => ({ ...k, t, v: current.versionId }));
     await this.batchPut(missing);
-    return missing.length;
+    let removed = 0;
+    for (const key of stale.filter((k) => present.has(keyOf(k)))) {
+      try {
+        await this.send(new DeleteCommand({ TableName: this.tableName, Key: key, ConditionExpression: 'v <= :v', ExpressionAttributeValues: { ':v': current.versionId } }));
+        removed++;
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+      }
+    }
+    return { written: missing.length, removed };
   }
 
   /**
