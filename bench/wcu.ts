@@ -7,7 +7,7 @@
 import type { ResourceType } from '../contract/resource-types';
 import { definitionOf } from '../functions/fhir/definitions';
 import { demoResources, generatePatients } from '../functions/seed/demo-data';
-import { firstVersionItems } from '../functions/store/repository';
+import { firstVersionItems } from '../functions/store/writes';
 
 export function itemBytes(item: Record<string, unknown>): number {
   const size = (v: unknown): number => {

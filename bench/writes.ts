@@ -14,7 +14,7 @@ import { definitionOf } from '../functions/fhir/definitions';
 import { createFhirHandler } from '../functions/resource/handler';
 import { accessFromClaims, toContext } from '../functions/scopes/permissions';
 import { generatePatients } from '../functions/seed/demo-data';
-import { firstVersionItems } from '../functions/store/repository';
+import { firstVersionItems } from '../functions/store/writes';
 import { validateResource } from '../functions/validation';
 import { FHIR_TABLE } from '../contract/tables';
 import { createTables } from '../local/tables';

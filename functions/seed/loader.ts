@@ -7,7 +7,8 @@
 import { randomInt } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { definitionOf } from '../fhir/definitions';
-import { firstVersionItems, FhirRepository } from '../store/repository';
+import { FhirRepository } from '../store/repository';
+import { firstVersionItems } from '../store/writes';
 import type { ResourceType } from '../../contract/resource-types';
 import { byType, demoResources, type DemoResource } from './demo-data';
 

@@ -11,9 +11,9 @@ import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/e
 import { searchValues } from '../fhir/search';
 import type { FhirRepository } from './fhir-repository';
 import { indexKeys, shardOf, type IndexKey, type Stream } from './index-layout';
+import { nextVersion } from './writes';
 import {
   LockHeldError,
-  nextVersion,
   MAX_INDEX_ITEMS,
   MAX_TRANSACTION_ITEMS,
   resourcePk,

@@ -29,25 +29,18 @@
  * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { ConflictError, PreconditionFailedError, ServiceUnavailableError, TooLargeError } from '../fhir/errors';
+import { brotliDecompressSync } from 'node:zlib';
+import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { FhirRepository as FhirRepositoryContract } from './fhir-repository';
 import type { ResourceType } from '../../contract/resource-types';
-import { compartmentPatients, searchValues } from '../fhir/search';
 import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';
-import { INDEX_SHARDS, formerKeys, indexKeys, shardOf, type IndexKey, type Stream } from './index-layout';
+import { INDEX_SHARDS, shardOf, type IndexKey, type Stream } from './index-layout';
+import type { WriteContext } from './writes';
+
+/** The write half (writes.ts), loaded on a process's first write: a Lambda serving reads never loads it. */
+let writes: Promise<typeof import('./writes')> | undefined;
+const loadWrites = () => (writes ??= import('./writes'));
 
 /** Index items one resource may have (searchable values + the listing): a write's fan-out bound; over it, a 413. */
 export const MAX_INDEX_ITEMS = 200;
@@ -113,11 +106,12 @@ export interface RepositoryOptions {
   lockSeconds?: number;
 }
 
-const CURRENT = 'v';
+/** The sort key of a resource's current version. */
+export const CURRENT = 'v';
 const HISTORY = 'h/';
 export const resourcePk = (type: string, id: string) => `${type}/${id}`;
-const historySk = (v: number) => `${HISTORY}${String(v).padStart(10, '0')}`;
-const lockPk = (type: string, key: string) => `${type}/_l/${key}`;
+export const historySk = (v: number) => `${HISTORY}${String(v).padStart(10, '0')}`;
+export const lockPk = (type: string, key: string) => `${type}/_l/${key}`;
 /**
  * The change log (type and system `_history`, issue 15): one item per version written, never removed, sharded like
  * the listing: pk `T/_c/<shard>`, sk `<lastUpdated>#<id>#<versionId>` (newest last; read newest first).
@@ -128,7 +122,7 @@ export const changeKey = (type: string, id: string, versionId: number, lastUpdat
   sk: `${lastUpdated}#${id}#${String(versionId).padStart(10, '0')}`,
 });
 
-interface VersionItem {
+export interface VersionItem {
   pk: string;
   sk: string;
   versionId: number;
@@ -160,6 +154,8 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   private readonly limiter = new Limiter(MAX_CONCURRENT_CALLS);
   /** The ids generateId made in this repository (one per request): new by construction, so created in one round trip. */
   private readonly generated = new Set<string>();
+  /** What the write functions (writes.ts) use of this repository. */
+  private readonly writer: WriteContext;
 
   constructor(options: RepositoryOptions) {
     this.db = options.documentClient;
@@ -168,6 +164,14 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
     this.newId = options.newId ?? randomUUID;
     this.maxWriteAttempts = options.maxWriteAttempts ?? 60;
     this.lockSeconds = options.lockSeconds ?? 30;
+    this.writer = {
+      tableName: this.tableName,
+      now: this.now,
+      maxWriteAttempts: this.maxWriteAttempts,
+      lockSeconds: this.lockSeconds,
+      send: (command) => this.send(command),
+      read: (type, id) => this.read(type, id),
+    };
   }
 
   /** A fresh server-assigned id. */
@@ -332,13 +336,13 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
     }
   }
 
-  // ---- writes --------------------------------------------------------------------------------------------
+  // ---- writes: functions/store/writes.ts, loaded on the first write -----------------------------------------
 
   /** Creates a resource with a new id (or the given one, which must not exist yet), with a conditional-create lock. */
   async create(type: ResourceType, resource: FhirResource, options: { id?: string; lock?: CreateLock } = {}): Promise<WriteResult> {
     const id = options.id ?? this.generateId();
     const fresh = !options.lock && this.generated.delete(id);
-    return this.write(type, id, { resource, mustNotExist: true, fresh, lock: options.lock, method: 'POST' });
+    return (await loadWrites()).write(this.writer, type, id, { resource, mustNotExist: true, fresh, lock: options.lock, method: 'POST' });
   }
 
   /**
@@ -352,171 +356,12 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
     resource: FhirResource,
     options: { ifMatch?: number; check?: (current?: StoredVersion) => void } = {},
   ): Promise<WriteResult> {
-    return this.write(type, id, { resource, ifMatch: options.ifMatch, check: options.check, method: 'PUT' });
+    return (await loadWrites()).write(this.writer, type, id, { resource, ifMatch: options.ifMatch, check: options.check, method: 'PUT' });
   }
 
   /** Deletes (a new version marked deleted, index items removed, history kept). Undefined when nothing was live. */
   async delete(type: ResourceType, id: string, options: { check?: (current?: StoredVersion) => void } = {}): Promise<WriteResult | undefined> {
-    try {
-      return await this.write(type, id, { method: 'DELETE', check: options.check });
-    } catch (err) {
-      if (err instanceof NothingToDelete) return undefined;
-      throw err;
-    }
-  }
-
-  private async write(
-    type: ResourceType,
-    id: string,
-    op: {
-      resource?: FhirResource;
-      mustNotExist?: boolean;
-      /** An id generateId made: new by construction, created in one BatchWriteItem. */
-      fresh?: boolean;
-      ifMatch?: number;
-      lock?: CreateLock;
-      method: 'POST' | 'PUT' | 'DELETE';
-      check?: (current?: StoredVersion) => void;
-    },
-  ): Promise<WriteResult> {
-    const pk = resourcePk(type, id);
-    for (let attempt = 1; ; attempt++) {
-      // A create of a fresh server id needs no read: the conditional put below is the existence check.
-      const current = op.mustNotExist && !op.check ? undefined : await this.read(type, id);
-      const live = current !== undefined && !current.deleted;
-      if (op.mustNotExist && current) throw new ConflictError(`${type}/${id} already exists`);
-      if (op.ifMatch !== undefined && (!live || current!.versionId !== op.ifMatch)) {
-        throw new PreconditionFailedError(
-          live
-            ? `Version conflict: ${type}/${id} is at version ${current!.versionId}, If-Match asked for ${op.ifMatch}`
-            : `${type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
-        );
-      }
-      op.check?.(current);
-      if (op.method === 'DELETE' && !live) throw new NothingToDelete();
-
-      const versionId = (current?.versionId ?? 0) + 1;
-      const lastUpdated = this.now().toISOString();
-      const oldKeys = live ? indexKeys(type, id, searchValues(type, current!.resource!)) : [];
-      let stored: FhirResource | undefined;
-      let newKeys: IndexKey[] = [];
-      if (op.resource) {
-        const meta = { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated };
-        stored = { ...op.resource, id, meta };
-        newKeys = indexKeys(type, id, searchValues(type, stored));
-        if (newKeys.length > MAX_INDEX_ITEMS) {
-          throw new TooLargeError(`The resource has ${newKeys.length - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
-        }
-      }
-      const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
-      const oldSet = new Set(oldKeys.map(keyOf));
-      const newSet = new Set(newKeys.map(keyOf));
-      const added = newKeys.filter((k) => !oldSet.has(keyOf(k)));
-      const removed = oldKeys.filter((k) => !newSet.has(keyOf(k)));
-
-      const t = this.now().getTime();
-      if (op.fresh && stored) return this.createFresh(type, id, stored, lastUpdated, t, added);
-
-      // 1. index items first and 2. the current version copied to history: independent, so in parallel
-      await Promise.all([
-        this.batchPut([...added, changeKey(type, id, versionId, lastUpdated)].map((k) => ({ ...k, t, v: versionId }))),
-        current ? this.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } })) : undefined,
-      ]);
-      // 3. the new current version, conditioned on the one read
-      const version = nextVersion(type, id, versionId, lastUpdated, stored, op.method, current);
-      const put = {
-        TableName: this.tableName,
-        Item: { ...toItem(version), pk, sk: CURRENT },
-        ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
-        ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
-      };
-      try {
-        if (op.lock) await this.putWithLock(type, id, put, op.lock);
-        else await this.send(new PutCommand(put));
-      } catch (err) {
-        if (err instanceof LockHeldError) throw err;
-        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-        // The version changed since the read (or the id exists): the index items added above are orphans for read
-        // repair. If-Match turns this into a 412 at the top of the loop; a create of a taken id is a 409.
-        if (op.mustNotExist) throw new ConflictError(`${type}/${id} already exists`);
-        if (attempt >= this.maxWriteAttempts) throw new ConflictError(`Too many concurrent writes to ${type}/${id}; retry`);
-        // full jitter, exponential: contenders spread out instead of colliding again
-        await sleep(randomInt(1, 5 * 2 ** Math.min(attempt, 5)));
-        continue;
-      }
-      // 4. index items of values the resource no longer has, unless a later version wrote them again
-      await Promise.all(
-        removed.map((key) =>
-          this.send(
-            new DeleteCommand({ TableName: this.tableName, Key: key, ConditionExpression: 'v < :v', ExpressionAttributeValues: { ':v': versionId } }),
-          ).catch(() => undefined), // left for read repair: never returned, since search checks every candidate
-        ),
-      );
-      return { version, created: !live };
-    }
-  }
-
-  /** A create of a new-by-construction id: the version and its index items in one BatchWriteItem (see the top). */
-  private async createFresh(type: ResourceType, id: string, stored: FhirResource, lastUpdated: string, t: number, keys: IndexKey[]): Promise<WriteResult> {
-    const version: StoredVersion = { type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' };
-    const key = { pk: resourcePk(type, id), sk: CURRENT };
-    try {
-      await this.batchPut([{ ...toItem(version), ...key }, ...[...keys, changeKey(type, id, 1, lastUpdated)].map((k) => ({ ...k, t, v: 1 }))]);
-    } catch (err) {
-      // Never leave a live version without its index: take it back (only if it is still this write's); the index
-      // items that did land are orphans for read repair.
-      await this.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: key,
-          ConditionExpression: 'versionId = :one AND lastUpdated = :at',
-          ExpressionAttributeValues: { ':one': 1, ':at': lastUpdated },
-        }),
-      ).catch(() => undefined);
-      throw err;
-    }
-    return { version, created: true };
-  }
-
-  /**
-   * The reconciler of one-round-trip creates: puts back the index items a current, live version should have and
-   * has not (a writer that died while retrying unprocessed items). Reads the expected keys, writes only the missing
-   * ones; idempotent. Also the upgrade of the listing layout: a resource whose listing key now carries a folded
-   * token (`female#<id>`, index-layout.ts) loses the items of the earlier layout (`formerKeys`: the listing item
-   * `<id>` and the token's own item), each deleted only if no write newer than the version read made it. Returns
-   * how many items it wrote and removed.
-   */
-  async reindexMissing(type: ResourceType, id: string): Promise<{ written: number; removed: number }> {
-    const current = await this.read(type, id);
-    if (!current || current.deleted || !current.resource) return { written: 0, removed: 0 };
-    const values = searchValues(type, current.resource);
-    const keys = [...indexKeys(type, id, values), changeKey(type, id, current.versionId, current.lastUpdated)];
-    const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
-    const expected = new Set(keys.map(keyOf));
-    const stale = formerKeys(type, id, values).filter((k) => !expected.has(keyOf(k)));
-    const present = new Set<string>();
-    const probe = [...keys, ...stale];
-    for (let i = 0; i < probe.length; i += 100) {
-      let pending: Record<string, unknown>[] | undefined = probe.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
-      for (let attempt = 0; pending && pending.length > 0 && attempt < MAX_BATCH_ATTEMPTS; attempt++) {
-        const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, sk' } } }));
-        for (const item of (out.Responses?.[this.tableName] ?? []) as IndexKey[]) present.add(keyOf(item));
-        pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-      }
-    }
-    const t = this.now().getTime();
-    const missing = keys.filter((k) => !present.has(keyOf(k))).map((k) => ({ ...k, t, v: current.versionId }));
-    await this.batchPut(missing);
-    let removed = 0;
-    for (const key of stale.filter((k) => present.has(keyOf(k)))) {
-      try {
-        await this.send(new DeleteCommand({ TableName: this.tableName, Key: key, ConditionExpression: 'v <= :v', ExpressionAttributeValues: { ':v': current.versionId } }));
-        removed++;
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-      }
-    }
-    return { written: missing.length, removed };
+    return (await loadWrites()).deleteResource(this.writer, type, id, options.check);
   }
 
   /**
@@ -529,157 +374,28 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   async writeAll(
     entries: readonly { type: ResourceType; id: string; resource?: FhirResource; ifMatch?: number; check?: (current?: StoredVersion) => void }[],
   ): Promise<WriteResult[]> {
-    const currents = await Promise.all(entries.map((e) => this.read(e.type, e.id)));
-    const lastUpdated = this.now().toISOString();
-    const t = this.now().getTime();
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
-    const results = entries.map((e, i) => {
-      const current = currents[i];
-      const live = current !== undefined && !current.deleted;
-      if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) {
-        throw new PreconditionFailedError(`${e.type}/${e.id}: If-Match asked for version ${e.ifMatch}, it is at ${live ? current!.versionId : 'none'}`);
-      }
-      e.check?.(current);
-      const versionId = (current?.versionId ?? 0) + 1;
-      const stored = e.resource ? { ...e.resource, id: e.id, meta: { ...((e.resource.meta as Record<string, unknown>) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
-      const oldKeys = live ? indexKeys(e.type, e.id, searchValues(e.type, current!.resource!)) : [];
-      const newKeys = stored ? indexKeys(e.type, e.id, searchValues(e.type, stored)) : [];
-      if (newKeys.length > MAX_INDEX_ITEMS) throw new TooLargeError(`${e.type}/${e.id} has more than ${MAX_INDEX_ITEMS - 1} searchable values`);
-      const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
-      const oldSet = new Set(oldKeys.map(keyOf));
-      const newSet = new Set(newKeys.map(keyOf));
-      const version: StoredVersion = {
-        type: e.type,
-        id: e.id,
-        versionId,
-        lastUpdated,
-        deleted: !stored,
-        resource: stored,
-        method: stored ? (current ? 'PUT' : 'POST') : 'DELETE',
-        ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(e.type, e.id, current.resource) : current?.compartments }),
-      };
-      const pk = resourcePk(e.type, e.id);
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: { ...toItem(version), pk, sk: CURRENT },
-          ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
-          ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
-        },
-      });
-      if (current) items.push({ Put: { TableName: this.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } } });
-      for (const k of [...newKeys.filter((k) => !oldSet.has(keyOf(k))), changeKey(e.type, e.id, versionId, lastUpdated)]) {
-        items.push({ Put: { TableName: this.tableName, Item: { ...k, t, v: versionId } } });
-      }
-      for (const k of oldKeys) if (!newSet.has(keyOf(k))) items.push({ Delete: { TableName: this.tableName, Key: k } });
-      return { version, created: !live };
-    });
-    if (items.length > MAX_TRANSACTION_ITEMS) {
-      throw new TooLargeError(`The transaction needs ${items.length} DynamoDB items; at most ${MAX_TRANSACTION_ITEMS} fit in one`);
-    }
-    try {
-      await this.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (err) {
-      if ((err as { name?: string }).name === 'TransactionCanceledException') throw new ConflictError('A resource of the transaction changed concurrently; retry');
-      throw err;
-    }
-    return results;
+    return (await loadWrites()).writeAll(this.writer, entries);
   }
 
-  /** The create and its conditional-create lock in one transaction: the lock makes If-None-Exist exact. */
-  private async putWithLock(type: ResourceType, id: string, put: { TableName: string; Item: Record<string, unknown>; ConditionExpression: string }, lock: CreateLock) {
-    const nowSeconds = Math.floor(this.now().getTime() / 1000);
-    try {
-      await this.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: lockPk(type, lock.key), sk: 'lock', resourceId: id, nonce: randomUUID(), expiresAt: nowSeconds + this.lockSeconds },
-                ConditionExpression: lock.replaceNonce
-                  ? 'attribute_not_exists(pk) OR expiresAt < :now OR nonce = :nonce'
-                  : 'attribute_not_exists(pk) OR expiresAt < :now',
-                ExpressionAttributeValues: { ':now': nowSeconds, ...(lock.replaceNonce ? { ':nonce': lock.replaceNonce } : {}) },
-              },
-            },
-            { Put: put },
-          ],
-        }),
-      );
-    } catch (err) {
-      const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-      if ((err as { name?: string }).name === 'TransactionCanceledException' && reasons) {
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new LockHeldError(await this.lockNonce(type, lock.key));
-        if (reasons[1]?.Code === 'ConditionalCheckFailed') throw Object.assign(new Error('id taken'), { name: 'ConditionalCheckFailedException' });
-        if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new LockHeldError(undefined);
-      }
-      throw err;
-    }
-  }
-
-  private async lockNonce(type: ResourceType, key: string): Promise<string | undefined> {
-    const out = await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: lockPk(type, key), sk: 'lock' }, ConsistentRead: true }));
-    return out.Item?.nonce as string | undefined;
+  /**
+   * The reconciler of one-round-trip creates (`npm run migrate -- --reindex`): puts back the index items a live
+   * version should have and has not, and removes those of the earlier listing layout (writes.ts). Idempotent.
+   */
+  async reindexMissing(type: ResourceType, id: string): Promise<{ written: number; removed: number }> {
+    return (await loadWrites()).reindexMissing(this.writer, type, id);
   }
 
   /**
    * Imports the whole history of a resource as it was stored elsewhere (migration from the per-type tables,
-   * cli/migrate.ts): the newest version becomes current (its index items written when live), the others history;
-   * a deletion keeps the compartments of the version before it. Idempotent: puts only, rerun safely.
+   * cli/migrate.ts): the newest version becomes current, the others history. Idempotent: puts only.
    */
   async importVersions(type: ResourceType, id: string, versions: readonly Omit<StoredVersion, 'type' | 'id'>[]): Promise<number> {
-    const sorted = [...versions].sort((a, b) => a.versionId - b.versionId);
-    const pk = resourcePk(type, id);
-    const items: Record<string, unknown>[] = [];
-    let compartments: string[] | undefined;
-    let current: Record<string, unknown> | undefined;
-    sorted.forEach((v, i) => {
-      items.push({ ...changeKey(type, id, v.versionId, v.lastUpdated), t: Date.parse(v.lastUpdated) || 0, v: v.versionId });
-      if (v.resource) compartments = compartmentPatients(type, id, v.resource);
-      const version: StoredVersion = { ...v, type, id, ...(v.resource ? {} : { compartments: v.compartments ?? compartments }) };
-      if (i === sorted.length - 1) current = { ...toItem(version), pk, sk: CURRENT };
-      else items.push({ ...toItem(version), pk, sk: historySk(v.versionId) });
-    });
-    const last = sorted[sorted.length - 1];
-    if (!last || !current) return 0;
-    if (last.resource && !last.deleted) {
-      const t = Date.parse(last.lastUpdated) || this.now().getTime();
-      items.push(...indexKeys(type, id, searchValues(type, last.resource)).map((k) => ({ ...k, t, v: last.versionId })));
-    }
-    await this.batchPut(items);
-    // Never over a newer version written since (the API may already be open): only if absent or not newer.
-    try {
-      await this.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: current,
-          ConditionExpression: 'attribute_not_exists(pk) OR versionId <= :v',
-          ExpressionAttributeValues: { ':v': last.versionId },
-        }),
-      );
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-    }
-    return items.length + 1;
+    return (await loadWrites()).importVersions(this.writer, type, id, versions);
   }
 
   /** BatchWriteItem puts, 25 per call, in parallel, unprocessed items retried with backoff (bounded: then a 503). */
   async batchPut(items: Record<string, unknown>[]): Promise<void> {
-    const batches: Record<string, unknown>[][] = [];
-    for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-    await Promise.all(
-      batches.map(async (batch) => {
-        let pending = batch.map((Item) => ({ PutRequest: { Item } }));
-        for (let attempt = 1; pending.length > 0; attempt++) {
-          const out = await this.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-          pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-          if (pending.length === 0) break;
-          if (attempt >= MAX_BATCH_ATTEMPTS) throw new ServiceUnavailableError('The data store is busy; retry later', 1);
-          await sleep(Math.min(2000, 25 * 2 ** attempt) + randomInt(25));
-        }
-      }),
-    );
+    return (await loadWrites()).batchPut(this.writer, items);
   }
 
   /** Every DynamoDB call of this request, through the limiter; store failures mapped to FHIR errors. */
@@ -698,40 +414,12 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   }
 }
 
-class NothingToDelete extends Error {}
-
 /**
  * The repository interface (fhir-repository.ts) under its old name, and the DynamoDB one as its constructor, so that
  * `new FhirRepository({ documentClient, tableName })` and `type FhirRepository` keep working where they are written.
  */
 export type FhirRepository = FhirRepositoryContract;
 export const FhirRepository = DynamoFhirRepository;
-
-/**
- * The version a write makes: live with its resource, or a deletion that keeps the compartments of the version it
- * replaces (so a patient-bound caller can still be told apart from others on its history). Shared with the in-memory
- * repository (memory-repository.ts).
- */
-export function nextVersion(
-  type: ResourceType,
-  id: string,
-  versionId: number,
-  lastUpdated: string,
-  stored: FhirResource | undefined,
-  method: StoredVersion['method'],
-  current: StoredVersion | undefined,
-): StoredVersion {
-  return {
-    type,
-    id,
-    versionId,
-    lastUpdated,
-    deleted: !stored,
-    resource: stored,
-    method,
-    ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(type, id, current.resource) : current?.compartments }),
-  };
-}
 
 function toVersion(type: ResourceType, id: string, item: VersionItem): StoredVersion {
   return {
@@ -744,34 +432,4 @@ function toVersion(type: ResourceType, id: string, item: VersionItem): StoredVer
     method: item.method,
     ...(item.compartments ? { compartments: item.compartments } : {}),
   };
-}
-
-/** The stored form of a resource's JSON: as is, or compressed when long (see COMPRESS_OVER_BYTES). */
-function body(json: string): { resource: string } | { z: Uint8Array } {
-  if (Buffer.byteLength(json) <= COMPRESS_OVER_BYTES) return { resource: json };
-  return { z: brotliCompressSync(json, { params: { [zlib.BROTLI_PARAM_QUALITY]: 1, [zlib.BROTLI_PARAM_SIZE_HINT]: json.length } }) };
-}
-
-function toItem(v: StoredVersion): Omit<VersionItem, 'pk' | 'sk'> {
-  return {
-    versionId: v.versionId,
-    lastUpdated: v.lastUpdated,
-    method: v.method,
-    ...(v.resource ? body(JSON.stringify(v.resource)) : { deleted: true }),
-    ...(v.compartments && v.compartments.length > 0 ? { compartments: v.compartments } : {}),
-  };
-}
-
-/**
- * The items of a resource's first version (current version and index), for bulk loads of new ids with
- * BatchWriteItem (functions/seed/loader.ts). Not conditional: use only for ids known to be absent.
- */
-export function firstVersionItems(type: ResourceType, resource: FhirResource & { id: string }, lastUpdated: string): Record<string, unknown>[] {
-  const id = resource.id;
-  const stored: FhirResource = { ...resource, meta: { ...((resource.meta as Record<string, unknown>) ?? {}), versionId: '1', lastUpdated } };
-  const t = Date.parse(lastUpdated);
-  return [
-    { pk: resourcePk(type, id), sk: CURRENT, ...toItem({ type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' }) },
-    ...[...indexKeys(type, id, searchValues(type, stored)), changeKey(type, id, 1, lastUpdated)].map((k) => ({ ...k, t, v: 1 })),
-  ];
 }

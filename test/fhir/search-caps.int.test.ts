@@ -10,7 +10,7 @@ import { BadRequestError } from '../../functions/fhir/errors';
 import { searchBundle } from '../../functions/fhir/search-service';
 import { MAX_HAS_REFERRERS, MAX_INCLUDED, MAX_SORTED, parseSearchRequest } from '../../functions/fhir/search-request';
 import { accessFromClaims, decide } from '../../functions/scopes/permissions';
-import { firstVersionItems } from '../../functions/store/repository';
+import { firstVersionItems } from '../../functions/store/writes';
 import type { ResourceType } from '../../contract/resource-types';
 import { serviceFixture } from './service-fixture';
 

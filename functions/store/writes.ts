@@ -1,0 +1,436 @@
+/**
+ * The write half of the DynamoDB repository (repository.ts), loaded with `import()` on a request's first write: a
+ * Lambda that only reads (most requests) never loads it at init (lib/constructs/code-splitting.ts). The order of a
+ * write's steps, what each guarantees and how a crash between them is repaired: repository.ts (top) and
+ * docs/storage.md "Writes". Every call goes through the repository's own `send` (its limiter and error mapping), so
+ * these functions take the repository's WriteContext.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { ResourceType } from '../../contract/resource-types';
+import { ConflictError, PreconditionFailedError, ServiceUnavailableError, TooLargeError } from '../fhir/errors';
+import { compartmentPatients, searchValues } from '../fhir/search';
+import { formerKeys, indexKeys, type IndexKey } from './index-layout';
+import {
+  CURRENT,
+  COMPRESS_OVER_BYTES,
+  LockHeldError,
+  MAX_BATCH_ATTEMPTS,
+  MAX_INDEX_ITEMS,
+  MAX_TRANSACTION_ITEMS,
+  changeKey,
+  historySk,
+  lockPk,
+  resourcePk,
+  type CreateLock,
+  type FhirResource,
+  type StoredVersion,
+  type VersionItem,
+  type WriteResult,
+} from './repository';
+
+/** What the write functions need of their repository. */
+export interface WriteContext {
+  readonly tableName: string;
+  readonly now: () => Date;
+  readonly maxWriteAttempts: number;
+  readonly lockSeconds: number;
+  /** The repository's DynamoDB call: limited, store errors mapped (conditional failures passed through). */
+  // The document client's `send` is overloaded per command; the callers know their output shape.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  send(command: object): Promise<any>;
+  read(type: ResourceType, id: string): Promise<StoredVersion | undefined>;
+}
+
+/** One write's operation (create, update or delete). */
+export interface WriteOp {
+  resource?: FhirResource;
+  mustNotExist?: boolean;
+  /** An id generateId made: new by construction, created in one BatchWriteItem. */
+  fresh?: boolean;
+  ifMatch?: number;
+  lock?: CreateLock;
+  method: 'POST' | 'PUT' | 'DELETE';
+  check?: (current?: StoredVersion) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class NothingToDelete extends Error {}
+
+/** Deletes (a new version marked deleted, index items removed, history kept). Undefined when nothing was live. */
+export async function deleteResource(ctx: WriteContext, type: ResourceType, id: string, check?: (current?: StoredVersion) => void): Promise<WriteResult | undefined> {
+  try {
+    return await write(ctx, type, id, { method: 'DELETE', check });
+  } catch (err) {
+    if (err instanceof NothingToDelete) return undefined;
+    throw err;
+  }
+}
+
+export async function write(
+  ctx: WriteContext,
+  type: ResourceType,
+  id: string,
+  op: WriteOp,
+): Promise<WriteResult> {
+  const pk = resourcePk(type, id);
+  for (let attempt = 1; ; attempt++) {
+    // A create of a fresh server id needs no read: the conditional put below is the existence check.
+    const current = op.mustNotExist && !op.check ? undefined : await ctx.read(type, id);
+    const live = current !== undefined && !current.deleted;
+    if (op.mustNotExist && current) throw new ConflictError(`${type}/${id} already exists`);
+    if (op.ifMatch !== undefined && (!live || current!.versionId !== op.ifMatch)) {
+      throw new PreconditionFailedError(
+        live
+          ? `Version conflict: ${type}/${id} is at version ${current!.versionId}, If-Match asked for ${op.ifMatch}`
+          : `${type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
+      );
+    }
+    op.check?.(current);
+    if (op.method === 'DELETE' && !live) throw new NothingToDelete();
+
+    const versionId = (current?.versionId ?? 0) + 1;
+    const lastUpdated = ctx.now().toISOString();
+    const oldKeys = live ? indexKeys(type, id, searchValues(type, current!.resource!)) : [];
+    let stored: FhirResource | undefined;
+    let newKeys: IndexKey[] = [];
+    if (op.resource) {
+      const meta = { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated };
+      stored = { ...op.resource, id, meta };
+      newKeys = indexKeys(type, id, searchValues(type, stored));
+      if (newKeys.length > MAX_INDEX_ITEMS) {
+        throw new TooLargeError(`The resource has ${newKeys.length - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
+      }
+    }
+    const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
+    const oldSet = new Set(oldKeys.map(keyOf));
+    const newSet = new Set(newKeys.map(keyOf));
+    const added = newKeys.filter((k) => !oldSet.has(keyOf(k)));
+    const removed = oldKeys.filter((k) => !newSet.has(keyOf(k)));
+
+    const t = ctx.now().getTime();
+    if (op.fresh && stored) return createFresh(ctx, type, id, stored, lastUpdated, t, added);
+
+    // 1. index items first and 2. the current version copied to history: independent, so in parallel
+    await Promise.all([
+      batchPut(ctx, [...added, changeKey(type, id, versionId, lastUpdated)].map((k) => ({ ...k, t, v: versionId }))),
+      current ? ctx.send(new PutCommand({ TableName: ctx.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } })) : undefined,
+    ]);
+    // 3. the new current version, conditioned on the one read
+    const version = nextVersion(type, id, versionId, lastUpdated, stored, op.method, current);
+    const put = {
+      TableName: ctx.tableName,
+      Item: { ...toItem(version), pk, sk: CURRENT },
+      ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
+      ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
+    };
+    try {
+      if (op.lock) await putWithLock(ctx, type, id, put, op.lock);
+      else await ctx.send(new PutCommand(put));
+    } catch (err) {
+      if (err instanceof LockHeldError) throw err;
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+      // The version changed since the read (or the id exists): the index items added above are orphans for read
+      // repair. If-Match turns this into a 412 at the top of the loop; a create of a taken id is a 409.
+      if (op.mustNotExist) throw new ConflictError(`${type}/${id} already exists`);
+      if (attempt >= ctx.maxWriteAttempts) throw new ConflictError(`Too many concurrent writes to ${type}/${id}; retry`);
+      // full jitter, exponential: contenders spread out instead of colliding again
+      await sleep(randomInt(1, 5 * 2 ** Math.min(attempt, 5)));
+      continue;
+    }
+    // 4. index items of values the resource no longer has, unless a later version wrote them again
+    await Promise.all(
+      removed.map((key) =>
+        ctx.send(
+          new DeleteCommand({ TableName: ctx.tableName, Key: key, ConditionExpression: 'v < :v', ExpressionAttributeValues: { ':v': versionId } }),
+        ).catch(() => undefined), // left for read repair: never returned, since search checks every candidate
+      ),
+    );
+    return { version, created: !live };
+  }
+}
+
+/** A create of a new-by-construction id: the version and its index items in one BatchWriteItem (see the top). */
+async function createFresh(ctx: WriteContext, type: ResourceType, id: string, stored: FhirResource, lastUpdated: string, t: number, keys: IndexKey[]): Promise<WriteResult> {
+  const version: StoredVersion = { type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' };
+  const key = { pk: resourcePk(type, id), sk: CURRENT };
+  try {
+    await batchPut(ctx, [{ ...toItem(version), ...key }, ...[...keys, changeKey(type, id, 1, lastUpdated)].map((k) => ({ ...k, t, v: 1 }))]);
+  } catch (err) {
+    // Never leave a live version without its index: take it back (only if it is still this write's); the index
+    // items that did land are orphans for read repair.
+    await ctx.send(
+      new DeleteCommand({
+        TableName: ctx.tableName,
+        Key: key,
+        ConditionExpression: 'versionId = :one AND lastUpdated = :at',
+        ExpressionAttributeValues: { ':one': 1, ':at': lastUpdated },
+      }),
+    ).catch(() => undefined);
+    throw err;
+  }
+  return { version, created: true };
+}
+
+/**
+ * The reconciler of one-round-trip creates: puts back the index items a current, live version should have and
+ * has not (a writer that died while retrying unprocessed items). Reads the expected keys, writes only the missing
+ * ones; idempotent. Also the upgrade of the listing layout: a resource whose listing key now carries a folded
+ * token (`female#<id>`, index-layout.ts) loses the items of the earlier layout (`formerKeys`: the listing item
+ * `<id>` and the token's own item), each deleted only if no write newer than the version read made it. Returns
+ * how many items it wrote and removed.
+ */
+export async function reindexMissing(ctx: WriteContext, type: ResourceType, id: string): Promise<{ written: number; removed: number }> {
+  const current = await ctx.read(type, id);
+  if (!current || current.deleted || !current.resource) return { written: 0, removed: 0 };
+  const values = searchValues(type, current.resource);
+  const keys = [...indexKeys(type, id, values), changeKey(type, id, current.versionId, current.lastUpdated)];
+  const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
+  const expected = new Set(keys.map(keyOf));
+  const stale = formerKeys(type, id, values).filter((k) => !expected.has(keyOf(k)));
+  const present = new Set<string>();
+  const probe = [...keys, ...stale];
+  for (let i = 0; i < probe.length; i += 100) {
+    let pending: Record<string, unknown>[] | undefined = probe.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
+    for (let attempt = 0; pending && pending.length > 0 && attempt < MAX_BATCH_ATTEMPTS; attempt++) {
+      const out = await ctx.send(new BatchGetCommand({ RequestItems: { [ctx.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, sk' } } }));
+      for (const item of (out.Responses?.[ctx.tableName] ?? []) as IndexKey[]) present.add(keyOf(item));
+      pending = out.UnprocessedKeys?.[ctx.tableName]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  const t = ctx.now().getTime();
+  const missing = keys.filter((k) => !present.has(keyOf(k))).map((k) => ({ ...k, t, v: current.versionId }));
+  await batchPut(ctx, missing);
+  let removed = 0;
+  for (const key of stale.filter((k) => present.has(keyOf(k)))) {
+    try {
+      await ctx.send(new DeleteCommand({ TableName: ctx.tableName, Key: key, ConditionExpression: 'v <= :v', ExpressionAttributeValues: { ':v': current.versionId } }));
+      removed++;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+    }
+  }
+  return { written: missing.length, removed };
+}
+
+/**
+ * Writes several resources of any types in ONE TransactWriteItems (transaction Bundles, issue 15): each entry's new
+ * current version (conditioned on the version read; `ifMatch` checked), the history copy of the one it replaces,
+ * its index items added and removed — all or nothing. DynamoDB's limit of 100 items per transaction bounds it
+ * (about 100 / (2 + index items) entries): over it, a 413 before anything is written. A concurrent change of any
+ * entry cancels the whole transaction: a 409 the client may retry.
+ */
+export async function writeAll(
+  ctx: WriteContext,
+  entries: readonly { type: ResourceType; id: string; resource?: FhirResource; ifMatch?: number; check?: (current?: StoredVersion) => void }[],
+): Promise<WriteResult[]> {
+  const currents = await Promise.all(entries.map((e) => ctx.read(e.type, e.id)));
+  const lastUpdated = ctx.now().toISOString();
+  const t = ctx.now().getTime();
+  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+  const results = entries.map((e, i) => {
+    const current = currents[i];
+    const live = current !== undefined && !current.deleted;
+    if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) {
+      throw new PreconditionFailedError(`${e.type}/${e.id}: If-Match asked for version ${e.ifMatch}, it is at ${live ? current!.versionId : 'none'}`);
+    }
+    e.check?.(current);
+    const versionId = (current?.versionId ?? 0) + 1;
+    const stored = e.resource ? { ...e.resource, id: e.id, meta: { ...((e.resource.meta as Record<string, unknown>) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
+    const oldKeys = live ? indexKeys(e.type, e.id, searchValues(e.type, current!.resource!)) : [];
+    const newKeys = stored ? indexKeys(e.type, e.id, searchValues(e.type, stored)) : [];
+    if (newKeys.length > MAX_INDEX_ITEMS) throw new TooLargeError(`${e.type}/${e.id} has more than ${MAX_INDEX_ITEMS - 1} searchable values`);
+    const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
+    const oldSet = new Set(oldKeys.map(keyOf));
+    const newSet = new Set(newKeys.map(keyOf));
+    const version: StoredVersion = {
+      type: e.type,
+      id: e.id,
+      versionId,
+      lastUpdated,
+      deleted: !stored,
+      resource: stored,
+      method: stored ? (current ? 'PUT' : 'POST') : 'DELETE',
+      ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(e.type, e.id, current.resource) : current?.compartments }),
+    };
+    const pk = resourcePk(e.type, e.id);
+    items.push({
+      Put: {
+        TableName: ctx.tableName,
+        Item: { ...toItem(version), pk, sk: CURRENT },
+        ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
+        ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
+      },
+    });
+    if (current) items.push({ Put: { TableName: ctx.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } } });
+    for (const k of [...newKeys.filter((k) => !oldSet.has(keyOf(k))), changeKey(e.type, e.id, versionId, lastUpdated)]) {
+      items.push({ Put: { TableName: ctx.tableName, Item: { ...k, t, v: versionId } } });
+    }
+    for (const k of oldKeys) if (!newSet.has(keyOf(k))) items.push({ Delete: { TableName: ctx.tableName, Key: k } });
+    return { version, created: !live };
+  });
+  if (items.length > MAX_TRANSACTION_ITEMS) {
+    throw new TooLargeError(`The transaction needs ${items.length} DynamoDB items; at most ${MAX_TRANSACTION_ITEMS} fit in one`);
+  }
+  try {
+    await ctx.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'TransactionCanceledException') throw new ConflictError('A resource of the transaction changed concurrently; retry');
+    throw err;
+  }
+  return results;
+}
+
+/** The create and its conditional-create lock in one transaction: the lock makes If-None-Exist exact. */
+async function putWithLock(ctx: WriteContext, type: ResourceType, id: string, put: { TableName: string; Item: Record<string, unknown>; ConditionExpression: string }, lock: CreateLock) {
+  const nowSeconds = Math.floor(ctx.now().getTime() / 1000);
+  try {
+    await ctx.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: ctx.tableName,
+              Item: { pk: lockPk(type, lock.key), sk: 'lock', resourceId: id, nonce: randomUUID(), expiresAt: nowSeconds + ctx.lockSeconds },
+              ConditionExpression: lock.replaceNonce
+                ? 'attribute_not_exists(pk) OR expiresAt < :now OR nonce = :nonce'
+                : 'attribute_not_exists(pk) OR expiresAt < :now',
+              ExpressionAttributeValues: { ':now': nowSeconds, ...(lock.replaceNonce ? { ':nonce': lock.replaceNonce } : {}) },
+            },
+          },
+          { Put: put },
+        ],
+      }),
+    );
+  } catch (err) {
+    const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+    if ((err as { name?: string }).name === 'TransactionCanceledException' && reasons) {
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new LockHeldError(await lockNonce(ctx, type, lock.key));
+      if (reasons[1]?.Code === 'ConditionalCheckFailed') throw Object.assign(new Error('id taken'), { name: 'ConditionalCheckFailedException' });
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new LockHeldError(undefined);
+    }
+    throw err;
+  }
+}
+
+async function lockNonce(ctx: WriteContext, type: ResourceType, key: string): Promise<string | undefined> {
+  const out = await ctx.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: lockPk(type, key), sk: 'lock' }, ConsistentRead: true }));
+  return out.Item?.nonce as string | undefined;
+}
+
+/**
+ * Imports the whole history of a resource as it was stored elsewhere (migration from the per-type tables,
+ * cli/migrate.ts): the newest version becomes current (its index items written when live), the others history;
+ * a deletion keeps the compartments of the version before it. Idempotent: puts only, rerun safely.
+ */
+export async function importVersions(ctx: WriteContext, type: ResourceType, id: string, versions: readonly Omit<StoredVersion, 'type' | 'id'>[]): Promise<number> {
+  const sorted = [...versions].sort((a, b) => a.versionId - b.versionId);
+  const pk = resourcePk(type, id);
+  const items: Record<string, unknown>[] = [];
+  let compartments: string[] | undefined;
+  let current: Record<string, unknown> | undefined;
+  sorted.forEach((v, i) => {
+    items.push({ ...changeKey(type, id, v.versionId, v.lastUpdated), t: Date.parse(v.lastUpdated) || 0, v: v.versionId });
+    if (v.resource) compartments = compartmentPatients(type, id, v.resource);
+    const version: StoredVersion = { ...v, type, id, ...(v.resource ? {} : { compartments: v.compartments ?? compartments }) };
+    if (i === sorted.length - 1) current = { ...toItem(version), pk, sk: CURRENT };
+    else items.push({ ...toItem(version), pk, sk: historySk(v.versionId) });
+  });
+  const last = sorted[sorted.length - 1];
+  if (!last || !current) return 0;
+  if (last.resource && !last.deleted) {
+    const t = Date.parse(last.lastUpdated) || ctx.now().getTime();
+    items.push(...indexKeys(type, id, searchValues(type, last.resource)).map((k) => ({ ...k, t, v: last.versionId })));
+  }
+  await batchPut(ctx, items);
+  // Never over a newer version written since (the API may already be open): only if absent or not newer.
+  try {
+    await ctx.send(
+      new PutCommand({
+        TableName: ctx.tableName,
+        Item: current,
+        ConditionExpression: 'attribute_not_exists(pk) OR versionId <= :v',
+        ExpressionAttributeValues: { ':v': last.versionId },
+      }),
+    );
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+  }
+  return items.length + 1;
+}
+
+/** BatchWriteItem puts, 25 per call, in parallel, unprocessed items retried with backoff (bounded: then a 503). */
+export async function batchPut(ctx: WriteContext, items: Record<string, unknown>[]): Promise<void> {
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  await Promise.all(
+    batches.map(async (batch) => {
+      let pending = batch.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const out = await ctx.send(new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }));
+        pending = (out.UnprocessedItems?.[ctx.tableName] ?? []) as typeof pending;
+        if (pending.length === 0) break;
+        if (attempt >= MAX_BATCH_ATTEMPTS) throw new ServiceUnavailableError('The data store is busy; retry later', 1);
+        await sleep(Math.min(2000, 25 * 2 ** attempt) + randomInt(25));
+      }
+    }),
+  );
+}
+
+/**
+ * The version a write makes: live with its resource, or a deletion that keeps the compartments of the version it
+ * replaces (so a patient-bound caller can still be told apart from others on its history). Shared with the in-memory
+ * repository (memory-repository.ts).
+ */
+export function nextVersion(
+  type: ResourceType,
+  id: string,
+  versionId: number,
+  lastUpdated: string,
+  stored: FhirResource | undefined,
+  method: StoredVersion['method'],
+  current: StoredVersion | undefined,
+): StoredVersion {
+  return {
+    type,
+    id,
+    versionId,
+    lastUpdated,
+    deleted: !stored,
+    resource: stored,
+    method,
+    ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(type, id, current.resource) : current?.compartments }),
+  };
+}
+
+/** The stored form of a resource's JSON: as is, or compressed when long (see COMPRESS_OVER_BYTES). */
+function body(json: string): { resource: string } | { z: Uint8Array } {
+  if (Buffer.byteLength(json) <= COMPRESS_OVER_BYTES) return { resource: json };
+  return { z: brotliCompressSync(json, { params: { [zlib.BROTLI_PARAM_QUALITY]: 1, [zlib.BROTLI_PARAM_SIZE_HINT]: json.length } }) };
+}
+
+export function toItem(v: StoredVersion): Omit<VersionItem, 'pk' | 'sk'> {
+  return {
+    versionId: v.versionId,
+    lastUpdated: v.lastUpdated,
+    method: v.method,
+    ...(v.resource ? body(JSON.stringify(v.resource)) : { deleted: true }),
+    ...(v.compartments && v.compartments.length > 0 ? { compartments: v.compartments } : {}),
+  };
+}
+
+/**
+ * The items of a resource's first version (current version and index), for bulk loads of new ids with
+ * BatchWriteItem (functions/seed/loader.ts). Not conditional: use only for ids known to be absent.
+ */
+export function firstVersionItems(type: ResourceType, resource: FhirResource & { id: string }, lastUpdated: string): Record<string, unknown>[] {
+  const id = resource.id;
+  const stored: FhirResource = { ...resource, meta: { ...((resource.meta as Record<string, unknown>) ?? {}), versionId: '1', lastUpdated } };
+  const t = Date.parse(lastUpdated);
+  return [
+    { pk: resourcePk(type, id), sk: CURRENT, ...toItem({ type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' }) },
+    ...[...indexKeys(type, id, searchValues(type, stored)), changeKey(type, id, 1, lastUpdated)].map((k) => ({ ...k, t, v: 1 })),
+  ];
+}
