@@ -42,7 +42,7 @@ export function createCost(label: string, type: ResourceType, resource: Record<s
  * phone number, a GP practice. The demo Patient/1 and the generated one are richer on purpose (a local identifier
  * too, two given names, a title, phone AND email: 12 searchable values).
  */
-export const TYPICAL_PATIENT_IS = 'NHS number, family + given name, gender, birth date, postcode, phone';
+export const TYPICAL_PATIENT_IS = 'NHS number, family + given name, gender, birth date, postcode, phone, GP practice';
 export const TYPICAL_PATIENT = {
   resourceType: 'Patient',
   id: '8d3c6f0e-2b1a-4c5d-9e8f-7a6b5c4d3e2f',
