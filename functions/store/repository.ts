@@ -26,7 +26,8 @@
  *  4. the index items the old version had and the new one has not, each deleted only if no later version rewrote it
  *     (`v < :new`).
  * Each request gets its own repository over the document client its caller may use (functions/fhir/handler.ts), and
- * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight.
+ * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight. The writes themselves are in writes.ts, loaded with
+ * `import()` on a process's first write (a Lambda that serves only reads never loads them); this class delegates.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { brotliDecompressSync } from 'node:zlib';
