@@ -16,7 +16,7 @@ import { decide, type Access } from '../scopes/permissions';
 import { CHANGE_SHARDS, type FhirRepository, type StoredVersion } from '../store/repository';
 import { BadRequestError } from './errors';
 import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
-import { FhirService, type CallerContext } from './service';
+import { FhirReadService, type CallerContext } from './read-service';
 
 export interface HistoryQuery {
   /** The types the caller may see, each with the compartment test for its versions. */
@@ -111,7 +111,7 @@ export function visibleTypes(access: Access, repository: FhirRepository, typePar
   return RESOURCE_TYPES.filter((t) => requested.includes(t)).flatMap((type) => {
     const d = decide(access, type, 'history-type');
     if (!d.allowed) return [];
-    const service = new FhirService(type, repository);
+    const service = new FhirReadService(type, repository);
     const ctx: CallerContext = d.compartmentPatient ? { compartmentPatient: d.compartmentPatient } : {};
     return [{ type, visible: (v: StoredVersion) => service.mayReveal(v, ctx) }];
   });
