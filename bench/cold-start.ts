@@ -3,8 +3,8 @@
  * without source map) and the time a fresh node process takes to load it. Floors from the same run: a bare node
  * start, and per function a bundle holding only the AWS SDK v3 clients that function imports.
  *
- * The functions deployed with code splitting (lib/constructs/code-splitting.ts SPLIT_ENTRIES: the FHIR and
- * metadata functions) are measured on their MAIN chunk (index.mjs and the chunks it imports statically: what Lambda
+ * The functions deployed with code splitting (lib/constructs/code-splitting.ts SPLIT_ENTRIES: the FHIR, metadata
+ * and seed functions) are measured on their MAIN chunk (index.mjs and the chunks it imports statically: what Lambda
  * loads at init), against a floor built the same way; their lazy chunks (the validator, the XML model) are reported
  * beside: bytes, and the time their first use takes to import them into a started process.
  */
@@ -28,6 +28,7 @@ const LAZY: Record<string, { what: string; modules: string[] }[]> = {
     { what: 'validator (first write or $validate)', modules: ['functions/validation/index.ts', 'functions/validation/walker.ts'] },
   ],
   metadata: [{ what: 'XML model (first XML request)', modules: ['functions/fhir-model/xml.ts'] }],
+  seed: [{ what: 'demo-data loader (demo data Create/Update)', modules: ['functions/seed/loader.ts'] }],
 };
 
 /** The environment each entry reads at init (placeholder values: loading must not touch AWS). */

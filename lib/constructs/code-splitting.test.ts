@@ -1,5 +1,5 @@
 /**
- * The split bundles of the FHIR and metadata functions (the build the CDK hook and the bench share): what Lambda
+ * The split bundles of the FHIR, metadata and seed functions (the build the CDK hook and the bench share): what Lambda
  * loads at init holds none of the code that only writes, transactions, history, XML or `_summary` need, and that
  * code is in chunks `import()`ed on first use. The deploy rehearsal (test/deploy/) runs the built assets; this checks the build alone.
  */
@@ -61,6 +61,15 @@ describe('code splitting of the metadata function', () => {
     expect(atInit('fast-xml-parser')).toBe(false);
     expect(atInit('functions/fhir-model/generated/types.json')).toBe(false);
     expect(chunkOf(metafile, 'functions/fhir-model/xml.ts')).toBeDefined();
+  }, 60_000);
+});
+
+describe('code splitting of the seed function', () => {
+  it('loads the demo-data loader (the FHIR repository, the demo resources) only for demo-data events', async () => {
+    const { metafile, atInit } = await split('seed');
+    for (const module of ['functions/seed/loader.ts', 'functions/seed/demo-data.ts', 'functions/store/repository.ts']) expect(atInit(module), module).toBe(false);
+    expect(atInit('functions/admin/seed.ts')).toBe(true);
+    expect(chunkOf(metafile, 'functions/seed/loader.ts')).toBeDefined();
   }, 60_000);
 });
 
