@@ -20,7 +20,6 @@ import {
   errorResponse,
   etag,
   fhirResponse,
-  historyBundle,
   negotiate,
   notModified,
   pageLink,
@@ -131,7 +130,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     }
 
     // Everything else (writes, transactions, PATCH, history, $validate): code a read never runs, loaded on first use.
-    const { FhirService, historyPage, parsePatchBody, processBundle, visibleTypes } = await import('./on-demand');
+    const { FhirService, historyBundle, historyPage, parsePatchBody, processBundle, visibleTypes } = await import('./on-demand');
     const validator = deps.validator ?? undefined;
     if (route.system === 'transaction') {
       return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator, paging, baseUrl: req.baseUrl, search }));

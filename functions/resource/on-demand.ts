@@ -4,6 +4,6 @@
  * docs/benchmarks.md). The profile validator is a chunk of its own (config.ts), which a write then loads too.
  */
 export { processBundle } from '../fhir/bundle';
-export { historyPage, visibleTypes } from '../fhir/history';
+export { historyBundle, historyPage, visibleTypes } from '../fhir/history';
 export { parsePatchBody } from '../fhir/patch';
 export { FhirService } from '../fhir/service';
