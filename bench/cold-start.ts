@@ -3,8 +3,8 @@
  * without source map) and the time a fresh node process takes to load it. Floors from the same run: a bare node
  * start, and per function a bundle holding only the AWS SDK v3 clients that function imports.
  *
- * The functions deployed with code splitting (lib/constructs/code-splitting.ts SPLIT_ENTRIES: the FHIR and
- * metadata functions) are measured on their MAIN chunk (index.mjs and the chunks it imports statically: what Lambda
+ * The functions deployed with code splitting (lib/constructs/code-splitting.ts SPLIT_ENTRIES: the FHIR, metadata
+ * and seed functions) are measured on their MAIN chunk (index.mjs and the chunks it imports statically: what Lambda
  * loads at init), against a floor built the same way; their lazy chunks (the validator, the XML model) are reported
  * beside: bytes, and the time their first use takes to import them into a started process.
  */
@@ -21,10 +21,14 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** The function entries that are deployed (functions/<name>/index.ts). */
 export const ENTRIES = ['authorizer', 'token', 'jwks', 'metadata', 'resource', 'admin', 'seed'] as const;
 
-/** Per split entry, the modules its first use imports (in that order): their chunks are reported as its lazy part. */
-const LAZY: Record<string, { what: string; modules: string[] }> = {
-  resource: { what: 'validator (first write or $validate)', modules: ['functions/validation/index.ts', 'functions/validation/walker.ts'] },
-  metadata: { what: 'XML model (first XML request)', modules: ['functions/fhir-model/xml.ts'] },
+/** Per split entry, its lazy parts: the modules a first use imports (in that order), whose chunks are reported. */
+const LAZY: Record<string, { what: string; modules: string[] }[]> = {
+  resource: [
+    { what: 'writes, transactions, PATCH, history (first such request)', modules: ['functions/resource/on-demand.ts'] },
+    { what: 'validator (first write or $validate)', modules: ['functions/validation/index.ts', 'functions/validation/walker.ts'] },
+  ],
+  metadata: [{ what: 'XML model (first XML request)', modules: ['functions/fhir-model/xml.ts'] }],
+  seed: [{ what: 'demo-data loader (demo data Create/Update)', modules: ['functions/seed/loader.ts'] }],
 };
 
 /** The environment each entry reads at init (placeholder values: loading must not touch AWS). */
@@ -181,8 +185,7 @@ export async function coldStart(quick: boolean): Promise<Figure[]> {
         figures.push(figure(`P1 ${name}: ${what} size`, bytes / 1024, floor.bytes / 1024, 1, 'KB', floorIs, { ratio: 1.2 }));
         figures.push(figure(`P1 ${name}: init time`, ms, floorMs, runs, 'ms', `${floorIs}, loaded by node`, { ratio: 1.25 }));
       }
-      const lazy = LAZY[name];
-      if (split && lazy) {
+      for (const lazy of split ? (LAZY[name] ?? []) : []) {
         const main = new Set(mainChunks(metafile));
         const chunks = lazy.modules.map((m) => chunkOf(metafile, m));
         if (chunks.some((c) => c === undefined)) throw new Error(`${name}: ${lazy.modules.join(', ')} did not become lazy chunks`);

@@ -19,7 +19,7 @@ import { createJwksHandler } from '../functions/jwks/handler';
 import { createMetadataHandler } from '../functions/metadata/handler';
 import { DynamoJtiReplayStore } from '../functions/oauth/jti-replay';
 import { ClientJwksResolver } from '../functions/oauth/client-jwks';
-import { DynamoClientStore } from '../functions/oauth/clients';
+import { DynamoClientAdminStore } from '../functions/oauth/clients';
 import { DynamoRevocationStore } from '../functions/oauth/revocation';
 import { createJwksTokenVerifier } from '../functions/authorizer/jwks-verifier';
 import { localDemoClientsSeeder } from '../functions/oauth/demo-clients';
@@ -60,7 +60,7 @@ export interface LocalHandlers {
 
 export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
   const db = ctx.documentClient;
-  const clients = new DynamoClientStore(db, ctx.tableName(CLIENTS_TABLE));
+  const clients = new DynamoClientAdminStore(db, ctx.tableName(CLIENTS_TABLE));
   const scopeDefinitions = new DynamoScopeDefinitionStore(db, ctx.tableName(SCOPES_TABLE));
   /** The local stand-in for the KMS key (kept in the data dir). */
   const signer = new LocalRsaSigner({ dataDir: ctx.dataDir });

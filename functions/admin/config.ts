@@ -6,7 +6,7 @@
  *   request names no `graceSeconds`; 0..2592000.
  */
 import { intEnv, requiredEnv, type Env } from '../env';
-import { DynamoClientStore } from '../oauth/clients';
+import { DynamoClientAdminStore } from '../oauth/clients';
 import { DynamoRevocationStore } from '../oauth/revocation';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
 import { createDocumentClient } from '../store/client';
@@ -24,7 +24,7 @@ export function adminDepsFromEnv(env: Env = process.env): AdminHandlerDeps {
   configureAudit({ store: auditEvents });
   return {
     auditEvents,
-    clients: new DynamoClientStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
+    clients: new DynamoClientAdminStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
     definitions: new DynamoScopeDefinitionStore(db, scopesTable),
     audit: new DynamoAuditLog(db, scopesTable),
     revocations: new DynamoRevocationStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),

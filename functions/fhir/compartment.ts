@@ -20,7 +20,7 @@ import { BadRequestError } from './errors';
 import { queryString } from './http';
 import { DEFAULT_COUNT, MAX_COUNT, matchesAll, parseSearch, type SearchClause } from './search';
 import { compartmentClause, type SearchCaller } from './search-access';
-import { FhirService, assertId } from './service';
+import { FhirReadService, assertId } from './read-service';
 
 /** The types `$everything` walks after the Patient: every type with a patient compartment. */
 export const EVERYTHING_TYPES: readonly ResourceType[] = RESOURCE_TYPES.filter((t) => t !== 'Patient' && definitionOf(t).compartmentParams.length > 0);
@@ -52,7 +52,7 @@ export async function everything(
   // The Patient itself, as a read: 404 outside the caller's compartment or when it does not exist.
   const patientDecision = caller.decide('Patient', 'read');
   const patient = patientDecision.allowed
-    ? await new FhirService('Patient', repo).read(id, patientDecision.compartmentPatient ? { compartmentPatient: patientDecision.compartmentPatient } : {})
+    ? await new FhirReadService('Patient', repo).read(id, patientDecision.compartmentPatient ? { compartmentPatient: patientDecision.compartmentPatient } : {})
     : undefined;
 
   const pairs: [string, string][] = [['_count', String(count)], ...(since === undefined ? [] : [['_since', since] as [string, string]])];

@@ -1,3 +1,4 @@
+/// <reference types="fhir" />
 /**
  * Type-level and system-level `_history` (https://hl7.org/fhir/STU3/http.html#history), newest first, from the
  * change log every write adds to (functions/store/repository.ts `changeKey`: one item per version, sharded per type).
@@ -15,8 +16,9 @@ import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contrac
 import { decide, type Access } from '../scopes/permissions';
 import { CHANGE_SHARDS, type FhirRepository, type StoredVersion } from '../store/repository';
 import { BadRequestError } from './errors';
+import { etag, pageLink } from './http';
 import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
-import { FhirService, type CallerContext } from './service';
+import { FhirReadService, type CallerContext } from './read-service';
 
 export interface HistoryQuery {
   /** The types the caller may see, each with the compartment test for its versions. */
@@ -111,8 +113,34 @@ export function visibleTypes(access: Access, repository: FhirRepository, typePar
   return RESOURCE_TYPES.filter((t) => requested.includes(t)).flatMap((type) => {
     const d = decide(access, type, 'history-type');
     if (!d.allowed) return [];
-    const service = new FhirService(type, repository);
+    const service = new FhirReadService(type, repository);
     const ctx: CallerContext = d.compartmentPatient ? { compartmentPatient: d.compartmentPatient } : {};
     return [{ type, visible: (v: StoredVersion) => service.mayReveal(v, ctx) }];
   });
+}
+
+/**
+ * A history Bundle, newest first (https://hl7.org/fhir/STU3/http.html#history), of one resource, one type or the
+ * whole server: `selfUrl` without its query, the page's query and cursors make the `self` and `next` links.
+ */
+export function historyBundle(fhirBase: string, selfUrl: string, page: Page<StoredVersion>): fhir.Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    ...(page.total !== undefined ? { total: page.total } : {}),
+    link: [
+      { relation: 'self', url: pageLink(selfUrl, page) },
+      ...(page.next ? [{ relation: 'next', url: pageLink(selfUrl, page, page.next) }] : []),
+    ],
+    entry: page.items.map((v) => ({
+      fullUrl: `${fhirBase}/${v.type}/${v.id}`,
+      ...(v.resource ? { resource: v.resource as fhir.Resource } : {}),
+      request: { method: v.method ?? (v.deleted ? 'DELETE' : 'PUT'), url: v.method === 'POST' ? v.type : `${v.type}/${v.id}` },
+      response: {
+        status: v.deleted ? '204' : v.versionId === 1 ? '201' : '200',
+        etag: etag(v),
+        lastModified: v.lastUpdated,
+      },
+    })),
+  };
 }

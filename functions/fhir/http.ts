@@ -95,32 +95,6 @@ export function resourceResponse(statusCode: number, version: StoredVersion, ext
   });
 }
 
-/**
- * A history Bundle, newest first (https://hl7.org/fhir/STU3/http.html#history), of one resource, one type or the
- * whole server: `selfUrl` without its query, the page's query and cursors make the `self` and `next` links.
- */
-export function historyBundle(fhirBase: string, selfUrl: string, page: Page<StoredVersion>): fhir.Bundle {
-  return {
-    resourceType: 'Bundle',
-    type: 'history',
-    ...(page.total !== undefined ? { total: page.total } : {}),
-    link: [
-      { relation: 'self', url: pageLink(selfUrl, page) },
-      ...(page.next ? [{ relation: 'next', url: pageLink(selfUrl, page, page.next) }] : []),
-    ],
-    entry: page.items.map((v) => ({
-      fullUrl: `${fhirBase}/${v.type}/${v.id}`,
-      ...(v.resource ? { resource: v.resource as fhir.Resource } : {}),
-      request: { method: v.method ?? (v.deleted ? 'DELETE' : 'PUT'), url: v.method === 'POST' ? v.type : `${v.type}/${v.id}` },
-      response: {
-        status: v.deleted ? '204' : v.versionId === 1 ? '201' : '200',
-        etag: etag(v),
-        lastModified: v.lastUpdated,
-      },
-    })),
-  };
-}
-
 /** The link of a page: its query, and the cursor it was asked with (`self`) or the next one's. */
 export function pageLink(url: string, page: Page<unknown>, cursor = page.cursor): string {
   return `${url}?${queryString(cursor ? [...page.query, [CURSOR_PARAM, cursor]] : page.query)}`;

@@ -8,18 +8,24 @@
  *  - search, counts, conditional create: the compartment is one more clause, checked on every candidate resource;
  *  - create, update (also update-as-create over a deleted id), delete of a resource outside the compartment (the
  *    body's or the stored one's): 403, since the client named the patient itself and nothing is disclosed.
+ * read and vread are in read-service.ts (FhirReadService), which the FHIR function loads at init; this module, with
+ * PATCH (fast-json-patch), is in the chunk that the first write or history request loads
+ * (functions/resource/on-demand.ts).
  */
 import { createHash } from 'node:crypto';
-import { definitionOf, inPatientCompartment } from './definitions';
-import { BadRequestError, ForbiddenError, GoneError, NotFoundError, PreconditionFailedError, UnprocessableEntityError } from './errors';
+import { definitionOf } from './definitions';
+import { BadRequestError, ForbiddenError, NotFoundError, PreconditionFailedError, UnprocessableEntityError } from './errors';
 import type { ResourceType } from '../../contract/resource-types';
 import { compartmentClause } from './search-access';
-import { compartmentPatients, parseSearch, type ParsedSearch, type SearchClause } from './search';
+import { parseSearch, type ParsedSearch } from './search';
 import { MAX_EXAMINED_FOR_COUNT, runSearch, type Position } from '../store/search-engine';
 import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
 import type { Operation } from 'fast-json-patch';
 import { applyJsonPatch } from './patch';
 import { LockHeldError, type FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
+import { assertId, FhirReadService, type CallerContext } from './read-service';
+
+export { assertId, type CallerContext } from './read-service';
 
 /** The profile validator (functions/validation): every issue found; errors and fatals make a 422. Async: it loads its tables on first use. */
 export type Validator = (
@@ -27,11 +33,6 @@ export type Validator = (
   type: ResourceType,
   options?: { mode?: 'create' | 'update'; id?: string },
 ) => Promise<fhir.OperationOutcomeIssue[]>;
-
-export interface CallerContext {
-  /** Set when the caller may act only inside this patient's compartment. */
-  compartmentPatient?: string;
-}
 
 export interface SearchResult {
   versions: StoredVersion[];
@@ -41,48 +42,14 @@ export interface SearchResult {
   next?: Position[];
 }
 
-import { FHIR_ID } from '../../contract/fhir-id';
-
-export function assertId(id: string): void {
-  if (!FHIR_ID.test(id)) throw new BadRequestError(`Invalid resource id '${id}'`);
-}
-
-export class FhirService {
+/** The reads (functions/fhir/read-service.ts) and every other interaction of one type. */
+export class FhirService extends FhirReadService {
   constructor(
-    readonly type: ResourceType,
-    private readonly repository: FhirRepository,
+    type: ResourceType,
+    repository: FhirRepository,
     private readonly validator?: Validator,
-  ) {}
-
-  /** Whether a version (live: its resource; deleted: the compartments it kept) is in the caller's compartment. */
-  private inCompartment(version: { resource?: FhirResource; compartments?: string[] } | undefined, id: string, ctx: CallerContext): boolean {
-    const patient = ctx.compartmentPatient;
-    if (patient === undefined || !inPatientCompartment(this.type)) return true;
-    if (!version) return false;
-    const patients = version.resource ? compartmentPatients(this.type, id, version.resource) : this.type === 'Patient' ? [id] : (version.compartments ?? []);
-    return patients.includes(patient);
-  }
-
-  private hidden(id: string): NotFoundError {
-    return new NotFoundError(`${this.type}/${id} not found`);
-  }
-
-  async read(id: string, ctx: CallerContext): Promise<StoredVersion> {
-    assertId(id);
-    const current = await this.repository.read(this.type, id);
-    if (!current || !this.inCompartment(current, id, ctx)) throw this.hidden(id);
-    if (current.deleted) throw new GoneError(`${this.type}/${id} was deleted`);
-    return current;
-  }
-
-  async vread(id: string, vid: string, ctx: CallerContext): Promise<StoredVersion> {
-    assertId(id);
-    if (!/^[1-9]\d{0,9}$/.test(vid)) throw new NotFoundError(`${this.type}/${id} has no version '${vid}'`);
-    const version = await this.repository.vread(this.type, id, Number(vid));
-    if (!version) throw new NotFoundError(`${this.type}/${id} has no version ${vid}`);
-    if (!this.inCompartment(version, id, ctx)) throw this.hidden(id);
-    if (version.deleted) throw new GoneError(`${this.type}/${id} version ${vid} is a deletion`);
-    return version;
+  ) {
+    super(type, repository);
   }
 
   /**
@@ -232,11 +199,6 @@ export class FhirService {
       ...(cursor !== undefined ? { cursor } : {}),
       ...(page.more && last ? { next: paging.seal({ b: last.versionId }, kind, query) } : {}),
     };
-  }
-
-  /** Whether the caller may see this version (a deletion by the compartments it kept): history filters with it. */
-  mayReveal(version: StoredVersion, ctx: CallerContext): boolean {
-    return this.inCompartment(version, version.id, ctx);
   }
 
   // ---- FHIR breadth, the interactions (issue 15): conditional update and delete, PATCH ----------------------

@@ -1,6 +1,6 @@
 /** The jwks function's dependencies, from its environment (read once per container). */
 import { KMSClient } from '@aws-sdk/client-kms';
-import { KmsSigner } from '../oauth/signer';
+import { KmsSignerWithJwks } from '../oauth/signer';
 import { listEnv, type Env } from '../env';
 import type { JwksHandlerDeps } from './handler';
 
@@ -8,5 +8,5 @@ import type { JwksHandlerDeps } from './handler';
 export function jwksDepsFromEnv(env: Env = process.env): JwksHandlerDeps {
   const keyIds = listEnv('KMS_KEY_IDS', env);
   if (keyIds.length === 0) throw new Error('environment variable KMS_KEY_IDS is not set');
-  return { signer: new KmsSigner(new KMSClient({}), keyIds) };
+  return { signer: new KmsSignerWithJwks(new KMSClient({}), keyIds) };
 }

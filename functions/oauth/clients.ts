@@ -150,11 +150,15 @@ export function clientKey(clientId: string): { pk: string; sk: string } {
 /** DynamoDB's limit on a partition key value, in bytes. */
 const MAX_PARTITION_KEY_BYTES = 2048;
 
-/** `ClientStore` over the DynamoDB Clients table. Every DynamoDB failure becomes `StoreUnavailableError` (functions/errors.ts). */
-export class DynamoClientStore implements ClientAdminStore {
+/**
+ * `ClientStore` over the DynamoDB Clients table: what the token endpoint uses (the admin API's operations are in
+ * DynamoClientAdminStore, so that the token bundle does not carry them). Every DynamoDB failure becomes
+ * `StoreUnavailableError` (functions/errors.ts).
+ */
+export class DynamoClientStore implements ClientStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly tableName: string,
   ) {}
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
@@ -181,6 +185,10 @@ export class DynamoClientStore implements ClientAdminStore {
     }
   }
 
+}
+
+/** `ClientAdminStore` over the DynamoDB Clients table: the admin API's and the seed's. */
+export class DynamoClientAdminStore extends DynamoClientStore implements ClientAdminStore {
   /** A Scan of the client items (`sk = CLIENT`): the admin API's listing, not a request-path operation. */
   async list(): Promise<ClientRecord[]> {
     const records: ClientRecord[] = [];

@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mockKms, rsaKey } from '../../test/oauth/kms-mock';
 import { StoreUnavailableError } from '../errors';
 import { TemporarilyUnavailableError, toOAuthError } from './errors';
-import { isKmsKeyArn, jwkThumbprint, KmsSigner, kmsKeyKid, LOCAL_SIGNING_KEY_FILE, LocalRsaSigner, publicJwkOf } from './signer';
+import { isKmsKeyArn, jwkThumbprint, KmsSigner, KmsSignerWithJwks, kmsKeyKid, LOCAL_SIGNING_KEY_FILE, LocalRsaSigner, publicJwkOf } from './signer';
 
 const currentKey = rsaKey();
 const previousKey = rsaKey();
@@ -52,7 +52,7 @@ describe('KmsSigner', () => {
   });
 
   it('publishes every key, the signing key first, as RS256 signature JWKs with the kids tokens carry', async () => {
-    const signer = new KmsSigner(new KMSClient({}), [CURRENT, 'alias/previous']);
+    const signer = new KmsSignerWithJwks(new KMSClient({}), [CURRENT, 'alias/previous']);
     const jwks = await signer.publicJwks();
     expect(jwks).toEqual([
       { ...publicJwkOf(createPublicKey(currentKey)), kid: kmsKeyKid(CURRENT) },
@@ -75,7 +75,7 @@ describe('KmsSigner', () => {
   });
 
   it('turns a GetPublicKey failure into 503 and does not cache it', async () => {
-    const signer = new KmsSigner(new KMSClient({}), CURRENT);
+    const signer = new KmsSignerWithJwks(new KMSClient({}), CURRENT);
     kms.failNext(GetPublicKeyCommand, 'KMSInternalException');
     await expect(signer.publicJwks().catch((e: unknown) => Promise.reject(toOAuthError(e)))).rejects.toMatchObject({
       statusCode: 503,
@@ -85,7 +85,7 @@ describe('KmsSigner', () => {
   });
 
   it('turns an unknown key into 503 temporarily_unavailable', async () => {
-    const signer = new KmsSigner(new KMSClient({}), 'arn:aws:kms:eu-west-2:123456789012:key/99999999-9999-9999-9999-999999999999');
+    const signer = new KmsSignerWithJwks(new KMSClient({}), 'arn:aws:kms:eu-west-2:123456789012:key/99999999-9999-9999-9999-999999999999');
     await expect(signer.publicJwks()).rejects.toMatchObject({ statusCode: 503 });
     await expect(signer.sign(input)).rejects.toMatchObject({ statusCode: 503 });
   });

@@ -41,6 +41,9 @@ export interface JwtSigner {
   publicJwks(): Promise<PublicJwk[]>;
 }
 
+/** What the token endpoint signs with: a `JwtSigner` without the JWKS. */
+export type TokenSigner = Pick<JwtSigner, 'alg' | 'currentKid' | 'sign'>;
+
 /** The RS256 JWK of an RSA public key, named by its RFC 7638 thumbprint. */
 export function publicJwkOf(publicKey: KeyObject): PublicJwk {
   const { kty, n, e } = publicKey.export({ format: 'jwk' });
@@ -56,23 +59,23 @@ export function jwkThumbprint({ e, n }: { e: string; n: string }): string {
 /**
  * Signs with an asymmetric AWS KMS key (key spec RSA_2048, usage SIGN_VERIFY): `Sign` with
  * `MessageType: DIGEST`, `SigningAlgorithm: RSASSA_PKCS1_V1_5_SHA_256` over the SHA-256 digest of the signing input
- * (so the message size limit of 4 KB never applies), `GetPublicKey` for the JWKS.
+ * (so the message size limit of 4 KB never applies); `KmsSignerWithJwks` below adds `GetPublicKey` for the JWKS.
  *
  * The `kid` of a KMS key is derived from its ARN (`kmsKeyKid`), so that the token function can name the key without
  * reading it: the key policy lets the token function only `kms:Sign` and the JWKS function only `kms:GetPublicKey`.
  *
  * `keyIds`: the first signs and must be the key's ARN; the others (previous keys after a rotation) only appear in
- * `publicJwks()` and may also be key ids or aliases (GetPublicKey answers with the ARN). Public keys are cached for the
- * life of the instance (a Lambda container); a failed lookup is not cached. Any KMS failure (throttling,
+ * `publicJwks()` and may also be key ids or aliases (GetPublicKey answers with the ARN). Any KMS failure (throttling,
  * unavailable, access denied...) is `StoreUnavailableError` (functions/errors.ts).
+ *
+ * This class only signs (the token function): the token bundle does not carry what the JWKS function needs.
  */
-export class KmsSigner implements JwtSigner {
+export class KmsSigner implements TokenSigner {
   readonly alg = 'RS256' as const;
-  private readonly keyIds: readonly string[];
-  private readonly publicKeys = new Map<string, Promise<PublicJwk>>();
+  protected readonly keyIds: readonly string[];
 
   constructor(
-    private readonly kms: KMSClient,
+    protected readonly kms: KMSClient,
     keyIds: string | readonly string[],
   ) {
     this.keyIds = (typeof keyIds === 'string' ? [keyIds] : keyIds).filter((id) => id !== '');
@@ -103,6 +106,14 @@ export class KmsSigner implements JwtSigner {
       throw new StoreUnavailableError(undefined, { cause: err });
     }
   }
+}
+
+/**
+ * `KmsSigner` and its public keys (`GetPublicKey`), cached for the life of the instance (a Lambda container); a
+ * failed lookup is not cached.
+ */
+export class KmsSignerWithJwks extends KmsSigner implements JwtSigner {
+  private readonly publicKeys = new Map<string, Promise<PublicJwk>>();
 
   async publicJwks(): Promise<PublicJwk[]> {
     const jwks = await Promise.all(this.keyIds.map((keyId) => this.publicJwk(keyId)));

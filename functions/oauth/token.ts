@@ -10,7 +10,7 @@ import { authenticateClient, type ClientRecord, type ClientStore } from './clien
 import { InvalidClientError, InvalidRequestError, InvalidScopeError, UnsupportedGrantTypeError } from './errors';
 import { namedScopeGrants, type ScopeDefinitionStore } from '../scopes/definition-store';
 import { NAMED_GRANTS_CLAIM } from '../scopes/permissions';
-import type { JwtSigner } from './signer';
+import type { TokenSigner } from './signer';
 import { authenticateWithLimiter, type FailedAuthLimiter } from './throttle';
 
 /** The token endpoint's path under the API base URL (contract/routes.ts): with the issuer, the `aud` of client assertions. */
@@ -52,7 +52,7 @@ export interface TokenResponse {
 
 export interface TokenSettings {
   clients: ClientStore;
-  signer: JwtSigner;
+  signer: TokenSigner;
   /** Access token lifetime in seconds. */
   tokenLifetimeSeconds: number;
   /** The `iss` claim: the API's base URL, without a trailing slash. */
@@ -208,7 +208,7 @@ export function narrowScope(registered: readonly string[], requested: string | u
  * A JWT access token per RFC 9068: JWS compact serialization (RFC 7515 §7.1), header
  * `{"alg":"RS256","typ":"at+jwt","kid":...}` (RFC 9068 §2.1).
  */
-export async function signJwt(claims: AccessTokenClaims, signer: JwtSigner): Promise<string> {
+export async function signJwt(claims: AccessTokenClaims, signer: TokenSigner): Promise<string> {
   const header = { alg: signer.alg, typ: 'at+jwt', kid: await signer.currentKid() };
   const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
   const signature = await signer.sign(Buffer.from(signingInput, 'ascii'));

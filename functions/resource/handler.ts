@@ -13,16 +13,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FHIR_BASE_PATH, ROUTES, type Route } from '../../contract/routes';
 import type { ResourceType } from '../../contract/resource-types';
-import { processBundle } from '../fhir/bundle';
 import { CursorCodec } from '../fhir/cursor';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../fhir/errors';
-import { historyPage, visibleTypes } from '../fhir/history';
 import {
   DEFAULT_MAX_BODY_BYTES,
   errorResponse,
   etag,
   fhirResponse,
-  historyBundle,
   negotiate,
   notModified,
   pageLink,
@@ -32,14 +29,14 @@ import {
   withFormQuery,
 } from '../fhir/http';
 import { Paging } from '../fhir/paging';
-import { parsePatchBody } from '../fhir/patch';
 import { everything, patientCompartment } from '../fhir/compartment';
 import type { SearchClause } from '../fhir/search';
 import type { SearchCaller } from '../fhir/search-access';
 import { parseSearchRequest } from '../fhir/search-request';
 import { searchBundle } from '../fhir/search-service';
 import { auditFhirRequest } from '../audit/fhir';
-import { FhirService, type CallerContext, type Validator } from '../fhir/service';
+import { FhirReadService, type CallerContext } from '../fhir/read-service';
+import type { Validator } from '../fhir/service';
 import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { withRouteTemplate } from '../http/route-template';
@@ -108,30 +105,15 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     const search = (type: ResourceType, query: Record<string, string[]>, strict = false, target?: { url: string; clauses: SearchClause[] }) =>
       searchBundle(repository, searchCaller, cursors, { type, fhirBase, url: target?.url ?? `${fhirBase}/${type}`, query, clauses: target?.clauses }, parseSearchRequest(type, query, strict));
 
-    if (route.system === 'transaction') {
-      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator: deps.validator ?? undefined, paging, baseUrl: req.baseUrl, search }));
-    }
-    if (route.system === 'history-system') {
-      const page = await historyPage(repository, visibleTypes(access, repository, req.query._type), req.query, paging, 'history\n*');
-      return fhirResponse(200, historyBundle(fhirBase, `${fhirBase}/_history`, page));
-    }
-
-    const { type, interaction } = route.fhir!;
-    const service = new FhirService(type, repository, deps.validator ?? undefined);
+    const { type, interaction } = route.system ? { type: undefined, interaction: undefined } : route.fhir!;
     const typeUrl = `${fhirBase}/${type}`;
-    const location = (id: string, vid: number) => `${typeUrl}/${id}/_history/${vid}`;
-    const minimal = /return=minimal/.test(req.headers.prefer ?? '');
-    const written = ({ version, created }: WriteResult) => {
-      const headers = { Location: location(version.id, version.versionId) };
-      if (minimal) return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
-      return resourceResponse(created ? 201 : 200, version, headers);
-    };
     const head = req.method === 'HEAD';
 
     switch (interaction) {
       case 'read':
       case 'vread': {
-        const version = interaction === 'read' ? await service.read(pathPart(req, 'id'), ctx) : await service.vread(pathPart(req, 'id'), pathPart(req, 'vid'), ctx);
+        const reader = new FhirReadService(type, repository);
+        const version = interaction === 'read' ? await reader.read(pathPart(req, 'id'), ctx) : await reader.vread(pathPart(req, 'id'), pathPart(req, 'vid'), ctx);
         if (notModified(req, version)) return { statusCode: 304, headers: { ETag: etag(version), 'Last-Modified': new Date(version.lastUpdated).toUTCString() }, body: '' };
         const response = resourceResponse(200, version);
         return head ? { ...response, body: '' } : response;
@@ -145,6 +127,30 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       }
       case 'everything':
         return fhirResponse(200, await everything(repository, searchCaller, cursors, { fhirBase, id: pathPart(req, 'id'), query: req.query }));
+    }
+
+    // Everything else (writes, transactions, PATCH, history, $validate): code a read never runs, loaded on first use.
+    const { FhirService, historyBundle, historyPage, parsePatchBody, processBundle, visibleTypes } = await import('./on-demand');
+    const validator = deps.validator ?? undefined;
+    if (route.system === 'transaction') {
+      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator, paging, baseUrl: req.baseUrl, search }));
+    }
+    if (route.system === 'history-system') {
+      const page = await historyPage(repository, visibleTypes(access, repository, req.query._type), req.query, paging, 'history\n*');
+      return fhirResponse(200, historyBundle(fhirBase, `${fhirBase}/_history`, page));
+    }
+    if (type === undefined) throw new NotFoundError(`${route.system} is not served at ${req.method} ${req.route}`);
+
+    const service = new FhirService(type, repository, validator);
+    const location = (id: string, vid: number) => `${typeUrl}/${id}/_history/${vid}`;
+    const minimal = /return=minimal/.test(req.headers.prefer ?? '');
+    const written = ({ version, created }: WriteResult) => {
+      const headers = { Location: location(version.id, version.versionId) };
+      if (minimal) return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
+      return resourceResponse(created ? 201 : 200, version, headers);
+    };
+
+    switch (interaction) {
       case 'history-type': {
         // Type history is system history of one type (functions/fhir/history.ts): the same change log, checks and cursors.
         if (req.query._type) throw new BadRequestError(`_type is a parameter of system history (${FHIR_BASE_PATH}/_history), not of ${type}/_history`, '_type');

@@ -60,13 +60,34 @@ export function scopeKey(name: string): { pk: string; sk: string } {
   return { pk: SCOPE_PARTITION, sk: name };
 }
 
-/** `ScopeDefinitionStore` over the DynamoDB Scopes table. */
-export class DynamoScopeDefinitionStore implements ScopeDefinitionStore {
+/**
+ * One definition from the DynamoDB Scopes table: what the token endpoint reads at issuance (`namedScopeGrants`), so
+ * that its bundle does not carry the admin API's writes (DynamoScopeDefinitionStore).
+ */
+export class DynamoScopeDefinitionReader implements Pick<ScopeDefinitionStore, 'get'> {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly tableName: string,
   ) {}
 
+  async get(name: string): Promise<ScopeDefinition | undefined> {
+    const { Item } = await this.call(() =>
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: scopeKey(name), ConsistentRead: true })),
+    );
+    return Item ? definitionFromItem(Item) : undefined;
+  }
+
+  protected async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new ScopeStoreUnavailableError({ cause: err });
+    }
+  }
+}
+
+/** `ScopeDefinitionStore` over the DynamoDB Scopes table: the admin API's. */
+export class DynamoScopeDefinitionStore extends DynamoScopeDefinitionReader implements ScopeDefinitionStore {
   async list(): Promise<ScopeDefinition[]> {
     const definitions: ScopeDefinition[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -86,13 +107,6 @@ export class DynamoScopeDefinitionStore implements ScopeDefinitionStore {
       } while (startKey);
     });
     return definitions;
-  }
-
-  async get(name: string): Promise<ScopeDefinition | undefined> {
-    const { Item } = await this.call(() =>
-      this.db.send(new GetCommand({ TableName: this.tableName, Key: scopeKey(name), ConsistentRead: true })),
-    );
-    return Item ? definitionFromItem(Item) : undefined;
   }
 
   create(definition: ScopeDefinition): Promise<boolean> {
@@ -122,14 +136,6 @@ export class DynamoScopeDefinitionStore implements ScopeDefinitionStore {
       return true;
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-      throw new ScopeStoreUnavailableError({ cause: err });
-    }
-  }
-
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
       throw new ScopeStoreUnavailableError({ cause: err });
     }
   }

@@ -5,7 +5,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoClientStore } from '../oauth/clients';
+import { DynamoClientAdminStore, DynamoClientStore } from '../oauth/clients';
 import { demoClientIds } from '../../contract/demo-clients';
 import { CCRI_DEMO_CLIENTS, DEMO_PATIENT_CLIENT, seedClients, writerClientFromEnv } from '../oauth/demo-clients';
 
@@ -42,7 +42,7 @@ export async function seedDeployedClients(options: DeployedClientsOptions): Prom
 export async function removeDemoClients(
   options: Pick<DeployedClientsOptions, 'documentClient' | 'clientsTableName' | 'writerClientId'>,
 ): Promise<string[]> {
-  const store = new DynamoClientStore(options.documentClient, options.clientsTableName);
+  const store = new DynamoClientAdminStore(options.documentClient, options.clientsTableName);
   const removed: string[] = [];
   for (const clientId of demoClientIds(options.writerClientId)) {
     if (await store.delete(clientId)) removed.push(clientId);

@@ -22,7 +22,6 @@ import { DynamoClientStore } from '../oauth/clients';
 import { requiredEnv } from '../env';
 import { createDocumentClient } from '../store/client';
 import { removeDemoClients, seedDeployedClients } from './clients';
-import { loadDemoData } from './loader';
 
 export const ADMIN_CLIENT_RESOURCE = 'Custom::CcriAdminClient';
 export const DEMO_DATA_RESOURCE = 'Custom::CcriDemoData';
@@ -75,6 +74,8 @@ export function createSeedHandler(deps: SeedDeps) {
         writerSecretArn: property(event, 'WriterSecretArn'),
         secretsManager: deps.secretsManager,
       });
+      // The FHIR repository and the demo resources: a chunk of their own, which the other events never load.
+      const { loadDemoData } = await import('./loader');
       const summary = await loadDemoData({ documentClient: deps.documentClient, tableName: deps.tableName(FHIR_TABLE) });
       logger.info('demo data loaded', { ...summary, writerClientId });
       return { PhysicalResourceId: physicalResourceId, Data: { ...summary, writerClientId } };

@@ -5,7 +5,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoClientStore } from '../oauth/clients';
 import { isKmsKeyArn, KmsSigner } from '../oauth/signer';
 import { DynamoFailedAuthLimiter } from '../oauth/throttle';
-import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
+import { DynamoScopeDefinitionReader } from '../scopes/definition-store';
 import { DynamoJtiReplayStore } from '../oauth/jti-replay';
 import { DynamoRevocationStore } from '../oauth/revocation';
 import { createJwksTokenVerifier } from '../authorizer/jwks-verifier';
@@ -34,7 +34,7 @@ export function tokenDepsFromEnv(env: Env = process.env): TokenHandlerDeps {
     clients: new DynamoClientStore(db, clientsTable),
     signer: new KmsSigner(kms, signingKeyArn(env)),
     limiter: new DynamoFailedAuthLimiter(db, clientsTable),
-    definitions: new DynamoScopeDefinitionStore(db, requiredEnv('SCOPES_TABLE_NAME', env)),
+    definitions: new DynamoScopeDefinitionReader(db, requiredEnv('SCOPES_TABLE_NAME', env)),
     // On AWS a client's jwks_uri is fetched over https only and never from a private address (client-jwks.ts).
     verifier: createJwksTokenVerifier(jwksUri ? { jwksUri: () => jwksUri } : {}),
     revocations: new DynamoRevocationStore(db, clientsTable),

@@ -13,7 +13,7 @@ import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type Http
 import { parseTokenRequestForm } from '../oauth/client-auth';
 import type { ClientStore } from '../oauth/clients';
 import { InvalidClientError, InvalidRequestError, oauthErrorBody, ServerError, toOAuthError, TooManyFailedAuthenticationsError } from '../oauth/errors';
-import type { JwtSigner } from '../oauth/signer';
+import type { TokenSigner } from '../oauth/signer';
 import type { FailedAuthLimiter } from '../oauth/throttle';
 import { record } from '../audit';
 import type { TokenVerifier } from '../authorizer/verifier';
@@ -23,7 +23,7 @@ import { introspectRequest, revokeRequest, type TokenManagementSettings } from '
 
 export interface TokenHandlerDeps {
   clients: ClientStore;
-  signer: JwtSigner;
+  signer: TokenSigner;
   /** Access token lifetime, seconds. */
   tokenLifetimeSeconds: number;
   /** The `iss` claim; default: the base URL the client called. */

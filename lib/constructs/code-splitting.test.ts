@@ -1,7 +1,7 @@
 /**
- * The split bundles of the FHIR and metadata functions (the build the CDK hook and the bench share): what Lambda
- * loads at init holds none of the code that only writes, XML or `_summary` need, and that code is in chunks
- * `import()`ed on first use. The deploy rehearsal (test/deploy/) runs the built assets; this checks the build alone.
+ * The split bundles of the FHIR, metadata and seed functions (the build the CDK hook and the bench share): what Lambda
+ * loads at init holds none of the code that only writes, transactions, history, XML or `_summary` need, and that
+ * code is in chunks `import()`ed on first use. The deploy rehearsal (test/deploy/) runs the built assets; this checks the build alone.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +33,19 @@ describe('code splitting of the FHIR function', () => {
     for (const module of ['functions/validation/index.ts', 'functions/validation/walker.ts', 'functions/fhir-model/xml.ts', 'functions/fhir-model/summary.ts']) {
       expect(chunkOf(metafile, module), module).toBeDefined();
     }
-    expect(bytesOf(metafile, main)).toBeLessThan(400 * 1024);
+    expect(bytesOf(metafile, main)).toBeLessThan(360 * 1024);
+  }, 60_000);
+
+  it('loads what only writes, transactions, PATCH and history run on first use; reads and searches stay at init', async () => {
+    const { metafile, atInit } = await resourceSplit();
+    for (const module of ['functions/fhir/service.ts', 'functions/fhir/bundle.ts', 'functions/fhir/patch.ts', 'node_modules/fast-json-patch/', 'functions/fhir/history.ts']) {
+      expect(atInit(module), module).toBe(false);
+    }
+    expect(chunkOf(metafile, 'functions/resource/on-demand.ts')).toBeDefined();
+    // Not moved out to shrink the number: a read or a search would pay for it on its first request.
+    for (const module of ['functions/fhir/read-service.ts', 'functions/fhir/search-service.ts', 'functions/fhir/search.ts', 'functions/fhir/include.ts', 'functions/fhir/compartment.ts']) {
+      expect(atInit(module), module).toBe(true);
+    }
   }, 60_000);
 
   it('keeps the profiles out of the XML chunk (XML needs the base types only)', async () => {
@@ -49,6 +61,15 @@ describe('code splitting of the metadata function', () => {
     expect(atInit('fast-xml-parser')).toBe(false);
     expect(atInit('functions/fhir-model/generated/types.json')).toBe(false);
     expect(chunkOf(metafile, 'functions/fhir-model/xml.ts')).toBeDefined();
+  }, 60_000);
+});
+
+describe('code splitting of the seed function', () => {
+  it('loads the demo-data loader (the FHIR repository, the demo resources) only for demo-data events', async () => {
+    const { metafile, atInit } = await split('seed');
+    for (const module of ['functions/seed/loader.ts', 'functions/seed/demo-data.ts', 'functions/store/repository.ts']) expect(atInit(module), module).toBe(false);
+    expect(atInit('functions/admin/seed.ts')).toBe(true);
+    expect(chunkOf(metafile, 'functions/seed/loader.ts')).toBeDefined();
   }, 60_000);
 });
 

@@ -1,7 +1,9 @@
 /**
  * Code splitting for the functions that carry code only some requests need: the FHIR function (the validator, the
  * FHIRPath engine, the XML parser and the model tables compiled from the definitions: ~1.4 MB that a JSON read never
- * runs) and the metadata function (the XML writer and the model, for `Accept: application/fhir+xml`).
+ * runs; and the writes, transactions, PATCH and history), the metadata function (the XML writer and the model, for
+ * `Accept: application/fhir+xml`) and the seed function (the FHIR repository and the demo resources, which only the
+ * demo-data custom resource's Create and Update load).
  *
  * esbuild writes such a function as `index.mjs` (what Lambda loads at init, with the chunks it imports statically)
  * and `chunks/*.mjs`, which the code loads with `import()` on first use. The CDK's own bundling writes one file
@@ -19,7 +21,7 @@ import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BUNDLING } from './function';
 
 /** The deployed functions (functions/<name>/) bundled with code splitting. */
-export const SPLIT_ENTRIES: readonly string[] = ['resource', 'metadata'];
+export const SPLIT_ENTRIES: readonly string[] = ['resource', 'metadata', 'seed'];
 
 /** Where the lazily loaded chunks go inside the asset (Lambda: /var/task/chunks/). */
 export const CHUNKS_DIR = 'chunks';
@@ -112,7 +114,7 @@ export const bytesOf = (metafile: Metafile, files: readonly string[]) => files.r
 
 /**
  * The CDK hook: replaces the single file the CDK bundled for `functions/<entryName>/index.ts` by the split build.
- * Used by lib/constructs/api-functions.ts for the SPLIT_ENTRIES.
+ * Used by lib/constructs/api-functions.ts and seeding.ts for the SPLIT_ENTRIES.
  */
 export function codeSplittingHook(entryName: string): ICommandHooks {
   return {

@@ -25,6 +25,7 @@ import { Construct } from 'constructs';
 import type { CcriConfig } from '../config';
 import { TABLES } from '../../contract/tables';
 import type { DataTables } from './data-tables';
+import { codeSplittingHook } from './code-splitting';
 import { CcriFunction } from './function';
 
 /** Bump to run the demo-data seed again on the next deployment (the seed writes idempotently). */
@@ -94,6 +95,8 @@ export class Seeding extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 1024,
       environment,
+      // The demo-data loader (the FHIR repository, the demo resources) is a chunk only demo-data events load.
+      commandHooks: codeSplittingHook('seed'),
     });
     // loadDemoData reads each resource and writes it through the repository (index items put and deleted).
     this.seedFunction.allow('WriteSeedData', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], tableArns);

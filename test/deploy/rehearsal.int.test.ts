@@ -402,7 +402,7 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     expect(standIn.refusals.length).toBe(5);
   });
 
-  it('loads the lazy chunks of the built functions on first use: the FHIR validator on a write, the metadata XML writer', async () => {
+  it('loads the lazy chunks of the built functions on first use: the FHIR validator and the write code on a write, JSON Patch on a PATCH, the metadata XML writer', async () => {
     // The asset as Lambda unpacks it (/var/task): index.mjs, the chunks it imports statically, and the lazy chunks.
     const [id, launch] = [...launches].find(([, l]) => 'TABLE_NAME' in l.env && 'CURSOR_KEY' in l.env)!;
     const dir = path.dirname(launch.file);
@@ -416,6 +416,10 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     // The FHIRPath engine and the invariants are in no file loaded at init.
     const invariant = "name.exists() or telecom.exists() or address.exists() or organization.exists()";
     for (const file of atInit) expect(readFileSync(file, 'utf8').includes(invariant), file).toBe(false);
+    // Nor is the write code (functions/resource/on-demand.ts): fast-json-patch's errors, the Bundle processing's.
+    for (const marker of ['OPERATION_PATH_UNRESOLVABLE', 'Bundle.type must be transaction or batch']) {
+      for (const file of atInit) expect(readFileSync(file, 'utf8').includes(marker), `${marker} in ${file}`).toBe(false);
+    }
 
     const writer = standIn.secrets.get([...standIn.secrets.keys()].find((arn) => arn.includes('WriterClientSecret'))!)!;
     const token = await tokenFor('ccri-demo-writer', writer);
@@ -443,6 +447,16 @@ describe('deploy rehearsal: the built functions of the synthesized templates, ea
     const refused = await post({ ...patient, contact: [{ name: { family: 'x' }, gender: 'male' }, { gender: 'male' }] });
     expect(refused.statusCode, refused.body).toBe(422);
     expect(refused.body).toContain('invariant pat-1');
+    // A PATCH of the created Patient: fast-json-patch from its chunk, then the same validated update.
+    const patch = proxyEvent('PATCH', '/STU3/Patient/{id}', {
+      authorizer: { ...answer.context, principalId: answer.principalId },
+      body: JSON.stringify([{ op: 'replace', path: '/active', value: false }]),
+      headers: { 'Content-Type': 'application/json-patch+json' },
+    });
+    const createdId = (JSON.parse(created.body) as { id: string }).id;
+    const patched = await fn(id).invoke<APIGatewayProxyResult>({ ...patch, pathParameters: { ...patch.pathParameters, id: createdId }, path: `/STU3/Patient/${createdId}` });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(JSON.parse(patched.body)).toMatchObject({ id: createdId, active: false, meta: { versionId: '2' } });
 
     // The metadata function's XML writer is a chunk too: the CapabilityStatement in XML from the built asset.
     const metadata = apiMethods(assembly).find((m) => m.method === 'GET' && m.path === '/STU3/metadata')!;

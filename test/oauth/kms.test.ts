@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createJwksHandler } from '../../functions/jwks/handler';
 import { InMemoryClientStore } from '../../functions/oauth/clients';
 import { DEMO_CLINICAL_ACCESS_CLIENT, demoClientRecord } from '../../functions/oauth/demo-clients';
-import { KmsSigner } from '../../functions/oauth/signer';
+import { KmsSigner, KmsSignerWithJwks } from '../../functions/oauth/signer';
 import { createTokenHandler } from '../../functions/token/handler';
 import { basicAuth, proxyEvent, TEST_BASE_URL, tokenEvent } from './events';
 import { mockKms, rsaKey } from './kms-mock';
@@ -32,7 +32,7 @@ async function tokenService(keyId: string) {
 }
 
 async function servedJwks(keyIds: string[]) {
-  const jwks = createJwksHandler({ signer: new KmsSigner(new KMSClient({}), keyIds) });
+  const jwks = createJwksHandler({ signer: new KmsSignerWithJwks(new KMSClient({}), keyIds) });
   const response = await jwks(proxyEvent({ path: '/.well-known/jwks.json' }));
   expect(response.statusCode).toBe(200);
   expect(response.headers).toMatchObject({ 'Cache-Control': 'public, max-age=300' });
@@ -94,7 +94,7 @@ describe('tokens signed by AWS KMS', () => {
   });
 
   it('make the jwks function answer 503 temporarily_unavailable when KMS fails, and recover after', async () => {
-    const jwks = createJwksHandler({ signer: new KmsSigner(new KMSClient({}), [CURRENT]) });
+    const jwks = createJwksHandler({ signer: new KmsSignerWithJwks(new KMSClient({}), [CURRENT]) });
     kms.failNext(GetPublicKeyCommand, 'KMSInternalException');
     const failed = await jwks(proxyEvent({ path: '/.well-known/jwks.json' }));
     expect(failed.statusCode).toBe(503);
@@ -105,7 +105,7 @@ describe('tokens signed by AWS KMS', () => {
   });
 
   it('are published from a container cache: KMS GetPublicKey is called once per key', async () => {
-    const jwks = createJwksHandler({ signer: new KmsSigner(new KMSClient({}), [CURRENT, PREVIOUS]) });
+    const jwks = createJwksHandler({ signer: new KmsSignerWithJwks(new KMSClient({}), [CURRENT, PREVIOUS]) });
     for (let i = 0; i < 3; i++) {
       expect((await jwks(proxyEvent({ path: '/.well-known/jwks.json' }))).statusCode).toBe(200);
     }
