@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { sign } from 'node:crypto';
 import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { evaluatePolicy } from '../../local/policy';
@@ -214,6 +215,44 @@ describe('an invalid token is refused with Unauthorized (401), never another err
     const logged = JSON.stringify([...logger.warn.mock.calls, ...logger.error.mock.calls]);
     const token = value?.replace(/^\S+\s+/, '') ?? '';
     if (token.length > 20) expect(logged).not.toContain(token.slice(-20));
+  });
+});
+
+/** A token over a payload given as JSON TEXT (what JSON.stringify would never write), signed with `key`. */
+function rawPayloadToken(payloadJson: string, header: object = { alg: 'RS256', typ: 'at+jwt', kid: key.kid }): string {
+  const input = `${encodeSegment(header)}.${Buffer.from(payloadJson).toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+}
+const payloadJson = (extra: string) => JSON.stringify(claims(base)).replace(/}$/, `,${extra}}`);
+
+describe('taking a token apart (the authorizer\'s own decomposition, verifier.ts): as strict as aws-jwt-verify\'s', () => {
+  it.each([
+    ['an exp that JSON makes infinite', payloadJson('"exp":1e999')],
+    ['an audience array holding a number', payloadJson(`"aud":["${AUDIENCE}",1]`)],
+    ['a subject that is not a string', payloadJson('"sub":7')],
+    ['a payload that is an array', '[1,2]'],
+    ['a payload that is not JSON', '{"iss":'],
+  ])('refuses %s (JwtParseError, 401)', async (_name, json) => {
+    const { call, logger } = setup();
+    await expect(call(`Bearer ${rawPayloadToken(json)}`)).rejects.toThrow('Unauthorized');
+    expect(logger.warn.mock.calls[0]![1]).toEqual({ reason: expect.stringMatching(PARSE) });
+  });
+
+  it('drops __proto__ and constructor keys, spelt out or escaped, as the library does (no prototype pollution)', async () => {
+    const { call } = setup();
+    for (const extra of ['"__proto__":{"polluted":1}', '"\\u005f_proto__":{"polluted":1}', '"constructor":{"prototype":{"polluted":1}}']) {
+      await expect(call(`Bearer ${rawPayloadToken(payloadJson(extra))}`), extra).resolves.toMatchObject({ principalId: 'client-a' });
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('checks every token\'s own header, though the header of a signing key is parsed once', async () => {
+    const { call } = setup();
+    await expect(call(`Bearer ${valid()}`)).resolves.toMatchObject({ principalId: 'client-a' });
+    // The same key and claims under another header: each is checked (and signed) as it is.
+    await expect(call(`Bearer ${goodToken(key, claims(base), { typ: 'JWT' })}`)).rejects.toThrow('Unauthorized');
+    await expect(call(`Bearer ${rawPayloadToken(JSON.stringify(claims(base)), { alg: 'RS256', typ: 'at+jwt', kid: 'key-2' })}`)).rejects.toThrow('Unauthorized');
+    await expect(call(`Bearer ${valid()}`)).resolves.toMatchObject({ principalId: 'client-a' });
   });
 });
 
