@@ -1,10 +1,9 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { sign } from 'node:crypto';
 import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { evaluatePolicy } from '../../local/policy';
 import { configFromEnv } from './config';
-import { createAuthorizerHandler, type AuthorizerConfig } from './handler';
+import { createAuthorizerHandler, type AuthorizerConfig, type AuthorizerLog } from './handler';
 import { claims, encodeSegment, goodToken, jwksOf, makeKey, signHs256, signRsa } from './tokens.fixture';
 import type { Fetcher } from './verifier';
 
@@ -41,7 +40,7 @@ function setup(config: Partial<AuthorizerConfig> = {}) {
   const handler = createAuthorizerHandler({
     verifier: { jwks: jwksOf(key), fetcher },
     revocations: { fetchList: async () => ({ jti: [], clients: {} }) },
-    logger: logger as unknown as Logger,
+    logger: logger as unknown as AuthorizerLog,
     ...config,
   });
   const call = (authorizationToken: string | undefined, methodArn = METHOD_ARN) =>
