@@ -245,6 +245,14 @@ describe('taking a token apart (the authorizer\'s own decomposition, verifier.ts
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('refuses a JWK that is not for RS256 signatures (checked once, when its key object is made)', async () => {
+    for (const jwk of [{ ...key.jwk, alg: 'RS384' }, { ...key.jwk, use: 'enc' }]) {
+      const { call, logger } = setup({ verifier: { jwks: { keys: [jwk] } as never, fetcher: countingFetcher({ keys: [jwk] }) } });
+      await expect(call(`Bearer ${valid()}`), JSON.stringify(jwk).slice(-40)).rejects.toThrow('Unauthorized');
+      expect(logger.warn.mock.calls[0]![1]).toEqual({ reason: expect.stringMatching(/JwtInvalidSignatureAlgorithmError|JwkInvalidUseError/) });
+    }
+  });
+
   it('checks every token\'s own header, though the header of a signing key is parsed once', async () => {
     const { call } = setup();
     await expect(call(`Bearer ${valid()}`)).resolves.toMatchObject({ principalId: 'client-a' });
@@ -386,9 +394,13 @@ describe('the Lambda entry', () => {
   it('builds the handler from the environment once', async () => {
     vi.stubEnv('ISSUER', ISSUER);
     vi.stubEnv('STRICT_PATIENT_SCOPES', 'false');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const { handler } = await import('./index');
     expect(typeof handler).toBe('function');
     await expect(handler({ type: 'TOKEN', authorizationToken: 'Basic x', methodArn: METHOD_ARN })).rejects.toThrow('Unauthorized');
+    // On Lambda the authorizer logs to the console (Lambda's JSON log format structures the line): the reason, never the token.
+    expect(warn).toHaveBeenCalledWith('request refused: 401', { reason: expect.stringMatching(/malformed Authorization header/) });
+    warn.mockRestore();
     vi.unstubAllEnvs();
   });
 });
