@@ -353,6 +353,12 @@ function canonicalHeader(name: string): string {
  */
 async function readBody(req: IncomingMessage, max: number): Promise<string | null | 'too-large' | 'aborted'> {
   if (Number(req.headers['content-length'] ?? 0) > max) return 'too-large';
+  // Neither Content-Length nor Transfer-Encoding: a request without a body (RFC 9112 §6.3), as every GET here is;
+  // nothing to wait for (the stream's async iterator costs more than the rest of the request's parsing).
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return null;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
