@@ -62,7 +62,10 @@ interface CachedAuthorization {
 }
 
 /** One method of API Gateway's resource tree: the routes of the 14 FHIR types share it (`gatewayPath`). */
-type GatewayMethod = Pick<Route, 'method' | 'path' | 'function' | 'auth'>;
+type GatewayMethod = Pick<Route, 'method' | 'path' | 'function' | 'auth'> & {
+  /** The path's parts after the leading slash, split once: `match` compares them per request. */
+  parts: readonly string[];
+};
 
 interface Matched {
   /** `path` is API Gateway's resource path (`/STU3/{type}/{id}`), what the event's `resource` says. */
@@ -97,7 +100,7 @@ export class LocalGateway {
     const methods = new Map<string, GatewayMethod>();
     for (const route of options.routes) {
       const path = gatewayPath(route);
-      if (!methods.has(`${route.method} ${path}`)) methods.set(`${route.method} ${path}`, { method: route.method, path, function: route.function, auth: route.auth });
+      if (!methods.has(`${route.method} ${path}`)) methods.set(`${route.method} ${path}`, { method: route.method, path, function: route.function, auth: route.auth, parts: path.split('/').slice(1) });
     }
     this.methods = [...methods.values()];
   }
@@ -232,7 +235,7 @@ export class LocalGateway {
   private match(method: string, segments: string[]): Matched | undefined {
     let best: { path: string; pathParameters: Record<string, string>; score: number } | undefined;
     for (const route of this.methods) {
-      const parts = route.path.split('/').slice(1);
+      const parts = route.parts;
       if (parts.length !== segments.length || route.path === best?.path) continue;
       const pathParameters: Record<string, string> = {};
       let score = 0;
@@ -350,6 +353,12 @@ function canonicalHeader(name: string): string {
  */
 async function readBody(req: IncomingMessage, max: number): Promise<string | null | 'too-large' | 'aborted'> {
   if (Number(req.headers['content-length'] ?? 0) > max) return 'too-large';
+  // Neither Content-Length nor Transfer-Encoding: a request without a body (RFC 9112 §6.3), as every GET here is;
+  // nothing to wait for (the stream's async iterator costs more than the rest of the request's parsing).
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return null;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   try {

@@ -4,6 +4,7 @@
  * the same factories from their environment in `functions/<name>/index.ts`; settings read from the environment
  * there (STRICT_PATIENT_SCOPES, ROTATION_GRACE_SECONDS) are read here the same way.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../functions/admin/audit';
@@ -118,6 +119,10 @@ export function buildLocalHandlers(ctx: LocalContext): LocalHandlers {
     issuer: ctx.baseUrl,
     audience: ctx.fhirBase,
     revocations: { cacheSeconds: revocationCacheSecondsFromEnv() },
+    // On AWS the authorizer logs to the console, which Lambda's JSON log format structures (functions/authorizer/
+    // handler.ts `AuthorizerLog`); here, in one process with the others, through Powertools as they do, so that
+    // POWERTOOLS_LOG_LEVEL (SILENT in tests) and the local console's layout apply to it too.
+    logger: new Logger({ serviceName: 'authorizer' }),
   });
 
   const seeders: Array<() => Promise<string[]>> = [

@@ -1,9 +1,9 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { sign } from 'node:crypto';
 import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { evaluatePolicy } from '../../local/policy';
 import { configFromEnv } from './config';
-import { createAuthorizerHandler, type AuthorizerConfig } from './handler';
+import { createAuthorizerHandler, type AuthorizerConfig, type AuthorizerLog } from './handler';
 import { claims, encodeSegment, goodToken, jwksOf, makeKey, signHs256, signRsa } from './tokens.fixture';
 import type { Fetcher } from './verifier';
 
@@ -40,7 +40,7 @@ function setup(config: Partial<AuthorizerConfig> = {}) {
   const handler = createAuthorizerHandler({
     verifier: { jwks: jwksOf(key), fetcher },
     revocations: { fetchList: async () => ({ jti: [], clients: {} }) },
-    logger: logger as unknown as Logger,
+    logger: logger as unknown as AuthorizerLog,
     ...config,
   });
   const call = (authorizationToken: string | undefined, methodArn = METHOD_ARN) =>
@@ -217,6 +217,52 @@ describe('an invalid token is refused with Unauthorized (401), never another err
   });
 });
 
+/** A token over a payload given as JSON TEXT (what JSON.stringify would never write), signed with `key`. */
+function rawPayloadToken(payloadJson: string, header: object = { alg: 'RS256', typ: 'at+jwt', kid: key.kid }): string {
+  const input = `${encodeSegment(header)}.${Buffer.from(payloadJson).toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+}
+const payloadJson = (extra: string) => JSON.stringify(claims(base)).replace(/}$/, `,${extra}}`);
+
+describe('taking a token apart (the authorizer\'s own decomposition, verifier.ts): as strict as aws-jwt-verify\'s', () => {
+  it.each([
+    ['an exp that JSON makes infinite', payloadJson('"exp":1e999')],
+    ['an audience array holding a number', payloadJson(`"aud":["${AUDIENCE}",1]`)],
+    ['a subject that is not a string', payloadJson('"sub":7')],
+    ['a payload that is an array', '[1,2]'],
+    ['a payload that is not JSON', '{"iss":'],
+  ])('refuses %s (JwtParseError, 401)', async (_name, json) => {
+    const { call, logger } = setup();
+    await expect(call(`Bearer ${rawPayloadToken(json)}`)).rejects.toThrow('Unauthorized');
+    expect(logger.warn.mock.calls[0]![1]).toEqual({ reason: expect.stringMatching(PARSE) });
+  });
+
+  it('drops __proto__ and constructor keys, spelt out or escaped, as the library does (no prototype pollution)', async () => {
+    const { call } = setup();
+    for (const extra of ['"__proto__":{"polluted":1}', '"\\u005f_proto__":{"polluted":1}', '"constructor":{"prototype":{"polluted":1}}']) {
+      await expect(call(`Bearer ${rawPayloadToken(payloadJson(extra))}`), extra).resolves.toMatchObject({ principalId: 'client-a' });
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses a JWK that is not for RS256 signatures (checked once, when its key object is made)', async () => {
+    for (const jwk of [{ ...key.jwk, alg: 'RS384' }, { ...key.jwk, use: 'enc' }]) {
+      const { call, logger } = setup({ verifier: { jwks: { keys: [jwk] } as never, fetcher: countingFetcher({ keys: [jwk] }) } });
+      await expect(call(`Bearer ${valid()}`), JSON.stringify(jwk).slice(-40)).rejects.toThrow('Unauthorized');
+      expect(logger.warn.mock.calls[0]![1]).toEqual({ reason: expect.stringMatching(/JwtInvalidSignatureAlgorithmError|JwkInvalidUseError/) });
+    }
+  });
+
+  it('checks every token\'s own header, though the header of a signing key is parsed once', async () => {
+    const { call } = setup();
+    await expect(call(`Bearer ${valid()}`)).resolves.toMatchObject({ principalId: 'client-a' });
+    // The same key and claims under another header: each is checked (and signed) as it is.
+    await expect(call(`Bearer ${goodToken(key, claims(base), { typ: 'JWT' })}`)).rejects.toThrow('Unauthorized');
+    await expect(call(`Bearer ${rawPayloadToken(JSON.stringify(claims(base)), { alg: 'RS256', typ: 'at+jwt', kid: 'key-2' })}`)).rejects.toThrow('Unauthorized');
+    await expect(call(`Bearer ${valid()}`)).resolves.toMatchObject({ principalId: 'client-a' });
+  });
+});
+
 describe('the JWKS cache', () => {
   it('refetches on an unknown kid only once within the penalty period', async () => {
     const { call, fetcher } = setup();
@@ -348,9 +394,13 @@ describe('the Lambda entry', () => {
   it('builds the handler from the environment once', async () => {
     vi.stubEnv('ISSUER', ISSUER);
     vi.stubEnv('STRICT_PATIENT_SCOPES', 'false');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const { handler } = await import('./index');
     expect(typeof handler).toBe('function');
     await expect(handler({ type: 'TOKEN', authorizationToken: 'Basic x', methodArn: METHOD_ARN })).rejects.toThrow('Unauthorized');
+    // On Lambda the authorizer logs to the console (Lambda's JSON log format structures the line): the reason, never the token.
+    expect(warn).toHaveBeenCalledWith('request refused: 401', { reason: expect.stringMatching(/malformed Authorization header/) });
+    warn.mockRestore();
     vi.unstubAllEnvs();
   });
 });

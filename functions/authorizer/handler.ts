@@ -14,7 +14,6 @@
  *   AUTHORIZER_FAILURE (503 + Retry-After in this stack) and caches nothing. A 401 would tell a client holding a
  *   perfectly good token to throw it away; the outage is ours, and the client should retry.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { accessFromClaims, toContext, type AuthorizerContext } from '../scopes/permissions';
 import { buildPolicy, parseMethodArn, type MethodArnParts } from '../scopes/policy';
@@ -40,8 +39,17 @@ export interface AuthorizerConfig {
   tokenVerifier?: TokenVerifier;
   /** Revocation list settings (revocations.ts); `false` turns the check off (tests of other concerns, benches). */
   revocations?: RevocationOptions | false;
-  logger?: Logger;
+  /** Where refusals (warn) and failures (error) are logged; default `console` (see `AuthorizerLog`). */
+  logger?: AuthorizerLog;
 }
+
+/**
+ * The authorizer's log: the console. Lambda's JSON log format (lib/constructs/function.ts) makes each console line a
+ * structured record with its level, timestamp and request id, and filters it by the function's log level; the
+ * authorizer logs only refusals and failures, and each refusal also has its audit line (the structured record of
+ * who and why). No logging library: Powertools Logger would be 23 KB of this 40 KB bundle (docs/benchmarks.md, P1).
+ */
+export type AuthorizerLog = Pick<Console, 'warn' | 'error'>;
 
 export type AuthorizerHandler = (event: APIGatewayTokenAuthorizerEvent, context?: unknown) => Promise<APIGatewayAuthorizerResult>;
 
@@ -86,7 +94,7 @@ export function issuerFromMethodArn(api: MethodArnParts): string | undefined {
 }
 
 export function createAuthorizerHandler(config: AuthorizerConfig = {}): AuthorizerHandler {
-  const logger = config.logger ?? new Logger({ serviceName: 'authorizer' });
+  const logger = config.logger ?? console;
   const verifier = config.tokenVerifier ?? createTokenVerifier(config.verifier);
   const decisions = new DecisionCache();
   const revocations = config.revocations === false ? undefined : createRevocationCheck(config.revocations);

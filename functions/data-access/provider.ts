@@ -19,7 +19,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import type { Access } from '../scopes/permissions';
+import { formatGrants, type Access } from '../scopes/permissions';
 import { scopedClientFactory, type ScopedClientFactory } from './client';
 import { DataAccessUnavailableError } from './errors';
 import { Lru } from './lru';
@@ -106,12 +106,23 @@ export interface Session {
  */
 export function sessionProvider(table: DataTable, maxSessions: number, open: (session: Session) => DynamoDBDocumentClient): DataAccessProvider {
   const sessions = new Lru<DynamoDBDocumentClient>(maxSessions);
+  // The session of an access is worked out once per distinct access, not per request (its policy decides every
+  // interaction on every type): keyed by everything an Access holds, so equal accesses share it. Bounded alike.
+  const sessionOf = new Lru<{ key: string; session: Session }>(maxSessions);
   return (access) => {
-    const policy = sessionPolicy(access, table);
-    const packed = packPolicy(policy);
-    const name = roleSessionName(access.clientId);
-    return sessions.getOrCreate(`${name}\n${packed}`, () => open({ name, policy, packed }));
+    const { key, session } = sessionOf.getOrCreate(accessKey(access), () => {
+      const policy = sessionPolicy(access, table);
+      const packed = packPolicy(policy);
+      const name = roleSessionName(access.clientId);
+      return { key: `${name}\n${packed}`, session: { name, policy, packed } };
+    });
+    return sessions.getOrCreate(key, () => open(session));
   };
+}
+
+/** Everything an Access holds, as one string (its grants with the permission function's own format). */
+function accessKey(access: Access): string {
+  return `${access.clientId}\n${access.patient ?? ''}\n${access.scope}\n${formatGrants(access.grants)}`;
 }
 
 /**

@@ -199,8 +199,9 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     }
     auditFhirRequest(request, response);
     response = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
-    // One line per request: the route template, never the path, query or body (they hold ids and clinical data).
-    logger.info('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });
+    // One line per request at DEBUG (the access log and the audit line already record every request at INFO): the
+    // route template, never the path, query or body (they hold ids and clinical data).
+    logger.debug('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });
     return toProxyResult(response, request);
   };
 }
