@@ -17,6 +17,7 @@
  * page, and pages with an opaque `_cursor` (the position after the page's last event, newest first). A parameter
  * repeated where it may not be, an unknown parameter or a bad value is a 400 OperationOutcome.
  */
+import { isFhirId } from '../../contract/fhir-id';
 import { BadRequestError } from '../fhir/errors';
 import type { AuditEvent } from './audit-event';
 
@@ -99,7 +100,7 @@ export function parseAuditSearch(query: Record<string, string[]>, now: Date): Au
   const patient = one('patient');
   if (patient !== undefined) {
     const ref = patient.startsWith('Patient/') ? patient : `Patient/${patient}`;
-    if (!/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(ref)) throw new BadRequestError(`Invalid patient '${patient}'`, 'patient');
+    if (!isFhirId(ref.slice('Patient/'.length))) throw new BadRequestError(`Invalid patient '${patient}'`, 'patient');
     tests.push((e) => (e.entity ?? []).some((x) => (x.reference as { reference?: string } | undefined)?.reference === ref && x.role !== undefined));
     canonical.push(['patient', patient]);
   }
