@@ -1,9 +1,10 @@
 /// <reference types="fhir" />
 /**
  * FHIR over HTTP (https://hl7.org/fhir/STU3/http.html): content negotiation (JSON, and XML through the hooks of
- * functions/fhir-model/negotiation.ts), request bodies (size cap, JSON, object), ETags, Bundles, and THE mapping of any error to a
- * response, for the FHIR and admin APIs: an HttpError (functions/errors.ts) becomes its status, headers and
- * OperationOutcome (a store outage a 503 `transient`), anything else a 500 that hides details.
+ * functions/fhir-model/negotiation.ts), request bodies (JSON objects and `_search` forms, read by
+ * functions/http/body.ts), ETags, Bundles, and THE mapping of any error to a response, for the FHIR and admin APIs:
+ * an HttpError (functions/errors.ts) becomes its status, headers and OperationOutcome (a store outage a 503
+ * `transient`), anything else a 500 that hides details.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { readBody, type HttpRequest, type HttpResponse } from '../http';
