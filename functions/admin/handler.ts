@@ -165,7 +165,7 @@ const ADMIN_BODY: BodyRules = {
   maxBytes: MAX_ADMIN_BODY_BYTES,
   accepts: (type) => type === 'application/json',
   tooLarge: (max) => new TooLargeError(`The request body is larger than ${max} bytes.`),
-  unsupported: () => new UnsupportedMediaTypeError('The request body must be application/json.'),
+  unsupported: () => new UnsupportedMediaTypeError('The request body must be application/json, in UTF-8.'),
 };
 
 /** The request's JSON body, parsed; undefined when there is none (each route's validation decides if it needs one). */

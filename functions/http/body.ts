@@ -1,6 +1,7 @@
 /**
  * THE reader of request bodies, for every protocol that takes one (the FHIR API: resources, Bundles, JSON Patch,
- * XML, `_search` forms; the admin API). The checks are the same everywhere, in one order:
+ * XML, `_search` forms; the admin API; the token, revocation and introspection forms). The checks are the same
+ * everywhere, in one order:
  *
  * 1. no body (absent, or only white space) is `undefined`: the caller decides whether it needs one;
  * 2. over `maxBytes` (UTF-8 bytes of the decoded body: API Gateway's base64 is undone by `toHttpRequest` through
@@ -9,7 +10,8 @@
  *    https://hl7.org/fhir/STU3/http.html#mime-type, RFC 8259 §8.1), is the protocol's 415.
  *
  * What each protocol accepts, and the errors it answers with, are passed in (`BodyRules`): this module knows no
- * protocol, so the FHIR API keeps its OperationOutcomes and the admin API its own messages.
+ * protocol, so the FHIR API keeps its OperationOutcomes, the admin API its own messages and the OAuth routes their
+ * RFC 6749 `invalid_request`.
  */
 import type { HttpRequest } from './index';
 
