@@ -7,7 +7,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * - `test/cdk/*.test.ts`: the CDK assertion tests. No engine, but each synthesizes the whole app (20+ functions,
  *   cdk-nag) for every context variant it checks: most of the time of a unit run. `npm run test:cdk`.
  * - every other `*.test.ts`: unit tests. No engine is started, and DynamoDB points at a closed port, so a unit test
- *   that touches a table fails at once. `npm run test:unit`, in seconds.
+ *   that touches a table fails at once. `npm run test:unit`, in seconds: they run in worker threads that share
+ *   their module cache between files (`isolate: false`, half the CPU of a run goes to re-importing otherwise), so
+ *   a unit test leaves no state behind: environment variables through `vi.stubEnv` (undone after each test here),
+ *   no assignment to `process.env`, no module-level mutation another file could see.
  * `npm test` runs all three.
  */
 const FOLDERS = ['cli', 'contract', 'functions', 'lib', 'local', 'test', 'bench'];
@@ -27,6 +30,11 @@ export default defineConfig({
           name: 'unit',
           include: FOLDERS.map((folder) => `${folder}/**/*.test.ts`),
           exclude: [...configDefaults.exclude, ...INTEGRATION, ...CDK],
+          pool: 'threads',
+          isolate: false,
+          unstubEnvs: true,
+          unstubGlobals: true,
+          restoreMocks: true,
         },
       },
       {

@@ -48,7 +48,9 @@ describe('configuration from the CDK context', () => {
       customDomain: '{"domainName":"fhir.example.org","certificateArn":"arn:aws:acm:eu-west-2:123456789012:certificate/x"}',
       throttle: '{"rateLimit":50,"tokenRateLimit":5}',
       keyAdminRoleArns: 'arn:aws:iam::123456789012:role/KeyAdmins',
+      auditRetentionDays: '365',
     });
+    expect(config.auditRetentionDays).toBe(365);
     expect(config.keyAdminRoleArns).toEqual(['arn:aws:iam::123456789012:role/KeyAdmins']);
     expect(config.demoData).toBe(false);
     expect(config.tokenLifetimeSeconds).toBe(600);
@@ -65,6 +67,9 @@ describe('configuration from the CDK context', () => {
     ['an authorizer cache over an hour', { authorizerCacheSeconds: 7200 }, /authorizerCacheSeconds/],
     ['a boolean spelled "yes"', { waf: 'yes' }, /waf/],
     ['a retention CloudWatch does not offer', { logRetentionDays: 42 }, /logRetentionDays/],
+    ['an audit retention of 0 days', { auditRetentionDays: 0 }, /auditRetentionDays: an integer from 1 to 3650/],
+    ['an audit retention over ten years', { auditRetentionDays: 3651 }, /auditRetentionDays/],
+    ['an audit retention in weeks', { auditRetentionDays: '12w' }, /auditRetentionDays/],
     ['a token route looser than the stage', { throttle: { rateLimit: 10, tokenRateLimit: 20 } }, /tokenRateLimit/],
     ['an issuer with a trailing slash', { issuer: 'https://fhir.example.org/' }, /issuer/],
     ['a key administrator that is not a role ARN', { keyAdminRoleArns: ['arn:aws:iam::123456789012:user/alice'] }, /keyAdminRoleArns/],

@@ -5,6 +5,7 @@
  */
 import type { Node } from 'constructs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AUDIT_RETENTION } from '../contract/environment';
 
 /** A custom domain for the API: the certificate must be in the stack's region (regional endpoint). */
 export interface CustomDomainConfig {
@@ -51,6 +52,11 @@ export interface CcriConfig {
   authorizerCacheSeconds: number;
   /** CloudWatch Logs retention of function logs and API access logs. */
   logRetentionDays: RetentionDays;
+  /**
+   * Days the AuditEvent store keeps each access decision (its DynamoDB TTL; docs/audit.md): AUDIT_RETENTION_DAYS of
+   * the audit sink and the admin function. 1 to 3650, default 90.
+   */
+  auditRetentionDays: number;
   /** Powertools LOG_LEVEL of the functions. */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
@@ -87,6 +93,7 @@ export const DEFAULT_CONFIG: CcriConfig = {
   tracing: false,
   authorizerCacheSeconds: 60,
   logRetentionDays: RetentionDays.THREE_MONTHS,
+  auditRetentionDays: AUDIT_RETENTION.defaultDays,
   logLevel: 'INFO',
   keyAdminRoleArns: [],
   apiGatewayCloudWatchRole: true,
@@ -165,6 +172,7 @@ export function parseConfig(get: (key: string) => unknown): CcriConfig {
     tracing: bool(get, 'tracing', d.tracing),
     authorizerCacheSeconds: int(get, 'authorizerCacheSeconds', d.authorizerCacheSeconds, 0, 3600),
     logRetentionDays,
+    auditRetentionDays: int(get, 'auditRetentionDays', d.auditRetentionDays, AUDIT_RETENTION.minDays, AUDIT_RETENTION.maxDays),
     logLevel: logLevel as CcriConfig['logLevel'],
     keyAdminRoleArns,
     apiGatewayCloudWatchRole: bool(get, 'apiGatewayCloudWatchRole', d.apiGatewayCloudWatchRole),

@@ -7,7 +7,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { jsonResponse, toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
+import { jsonResponse, readBody, toHttpRequest, toProxyResult, type BodyRules, type HttpRequest, type HttpResponse } from '../http';
 import { record } from '../audit';
 import type { DynamoAuditEventStore } from '../audit/store';
 import { parseAuditSearch } from '../audit/search';
@@ -160,14 +160,17 @@ function adminActor(request: HttpRequest): Actor {
   return { clientId, requestId: request.requestId };
 }
 
+/** The admin API's body rules (functions/http/body.ts): JSON (UTF-8) of at most MAX_ADMIN_BODY_BYTES. */
+const ADMIN_BODY: BodyRules = {
+  maxBytes: MAX_ADMIN_BODY_BYTES,
+  accepts: (type) => type === 'application/json',
+  tooLarge: (max) => new TooLargeError(`The request body is larger than ${max} bytes.`),
+  unsupported: () => new UnsupportedMediaTypeError('The request body must be application/json, in UTF-8.'),
+};
+
+/** The request's JSON body, parsed; undefined when there is none (each route's validation decides if it needs one). */
 function jsonBody(request: HttpRequest): unknown {
-  if (request.body === undefined || request.body.trim() === '') return undefined;
-  if (Buffer.byteLength(request.body, 'utf8') > MAX_ADMIN_BODY_BYTES) {
-    throw new TooLargeError(`The request body is larger than ${MAX_ADMIN_BODY_BYTES} bytes.`);
-  }
-  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new UnsupportedMediaTypeError('The request body must be application/json.');
-  return parseJsonBody(request.body);
+  return parseJsonBody(readBody(request, ADMIN_BODY)?.text);
 }
 
 /**

@@ -14,6 +14,7 @@
  * Cost on the request path: `record` (one stdout line, functions/audit/index.ts) plus a substring test of the body;
  * a body is parsed only when it is an error (a small OperationOutcome) or a Bundle with withheld entries.
  */
+import { FHIR_ID_PATTERN, isFhirId } from '../../contract/fhir-id';
 import { ROUTES, type Interaction } from '../../contract/routes';
 import type { HttpRequest, HttpResponse } from '../http';
 import { record, type AuditInput } from './index';
@@ -60,15 +61,18 @@ export function auditFhirRequest(request: HttpRequest, response: HttpResponse): 
   }
 }
 
+/** The id in a Location header (`.../Type/id/_history/vid`). */
+const LOCATION_ID = new RegExp(`/(${FHIR_ID_PATTERN})/_history/[^/]+$`);
+
 /** The id the caller was shown: the instance of the route, or the new resource of a create (its Location). */
 function visibleId(request: HttpRequest, response: HttpResponse, interaction: Interaction | undefined): string | undefined {
   if (interaction === 'create') {
     const location = response.headers.Location ?? response.headers.location;
-    return location ? /\/([A-Za-z0-9\-.]{1,64})\/_history\/[^/]+$/.exec(location)?.[1] : undefined;
+    return location ? LOCATION_ID.exec(location)?.[1] : undefined;
   }
   if (interaction === 'search-type') return undefined;
   const id = request.pathParameters.id;
-  return id && /^[A-Za-z0-9\-.]{1,64}$/.test(id) ? id : undefined;
+  return isFhirId(id) ? id : undefined;
 }
 
 function reasonOf(status: number, issue: Issue | undefined): string {

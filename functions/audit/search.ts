@@ -17,10 +17,21 @@
  * page, and pages with an opaque `_cursor` (the position after the page's last event, newest first). A parameter
  * repeated where it may not be, an unknown parameter or a bad value is a 400 OperationOutcome.
  */
+import { isFhirId } from '../../contract/fhir-id';
 import { BadRequestError } from '../fhir/errors';
 import type { AuditEvent } from './audit-event';
 
-export const AUDIT_SEARCH_PARAMS = ['date', 'user', 'patient', 'outcome', 'type', 'subtype', 'source', '_count', '_cursor'] as const;
+/** The search parameters answered, as the CapabilityStatement lists them (functions/metadata/capability-statement.ts). */
+export const AUDIT_SEARCH_PARAMETERS: readonly { name: string; type: 'date' | 'token' | 'reference'; documentation: string }[] = [
+  { name: 'date', type: 'date', documentation: 'AuditEvent.recorded: eq, ge, gt, le, lt; a day or an instant; repeatable. Default the last 7 days.' },
+  { name: 'user', type: 'token', documentation: 'AuditEvent.agent.userId: the OAuth client id.' },
+  { name: 'patient', type: 'reference', documentation: 'The patient the token was bound to: 1 or Patient/1.' },
+  { name: 'outcome', type: 'token', documentation: 'AuditEvent.outcome: 0 allowed, 4 denied, 8 error.' },
+  { name: 'type', type: 'token', documentation: 'AuditEvent.type, [system|]code: rest (a FHIR request), 110114 (a token request), 110100 (an admin change).' },
+  { name: 'subtype', type: 'token', documentation: 'AuditEvent.subtype: the interaction (read, search-type, ...); comma-separated values.' },
+  { name: 'source', type: 'token', documentation: 'AuditEvent.source.identifier: ccri-fhir, ccri-token, ccri-authorizer, ccri-gateway, ccri-admin.' },
+];
+export const AUDIT_SEARCH_PARAMS: readonly string[] = [...AUDIT_SEARCH_PARAMETERS.map((p) => p.name), '_count', '_cursor'];
 export const MAX_AUDIT_DAYS = 93;
 export const MAX_AUDIT_COUNT = 1000;
 
@@ -44,7 +55,7 @@ const CURSOR = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f-]{36}$/;
 
 export function parseAuditSearch(query: Record<string, string[]>, now: Date): AuditSearch {
   for (const name of Object.keys(query)) {
-    if (!(AUDIT_SEARCH_PARAMS as readonly string[]).includes(name)) {
+    if (!AUDIT_SEARCH_PARAMS.includes(name)) {
       throw new BadRequestError(`Unknown search parameter '${name}' for AuditEvent (supported: ${AUDIT_SEARCH_PARAMS.join(', ')})`, name);
     }
   }
@@ -99,7 +110,7 @@ export function parseAuditSearch(query: Record<string, string[]>, now: Date): Au
   const patient = one('patient');
   if (patient !== undefined) {
     const ref = patient.startsWith('Patient/') ? patient : `Patient/${patient}`;
-    if (!/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(ref)) throw new BadRequestError(`Invalid patient '${patient}'`, 'patient');
+    if (!isFhirId(ref.slice('Patient/'.length))) throw new BadRequestError(`Invalid patient '${patient}'`, 'patient');
     tests.push((e) => (e.entity ?? []).some((x) => (x.reference as { reference?: string } | undefined)?.reference === ref && x.role !== undefined));
     canonical.push(['patient', patient]);
   }

@@ -6,6 +6,7 @@
  */
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { daysDescending, queryDaysNewestFirst } from '../admin/audit';
+import { AUDIT_RETENTION } from '../../contract/environment';
 import type { AuditEvent } from './audit-event';
 import type { AuditSink } from './index';
 import type { AuditSearch } from './search';
@@ -13,14 +14,16 @@ import type { AuditSearch } from './search';
 /** Stored events examined for one page of a search at most (the filters run on them): the cost bound of a request. */
 export const MAX_EXAMINED = 5000;
 
-export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
+export const DEFAULT_AUDIT_RETENTION_DAYS: number = AUDIT_RETENTION.defaultDays;
 
-/** AUDIT_RETENTION_DAYS: 1..3650, default 90. */
+/** AUDIT_RETENTION_DAYS (set from the CDK context ccri:auditRetentionDays): 1..3650, default 90. */
 export function auditRetentionDaysFromEnv(env: Record<string, string | undefined> = process.env): number {
-  const raw = (env.AUDIT_RETENTION_DAYS ?? '').trim();
+  const raw = (env[AUDIT_RETENTION.env] ?? '').trim();
   if (raw === '') return DEFAULT_AUDIT_RETENTION_DAYS;
   const days = Number(raw);
-  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(`AUDIT_RETENTION_DAYS must be an integer from 1 to 3650, not ${raw}`);
+  if (!Number.isInteger(days) || days < AUDIT_RETENTION.minDays || days > AUDIT_RETENTION.maxDays) {
+    throw new Error(`${AUDIT_RETENTION.env} must be an integer from ${AUDIT_RETENTION.minDays} to ${AUDIT_RETENTION.maxDays}, not ${raw}`);
+  }
   return days;
 }
 

@@ -9,39 +9,34 @@
  * The model and the XML parser are imported only when a request uses XML, `_summary` or `_elements`: a JSON read
  * pays nothing for them.
  */
-import { BadRequestError, TooLargeError, UnsupportedMediaTypeError } from '../fhir/errors';
-import type { HttpRequest, HttpResponse } from '../http';
+import { BadRequestError } from '../fhir/errors';
+import { fhirBodyRules } from '../fhir/body';
+import { readBody, type HttpRequest, type HttpResponse } from '../http';
 
-import { FHIR_JSON, FHIR_XML, JSON_TYPES, XML_TYPES, mediaType, responseFormat, type Format } from './format';
+import { FHIR_JSON, FHIR_XML, JSON_TYPES, XML_TYPES, responseFormat, type Format } from './format';
 
 export { responseFormat, type Format } from './format';
 
-/** Whether the request body is XML (by Content-Type, or by its first character when none is given). */
-function sendsXml(req: HttpRequest): boolean {
-  const contentType = req.headers['content-type'];
-  if (contentType) {
-    const type = mediaType(contentType);
-    if (XML_TYPES.has(type) || type.endsWith('+xml')) return true;
-    if (JSON_TYPES.has(type) || type.endsWith('+json')) return false;
-    throw new UnsupportedMediaTypeError(`Content-Type '${contentType}' is not supported; send ${FHIR_JSON} or ${FHIR_XML}`);
-  }
-  return req.body?.trimStart().startsWith('<') ?? false;
-}
+const isJson = (type: string) => JSON_TYPES.has(type) || type.endsWith('+json');
+const isXml = (type: string) => XML_TYPES.has(type) || type.endsWith('+xml');
+
+/** Whether a body is XML: by its media type, or by its first character when the request names none. */
+const xmlBody = (type: string | undefined, text: string) => (type === undefined ? text.trimStart().startsWith('<') : isXml(type));
 
 /**
- * The request as the JSON handler takes it: an XML body (checked against `maxBytes` before it is parsed) becomes
- * its JSON; 400 for malformed XML or an unknown `_summary`, 406 for an unsupported format, 415 for a
- * Content-Type that is neither JSON nor XML.
+ * The request as the JSON handler takes it: an XML body (checked against `maxBytes` before it is parsed, by
+ * functions/http/body.ts) becomes its JSON; 400 for malformed XML or an unknown `_summary`, 406 for an unsupported
+ * format, 415 for a Content-Type that is neither JSON nor XML.
  */
 export async function readRepresentation(req: HttpRequest, maxBytes: number): Promise<HttpRequest> {
   responseFormat(req); // 406 and 400 before any work
   summaryMode(req);
-  if (req.body === undefined || req.body.trim() === '' || !sendsXml(req)) return req;
-  if (Buffer.byteLength(req.body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
+  const body = readBody(req, fhirBodyRules(maxBytes, (type) => type === undefined || isJson(type) || isXml(type), (contentType) => `Content-Type '${contentType}' is not supported; send ${FHIR_JSON} or ${FHIR_XML}`));
+  if (body === undefined || !xmlBody(body.type, body.text)) return req;
   const { fromXml, XmlSyntaxError } = await import('./xml');
   try {
-    const body = JSON.stringify(fromXml(req.body));
-    return { ...req, body, headers: { ...req.headers, 'content-type': FHIR_JSON } };
+    const json = JSON.stringify(fromXml(body.text));
+    return { ...req, body: json, headers: { ...req.headers, 'content-type': FHIR_JSON } };
   } catch (err) {
     if (err instanceof XmlSyntaxError) throw new BadRequestError(err.message);
     throw err;

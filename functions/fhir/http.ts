@@ -1,19 +1,16 @@
 /// <reference types="fhir" />
 /**
  * FHIR over HTTP (https://hl7.org/fhir/STU3/http.html): content negotiation (JSON, and XML through the hooks of
- * functions/fhir-model/negotiation.ts), request bodies (size cap, JSON, object), ETags, Bundles, and THE mapping of any error to a
- * response, for the FHIR and admin APIs: an HttpError (functions/errors.ts) becomes its status, headers and
- * OperationOutcome (a store outage a 503 `transient`), anything else a 500 that hides details.
+ * functions/fhir-model/negotiation.ts), request bodies (JSON objects and `_search` forms, read by
+ * functions/http/body.ts), ETags, Bundles, and THE mapping of any error to a response, for the FHIR and admin APIs:
+ * an HttpError (functions/errors.ts) becomes its status, headers and OperationOutcome (a store outage a 503
+ * `transient`), anything else a 500 that hides details.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { HttpRequest, HttpResponse } from '../http';
+import { readBody, type HttpRequest, type HttpResponse } from '../http';
+import { fhirBodyRules } from './body';
 import { HttpError } from '../errors';
-import {
-  BadRequestError,
-  FhirError,
-  TooLargeError,
-  UnsupportedMediaTypeError,
-} from './errors';
+import { BadRequestError, FhirError, UnsupportedMediaTypeError } from './errors';
 import { badRequest, forbidden, notFound, serverError, tooLarge, unavailable } from './outcome';
 import { responseFormat } from '../fhir-model/format';
 import type { FhirResource, StoredVersion } from '../store/repository';
@@ -29,20 +26,18 @@ export function negotiate(req: HttpRequest): void {
   responseFormat(req);
 }
 
-/** The request body as a JSON object: 415 for a non-JSON content type, 413 over the cap, 400 if malformed. */
+/**
+ * The request body as a JSON object: 413 over the cap, 415 for a content type that is not JSON (or a charset that is
+ * not UTF-8), 400 if absent or malformed (functions/http/body.ts reads it).
+ */
 export function parseBody(req: HttpRequest, maxBytes = DEFAULT_MAX_BODY_BYTES): FhirResource {
-  const contentType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
-  if (contentType && !contentType.includes('json')) {
-    throw new UnsupportedMediaTypeError(`Content-Type '${contentType}' is not supported; send ${FHIR_JSON}`);
-  }
-  const body = req.body ?? '';
-  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
-  if (body.trim() === '') throw new BadRequestError('The request has no body');
+  const body = readBody(req, fhirBodyRules(maxBytes, (type) => type === undefined || type.includes('json'), (contentType) => `Content-Type '${contentType}' is not supported; send ${FHIR_JSON}`));
+  if (body === undefined) throw new BadRequestError('The request has no body');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(body.text);
   } catch {
-    if (body.trimStart().startsWith('<')) throw new UnsupportedMediaTypeError(`XML is not supported; send ${FHIR_JSON}`);
+    if (body.text.trimStart().startsWith('<')) throw new UnsupportedMediaTypeError(`XML is not supported; send ${FHIR_JSON}`);
     throw new BadRequestError('The body is not valid JSON');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadRequestError('The body is not a JSON object');
@@ -50,20 +45,17 @@ export function parseBody(req: HttpRequest, maxBytes = DEFAULT_MAX_BODY_BYTES): 
   return parsed as FhirResource;
 }
 
+const FORM = 'application/x-www-form-urlencoded';
+
 /**
  * `POST /Type/_search`: the form body's parameters joined to the URL's (https://hl7.org/fhir/STU3/http.html#search),
  * as the request's query; the body dropped. 415 for a body that is not `application/x-www-form-urlencoded`.
  */
 export function withFormQuery(req: HttpRequest, maxBytes = DEFAULT_MAX_BODY_BYTES): HttpRequest {
-  const body = req.body ?? '';
-  const contentType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
-  if (body.trim() !== '' && contentType !== 'application/x-www-form-urlencoded') {
-    throw new UnsupportedMediaTypeError(`POST _search takes application/x-www-form-urlencoded, not '${contentType ?? 'none'}'`);
-  }
-  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
+  const body = readBody(req, fhirBodyRules(maxBytes, (type) => type === FORM, (contentType) => `POST _search takes ${FORM}, not '${contentType ?? 'none'}'`));
   const query: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(req.query)) query[k] = [...v];
-  for (const [k, v] of new URLSearchParams(body)) (query[k] ??= []).push(v);
+  for (const [k, v] of new URLSearchParams(body?.text ?? '')) (query[k] ??= []).push(v);
   const { ['content-type']: _dropped, ...headers } = req.headers;
   return { ...req, query, body: undefined, headers };
 }

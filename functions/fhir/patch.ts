@@ -5,8 +5,9 @@
  * `patch`. FHIRPath Patch (Parameters) is not served: a 415 names the one media type that is.
  */
 import jsonPatch, { type Operation } from 'fast-json-patch';
-import { BadRequestError, TooLargeError, UnprocessableEntityError, UnsupportedMediaTypeError } from './errors';
-import type { HttpRequest } from '../http';
+import { BadRequestError, TooLargeError, UnprocessableEntityError } from './errors';
+import { readBody, type HttpRequest } from '../http';
+import { fhirBodyRules } from './body';
 import type { FhirResource } from '../store/repository';
 
 export const JSON_PATCH = 'application/json-patch+json';
@@ -15,13 +16,11 @@ export const MAX_PATCH_OPERATIONS = 200;
 
 /** The operations of a PATCH request: 415 for another media type, 413 over the cap, 400 if not a JSON Patch. */
 export function parsePatchBody(req: HttpRequest, maxBytes: number): Operation[] {
-  const contentType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
-  if (contentType !== JSON_PATCH) throw new UnsupportedMediaTypeError(`PATCH takes a JSON Patch document: send Content-Type ${JSON_PATCH}`);
-  const body = req.body ?? '';
-  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new TooLargeError(`The request body is over ${maxBytes} bytes`);
+  const body = readBody(req, fhirBodyRules(maxBytes, (type) => type === JSON_PATCH, () => `PATCH takes a JSON Patch document: send Content-Type ${JSON_PATCH}`));
+  if (body === undefined) throw new BadRequestError('The request has no body');
   let ops: unknown;
   try {
-    ops = JSON.parse(body);
+    ops = JSON.parse(body.text);
   } catch {
     throw new BadRequestError('The body is not valid JSON');
   }

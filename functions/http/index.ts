@@ -4,6 +4,9 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { listEnv } from '../env';
+import { decodeBody } from './body';
+
+export { readBody, mediaTypeOf, type BodyRules, type RequestBody } from './body';
 
 /** A request as the domain code sees it: no API Gateway types, header names in lower case. */
 export interface HttpRequest {
@@ -58,12 +61,7 @@ export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
     if (value !== undefined && query[name] === undefined) query[name] = [value];
   }
-  const body =
-    event.body === null || event.body === undefined
-      ? undefined
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+  const body = decodeBody(event.body, event.isBase64Encoded);
   const ctx = event.requestContext;
   const authorizer: Record<string, string> = Object.create(null);
   for (const [key, value] of Object.entries(ctx?.authorizer ?? {})) {

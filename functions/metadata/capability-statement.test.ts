@@ -2,6 +2,9 @@ import { SERVED_PROFILES } from '../fhir-model/served';
 import { describe, expect, it } from 'vitest';
 import { DEFINITIONS } from '../fhir/definitions';
 import { profileUrl, RESOURCE_TYPES } from '../../contract/resource-types';
+import { FHIR_BASE_PATH, ROUTES } from '../../contract/routes';
+import { AUDIT_SEARCH_PARAMS, MAX_AUDIT_COUNT, MAX_AUDIT_DAYS } from '../audit/search';
+import { ADMIN_SCOPE } from '../scopes/admin';
 import { capabilityStatement, OAUTH_URIS_EXTENSION } from './capability-statement';
 
 const statement = capabilityStatement({ baseUrl: 'https://api.example.org/prod/' });
@@ -69,5 +72,30 @@ describe('search breadth (issue 15): exactly what works', () => {
     expect(doc('Condition', 'patient')).toContain('Chainable one level');
     expect(rest.documentation).toMatch(/_has.*_sort.*\$everything/s);
     expect(rest.operation!.map((o) => o.name)).toEqual(['validate', 'everything']);
+  });
+});
+
+describe('AuditEvent (admin only)', () => {
+  const auditEvent = rest.resource!.find((r) => r.type === 'AuditEvent')!;
+
+  it('lists every FHIR-base route of the admin API, so that /metadata is true about GET /STU3/AuditEvent', () => {
+    const adminFhirTypes = ROUTES.filter((r) => r.admin && r.path.startsWith(`${FHIR_BASE_PATH}/`)).map((r) => r.path.split('/')[2]);
+    expect(adminFhirTypes).toEqual(['AuditEvent']);
+    expect(rest.resource!.map((r) => r.type)).toEqual([...RESOURCE_TYPES, 'AuditEvent']);
+  });
+
+  it('serves search only, with the parameters the audit search answers', () => {
+    expect(auditEvent.interaction).toEqual([{ code: 'search-type' }]);
+    expect(auditEvent.profile!.reference).toBe('http://hl7.org/fhir/StructureDefinition/AuditEvent');
+    expect(auditEvent.searchParam!.map((p) => p.name)).toEqual(AUDIT_SEARCH_PARAMS.filter((name) => !name.startsWith('_')));
+    expect(auditEvent.searchParam!.find((p) => p.name === 'date')!.type).toBe('date');
+  });
+
+  it('tells the reader it needs the admin scope, that no SMART scope reaches it, and its bounds', () => {
+    expect(auditEvent.documentation).toContain(`Admin only`);
+    expect(auditEvent.documentation).toContain(`${ADMIN_SCOPE} scope`);
+    expect(auditEvent.documentation).toContain('No SMART scope reaches it');
+    expect(auditEvent.documentation).toContain(`${MAX_AUDIT_DAYS} days`);
+    expect(auditEvent.documentation).toContain(`_count at most ${MAX_AUDIT_COUNT}`);
   });
 });

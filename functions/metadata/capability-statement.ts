@@ -10,6 +10,8 @@ import { FHIR_VERSION, SERVED_PROFILES } from '../fhir-model/served';
 import { MAX_COUNT, SEARCH_LIMITS } from '../fhir/search';
 import { MAX_CHAIN_TARGETS, MAX_CHAINS, MAX_HAS_REFERRERS, MAX_INCLUDE_DEPTH, MAX_INCLUDE_PARAMS, MAX_INCLUDED, MAX_SORTED } from '../fhir/search-request';
 import type { SearchParamDef } from '../fhir/definitions';
+import { AUDIT_SEARCH_PARAMETERS, MAX_AUDIT_COUNT, MAX_AUDIT_DAYS } from '../audit/search';
+import { ADMIN_SCOPE } from '../scopes/admin';
 
 export const OAUTH_URIS_EXTENSION = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
 
@@ -85,42 +87,45 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
           `_sort by _id, _lastUpdated, string and date parameters (- descending; at most ${MAX_SORTED} matches, over: 400). ` +
           'POST [type]/_search with a form body. Compartment search GET Patient/[id]/[type] and Patient/[id]/$everything (_since, _count). ' +
           'Unknown parameters are ignored and listed in the Bundle\'s OperationOutcome entry (Prefer: handling=strict: 400).',
-        resource: RESOURCE_TYPES.map((type) => {
-          const def = definitionOf(type);
-          const interactions = ROUTES.filter((r) => r.fhir?.type === type && INTERACTION_CODES[r.fhir.interaction])
-            .map((r) => INTERACTION_CODES[r.fhir!.interaction]!)
-            .filter((code, i, all) => all.indexOf(code) === i);
-          const served = SERVED_PROFILES[type]!;
-          return {
-            type,
-            profile: { reference: def.profile, display: `${served.name} ${served.version}` },
-            documentation: `Creates, updates and $validate are checked against ${served.url} version ${served.version} (Care Connect STU3, on FHIR ${FHIR_VERSION}): cardinality, types, slices, fixed values, bindings, extensions and invariants, plus the NHS number check digit. Reads and searches answer application/fhir+json or application/fhir+xml, with _summary and _elements.`,
-            interaction: interactions.map((code) => ({ code })),
-            versioning: 'versioned',
-            readHistory: true,
-            updateCreate: true,
-            conditionalCreate: true,
-            conditionalUpdate: true,
-            conditionalDelete: 'single',
-            searchInclude: ['*', ...referenceParams(type).map(([name]) => `${type}:${name}`)],
-            // FHIR has no empty arrays (https://hl7.org/fhir/STU3/json.html): a type nothing refers to has none.
-            ...nonEmpty('searchRevInclude', RESOURCE_TYPES.flatMap((source) =>
-              referenceParams(source)
-                .filter(([, p]) => p.target === type)
-                .map(([name]) => `${source}:${name}`),
-            )),
-            searchParam: [
-              { name: '_id', type: 'token', documentation: 'The logical id of the resource' },
-              { name: '_lastUpdated', type: 'date', documentation: 'Resource.meta.lastUpdated. Prefixes eq, ge, gt, le, lt.' },
-              ...Object.entries(def.searchParams).map(([name, p]) => ({
-                name,
-                definition: SEARCH_TYPE_URL(type, name),
-                type: p.type,
-                documentation: `${p.expression}. ${modifiersOf(p)}`,
-              })),
-            ],
-          } as fhir.CapabilityStatementRestResource;
-        }),
+        resource: [
+          ...RESOURCE_TYPES.map((type) => {
+            const def = definitionOf(type);
+            const interactions = ROUTES.filter((r) => r.fhir?.type === type && INTERACTION_CODES[r.fhir.interaction])
+              .map((r) => INTERACTION_CODES[r.fhir!.interaction]!)
+              .filter((code, i, all) => all.indexOf(code) === i);
+            const served = SERVED_PROFILES[type]!;
+            return {
+              type,
+              profile: { reference: def.profile, display: `${served.name} ${served.version}` },
+              documentation: `Creates, updates and $validate are checked against ${served.url} version ${served.version} (Care Connect STU3, on FHIR ${FHIR_VERSION}): cardinality, types, slices, fixed values, bindings, extensions and invariants, plus the NHS number check digit. Reads and searches answer application/fhir+json or application/fhir+xml, with _summary and _elements.`,
+              interaction: interactions.map((code) => ({ code })),
+              versioning: 'versioned',
+              readHistory: true,
+              updateCreate: true,
+              conditionalCreate: true,
+              conditionalUpdate: true,
+              conditionalDelete: 'single',
+              searchInclude: ['*', ...referenceParams(type).map(([name]) => `${type}:${name}`)],
+              // FHIR has no empty arrays (https://hl7.org/fhir/STU3/json.html): a type nothing refers to has none.
+              ...nonEmpty('searchRevInclude', RESOURCE_TYPES.flatMap((source) =>
+                referenceParams(source)
+                  .filter(([, p]) => p.target === type)
+                  .map(([name]) => `${source}:${name}`),
+              )),
+              searchParam: [
+                { name: '_id', type: 'token', documentation: 'The logical id of the resource' },
+                { name: '_lastUpdated', type: 'date', documentation: 'Resource.meta.lastUpdated. Prefixes eq, ge, gt, le, lt.' },
+                ...Object.entries(def.searchParams).map(([name, p]) => ({
+                  name,
+                  definition: SEARCH_TYPE_URL(type, name),
+                  type: p.type,
+                  documentation: `${p.expression}. ${modifiersOf(p)}`,
+                })),
+              ],
+            } as fhir.CapabilityStatementRestResource;
+          }),
+          ...adminResources(),
+        ],
         // Issue 15: Bundles and system history (functions/fhir/bundle.ts, history.ts); type history is `_history?_type=`.
         interaction: [
           { code: 'transaction', documentation: 'All or nothing in one DynamoDB transaction (at most 100 items: about 7 Patients or 10 Observations); every entry authorised first.' },
@@ -135,6 +140,29 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
       },
     ],
   };
+}
+
+/**
+ * The FHIR types served under the FHIR base to admin tokens only (routes `admin: true` there: `GET /STU3/AuditEvent`,
+ * functions/audit/search.ts), each saying so in its documentation, since STU3 has no element for a per-resource
+ * security requirement: a reader learns that SMART scopes do not reach it, and what a token needs instead.
+ */
+function adminResources(): fhir.CapabilityStatementRestResource[] {
+  const types = new Set(ROUTES.filter((r) => r.admin && r.path.startsWith(`${FHIR_BASE_PATH}/`)).map((r) => r.path.split('/')[2]!));
+  return [...types].map((type) => {
+    if (type !== 'AuditEvent') throw new Error(`No CapabilityStatement entry for the admin FHIR type ${type}`);
+    const interactions = ROUTES.filter((r) => r.admin && r.method === 'GET' && r.path === `${FHIR_BASE_PATH}/${type}`).map(() => ({ code: 'search-type' as const }));
+    return {
+      type,
+      profile: { reference: `http://hl7.org/fhir/StructureDefinition/${type}` },
+      documentation:
+        `Admin only: the audit trail of every token issued or refused and every FHIR request allowed or denied, searched with a token holding the ${ADMIN_SCOPE} scope. ` +
+        `No SMART scope reaches it (not system/*.read, not system/AuditEvent.read): any other token gets 403. Written by the server only. ` +
+        `At most ${MAX_AUDIT_DAYS} days per search, _count at most ${MAX_AUDIT_COUNT} (default 100), further pages through the next link (_cursor); unknown parameters are a 400.`,
+      interaction: interactions,
+      searchParam: AUDIT_SEARCH_PARAMETERS.map(({ name, type: paramType, documentation }) => ({ name, type: paramType, documentation })),
+    };
+  });
 }
 
 /** `{ [name]: values }`, or nothing when there are no values (FHIR JSON never carries an empty array). */

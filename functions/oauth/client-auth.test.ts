@@ -128,3 +128,21 @@ function catchError(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+
+describe('the token request body (functions/http/body.ts, with RFC 6749 errors)', () => {
+  it.each([
+    ['another media type', 'application/json', 'grant_type=client_credentials', 400],
+    ['no media type, even with an empty body', undefined, '', 400],
+    ['a charset other than UTF-8', 'application/x-www-form-urlencoded; charset=iso-8859-1', 'grant_type=client_credentials', 400],
+    ['a body one byte over the cap', 'application/x-www-form-urlencoded', `grant_type=client_credentials&pad=${'x'.repeat(MAX_TOKEN_REQUEST_BYTES)}`.slice(0, MAX_TOKEN_REQUEST_BYTES + 1), 413],
+  ])('refuses %s with invalid_request', (_name, contentType, body, status) => {
+    expect(() => parseTokenRequestForm(contentType, body)).toThrow(expect.objectContaining({ error: 'invalid_request', statusCode: status }));
+  });
+
+  it('reads a form of exactly the cap, and an empty form declared as one', () => {
+    const body = `grant_type=client_credentials&pad=${'x'.repeat(MAX_TOKEN_REQUEST_BYTES - 34)}`;
+    expect(body).toHaveLength(MAX_TOKEN_REQUEST_BYTES);
+    expect(parseTokenRequestForm('application/x-www-form-urlencoded; charset=UTF-8', body).get('grant_type')).toBe('client_credentials');
+    expect(parseTokenRequestForm('application/x-www-form-urlencoded', undefined).size).toBe(0);
+  });
+});

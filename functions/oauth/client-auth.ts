@@ -15,6 +15,7 @@
  */
 import { assertedClientId, CLIENT_ASSERTION_TYPE } from './client-assertion';
 import { InvalidClientError, InvalidRequestError } from './errors';
+import { mediaTypeOf, readBody, type BodyRules } from '../http/body';
 
 /** The largest token request body accepted, in bytes. A real one is a few hundred bytes. */
 export const MAX_TOKEN_REQUEST_BYTES = 8 * 1024;
@@ -44,19 +45,24 @@ export type TokenRequestForm = ReadonlyMap<string, string>;
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 
+/** The token routes' body rules (functions/http/body.ts), with RFC 6749 errors. */
+const TOKEN_FORM: BodyRules = {
+  maxBytes: MAX_TOKEN_REQUEST_BYTES,
+  accepts: (type) => type === FORM_MEDIA_TYPE,
+  tooLarge: (max) => new InvalidRequestError(`The request body is larger than ${max} bytes.`, 413),
+  unsupported: () => new InvalidRequestError(`The request body must be ${FORM_MEDIA_TYPE}, in UTF-8.`),
+};
+
 /**
  * Parses the body of a token request.
  * @throws InvalidRequestError (400) for another media type or a repeated parameter, (413) for an oversize body.
  */
 export function parseTokenRequestForm(contentType: string | undefined, body: string | undefined): TokenRequestForm {
-  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== FORM_MEDIA_TYPE) {
-    throw new InvalidRequestError(`The request body must be ${FORM_MEDIA_TYPE}.`);
-  }
-  const text = body ?? '';
-  if (Buffer.byteLength(text, 'utf8') > MAX_TOKEN_REQUEST_BYTES) {
-    throw new InvalidRequestError(`The request body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes.`, 413);
-  }
+  const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType };
+  const read = readBody({ headers, body }, TOKEN_FORM);
+  // An empty body must still be declared a form (the reader leaves an absent body to its caller).
+  if (read === undefined && mediaTypeOf(contentType ?? '') !== FORM_MEDIA_TYPE) throw TOKEN_FORM.unsupported(contentType);
+  const text = read?.text ?? '';
   const form = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(text)) {
     if (form.has(name)) throw new InvalidRequestError(`The parameter ${name} must not be repeated.`);

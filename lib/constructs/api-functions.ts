@@ -25,6 +25,7 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { CcriConfig } from '../config';
 import { FUNCTION_NAMES, type FunctionName } from '../../contract/routes';
 import { CLIENTS_TABLE, FHIR_TABLE, SCOPES_TABLE } from '../../contract/tables';
+import { AUDIT_RETENTION } from '../../contract/environment';
 import type { DataTables } from './data-tables';
 import { DataAccessRole } from './data-access';
 import { codeSplittingHook } from './code-splitting';
@@ -134,6 +135,8 @@ export class ApiFunctions extends Construct {
           environment: {
             CLIENTS_TABLE_NAME: clients.tableName,
             SCOPES_TABLE_NAME: scopesTable.tableName,
+            // It stores its own AuditEvents (admin changes, AuditEvent searches) with the same TTL as the audit sink.
+            [AUDIT_RETENTION.env]: String(config.auditRetentionDays),
             ...issuer,
             ...cors,
           },

@@ -9,6 +9,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
+import { AUDIT_RETENTION } from '../../contract/environment';
 import { SCOPES_TABLE } from '../../contract/tables';
 import type { CcriConfig } from '../config';
 import type { DataTables } from './data-tables';
@@ -40,7 +41,7 @@ export class AuditSink extends Construct {
       description: 'Writes the AuditEvents of the authorizer, the FHIR function and the gateway (log subscriptions) to the audit store',
       memorySize: 256,
       timeout: Duration.seconds(30),
-      environment: { SCOPES_TABLE_NAME: scopesTable.tableName },
+      environment: { SCOPES_TABLE_NAME: scopesTable.tableName, [AUDIT_RETENTION.env]: String(props.config.auditRetentionDays) },
     });
     // Only AuditEvent items: the partition keys of the store, nothing else of the Scopes table.
     this.function.allow('WriteAuditEvents', ['dynamodb:BatchWriteItem'], [scopesTable.tableArn], {

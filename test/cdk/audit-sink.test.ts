@@ -39,4 +39,22 @@ describe('the audit sink', () => {
       expect(JSON.stringify(p.SourceArn)).toMatch(/LogGroup|AccessLogs/);
     }
   });
+
+  it('keeps AuditEvents 90 days by default: the TTL the sink and the admin function (which stores its own) write', () => {
+    expect(sink.env.AUDIT_RETENTION_DAYS).toBe('90');
+    expect(fn('ccri-admin').env.AUDIT_RETENTION_DAYS).toBe('90');
+  });
+});
+
+describe('ccri:auditRetentionDays', () => {
+  it('sets the retention of both writers of the AuditEvent store', () => {
+    const { api } = synth({ 'ccri:auditRetentionDays': '400' }, { nag: false });
+    const env = (service: string) => functionsOf(api).find((f) => f.service === service)!.env;
+    expect(env('ccri-audit-sink').AUDIT_RETENTION_DAYS).toBe('400');
+    expect(env('ccri-admin').AUDIT_RETENTION_DAYS).toBe('400');
+  });
+
+  it.each([0, 3651, 'ninety'])('fails the synthesis for %j, naming the key', (value) => {
+    expect(() => synth({ 'ccri:auditRetentionDays': value }, { nag: false })).toThrow(/ccri:auditRetentionDays: an integer from 1 to 3650/);
+  });
 });

@@ -196,7 +196,8 @@ describe('metadata', () => {
     expect(res.json.resourceType).toBe('CapabilityStatement');
     expect(res.json.fhirVersion).toBe('3.0.1');
     const rest = res.json.rest[0];
-    expect(rest.resource.map((r: any) => r.type).sort()).toEqual([...RESOURCE_TYPES].sort());
+    // The 14 Care Connect types, and AuditEvent, searched by admin tokens only (functions/metadata/capability-statement.ts).
+    expect(rest.resource.map((r: any) => r.type).sort()).toEqual([...RESOURCE_TYPES, 'AuditEvent'].sort());
     const patient = rest.resource.find((r: any) => r.type === 'Patient');
     expect(patient.profile.reference).toBe(profileUrl('Patient'));
     expect(patient.interaction.map((i: any) => i.code).sort()).toEqual(

@@ -2,6 +2,7 @@
  * A FHIR resource as readable JSON: references become buttons that open the referenced resource, and validation
  * issues are shown on the line of the field their FHIRPath expression names (`Patient.identifier[0].system`).
  */
+import { FHIR_ID_PATTERN } from '../../contract/fhir-id';
 import { h } from './dom';
 
 export interface Issue {
@@ -18,7 +19,8 @@ export interface JsonViewOptions {
   issues?: Issue[];
 }
 
-const REFERENCE = /^(?:[A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+/** A relative reference, `Type/id` or `Type/id/_history/vid`, ids in the one FHIR id grammar (contract/fhir-id.ts). */
+export const REFERENCE = new RegExp(`^([A-Za-z]+)/(${FHIR_ID_PATTERN})(?:/_history/(${FHIR_ID_PATTERN}))?$`);
 
 /** The FHIRPath of a field, without the resource type: `identifier[0].system`. Issues name `Type.path`. */
 function issuesAt<T extends Issue>(issues: T[], path: string, type: string): T[] {

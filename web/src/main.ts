@@ -8,7 +8,7 @@ import { accessOf, cellOf, COLUMNS, RESOURCE_TYPES, unreadScopes, type Column, t
 import { fhir, getPublic, inFhirBase, requestToken, FHIR_BASE, type ApiResponse } from './api';
 import { byId, h, show } from './dom';
 import { refusalPanel, type CallContext } from './explain';
-import { jsonView, type Issue } from './json-view';
+import { jsonView, REFERENCE, type Issue } from './json-view';
 import { decodeJwt, verifyJwt, type DecodedJwt, type Verification } from './jwt';
 import type { Access } from '../../functions/scopes/permissions';
 
@@ -416,7 +416,7 @@ async function showBundle(url: URL, type: ResourceType | undefined) {
 // ---------------------------------------------------------------------------------------------------------------
 
 function parseRef(ref: string): { type: ResourceType; id: string; vid?: string } | undefined {
-  const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/.exec(ref);
+  const m = REFERENCE.exec(ref);
   return m && isType(m[1]!) ? { type: m[1] as ResourceType, id: m[2]!, vid: m[3] } : undefined;
 }
 
