@@ -21,17 +21,10 @@ import { isFhirId } from '../../contract/fhir-id';
 import { BadRequestError } from '../fhir/errors';
 import type { AuditEvent } from './audit-event';
 
-/** The search parameters answered, as the CapabilityStatement lists them (functions/metadata/capability-statement.ts). */
-export const AUDIT_SEARCH_PARAMETERS: readonly { name: string; type: 'date' | 'token' | 'reference'; documentation: string }[] = [
-  { name: 'date', type: 'date', documentation: 'AuditEvent.recorded: eq, ge, gt, le, lt; a day or an instant; repeatable. Default the last 7 days.' },
-  { name: 'user', type: 'token', documentation: 'AuditEvent.agent.userId: the OAuth client id.' },
-  { name: 'patient', type: 'reference', documentation: 'The patient the token was bound to: 1 or Patient/1.' },
-  { name: 'outcome', type: 'token', documentation: 'AuditEvent.outcome: 0 allowed, 4 denied, 8 error.' },
-  { name: 'type', type: 'token', documentation: 'AuditEvent.type, [system|]code: rest (a FHIR request), 110114 (a token request), 110100 (an admin change).' },
-  { name: 'subtype', type: 'token', documentation: 'AuditEvent.subtype: the interaction (read, search-type, ...); comma-separated values.' },
-  { name: 'source', type: 'token', documentation: 'AuditEvent.source.identifier: ccri-fhir, ccri-token, ccri-authorizer, ccri-gateway, ccri-admin.' },
-];
-export const AUDIT_SEARCH_PARAMS: readonly string[] = [...AUDIT_SEARCH_PARAMETERS.map((p) => p.name), '_count', '_cursor'];
+/** The filters answered; the CapabilityStatement documents each (functions/metadata/capability-statement.ts). */
+export const AUDIT_FILTERS = ['date', 'user', 'patient', 'outcome', 'type', 'subtype', 'source'] as const;
+export type AuditFilter = (typeof AUDIT_FILTERS)[number];
+export const AUDIT_SEARCH_PARAMS: readonly string[] = [...AUDIT_FILTERS, '_count', '_cursor'];
 export const MAX_AUDIT_DAYS = 93;
 export const MAX_AUDIT_COUNT = 1000;
 

@@ -10,7 +10,7 @@ import { FHIR_VERSION, SERVED_PROFILES } from '../fhir-model/served';
 import { MAX_COUNT, SEARCH_LIMITS } from '../fhir/search';
 import { MAX_CHAIN_TARGETS, MAX_CHAINS, MAX_HAS_REFERRERS, MAX_INCLUDE_DEPTH, MAX_INCLUDE_PARAMS, MAX_INCLUDED, MAX_SORTED } from '../fhir/search-request';
 import type { SearchParamDef } from '../fhir/definitions';
-import { AUDIT_SEARCH_PARAMETERS, MAX_AUDIT_COUNT, MAX_AUDIT_DAYS } from '../audit/search';
+import { AUDIT_FILTERS, MAX_AUDIT_COUNT, MAX_AUDIT_DAYS, type AuditFilter } from '../audit/search';
 import { ADMIN_SCOPE } from '../scopes/admin';
 
 export const OAUTH_URIS_EXTENSION = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
@@ -147,6 +147,20 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
  * functions/audit/search.ts), each saying so in its documentation, since STU3 has no element for a per-resource
  * security requirement: a reader learns that SMART scopes do not reach it, and what a token needs instead.
  */
+/**
+ * `GET /STU3/AuditEvent`'s filters (functions/audit/search.ts answers them), documented here rather than beside the
+ * parser so that the admin function does not carry the text; a Record, so that a new filter cannot go undocumented.
+ */
+const AUDIT_SEARCH_PARAMETERS: Record<AuditFilter, { type: 'date' | 'token' | 'reference'; documentation: string }> = {
+  date: { type: 'date', documentation: 'AuditEvent.recorded: eq, ge, gt, le, lt; a day or an instant; repeatable. Default the last 7 days.' },
+  user: { type: 'token', documentation: 'AuditEvent.agent.userId: the OAuth client id.' },
+  patient: { type: 'reference', documentation: 'The patient the token was bound to: 1 or Patient/1.' },
+  outcome: { type: 'token', documentation: 'AuditEvent.outcome: 0 allowed, 4 denied, 8 error.' },
+  type: { type: 'token', documentation: 'AuditEvent.type, [system|]code: rest (a FHIR request), 110114 (a token request), 110100 (an admin change).' },
+  subtype: { type: 'token', documentation: 'AuditEvent.subtype: the interaction (read, search-type, ...); comma-separated values.' },
+  source: { type: 'token', documentation: 'AuditEvent.source.identifier: ccri-fhir, ccri-token, ccri-authorizer, ccri-gateway, ccri-admin.' },
+};
+
 function adminResources(): fhir.CapabilityStatementRestResource[] {
   const types = new Set(ROUTES.filter((r) => r.admin && r.path.startsWith(`${FHIR_BASE_PATH}/`)).map((r) => r.path.split('/')[2]!));
   return [...types].map((type) => {
@@ -160,7 +174,7 @@ function adminResources(): fhir.CapabilityStatementRestResource[] {
         `No SMART scope reaches it (not system/*.read, not system/AuditEvent.read): any other token gets 403. Written by the server only. ` +
         `At most ${MAX_AUDIT_DAYS} days per search, _count at most ${MAX_AUDIT_COUNT} (default 100), further pages through the next link (_cursor); unknown parameters are a 400.`,
       interaction: interactions,
-      searchParam: AUDIT_SEARCH_PARAMETERS.map(({ name, type: paramType, documentation }) => ({ name, type: paramType, documentation })),
+      searchParam: AUDIT_FILTERS.map((name) => ({ name, ...AUDIT_SEARCH_PARAMETERS[name] })),
     };
   });
 }
