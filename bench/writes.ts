@@ -76,10 +76,22 @@ export async function writeBench(quick: boolean, dynamo: BenchDynamo): Promise<F
     puts.push(...(await timeEach(putItem, Math.ceil(n / 10))));
   }
   figures.push(figure('P8 POST Patient via the FHIR function, sequential, p50', median(creates), median(puts), creates.length, 'ms', 'one bare PutItem of the same resource item', { ratio: 2.5 }));
-  const c = await runConcurrent(create, n, 8);
-  const p = await runConcurrent(putItem, n, 8);
-  const t = await runConcurrent(transact, n, 8);
-  const rate = (r: { wallMs: number }) => (n / r.wallMs) * 1000;
+  // Concurrency 8, alike: a warm-up of each, then alternating runs (create, PutItem, transaction) so that a change of
+  // the machine's load hits all three (one long run of each made the first one pay for whatever ran then).
+  const rounds = quick ? 1 : 10;
+  const per = Math.ceil(n / rounds);
+  if (!quick) for (const fn of [create, putItem, transact]) await runConcurrent(fn, per, 8);
+  const c = { latencies: [] as number[], wallMs: 0 };
+  const p = { latencies: [] as number[], wallMs: 0 };
+  const t = { latencies: [] as number[], wallMs: 0 };
+  for (let r = 0; r < rounds; r++) {
+    for (const [fn, into] of [[create, c], [putItem, p], [transact, t]] as const) {
+      const run = await runConcurrent(fn, per, 8);
+      into.latencies.push(...run.latencies);
+      into.wallMs += run.wallMs;
+    }
+  }
+  const rate = (r: { latencies: number[]; wallMs: number }) => (r.latencies.length / r.wallMs) * 1000;
   figures.push(figure('P8 creates/s at concurrency 8', rate(c), rate(p), n, 'req/s', 'bare PutItem/s of the same resource item, concurrency 8', { ratio: 1 / 0.5 }));
   // a rate: higher is better, so the target is on the inverse; restate it plainly
   const p8 = figures[figures.length - 1]!;
