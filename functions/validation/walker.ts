@@ -88,22 +88,29 @@ interface ElementKey {
   type: string | undefined;
 }
 
-const keysByElement = new WeakMap<ElementNode, readonly ElementKey[]>();
+interface ElementShape {
+  /** The JSON keys the element may take: its name, or one per type of a choice (`value[x]`: valueString…). */
+  keys: readonly ElementKey[];
+  /** Absent, it breaks no rule: not required, and none of its slices is. */
+  optional: boolean;
+}
 
-/** The JSON keys an element may take: its name, or one per type of a choice (`value[x]`: valueString…), first first. */
-function elementKeys(child: ElementNode): readonly ElementKey[] {
-  let keys = keysByElement.get(child);
-  if (!keys) {
-    const list: ElementKey[] = [];
+const shapes = new WeakMap<ElementNode, ElementShape>();
+
+function elementShape(child: ElementNode): ElementShape {
+  let shape = shapes.get(child);
+  if (!shape) {
+    const keys: ElementKey[] = [];
     if (child.name.endsWith('[x]')) {
       for (const t of child.def.type ?? []) {
         const key = choiceName(child.name, t.code);
-        if (!list.some((k) => k.key === key)) list.push({ key, extraKey: `_${key}`, type: t.code });
+        if (!keys.some((k) => k.key === key)) keys.push({ key, extraKey: `_${key}`, type: t.code });
       }
-    } else list.push({ key: child.name, extraKey: `_${child.name}`, type: child.def.type?.[0]?.code });
-    keysByElement.set(child, (keys = list));
+    } else keys.push({ key: child.name, extraKey: `_${child.name}`, type: child.def.type?.[0]?.code });
+    shape = { keys, optional: child.def.min === 0 && !child.slices.some((slice) => slice.def.min > 0) };
+    shapes.set(child, shape);
   }
-  return keys;
+  return shape;
 }
 
 const invariantsByNode = new WeakMap<ElementNode, Map<string, readonly number[]>>();
@@ -259,9 +266,11 @@ export class Walker {
   }
 
   private element(obj: Json, child: ElementNode, tree: StructureTree, parentFp: string, parentModelPath: string): void {
-    const choice = child.name.endsWith('[x]');
+    const shape = elementShape(child);
     const present: ElementKey[] = [];
-    for (const k of elementKeys(child)) if (k.key in obj || k.extraKey in obj) present.push(k);
+    for (const k of shape.keys) if (k.key in obj || k.extraKey in obj) present.push(k);
+    if (present.length === 0 && shape.optional) return; // absent and not required: nothing to check
+    const choice = child.name.endsWith('[x]');
     const nameFp = `${parentFp}.${child.name}`;
     if (present.length > 1) {
       this.issues.error('structure', nameFp, `${nameFp} takes one type only, but ${present.map((p) => p.key).join(' and ')} are both present.`);
