@@ -23,6 +23,12 @@ const isXml = (type: string) => XML_TYPES.has(type) || type.endsWith('+xml');
 /** Whether a body is XML: by its media type, or by its first character when the request names none. */
 const xmlBody = (type: string | undefined, text: string) => (type === undefined ? text.trimStart().startsWith('<') : isXml(type));
 
+/** The XML and `_summary` code: imported on the first request that uses it, and the import kept (not one per request). */
+let xml: Promise<typeof import('./xml')> | undefined;
+const loadXml = () => (xml ??= import('./xml'));
+let summary: Promise<typeof import('./summary')> | undefined;
+const loadSummary = () => (summary ??= import('./summary'));
+
 /**
  * The request as the JSON handler takes it: an XML body (checked against `maxBytes` before it is parsed, by
  * functions/http/body.ts) becomes its JSON; 400 for malformed XML or an unknown `_summary`, 406 for an unsupported
@@ -33,7 +39,7 @@ export async function readRepresentation(req: HttpRequest, maxBytes: number): Pr
   summaryMode(req);
   const body = readBody(req, fhirBodyRules(maxBytes, (type) => type === undefined || isJson(type) || isXml(type), (contentType) => `Content-Type '${contentType}' is not supported; send ${FHIR_JSON} or ${FHIR_XML}`));
   if (body === undefined || !xmlBody(body.type, body.text)) return req;
-  const { fromXml, XmlSyntaxError } = await import('./xml');
+  const { fromXml, XmlSyntaxError } = await loadXml();
   try {
     const json = JSON.stringify(fromXml(body.text));
     return { ...req, body: json, headers: { ...req.headers, 'content-type': FHIR_JSON } };
@@ -75,7 +81,7 @@ export async function writeRepresentation(req: HttpRequest, response: HttpRespon
   if ((format === 'json' && !reshape) || response.body === '') return response;
   let body = JSON.parse(response.body) as Json;
   if (reshape) {
-    const { summarize, selectElements } = await import('./summary');
+    const { summarize, selectElements } = await loadSummary();
     const shape = (resource: Json) =>
       mode !== undefined ? summarize(resource, mode as 'true') : elements !== undefined ? selectElements(resource, elements) : resource;
     if (body.resourceType === 'Bundle') {
@@ -89,6 +95,6 @@ export async function writeRepresentation(req: HttpRequest, response: HttpRespon
     } else if (body.resourceType !== 'OperationOutcome') body = shape(body);
   }
   if (format === 'json') return { ...response, body: JSON.stringify(body) };
-  const { toXml } = await import('./xml');
+  const { toXml } = await loadXml();
   return { ...response, headers: { ...response.headers, 'Content-Type': `${FHIR_XML}; charset=utf-8` }, body: toXml(body) };
 }

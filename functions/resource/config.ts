@@ -16,8 +16,9 @@ import { DATA_ACCESS_ENV } from '../data-access/environment';
 import type { FhirHandlerDeps } from './handler';
 import type { Validator } from '../fhir/service';
 
-/** The profile validator, imported on the first write or $validate: a chunk of its own in the deployed bundle. */
-const validateResource: Validator = async (...args) => (await import('../validation')).validateResource(...args);
+/** The profile validator, imported on the first write or $validate (a chunk of its own in the deployed bundle), then kept. */
+let validation: Promise<typeof import('../validation')> | undefined;
+const validateResource: Validator = async (...args) => (await (validation ??= import('../validation'))).validateResource(...args);
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FhirHandlerDeps {
   const logger = new Logger({ serviceName: 'fhir' });

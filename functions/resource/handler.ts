@@ -43,6 +43,16 @@ import { withRouteTemplate } from '../http/route-template';
 import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
 import { FhirRepository, type FhirResource, type WriteResult } from '../store/repository';
 
+/**
+ * Writes, transactions, PATCH and history (on-demand.ts), and the validator's $validate helpers: imported on the
+ * first request that needs them, and the import kept. An `import()` per request costs a module resolution every time
+ * (through the loader hooks under tsx: about a tenth of a create's CPU), even when the module is loaded.
+ */
+let onDemand: Promise<typeof import('./on-demand')> | undefined;
+const loadOnDemand = () => (onDemand ??= import('./on-demand'));
+let validation: Promise<typeof import('../validation')> | undefined;
+const loadValidation = () => (validation ??= import('../validation'));
+
 /** The DynamoDB document client a request may use, from the caller's grants (the least-privilege seam). */
 export type ClientProvider = (access: Access) => DynamoDBDocumentClient;
 
@@ -130,7 +140,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     }
 
     // Everything else (writes, transactions, PATCH, history, $validate): code a read never runs, loaded on first use.
-    const { FhirService, historyBundle, historyPage, parsePatchBody, processBundle, visibleTypes } = await import('./on-demand');
+    const { FhirService, historyBundle, historyPage, parsePatchBody, processBundle, visibleTypes } = await loadOnDemand();
     const validator = deps.validator ?? undefined;
     if (route.system === 'transaction') {
       return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator, paging, baseUrl: req.baseUrl, search }));
@@ -176,7 +186,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
         await service.conditionalDelete(req.query, ctx);
         return { statusCode: 204, headers: {}, body: '' };
       case 'validate': {
-        const { readValidateInput, validationOutcome } = await import('../validation'); // loaded on first use
+        const { readValidateInput, validationOutcome } = await loadValidation(); // loaded on first use
         const { resource } = readValidateInput(parseBody(req, maxBody));
         if (!resource || typeof resource !== 'object') throw new BadRequestError('Parameters has no resource parameter');
         const id = req.pathParameters.id === undefined ? undefined : pathPart(req, 'id');

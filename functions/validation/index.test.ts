@@ -63,6 +63,27 @@ describe('validateResource', () => {
     expect(issues).toContainEqual(expect.objectContaining({ severity: 'error', code: 'structure', diagnostics: expect.stringContaining('nested more than 64 levels') }));
   });
 
+  it('gives the same issues whatever was validated before (its per-element tables keep nothing of an instance)', async () => {
+    const bad = fixture('Patient');
+    bad.deceasedBoolean = 'yes'; // a choice present twice, each value checked as the type its key names
+    bad.deceasedDateTime = '2020-01-01';
+    bad.extension = [...(bad.extension ?? []), { url: 'http://example.org/x', valueString: 'a', valueBoolean: true }];
+    bad.telecom = [{ value: '0123' }]; // an invariant of the type (cpt-2) and a required element
+    const first = await validateResource(structuredClone(bad), 'Patient');
+    expect(first.map((i) => [i.code, i.expression[0]])).toEqual([
+      ['structure', 'Patient.extension[1].value[x]'],
+      ['structure', 'Patient.extension[1].value[x]'],
+      ['required', 'Patient.telecom[0].system'],
+      ['invariant', 'Patient.telecom[0]'],
+      ['structure', 'Patient.deceased[x]'],
+      ['structure', 'Patient.deceased[x]'],
+      ['value', 'Patient.deceasedBoolean'],
+    ]);
+    for (const resource of [fixture('Patient'), bad, fixture('Condition'), bad]) await validateResource(structuredClone(resource), resource.resourceType);
+    expect(await validateResource(structuredClone(bad), 'Patient')).toEqual(first);
+    expect(await validateResource(fixture('Patient'), 'Patient')).toEqual([]);
+  });
+
   it('does not change the resource it validates', async () => {
     const patient = fixture('Patient');
     patient.gender = 'mail';

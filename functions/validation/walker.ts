@@ -9,7 +9,7 @@
  * are not paid for by reads.
  */
 import fhirpath from 'fhirpath';
-import { childrenOf, choiceName, isKnownType, isPrimitiveType, isResourceTypeName, typeTree, type ElementNode, type StructureTree } from '../fhir-model/model';
+import { childrenOf, choiceName, isKnownType, isPrimitiveType, isResourceTypeName, typeTree, type ElementDef, type ElementNode, type StructureTree } from '../fhir-model/model';
 import { CONSTRAINTS, VALUE_SETS, profileTree } from '../fhir-model/profiles';
 import { stu3Model } from './fhirpath-model';
 import { Issues, quote } from './issues';
@@ -35,21 +35,113 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 // ------------------------------------------------------------------------------------------------ FHIRPath
 type Compiled = (resource: unknown, env?: Record<string, unknown>) => unknown[];
-const compiled = new Map<string, Compiled | null>();
+/** By type context, then by invariant index. */
+const compiled = new Map<string, Map<number, Compiled | null>>();
 
 /** The invariant compiled for a type context (`Patient`, `Patient.contact`, `Period`), once per process. */
 function compiledConstraint(index: number, base: string): Compiled | null {
-  const key = `${index}@${base}`;
-  let fn = compiled.get(key);
+  let byIndex = compiled.get(base);
+  if (!byIndex) compiled.set(base, (byIndex = new Map()));
+  let fn = byIndex.get(index);
   if (fn === undefined) {
     try {
       fn = fhirpath.compile({ base, expression: CONSTRAINTS[index]!.expression }, stu3Model as never, { traceFn: () => undefined } as never) as unknown as Compiled;
     } catch {
       fn = null; // an expression the engine cannot parse: skipped (none in the shipped definitions; see the tests)
     }
-    compiled.set(key, fn);
+    byIndex.set(index, fn);
   }
   return fn;
+}
+
+// ------------------------------------------------------------------------------------------------ per-node tables
+// The element trees never change once built (functions/fhir-model), so what the walk derives from a node or a type
+// alone is worked out on first use and kept for the process, bounded by the model's size: the JSON keys of a list
+// of children, the keys of a choice element, the invariants an item is checked against, a primitive's value
+// definition. Nothing of an instance is kept.
+
+interface ChildKey {
+  child: ElementNode;
+  type: string | undefined;
+}
+
+const keysByChildren = new WeakMap<readonly ElementNode[], Map<string, ChildKey>>();
+
+/** The JSON property names (without `_`) the elements of a children list take, each with its element and type. */
+function childKeys(children: readonly ElementNode[]): Map<string, ChildKey> {
+  let byKey = keysByChildren.get(children);
+  if (!byKey) {
+    byKey = new Map();
+    for (const child of children) {
+      if (child.name.endsWith('[x]')) for (const t of child.def.type ?? []) byKey.set(choiceName(child.name, t.code), { child, type: t.code });
+      else byKey.set(child.name, { child, type: child.def.type?.[0]?.code });
+    }
+    keysByChildren.set(children, byKey);
+  }
+  return byKey;
+}
+
+interface ElementKey {
+  key: string;
+  /** `_key`: the primitive's id and extensions. */
+  extraKey: string;
+  type: string | undefined;
+}
+
+interface ElementShape {
+  /** The JSON keys the element may take: its name, or one per type of a choice (`value[x]`: valueString…). */
+  keys: readonly ElementKey[];
+  /** Absent, it breaks no rule: not required, and none of its slices is. */
+  optional: boolean;
+}
+
+const shapes = new WeakMap<ElementNode, ElementShape>();
+
+function elementShape(child: ElementNode): ElementShape {
+  let shape = shapes.get(child);
+  if (!shape) {
+    const keys: ElementKey[] = [];
+    if (child.name.endsWith('[x]')) {
+      for (const t of child.def.type ?? []) {
+        const key = choiceName(child.name, t.code);
+        if (!keys.some((k) => k.key === key)) keys.push({ key, extraKey: `_${key}`, type: t.code });
+      }
+    } else keys.push({ key: child.name, extraKey: `_${child.name}`, type: child.def.type?.[0]?.code });
+    shape = { keys, optional: child.def.min === 0 && !child.slices.some((slice) => slice.def.min > 0) };
+    shapes.set(child, shape);
+  }
+  return shape;
+}
+
+const invariantsByNode = new WeakMap<ElementNode, Map<string, readonly number[]>>();
+
+/** The invariants of an item of `type` at `node`: the element's own, then its type's (per-1, ext-1…), once each. */
+function itemInvariants(node: ElementNode, type: string): readonly number[] {
+  let byType = invariantsByNode.get(node);
+  if (!byType) invariantsByNode.set(node, (byType = new Map()));
+  let list = byType.get(type);
+  if (!list) {
+    list = [...new Set([...(node.def.constraints ?? []), ...(BACKBONE.has(type) ? [] : (typeTree(type)?.root.def.constraints ?? []))])];
+    byType.set(type, list);
+  }
+  return list;
+}
+
+const rootInvariants = new WeakMap<ElementNode, readonly number[]>();
+
+/** The invariants of a resource (or profile) root, once each. */
+function resourceInvariants(root: ElementNode): readonly number[] {
+  let list = rootInvariants.get(root);
+  if (!list) rootInvariants.set(root, (list = [...new Set(root.def.constraints)]));
+  return list;
+}
+
+const valueDefs = new Map<string, ElementDef | undefined>();
+
+/** The definition of a primitive type's `value` (its JSON type and regex). */
+function primitiveValueDef(type: string): ElementDef | undefined {
+  if (!valueDefs.has(type)) valueDefs.set(type, typeTree(type)?.root.children.find((c) => c.name === 'value')?.def);
+  return valueDefs.get(type);
 }
 
 // ------------------------------------------------------------------------------------------------ values
@@ -128,16 +220,20 @@ interface Item {
 
 export class Walker {
   private depth = 0;
+  /** FHIRPath's `%resource`, the same for every invariant of this walk. */
+  private readonly env: Record<string, unknown>;
 
   constructor(
     readonly issues: Issues,
-    private readonly root: Json,
-  ) {}
+    root: Json,
+  ) {
+    this.env = { resource: root };
+  }
 
   /** Validates `resource` against `tree` (a profile or a base resource type), at `fp`. */
   resource(resource: Json, tree: StructureTree, fp: string): void {
     this.object(resource, tree.root, tree, tree.type, fp, tree.type, true);
-    this.constraints(resource, new Set(tree.root.def.constraints), tree.type, fp);
+    this.constraints(resource, resourceInvariants(tree.root), tree.type, fp);
   }
 
   private object(obj: Json, node: ElementNode, tree: StructureTree, type: string, fp: string, modelPath: string, isResource = false): void {
@@ -156,12 +252,7 @@ export class Walker {
 
   private objectAtDepth(obj: Json, node: ElementNode, tree: StructureTree, type: string, fp: string, modelPath: string, isResource: boolean): void {
     const { children, tree: childTree } = childrenOf(node, tree, isResource ? undefined : type, profileTree);
-    // The JSON property names each child element takes.
-    const byKey = new Map<string, { child: ElementNode; type: string | undefined }>();
-    for (const child of children) {
-      if (child.name.endsWith('[x]')) for (const t of child.def.type ?? []) byKey.set(choiceName(child.name, t.code), { child, type: t.code });
-      else byKey.set(child.name, { child, type: child.def.type?.[0]?.code });
-    }
+    const byKey = childKeys(children);
     for (const key of Object.keys(obj)) {
       if (isResource && key === 'resourceType') continue;
       if (key === 'fhir_comments') continue;
@@ -175,21 +266,25 @@ export class Walker {
   }
 
   private element(obj: Json, child: ElementNode, tree: StructureTree, parentFp: string, parentModelPath: string): void {
+    const shape = elementShape(child);
+    const present: ElementKey[] = [];
+    for (const k of shape.keys) if (k.key in obj || k.extraKey in obj) present.push(k);
+    if (present.length === 0 && shape.optional) return; // absent and not required: nothing to check
     const choice = child.name.endsWith('[x]');
-    const present: { key: string; type: string | undefined }[] = [];
-    if (choice) {
-      for (const t of child.def.type ?? []) {
-        const key = choiceName(child.name, t.code);
-        if ((key in obj || `_${key}` in obj) && !present.some((p) => p.key === key)) present.push({ key, type: t.code });
-      }
-    } else if (child.name in obj || `_${child.name}` in obj) present.push({ key: child.name, type: child.def.type?.[0]?.code });
     const nameFp = `${parentFp}.${child.name}`;
     if (present.length > 1) {
       this.issues.error('structure', nameFp, `${nameFp} takes one type only, but ${present.map((p) => p.key).join(' and ')} are both present.`);
     }
     const items: Item[] = [];
+    /** The type of each item: that of the key it came from. */
+    const itemTypes: (string | undefined)[] = [];
     const many = child.def.array === true;
-    for (const { key } of present) items.push(...this.itemsOf(obj, key, many, `${parentFp}.${key}`));
+    for (const { key, type } of present) {
+      for (const item of this.itemsOf(obj, key, many, `${parentFp}.${key}`)) {
+        items.push(item);
+        itemTypes.push(type);
+      }
+    }
     const shownName = choice && present.length === 1 ? `${parentFp}.${present[0]!.key}` : nameFp;
     if (items.length < child.def.min) {
       this.issues.error('required', shownName, `${shownName} is required (at least ${child.def.min}) by ${tree.url ? `${tree.type} profile ${tree.url}` : `FHIR STU3 ${tree.type}`}.`);
@@ -221,10 +316,9 @@ export class Walker {
         }
       }
     }
-    for (const item of items) {
-      const node = assigned.get(item) ?? child;
-      const itemType = present.find((p) => item.fp === `${parentFp}.${p.key}` || item.fp.startsWith(`${parentFp}.${p.key}[`))?.type;
-      this.item(item, node, tree, itemType, parentModelPath);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      this.item(item, assigned.get(item) ?? child, tree, itemTypes[i], parentModelPath);
     }
   }
 
@@ -310,14 +404,13 @@ export class Walker {
     }
     if (item.value !== undefined) {
       // The element's invariants, and those of its type (per-1 on every Period, ext-1 on every Extension…), once each.
-      const invariants = new Set([...(node.def.constraints ?? []), ...(BACKBONE.has(type) ? [] : (typeTree(type)?.root.def.constraints ?? []))]);
-      this.constraints(item.value, invariants, modelPath, fp);
+      this.constraints(item.value, itemInvariants(node, type), modelPath, fp);
     }
   }
 
   private primitive(item: Item, type: string): void {
     if (item.value === undefined) return;
-    const valueDef = typeTree(type)?.root.children.find((c) => c.name === 'value')?.def;
+    const valueDef = primitiveValueDef(type);
     if (!isPrimitiveValue(type, item.value, valueDef?.jsonType, valueDef?.regex)) {
       this.issues.error('value', item.fp, `${item.fp} ${quote(item.value)} is not a valid ${type}: expected ${PRIMITIVE_HINT[type] ?? type}.`);
     }
@@ -409,14 +502,14 @@ export class Walker {
   }
 
   /** The invariants (indices into CONSTRAINTS), evaluated on this instance of an element. */
-  private constraints(value: unknown, invariants: ReadonlySet<number>, modelPath: string, fp: string): void {
+  private constraints(value: unknown, invariants: readonly number[], modelPath: string, fp: string): void {
     for (const index of invariants) {
       const constraint = CONSTRAINTS[index]!;
       const fn = compiledConstraint(index, modelPath);
       if (!fn) continue;
       let result: unknown[];
       try {
-        result = fn(value, { resource: this.root });
+        result = fn(value, this.env);
       } catch {
         continue; // the engine could not evaluate it on this data: not a finding about the resource
       }
