@@ -5,7 +5,8 @@
  * in flight. Each into its own fresh table, in the order ceiling, load, load, ceiling (so a drift of the machine's
  * load hits both alike). `npx tsx bench/load-ceiling.ts [patients, default 10000]`; prints JSON lines.
  *
- * Not part of `npm run bench` (it loads the data set four times); docs/storage.md "Measured" has its figures.
+ * Not part of `npm run bench` (it loads the data set four times); docs/storage.md "Measured" has its figures, and
+ * load-ceiling.int.test.ts checks that both ways write the same items.
  */
 import { loadavg } from 'node:os';
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
@@ -17,25 +18,39 @@ import { generatePatients } from '../functions/seed/demo-data';
 import { bulkLoad } from '../functions/seed/loader';
 import { firstVersionItems } from '../functions/store/writes';
 import { createTables } from '../local/tables';
-import { benchDynamo } from './dynamo';
+import { benchDynamo, type BenchDynamo } from './dynamo';
 
 const CONCURRENCY = 32;
-const patients = Number(process.argv[2] ?? 10_000);
-const dynamo = await benchDynamo();
-const raw = new DynamoDBClient({ endpoint: dynamo.endpoint });
-const data = generatePatients(patients, 2);
-const resources = [...data.patients, ...data.conditions];
-const lastUpdated = new Date().toISOString();
 
-let tables = 0;
-async function freshTable(): Promise<string> {
-  const name = `${dynamo.prefix}ceiling${tables++}-${FHIR_TABLE.id}`;
-  await createTables(raw, [FHIR_TABLE], () => name);
-  return name;
+export interface CeilingRun {
+  run: 'ceiling' | 'load';
+  table: string;
+  ms: number;
 }
 
-async function ceiling(): Promise<{ ms: number; items: number }> {
-  const table = await freshTable();
+export interface CeilingResult {
+  resources: number;
+  /** The items the data set is stored as (the same for both ways in). */
+  items: number;
+  runs: CeilingRun[];
+  ceilingPerSecond: number;
+  loadPerSecond: number;
+  /** bulkLoad's rate over the ceiling's, over both runs of each. */
+  loadOfCeiling: number;
+}
+
+/** Loads `patients` generated patients (+ conditions) four times: ceiling, load, load, ceiling, each in a fresh table. */
+export async function loadCeiling(dynamo: BenchDynamo, patients: number, log: (line: string) => void = () => {}): Promise<CeilingResult> {
+  const raw = new DynamoDBClient({ endpoint: dynamo.endpoint });
+  const data = generatePatients(patients, 2);
+  const resources = [...data.patients, ...data.conditions];
+  const lastUpdated = new Date().toISOString();
+  let tables = 0;
+  const freshTable = async (): Promise<string> => {
+    const name = `${dynamo.prefix}ceiling${tables++}-${FHIR_TABLE.id}`;
+    await createTables(raw, [FHIR_TABLE], () => name);
+    return name;
+  };
   const requests: WriteRequest[] = [];
   for (const r of resources) {
     const type = r.resourceType as ResourceType;
@@ -43,53 +58,59 @@ async function ceiling(): Promise<{ ms: number; items: number }> {
       requests.push({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } });
     }
   }
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < requests.length) {
-        let batch = requests.slice(next, (next += 25));
-        while (batch.length > 0) {
-          const out = await raw.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } }));
-          batch = out.UnprocessedItems?.[table] ?? [];
+  const ceiling = async (table: string) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < requests.length) {
+          let batch = requests.slice(next, (next += 25));
+          while (batch.length > 0) {
+            const out = await raw.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } }));
+            batch = out.UnprocessedItems?.[table] ?? [];
+          }
         }
-      }
+      }),
+    );
+  };
+  const load = (tableName: string) => bulkLoad({ documentClient: dynamo.documentClient, tableName, resources, concurrency: CONCURRENCY });
+  const perSecond = (ms: number) => Math.round(resources.length / (ms / 1000));
+  const runs: CeilingRun[] = [];
+  try {
+    for (const run of ['ceiling', 'load', 'load', 'ceiling'] as const) {
+      const table = await freshTable();
+      const start = performance.now();
+      await (run === 'ceiling' ? ceiling(table) : load(table));
+      const ms = performance.now() - start;
+      runs.push({ run, table, ms });
+      log(JSON.stringify({ run, resources: resources.length, seconds: +(ms / 1000).toFixed(1), resourcesPerSecond: perSecond(ms), loadavg: loadavg().map((x) => +x.toFixed(2)) }));
+    }
+  } finally {
+    raw.destroy();
+  }
+  const total = (run: CeilingRun['run']) => runs.filter((r) => r.run === run).reduce((a, r) => a + r.ms, 0);
+  return {
+    resources: resources.length,
+    items: requests.length,
+    runs,
+    ceilingPerSecond: perSecond(total('ceiling') / 2),
+    loadPerSecond: perSecond(total('load') / 2),
+    loadOfCeiling: +(total('ceiling') / total('load')).toFixed(3),
+  };
+}
+
+if (process.argv[1]?.endsWith('bench/load-ceiling.ts')) {
+  const dynamo = await benchDynamo();
+  const result = await loadCeiling(dynamo, Number(process.argv[2] ?? 10_000), (line) => console.log(line));
+  const { runs: _runs, ...summary } = result;
+  console.log(
+    JSON.stringify({
+      ...summary,
+      itemsPerResource: +(result.items / result.resources).toFixed(2),
+      // the 100k data set (252,293 resources, bench P5) at each rate
+      seconds100kAtCeiling: Math.round(252_293 / result.ceilingPerSecond),
+      seconds100kAtLoad: Math.round(252_293 / result.loadPerSecond),
     }),
   );
-  return { ms: performance.now() - start, items: requests.length };
+  await dynamo.stop();
+  process.exit(0);
 }
-
-async function load(): Promise<{ ms: number }> {
-  const tableName = await freshTable();
-  const start = performance.now();
-  await bulkLoad({ documentClient: dynamo.documentClient, tableName, resources, concurrency: CONCURRENCY });
-  return { ms: performance.now() - start };
-}
-
-const perSecond = (ms: number) => Math.round(resources.length / (ms / 1000));
-const runs: Record<string, number[]> = { ceiling: [], load: [] };
-let items = 0;
-for (const which of ['ceiling', 'load', 'load', 'ceiling'] as const) {
-  const r: { ms: number; items?: number } = which === 'ceiling' ? await ceiling() : await load();
-  if (r.items !== undefined) items = r.items;
-  runs[which]!.push(r.ms);
-  console.log(JSON.stringify({ run: which, resources: resources.length, seconds: +(r.ms / 1000).toFixed(1), resourcesPerSecond: perSecond(r.ms), loadavg: loadavg().map((x) => +x.toFixed(2)) }));
-}
-const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const [c, l] = [total(runs.ceiling!), total(runs.load!)];
-console.log(
-  JSON.stringify({
-    resources: resources.length,
-    items,
-    itemsPerResource: +(items / resources.length).toFixed(2),
-    ceilingPerSecond: perSecond(c / 2),
-    loadPerSecond: perSecond(l / 2),
-    loadOfCeiling: +(c / l).toFixed(3),
-    // the 100k data set (252,293 resources, bench P5) at each rate
-    seconds100kAtCeiling: Math.round(252_293 / perSecond(c / 2)),
-    seconds100kAtLoad: Math.round(252_293 / perSecond(l / 2)),
-  }),
-);
-raw.destroy();
-await dynamo.stop();
-process.exit(0);
