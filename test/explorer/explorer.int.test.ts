@@ -235,7 +235,8 @@ describe('browsing', () => {
     const first = await page.$$eval('#bundle [data-open]', (els) => els.map((e) => e.textContent));
     expect(first).toHaveLength(5);
     await page.click('button[data-page="next"]');
-    await expect.poll(() => page.$$eval('#bundle [data-open]', (els) => els.map((e) => e.textContent)), POLL).not.toEqual(first);
+    await expect.poll(() => page.textContent('#bundle-total'), POLL).toContain('_cursor=');
+    expect(await page.$$eval('#bundle [data-open]', (els) => els.map((e) => e.textContent))).not.toEqual(first);
     await page.fill('#sp-patient', '1');
     await page.click('#search-go');
     await expect.poll(() => page.textContent('#bundle-total'), POLL).toContain('patient=1');
@@ -250,6 +251,35 @@ describe('browsing', () => {
     await shot(page, 'explorer-resource', '#resource-section');
     await page.click('#show-history');
     await page.waitForSelector('#history li');
+    await close();
+  }, 90_000);
+
+  it('shows the answer to the last search made: a slower page of results that arrives after it is dropped', async () => {
+    const { page, errors, close } = await open();
+    await tokenFor(page, DEMO_CLINICAL_ACCESS_CLIENT.clientId);
+    await page.selectOption('#search-type', 'Condition');
+    await page.selectOption('#search-count', '5');
+    await page.click('#search-go');
+    await page.waitForSelector('#bundle');
+    // The next page is held back until the search clicked after it has been answered and shown.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let slowAnswered!: () => void;
+    const slowDone = new Promise<void>((resolve) => (slowAnswered = resolve));
+    await page.route(/_cursor=/, async (route) => {
+      await held;
+      await route.continue();
+      slowAnswered();
+    });
+    await page.click('button[data-page="next"]');
+    await page.fill('#sp-patient', '1');
+    await page.click('#search-go');
+    await expect.poll(() => page.textContent('#bundle-total'), POLL).toContain('patient=1');
+    release();
+    await slowDone;
+    await page.waitForTimeout(200); // the late answer has had its chance to render
+    expect(await page.textContent('#bundle-total')).toContain('patient=1');
+    expect(errors).toEqual([]);
     await close();
   }, 90_000);
 

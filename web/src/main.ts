@@ -361,11 +361,27 @@ function contextFor(type: ResourceType | undefined, interaction: Interaction): C
   return { type, interaction, access: state.access, signatureBad: state.verification ? !state.verification.verified : undefined };
 }
 
+/**
+ * Each panel shows the answer to the LAST request made into it: a turn is taken when a request starts, and an answer
+ * that arrives after a newer request into the same panel is dropped (a slow page of results must not replace the
+ * search clicked after it).
+ */
+function turns(): () => () => boolean {
+  let latest = 0;
+  return () => {
+    const mine = ++latest;
+    return () => mine === latest;
+  };
+}
+const resultsTurn = turns();
+const resourceTurn = turns();
+
 async function showBundle(url: URL, type: ResourceType | undefined) {
   const results = byId('results');
+  const current = resultsTurn();
   show(results, h('p', { class: 'status' }, `GET ${url.pathname}${url.search}…`));
   const r = await call(url, contextFor(type, 'search-type'));
-  if (!r) return;
+  if (!r || !current()) return;
   if (r.status !== 200) return show(results, refusalPanel(r, contextFor(type, 'search-type')));
   const bundle = r.body as { total?: number; entry?: Array<{ resource?: Record<string, unknown>; fullUrl?: string; search?: { mode?: string } }>; link?: Array<{ relation: string; url: string }> };
   const entries = bundle.entry ?? [];
@@ -421,6 +437,7 @@ function parseRef(ref: string): { type: ResourceType; id: string; vid?: string }
 }
 
 async function openResource(ref: string) {
+  const current = resourceTurn();
   const section = byId('resource-section');
   const body = byId('resource-body');
   section.hidden = false;
@@ -432,7 +449,7 @@ async function openResource(ref: string) {
   section.scrollIntoView?.({ block: 'start' });
   const ctx = contextFor(parsed.type, parsed.vid ? 'vread' : 'read');
   const r = await call(ref, ctx);
-  if (!r) return;
+  if (!r || !current()) return;
   if (r.status !== 200) return show(body, refusalPanel(r, ctx));
   const resource = r.body as { resourceType: string; id: string; meta?: { versionId?: string; lastUpdated?: string; profile?: string[] } };
   const profile = resource.meta?.profile?.[0] ?? state.profiles.get(parsed.type);
@@ -458,8 +475,9 @@ async function openResource(ref: string) {
 async function showHistory(type: ResourceType, id: string) {
   const body = byId('resource-body');
   const ctx = contextFor(type, 'history-instance');
+  const current = resourceTurn();
   const r = await call(`${type}/${id}/_history`, ctx);
-  if (!r) return;
+  if (!r || !current()) return;
   if (r.status !== 200) return show(body, refusalPanel(r, ctx));
   const versions = ((r.body as { entry?: Array<{ resource?: { meta?: { versionId?: string; lastUpdated?: string } }; request?: { method?: string } }> }).entry ?? []);
   show(
