@@ -375,6 +375,7 @@ function turns(): () => () => boolean {
 }
 const resultsTurn = turns();
 const resourceTurn = turns();
+const editorTurn = turns();
 
 async function showBundle(url: URL, type: ResourceType | undefined) {
   const results = byId('results');
@@ -511,8 +512,9 @@ function edit(type: ResourceType, resource: object, id?: string) {
 async function newFromExample() {
   const type = byId<HTMLSelectElement>('search-type').value as ResourceType;
   const ctx = contextFor(type, 'search-type');
+  const current = resultsTurn();
   const r = await call(`${type}?_count=1`, ctx);
-  if (!r) return;
+  if (!r || !current()) return;
   if (r.status !== 200) return show(byId('results'), refusalPanel(r, ctx));
   const example = (r.body as { entry?: Array<{ resource?: Record<string, unknown> }> }).entry?.[0]?.resource;
   if (!example) return alertIn(byId('results'), `No ${type} to start from: search found none.`);
@@ -533,8 +535,9 @@ async function write(validateOnly: boolean) {
   const path = validateOnly ? (editing.id ? `${editing.type}/${editing.id}/$validate` : `${editing.type}/$validate`) : editing.id ? `${editing.type}/${editing.id}` : editing.type;
   const method = validateOnly || !editing.id ? 'POST' : 'PUT';
   const ctx = contextFor(editing.type, validateOnly ? 'validate' : editing.id ? 'update' : 'create');
+  const current = editorTurn();
   const r = await call(path, ctx, { method, body: resource });
-  if (!r) return;
+  if (!r || !current()) return;
   if (r.status === 401 || r.status === 403) return show(result, refusalPanel(r, ctx));
   const outcome = r.body as { resourceType?: string; issue?: Issue[]; id?: string };
   const issues = outcome?.resourceType === 'OperationOutcome' ? (outcome.issue ?? []) : [];
