@@ -14,6 +14,7 @@ import { fhirBodyRules } from '../fhir/body';
 import { readBody, type HttpRequest, type HttpResponse } from '../http';
 
 import { FHIR_JSON, FHIR_XML, JSON_TYPES, XML_TYPES, responseFormat, type Format } from './format';
+import { once } from '../once';
 
 export { responseFormat, type Format } from './format';
 
@@ -23,11 +24,9 @@ const isXml = (type: string) => XML_TYPES.has(type) || type.endsWith('+xml');
 /** Whether a body is XML: by its media type, or by its first character when the request names none. */
 const xmlBody = (type: string | undefined, text: string) => (type === undefined ? text.trimStart().startsWith('<') : isXml(type));
 
-/** The XML and `_summary` code: imported on the first request that uses it, and the import kept (not one per request). */
-let xml: Promise<typeof import('./xml')> | undefined;
-const loadXml = () => (xml ??= import('./xml'));
-let summary: Promise<typeof import('./summary')> | undefined;
-const loadSummary = () => (summary ??= import('./summary'));
+/** The XML and `_summary` code: imported on the first request that uses it. */
+const loadXml = once(() => import('./xml'));
+const loadSummary = once(() => import('./summary'));
 
 /**
  * The request as the JSON handler takes it: an XML body (checked against `maxBytes` before it is parsed, by

@@ -15,10 +15,11 @@ import { dataAccessFromEnv } from '../data-access/config';
 import { DATA_ACCESS_ENV } from '../data-access/environment';
 import type { FhirHandlerDeps } from './handler';
 import type { Validator } from '../fhir/service';
+import { once } from '../once';
 
-/** The profile validator, imported on the first write or $validate (a chunk of its own in the deployed bundle), then kept. */
-let validation: Promise<typeof import('../validation')> | undefined;
-const validateResource: Validator = async (...args) => (await (validation ??= import('../validation'))).validateResource(...args);
+/** The profile validator, imported on the first write or $validate (a chunk of its own in the deployed bundle). */
+const loadValidation = once(() => import('../validation'));
+const validateResource: Validator = async (...args) => (await loadValidation()).validateResource(...args);
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FhirHandlerDeps {
   const logger = new Logger({ serviceName: 'fhir' });

@@ -42,16 +42,11 @@ import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } fro
 import { withRouteTemplate } from '../http/route-template';
 import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
 import { FhirRepository, type FhirResource, type WriteResult } from '../store/repository';
+import { once } from '../once';
 
-/**
- * Writes, transactions, PATCH and history (on-demand.ts), and the validator's $validate helpers: imported on the
- * first request that needs them, and the import kept. An `import()` per request costs a module resolution every time
- * (through the loader hooks under tsx: about a tenth of a create's CPU), even when the module is loaded.
- */
-let onDemand: Promise<typeof import('./on-demand')> | undefined;
-const loadOnDemand = () => (onDemand ??= import('./on-demand'));
-let validation: Promise<typeof import('../validation')> | undefined;
-const loadValidation = () => (validation ??= import('../validation'));
+/** Writes, transactions, PATCH and history (on-demand.ts), and the validator's $validate helpers: on first use. */
+const loadOnDemand = once(() => import('./on-demand'));
+const loadValidation = once(() => import('../validation'));
 
 /** The DynamoDB document client a request may use, from the caller's grants (the least-privilege seam). */
 export type ClientProvider = (access: Access) => DynamoDBDocumentClient;

@@ -38,10 +38,10 @@ import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';
 import { INDEX_SHARDS, shardOf, type IndexKey, type Stream } from './index-layout';
 import type { WriteContext } from './writes';
+import { once } from '../once';
 
 /** The write half (writes.ts), loaded on a process's first write: a Lambda serving reads never loads it. */
-let writes: Promise<typeof import('./writes')> | undefined;
-const loadWrites = () => (writes ??= import('./writes'));
+const loadWrites = once(() => import('./writes'));
 
 /** Index items one resource may have (searchable values + the listing): a write's fan-out bound; over it, a 413. */
 export const MAX_INDEX_ITEMS = 200;

@@ -18,6 +18,7 @@ import { RESOURCE_TYPES, isResourceType, profileUrl, type ResourceType } from '.
 import { Issues, quote, type ValidationIssue } from './issues';
 import { isId } from './primitives';
 import { allOk, validationIssues } from '../fhir/outcome';
+import { once } from '../once';
 
 export type { ValidationIssue } from './issues';
 export { MAX_ISSUES } from './issues';
@@ -32,9 +33,8 @@ export interface ValidateOptions {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-let walker: Promise<typeof import('./walker')> | undefined;
 /** The walker, its tables and the FHIRPath engine: imported once, on the first validation. */
-const loadWalker = () => (walker ??= import('./walker'));
+const loadWalker = once(() => import('./walker'));
 
 /**
  * Validates a parsed JSON body as a resource of `type` against STU3 and CareConnect-<type>-1. Returns every
