@@ -12,16 +12,12 @@
 import { loadavg } from 'node:os';
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { ResourceType } from '../contract/resource-types';
 import { FHIR_TABLE } from '../contract/tables';
-import { definitionOf } from '../functions/fhir/definitions';
 import { generatePatients } from '../functions/seed/demo-data';
-import { bulkLoad } from '../functions/seed/loader';
-import { firstVersionItems } from '../functions/store/writes';
+import { BULK_CONCURRENCY, bulkLoad, seedItems } from '../functions/seed/loader';
 import { createTables } from '../local/tables';
 import { benchDynamo, type BenchDynamo } from './dynamo';
 
-const CONCURRENCY = 32;
 const WARM_UP_ITEMS = 30_000;
 
 export interface CeilingRun {
@@ -55,15 +51,12 @@ export async function loadCeiling(dynamo: BenchDynamo, patients: number, log: (l
   };
   const requests: WriteRequest[] = [];
   for (const r of resources) {
-    const type = r.resourceType as ResourceType;
-    for (const item of firstVersionItems(type, { ...r, meta: { profile: [definitionOf(type).profile] } }, lastUpdated)) {
-      requests.push({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } });
-    }
+    for (const item of seedItems(r, lastUpdated)) requests.push({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } });
   }
   const ceiling = async (table: string, count = requests.length) => {
     let next = 0;
     await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
+      Array.from({ length: BULK_CONCURRENCY }, async () => {
         while (next < count) {
           let batch = requests.slice(next, (next = Math.min(count, next + 25)));
           while (batch.length > 0) {
@@ -74,7 +67,7 @@ export async function loadCeiling(dynamo: BenchDynamo, patients: number, log: (l
       }),
     );
   };
-  const load = (tableName: string) => bulkLoad({ documentClient: dynamo.documentClient, tableName, resources, concurrency: CONCURRENCY });
+  const load = (tableName: string) => bulkLoad({ documentClient: dynamo.documentClient, tableName, resources });
   const perSecond = (ms: number) => Math.round(resources.length / (ms / 1000));
   const runs: CeilingRun[] = [];
   try {

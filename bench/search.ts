@@ -54,7 +54,6 @@ async function load(dynamo: BenchDynamo, tableName: string, size: number, seed: 
     documentClient: dynamo.documentClient,
     tableName,
     resources,
-    concurrency: 32,
     ...(quick ? {} : { onProgress: progressBar(`loading ${size} patients + conditions`) }),
   });
   const loadMs = performance.now() - start;

@@ -1,13 +1,12 @@
 /**
- * Write units per create on DynamoDB, computed from the items a create writes (functions/store/repository.ts
- * `firstVersionItems`, the same items the repository writes) with DynamoDB's item-size rules: attribute names and
- * values in UTF-8 bytes, numbers about 1 byte per 2 digits + 1; one WCU per 1 KB of each item, rounded up per item
+ * Write units per create on DynamoDB, computed from the items a create writes (functions/store/writes.ts
+ * `firstVersionItems`, through functions/seed/loader.ts `seedItems`: the same items the repository writes) with
+ * DynamoDB's item-size rules: attribute names and values in UTF-8 bytes, numbers about 1 byte per 2 digits + 1; one WCU per 1 KB of each item, rounded up per item
  * (standard, non-transactional writes; a TransactWriteItems would double each).
  */
 import type { ResourceType } from '../contract/resource-types';
-import { definitionOf } from '../functions/fhir/definitions';
 import { demoResources, generatePatients } from '../functions/seed/demo-data';
-import { firstVersionItems } from '../functions/store/writes';
+import { seedItems } from '../functions/seed/loader';
 
 export function itemBytes(item: Record<string, unknown>): number {
   const size = (v: unknown): number => {
@@ -31,7 +30,7 @@ export interface WriteCost {
 }
 
 export function createCost(label: string, type: ResourceType, resource: Record<string, unknown> & { id: string }): WriteCost {
-  const items = firstVersionItems(type, { ...resource, resourceType: type, meta: { profile: [definitionOf(type).profile] } }, new Date(0).toISOString());
+  const items = seedItems({ ...resource, resourceType: type }, new Date(0).toISOString());
   const wcu = items.reduce((n, item) => n + Math.max(1, Math.ceil(itemBytes(item) / 1024)), 0);
   return { label, items: items.length, indexItems: items.length - 1, resourceBytes: itemBytes(items[0]!), wcu };
 }

@@ -10,11 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { definitionOf } from '../functions/fhir/definitions';
 import { createFhirHandler } from '../functions/resource/handler';
 import { accessFromClaims, toContext } from '../functions/scopes/permissions';
 import { generatePatients } from '../functions/seed/demo-data';
-import { firstVersionItems } from '../functions/store/writes';
+import { seedItems } from '../functions/seed/loader';
 import { validateResource } from '../functions/validation';
 import { FHIR_TABLE } from '../contract/tables';
 import { createTables } from '../local/tables';
@@ -57,7 +56,7 @@ export async function writeBench(quick: boolean, dynamo: BenchDynamo): Promise<F
   };
   const itemsOf = () => {
     const id = randomUUID();
-    return firstVersionItems('Patient', { ...patient, resourceType: 'Patient', id, meta: { profile: [definitionOf('Patient').profile] } }, new Date().toISOString());
+    return seedItems({ ...patient, resourceType: 'Patient', id }, new Date().toISOString());
   };
   const putItem = async () => {
     await db.send(new PutCommand({ TableName: tableName, Item: itemsOf()[0]!, ConditionExpression: 'attribute_not_exists(pk)' }));

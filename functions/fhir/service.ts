@@ -25,7 +25,7 @@ import { applyJsonPatch } from './patch';
 import { LockHeldError, type FhirRepository, type FhirResource, type StoredVersion, type WriteResult } from '../store/repository';
 import { assertId, FhirReadService, type CallerContext } from './read-service';
 
-export { assertId, type CallerContext } from './read-service';
+export type { CallerContext } from './read-service';
 
 /** The profile validator (functions/validation): every issue found; errors and fatals make a 422. Async: it loads its tables on first use. */
 export type Validator = (

@@ -22,8 +22,14 @@ export interface LoadOptions {
   concurrency?: number;
 }
 
-/** BatchWriteItem calls bulkLoad keeps in flight by default (bench/search.ts measures the load with it). */
+/** BatchWriteItem calls bulkLoad keeps in flight by default (bench/search.ts and bench/load-ceiling.ts load with it). */
 export const BULK_CONCURRENCY = 32;
+
+/** The items bulkLoad writes for a new resource: its first version, claiming its type's Care Connect profile. */
+export function seedItems(resource: DemoResource, lastUpdated: string): Record<string, unknown>[] {
+  const type = resource.resourceType as ResourceType;
+  return firstVersionItems(type, { ...resource, meta: { profile: [definitionOf(type).profile] } }, lastUpdated);
+}
 
 export interface LoadSummary {
   written: number;
@@ -81,23 +87,15 @@ export async function bulkLoad(
   const total = options.resources.length;
   let next = 0;
   let done = 0;
-  /** Items built but not yet taken, each with whether it is the last of its resource. */
-  let queue: { item: Record<string, unknown>; last: boolean }[] = [];
-  let head = 0;
+  /** Items built but not yet taken (fewer than 25 plus one resource's), each with whether it ends its resource. */
+  const queue: { item: Record<string, unknown>; last: boolean }[] = [];
   /** The next call: up to 25 items, and how many resources it completes. */
   const take = (): { items: Record<string, unknown>[]; completes: number } | undefined => {
-    while (queue.length - head < 25 && next < total) {
-      const resource = options.resources[next++]!;
-      const type = resource.resourceType as ResourceType;
-      const own = firstVersionItems(type, { ...resource, meta: { profile: [definitionOf(type).profile] } }, lastUpdated);
+    while (queue.length < 25 && next < total) {
+      const own = seedItems(options.resources[next++]!, lastUpdated);
       own.forEach((item, i) => queue.push({ item, last: i === own.length - 1 }));
     }
-    const slice = queue.slice(head, head + 25);
-    head += slice.length;
-    if (head > 1000) {
-      queue = queue.slice(head);
-      head = 0;
-    }
+    const slice = queue.splice(0, 25);
     return slice.length > 0 ? { items: slice.map((q) => q.item), completes: slice.filter((q) => q.last).length } : undefined;
   };
   const write = async (items: Record<string, unknown>[]) => {

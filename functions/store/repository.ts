@@ -29,6 +29,7 @@
  * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight. The writes themselves are in writes.ts, loaded with
  * `import()` on a process's first write (a Lambda that serves only reads never loads them); this class delegates.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt, randomUUID } from 'node:crypto';
 import { brotliDecompressSync } from 'node:zlib';
 import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -141,8 +142,6 @@ export interface IndexHit {
   sk: string;
   t: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The FHIR repository over the one DynamoDB table (the layout above). */
 export class DynamoFhirRepository implements FhirRepositoryContract {

@@ -5,6 +5,7 @@
  * docs/storage.md "Writes". Every call goes through the repository's own `send` (its limiter and error mapping), so
  * these functions take the repository's WriteContext.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt, randomUUID } from 'node:crypto';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
@@ -54,8 +55,6 @@ export interface WriteOp {
   method: 'POST' | 'PUT' | 'DELETE';
   check?: (current?: StoredVersion) => void;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class NothingToDelete extends Error {}
 
