@@ -7,6 +7,7 @@
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { daysDescending, queryDaysNewestFirst } from '../admin/audit';
 import { AUDIT_RETENTION } from '../../contract/environment';
+import { intEnv, type Env } from '../env';
 import type { AuditEvent } from './audit-event';
 import type { AuditSink } from './index';
 import type { AuditSearch } from './search';
@@ -14,24 +15,16 @@ import type { AuditSearch } from './search';
 /** Stored events examined for one page of a search at most (the filters run on them): the cost bound of a request. */
 export const MAX_EXAMINED = 5000;
 
-export const DEFAULT_AUDIT_RETENTION_DAYS: number = AUDIT_RETENTION.defaultDays;
-
 /** AUDIT_RETENTION_DAYS (set from the CDK context ccri:auditRetentionDays): 1..3650, default 90. */
-export function auditRetentionDaysFromEnv(env: Record<string, string | undefined> = process.env): number {
-  const raw = (env[AUDIT_RETENTION.env] ?? '').trim();
-  if (raw === '') return DEFAULT_AUDIT_RETENTION_DAYS;
-  const days = Number(raw);
-  if (!Number.isInteger(days) || days < AUDIT_RETENTION.minDays || days > AUDIT_RETENTION.maxDays) {
-    throw new Error(`${AUDIT_RETENTION.env} must be an integer from ${AUDIT_RETENTION.minDays} to ${AUDIT_RETENTION.maxDays}, not ${raw}`);
-  }
-  return days;
+export function auditRetentionDaysFromEnv(env: Env = process.env): number {
+  return intEnv(AUDIT_RETENTION.env, { min: AUDIT_RETENTION.minDays, max: AUDIT_RETENTION.maxDays, fallback: AUDIT_RETENTION.defaultDays }, env);
 }
 
 export class DynamoAuditEventStore implements AuditSink {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly retentionDays = DEFAULT_AUDIT_RETENTION_DAYS,
+    private readonly retentionDays: number = AUDIT_RETENTION.defaultDays,
   ) {}
 
   async write(events: readonly AuditEvent[]): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { NotAcceptableError } from '../fhir/errors';
 import type { HttpRequest } from '../http';
+import { mediaTypeOf as mediaType } from '../http/body';
 
 export const FHIR_JSON = 'application/fhir+json';
 export const FHIR_XML = 'application/fhir+xml';
@@ -13,8 +14,6 @@ export const JSON_TYPES = new Set(['json', 'application/json', 'application/fhir
 export const XML_TYPES = new Set(['xml', 'text/xml', 'application/xml', 'application/fhir+xml', 'application/xml+fhir']);
 
 export type Format = 'json' | 'xml';
-
-export const mediaType = (value: string) => value.split(';')[0]!.trim().toLowerCase();
 
 /**
  * The format of the response: `_format` wins (406 when it names neither JSON nor XML), then the Accept header by

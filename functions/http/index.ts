@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { listEnv } from '../env';
 import { decodeBody } from './body';
 
-export { readBody, mediaTypeOf, type BodyRules, type RequestBody } from './body';
+export { readBody, type BodyRules } from './body';
 
 /** A request as the domain code sees it: no API Gateway types, header names in lower case. */
 export interface HttpRequest {
