@@ -272,6 +272,17 @@ describe('the JWKS cache', () => {
     await expect(call(`Bearer ${valid()}`)).resolves.toMatchObject({ principalId: 'client-a' });
   });
 
+  it('never fetches for a token its header already refuses, though the kid is unknown', async () => {
+    const { call, fetcher, logger } = setup();
+    for (const header of [{ typ: 'JWT' }, { alg: 'RS384' }, { crit: ['exp'] }]) {
+      await expect(call(`Bearer ${goodToken(strangerKey, claims(base), header)}`)).rejects.toThrow('Unauthorized');
+    }
+    expect(fetcher.calls).toHaveLength(0);
+    // each refusal names the header's fault
+    const reasons = JSON.stringify(vi.mocked(logger.warn).mock.calls);
+    for (const reason of ['typ \\"JWT\\" is not at+jwt', 'alg \\"RS384\\" is not RS256', 'crit header parameter']) expect(reasons).toContain(reason);
+  });
+
   it('picks up a rotated key when a token names its new kid', async () => {
     const rotated = makeKey('key-rotated');
     const fetcher = countingFetcher(jwksOf(key, rotated));

@@ -26,7 +26,7 @@ import {
 } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache, SimplePenaltyBox, assertIsSignatureJwk, isJwks, type Jwk, type Jwks, type JwksCache } from 'aws-jwt-verify/jwk';
-import { decomposeUnverifiedJwt, validateJwtFields } from 'aws-jwt-verify/jwt';
+import { validateJwtFields, type decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { isJsonObject, safeJsonParse, type Json } from 'aws-jwt-verify/safe-json-parse';
 import { MAX_TOKEN_LENGTH } from './bearer';
@@ -147,8 +147,8 @@ type IssuerSettings = JwtVerifierProperties<Settings>;
  *    - the payload is parsed by plain `JSON.parse` unless its text could hold a polluting key, which goes through
  *      the library's reviver.
  * 2. The synchronous verification (`verifyDecomposedJwtSync`, the warm path only): RS256 is the one algorithm
- *    (checkHeader, before anything else), so the signature is checked as the bench's floor does it, one
- *    `createVerify('RSA-SHA256')` with the key object and the signature bytes, instead of the library's generic
+ *    (checkHeader, when step 1 first parses the header), so the signature is checked as the bench's floor does it,
+ *    one `createVerify('RSA-SHA256')` with the key object and the signature bytes, instead of the library's generic
  *    call (key in an options object, signature as base64 text); the JWK is checked (the library's
  *    `assertIsSignatureJwk`, kty RSA, alg RS256 if given) once, when its key object is made, not per token.
  *
@@ -169,7 +169,6 @@ class ApiJwtVerifier extends JwtVerifier<Settings, IssuerSettings, false> {
 
   protected override verifyDecomposedJwtSync(decomposedJwt: DecomposedJwt, jwksUri: string, verifyProperties: Settings): JwtPayload {
     const { header, headerB64, payload, payloadB64, signatureB64 } = decomposedJwt;
-    checkHeader(header);
     const jwk = this.jwks.getCachedJwk(jwksUri, decomposedJwt);
     const verifier = createVerify('RSA-SHA256');
     verifier.update(`${headerB64}.${payloadB64}`);
@@ -202,6 +201,10 @@ class ApiJwtVerifier extends JwtVerifier<Settings, IssuerSettings, false> {
     if (!header) {
       header = parseSegment(headerB64, 'header') as JwtHeader;
       if (!isOptional(header.alg, isString) || !isOptional(header.kid, isString)) throw new JwtParseError('JWT header alg or kid is not a string');
+      // Our header rules (RS256, at+jwt, a kid, no crit), before the payload, the issuer or any JWKS fetch: a token
+      // refused anyway costs nothing more, and a refusal names the header's fault when it has one. A kept header
+      // has passed them.
+      checkHeader(header);
       if (this.headers.size >= 8) this.headers.clear();
       this.headers.set(headerB64, Object.freeze(header));
     }
@@ -232,8 +235,6 @@ function verifyCachedOrFetch(verifier: ReturnType<typeof ApiJwtVerifier.create>,
     return verifier.verifySync(token);
   } catch (err) {
     if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) return undefined;
-    // A refusal: name the header's fault when it has one (our reason is more precise than the library's).
-    checkHeader(decomposeUnverifiedJwt(token).header);
     throw err;
   }
 }
@@ -266,10 +267,7 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
         audience: expected.audience,
         jwksUri,
         graceSeconds,
-        customJwtCheck: ({ header, payload }) => {
-          checkHeader(header);
-          checkClaims(payload, graceSeconds);
-        },
+        customJwtCheck: ({ payload }) => checkClaims(payload, graceSeconds),
       },
       { jwksCache },
     );
@@ -288,14 +286,9 @@ export function createTokenVerifier(options: VerifierOptions = {}): TokenVerifie
       let payload: JwtPayload;
       try {
         checkCanonical(token);
-        // Warm path: one decomposition (the library's); the header is checked in customJwtCheck. Only before a
-        // JWKS fetch is the header checked up front, so that a token refused anyway never triggers one.
-        let cached = verifyCachedOrFetch(verifier, token);
-        if (!cached) {
-          checkHeader(decomposeUnverifiedJwt(token).header);
-          cached = await verifier.verify(token);
-        }
-        payload = cached;
+        // Warm path first; a kid the cache does not know yet takes the asynchronous path, which fetches the JWKS
+        // (the header was checked when the token was taken apart, so a token refused anyway never triggers one).
+        payload = verifyCachedOrFetch(verifier, token) ?? (await verifier.verify(token));
       } catch (err) {
         throw refusal(err);
       }
