@@ -185,13 +185,14 @@ export async function coldStart(quick: boolean): Promise<Figure[]> {
         figures.push(figure(`P1 ${name}: ${what} size`, bytes / 1024, floor.bytes / 1024, 1, 'KB', floorIs, { ratio: 1.2 }));
         figures.push(figure(`P1 ${name}: init time`, ms, floorMs, runs, 'ms', `${floorIs}, loaded by node`, { ratio: 1.25 }));
       }
-      for (const lazy of split ? (LAZY[name] ?? []) : []) {
-        const main = new Set(mainChunks(metafile));
+      const lazies = split ? (LAZY[name] ?? []) : [];
+      const main = new Set(mainChunks(metafile));
+      const script = join(dir, name, 'first-use.mjs');
+      if (lazies.length > 0) writeFileSync(script, FIRST_USE);
+      for (const lazy of lazies) {
         const chunks = lazy.modules.map((m) => chunkOf(metafile, m));
         if (chunks.some((c) => c === undefined)) throw new Error(`${name}: ${lazy.modules.join(', ')} did not become lazy chunks`);
         const lazyFiles = [...new Set(chunks.flatMap((c) => staticClosure(metafile, c!)))].filter((f) => !main.has(f));
-        const script = join(dir, name, 'first-use.mjs');
-        writeFileSync(script, FIRST_USE);
         const times = firstUseTime(script, [out, ...chunks.map((c) => resolve(c!))], runs);
         const lazyIs = `main chunk (${Math.round(bytes / 1024)} KB)`;
         figures.push(figure(`P1 ${name}: lazy ${lazy.what}: size`, bytesOf(metafile, lazyFiles) / 1024, bytes / 1024, 1, 'KB', lazyIs));

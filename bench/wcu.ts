@@ -1,8 +1,9 @@
 /**
  * Write units per create on DynamoDB, computed from the items a create writes (functions/store/writes.ts
  * `firstVersionItems`, through functions/seed/loader.ts `seedItems`: the same items the repository writes) with
- * DynamoDB's item-size rules: attribute names and values in UTF-8 bytes, numbers about 1 byte per 2 digits + 1; one WCU per 1 KB of each item, rounded up per item
- * (standard, non-transactional writes; a TransactWriteItems would double each).
+ * DynamoDB's item-size rules: attribute names and values in UTF-8 bytes, numbers about 1 byte per 2 digits + 1; one
+ * WCU per 1 KB of each item, rounded up per item (standard, non-transactional writes; a TransactWriteItems would
+ * double each).
  */
 import type { ResourceType } from '../contract/resource-types';
 import { demoResources, generatePatients } from '../functions/seed/demo-data';

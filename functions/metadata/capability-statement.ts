@@ -143,11 +143,6 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
 }
 
 /**
- * The FHIR types served under the FHIR base to admin tokens only (routes `admin: true` there: `GET /STU3/AuditEvent`,
- * functions/audit/search.ts), each saying so in its documentation, since STU3 has no element for a per-resource
- * security requirement: a reader learns that SMART scopes do not reach it, and what a token needs instead.
- */
-/**
  * `GET /STU3/AuditEvent`'s filters (functions/audit/search.ts answers them), documented here rather than beside the
  * parser so that the admin function does not carry the text; a Record, so that a new filter cannot go undocumented.
  */
@@ -161,6 +156,11 @@ const AUDIT_SEARCH_PARAMETERS: Record<AuditFilter, { type: 'date' | 'token' | 'r
   source: { type: 'token', documentation: 'AuditEvent.source.identifier: ccri-fhir, ccri-token, ccri-authorizer, ccri-gateway, ccri-admin.' },
 };
 
+/**
+ * The FHIR types served under the FHIR base to admin tokens only (routes `admin: true` there: `GET /STU3/AuditEvent`,
+ * functions/audit/search.ts), each saying so in its documentation, since STU3 has no element for a per-resource
+ * security requirement: a reader learns that SMART scopes do not reach it, and what a token needs instead.
+ */
 function adminResources(): fhir.CapabilityStatementRestResource[] {
   const types = new Set(ROUTES.filter((r) => r.admin && r.path.startsWith(`${FHIR_BASE_PATH}/`)).map((r) => r.path.split('/')[2]!));
   return [...types].map((type) => {
