@@ -283,6 +283,20 @@ describe('browsing', () => {
     await close();
   }, 90_000);
 
+  it('shows a request that fails outright in the panel that made it, and keeps the other panels as they were', async () => {
+    const { page, close } = await open();
+    await tokenFor(page, DEMO_CLINICAL_ACCESS_CLIENT.clientId);
+    await page.selectOption('#search-type', 'Condition');
+    await page.click('#search-go');
+    await page.waitForSelector('#bundle');
+    await page.route(/\/STU3\/Condition\/[^/?]+$/, (route) => route.abort('connectionreset'));
+    await page.click('#bundle [data-open]');
+    await page.waitForSelector('#resource-body [role="alert"]');
+    expect(await page.$('#results #bundle')).not.toBeNull();
+    expect(await page.$('#results [role="alert"]')).toBeNull();
+    await close();
+  }, 60_000);
+
   it('keeps the token out of every storage and sends it only to this API', async () => {
     const { page, close } = await open();
     const sentTo = new Set<string>();

@@ -344,11 +344,15 @@ function summarize(resource: Record<string, unknown>): string {
   return c?.text ?? c?.coding?.[0]?.display ?? String(resource.status ?? '');
 }
 
-async function call(target: string | URL, ctx: CallContext, init?: { method?: string; body?: unknown }): Promise<ApiResponse | undefined> {
+/**
+ * Calls the API. A request that fails outright (the network, a link outside the API) shows its error in the panel
+ * that made it, if that request is still the panel's last one; the caller gets undefined.
+ */
+async function call(target: string | URL, panel: { into: HTMLElement; current: () => boolean }, init?: { method?: string; body?: unknown }): Promise<ApiResponse | undefined> {
   try {
     return await fhir(state.token, target, init);
   } catch (err) {
-    alertIn(byId('results'), (err as Error).message);
+    if (panel.current()) alertIn(panel.into, (err as Error).message);
     return undefined;
   }
 }
@@ -381,7 +385,7 @@ async function showBundle(url: URL, type: ResourceType | undefined) {
   const results = byId('results');
   const current = resultsTurn();
   show(results, h('p', { class: 'status' }, `GET ${url.pathname}${url.search}…`));
-  const r = await call(url, contextFor(type, 'search-type'));
+  const r = await call(url, { into: results, current });
   if (!r || !current()) return;
   if (r.status !== 200) return show(results, refusalPanel(r, contextFor(type, 'search-type')));
   const bundle = r.body as { total?: number; entry?: Array<{ resource?: Record<string, unknown>; fullUrl?: string; search?: { mode?: string } }>; link?: Array<{ relation: string; url: string }> };
@@ -449,7 +453,7 @@ async function openResource(ref: string) {
   show(body, h('p', { class: 'status' }, `GET ${ref}…`));
   section.scrollIntoView?.({ block: 'start' });
   const ctx = contextFor(parsed.type, parsed.vid ? 'vread' : 'read');
-  const r = await call(ref, ctx);
+  const r = await call(ref, { into: body, current });
   if (!r || !current()) return;
   if (r.status !== 200) return show(body, refusalPanel(r, ctx));
   const resource = r.body as { resourceType: string; id: string; meta?: { versionId?: string; lastUpdated?: string; profile?: string[] } };
@@ -477,7 +481,7 @@ async function showHistory(type: ResourceType, id: string) {
   const body = byId('resource-body');
   const ctx = contextFor(type, 'history-instance');
   const current = resourceTurn();
-  const r = await call(`${type}/${id}/_history`, ctx);
+  const r = await call(`${type}/${id}/_history`, { into: body, current });
   if (!r || !current()) return;
   if (r.status !== 200) return show(body, refusalPanel(r, ctx));
   const versions = ((r.body as { entry?: Array<{ resource?: { meta?: { versionId?: string; lastUpdated?: string } }; request?: { method?: string } }> }).entry ?? []);
@@ -513,7 +517,7 @@ async function newFromExample() {
   const type = byId<HTMLSelectElement>('search-type').value as ResourceType;
   const ctx = contextFor(type, 'search-type');
   const current = resultsTurn();
-  const r = await call(`${type}?_count=1`, ctx);
+  const r = await call(`${type}?_count=1`, { into: byId('results'), current });
   if (!r || !current()) return;
   if (r.status !== 200) return show(byId('results'), refusalPanel(r, ctx));
   const example = (r.body as { entry?: Array<{ resource?: Record<string, unknown> }> }).entry?.[0]?.resource;
@@ -536,7 +540,7 @@ async function write(validateOnly: boolean) {
   const method = validateOnly || !editing.id ? 'POST' : 'PUT';
   const ctx = contextFor(editing.type, validateOnly ? 'validate' : editing.id ? 'update' : 'create');
   const current = editorTurn();
-  const r = await call(path, ctx, { method, body: resource });
+  const r = await call(path, { into: result, current }, { method, body: resource });
   if (!r || !current()) return;
   if (r.status === 401 || r.status === 403) return show(result, refusalPanel(r, ctx));
   const outcome = r.body as { resourceType?: string; issue?: Issue[]; id?: string };
