@@ -166,6 +166,7 @@ const ADMIN_BODY: BodyRules = {
   accepts: (type) => type === 'application/json',
   tooLarge: (max) => new TooLargeError(`The request body is larger than ${max} bytes.`),
   unsupported: () => new UnsupportedMediaTypeError('The request body must be application/json, in UTF-8.'),
+  malformed: (message) => new BadRequestError(message),
 };
 
 /** The request's JSON body, parsed; undefined when there is none (each route's validation decides if it needs one). */

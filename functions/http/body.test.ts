@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { decodeBody, readBody, type BodyRules } from './body';
+import { decodeBody, NOT_UTF8, readBody, type BodyRules } from './body';
 import { toHttpRequest } from './index';
 import { parseBody, withFormQuery } from '../fhir/http';
 import { parsePatchBody } from '../fhir/patch';
@@ -9,12 +9,14 @@ import { TooLargeError, UnsupportedMediaTypeError, BadRequestError } from '../fh
 
 class Big extends Error {}
 class Unsupported extends Error {}
+class Malformed extends Error {}
 
 const JSON_ONLY: BodyRules = {
   maxBytes: 10,
   accepts: (type) => type === 'application/json',
   tooLarge: (max) => new Big(`over ${max}`),
   unsupported: (contentType) => new Unsupported(`not ${contentType}`),
+  malformed: (message) => new Malformed(message),
 };
 const request = (body: string | undefined, contentType?: string) => ({ body, headers: (contentType === undefined ? {} : { 'content-type': contentType }) as Record<string, string> });
 
@@ -51,6 +53,21 @@ describe('the body reader', () => {
     expect(readBody(request('{}', `application/json;charset=${charset}`), JSON_ONLY)?.text).toBe('{}');
   });
 
+  it('throws the protocol’s 400 for a body that was not valid UTF-8 (it arrives holding U+FFFD), after the 413 and 415 checks', () => {
+    const latin1 = Buffer.from('{"n":"Si\xe2n"}', 'latin1').toString('utf8'); // what API Gateway makes of Latin-1 bytes
+    expect(latin1).toContain('\uFFFD');
+    const rules = { ...JSON_ONLY, maxBytes: 100 };
+    expect(() => readBody(request(latin1, 'application/json'), rules)).toThrow(new Malformed(NOT_UTF8));
+    expect(() => readBody(request(latin1, 'text/plain'), rules)).toThrow(Unsupported);
+    expect(() => readBody(request(latin1.repeat(10), 'application/json'), rules)).toThrow(Big);
+  });
+
+  it('takes U+FFFD sent escaped, and valid UTF-8 of any script', () => {
+    const rules = { ...JSON_ONLY, maxBytes: 100 };
+    expect(readBody(request('{"n":"\\uFFFD"}', 'application/json'), rules)?.text).toBe('{"n":"\\uFFFD"}');
+    expect(readBody(request('{"n":"Siân Ŵ 日本"}', 'application/json'), rules)?.text).toBe('{"n":"Siân Ŵ 日本"}');
+  });
+
   it('passes the text to the protocol’s rule, for protocols that sniff a missing type', () => {
     const sniffing: BodyRules = { ...JSON_ONLY, accepts: (type, text) => type === undefined && text.startsWith('{') };
     expect(readBody(request('{}'), sniffing)?.type).toBeUndefined();
@@ -81,11 +98,13 @@ describe('the FHIR API’s bodies (OperationOutcome errors)', () => {
     ['a JSON Patch', (b: string, t?: string) => parsePatchBody(fhir(b, t), 40), '[]', 'application/json-patch+json', 'application/json'],
     ['a _search form', (b: string, t?: string) => withFormQuery(fhir(b, t), 40), 'name=x', 'application/x-www-form-urlencoded', 'application/json'],
     ['an XML resource', (b: string, t?: string) => readRepresentation(fhir(b, t), 40), '<Patient xmlns="http://hl7.org/fhir"/>', 'application/fhir+xml', 'text/plain'],
-  ])('%s: accepted as %s, 413 over the cap, 415 for another type or charset', async (_name, read, body, good, bad) => {
+  ])('%s: accepted as %s, 413 over the cap, 415 for another type or charset, 400 if not UTF-8', async (_name, read, body, good, bad) => {
     await expect(Promise.resolve().then(() => read(body, good))).resolves.toBeDefined();
     await expect(Promise.resolve().then(() => read(`${body}${' '.repeat(41 - body.length)}`, good))).rejects.toThrow(TooLargeError);
     await expect(Promise.resolve().then(() => read(body, bad))).rejects.toThrow(UnsupportedMediaTypeError);
     await expect(Promise.resolve().then(() => read(body, `${good}; charset=latin1`))).rejects.toThrow(UnsupportedMediaTypeError);
+    const notUtf8 = `${body[0]}\uFFFD${body.slice(body.length > 4 ? 4 : 1)}`; // within the cap
+    await expect(Promise.resolve().then(() => read(notUtf8, good))).rejects.toThrow(new BadRequestError(NOT_UTF8));
   });
 
   it('keeps each route’s 415 message, naming what it takes', () => {

@@ -7,7 +7,11 @@
  * 2. over `maxBytes` (UTF-8 bytes of the decoded body: API Gateway's base64 is undone by `toHttpRequest` through
  *    `decodeBody`) is the protocol's 413, before any parsing;
  * 3. a media type the protocol does not take, or a charset other than UTF-8 (the only one FHIR and JSON allow:
- *    https://hl7.org/fhir/STU3/http.html#mime-type, RFC 8259 §8.1), is the protocol's 415.
+ *    https://hl7.org/fhir/STU3/http.html#mime-type, RFC 8259 §8.1), is the protocol's 415;
+ * 4. a body that was not valid UTF-8 is the protocol's 400. API Gateway (and the local gateway, alike) reads a text
+ *    body as UTF-8 and turns each invalid byte into U+FFFD, so a Latin-1 "Siân" would arrive as "Si\uFFFDn" and be
+ *    stored so, silently. A raw U+FFFD in the text is therefore refused; the character itself can still be sent
+ *    escaped (`\uFFFD` in JSON, `&#xFFFD;` in XML), which reaches the parser, not this check.
  *
  * What each protocol accepts, and the errors it answers with, are passed in (`BodyRules`): this module knows no
  * protocol, so the FHIR API keeps its OperationOutcomes, the admin API its own messages and the OAuth routes their
@@ -28,7 +32,13 @@ export interface BodyRules {
   tooLarge(maxBytes: number): Error;
   /** The protocol's 415 for `contentType` (the header as sent, or `undefined`). */
   unsupported(contentType: string | undefined): Error;
+  /** The protocol's 400, saying `message` (a body that was not valid UTF-8). */
+  malformed(message: string): Error;
 }
+
+/** Why a body holding U+FFFD is refused (step 4 of the module comment). */
+export const NOT_UTF8 =
+  'The request body is not valid UTF-8: it holds U+FFFD, the character an invalid byte becomes on the way in. Send the body in UTF-8; U+FFFD itself can be sent escaped (\\uFFFD in JSON, &#xFFFD; in XML).';
 
 /** A body as read: its text, and its media type (lower case, no parameters) when the request named one. */
 export interface RequestBody {
@@ -56,6 +66,7 @@ export function readBody(request: Pick<HttpRequest, 'headers' | 'body'>, rules: 
   if (!rules.accepts(type, text) || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
     throw rules.unsupported(contentType);
   }
+  if (text.includes('\uFFFD')) throw rules.malformed(NOT_UTF8);
   return { text, type };
 }
 

@@ -135,6 +135,7 @@ describe('the token request body (functions/http/body.ts, with RFC 6749 errors)'
     ['no media type, even with an empty body', undefined, '', 400],
     ['a charset other than UTF-8', 'application/x-www-form-urlencoded; charset=iso-8859-1', 'grant_type=client_credentials', 400],
     ['a body one byte over the cap', 'application/x-www-form-urlencoded', `grant_type=client_credentials&pad=${'x'.repeat(MAX_TOKEN_REQUEST_BYTES)}`.slice(0, MAX_TOKEN_REQUEST_BYTES + 1), 413],
+    ['a body that was not UTF-8 (a raw Latin-1 byte, read as U+FFFD)', 'application/x-www-form-urlencoded', Buffer.from('grant_type=client_credentials&client_id=Si\xe2n', 'latin1').toString('utf8'), 400],
   ])('refuses %s with invalid_request', (_name, contentType, body, status) => {
     expect(() => parseTokenRequestForm(contentType, body)).toThrow(expect.objectContaining({ error: 'invalid_request', statusCode: status }));
   });

@@ -51,6 +51,7 @@ const TOKEN_FORM: BodyRules = {
   accepts: (type) => type === FORM_MEDIA_TYPE,
   tooLarge: (max) => new InvalidRequestError(`The request body is larger than ${max} bytes.`, 413),
   unsupported: () => new InvalidRequestError(`The request body must be ${FORM_MEDIA_TYPE}, in UTF-8.`),
+  malformed: (message) => new InvalidRequestError(message),
 };
 
 /**

@@ -13,7 +13,7 @@ export async function raw(
   token: string | undefined,
   method: string,
   path: string,
-  options: { body?: string; headers?: Record<string, string> } = {},
+  options: { body?: string | Blob; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; headers: Headers; json: any }> {
   const res = await fetch(`${api.fhirBase}/${path}`, {
     method,

@@ -140,6 +140,24 @@ describe('content', () => {
     else expect(res.headers.get('content-type')).toContain('application/fhir+json');
   });
 
+  it('refuses a body that is not UTF-8 (a Latin-1 "Siân") with 400 and stores nothing; U+FFFD sent escaped is kept', async () => {
+    const patient = sampleOf('Patient') as unknown as { name: { family?: string }[] };
+    const named = (family: string) => JSON.stringify({ ...patient, name: [{ ...patient.name[0], family }, ...patient.name.slice(1)] });
+    const count = async () => ((await writer.search({ resourceType: 'Patient', searchParams: { _count: 0 } })) as any).total;
+    const before = await count();
+    const latin1 = await raw(api, writerToken, 'POST', 'Patient', { body: new Blob([Buffer.from(named('Siân'), 'latin1')]) });
+    expect(latin1.status).toBe(400);
+    expect(latin1.json.resourceType).toBe('OperationOutcome');
+    expect(latin1.json.issue[0].diagnostics).toContain('not valid UTF-8');
+    expect(await count()).toBe(before);
+    const utf8 = await raw(api, writerToken, 'POST', 'Patient', { body: new Blob([Buffer.from(named('Siân'), 'utf8')]) });
+    expect(utf8.status).toBe(201);
+    expect(utf8.json.name[0].family).toBe('Siân');
+    const escaped = await raw(api, writerToken, 'POST', 'Patient', { body: named('Si\uFFFDn').replace('\uFFFD', '\\ufffd') });
+    expect(escaped.status).toBe(201);
+    expect(escaped.json.name[0].family).toBe('Si\uFFFDn');
+  });
+
   it('$validate answers an OperationOutcome and stores nothing', async () => {
     const before = (await writer.search({ resourceType: 'Patient', searchParams: { _count: 0 } })) as any;
     const res = await raw(api, writerToken, 'POST', 'Patient/$validate', { body: JSON.stringify(sampleOf('Patient')) });
