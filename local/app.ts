@@ -12,7 +12,7 @@ import { DEFAULT_CONFIG } from '../lib/config';
 import { ROUTES } from '../contract/routes';
 import { FHIR_TABLE, TABLES, localTableName, type TableSpec } from '../contract/tables';
 import { configuredEndpoint, startEngine, type RunningEngine } from './dynamodb-local';
-import { LocalGateway, notReadyListener, type LocalGatewayOptions } from './gateway';
+import { LocalGateway, notReadyListener, parserRefusal, type LocalGatewayOptions } from './gateway';
 import { localDataAccess } from './data-access';
 import { buildLocalHandlers } from './handlers';
 import { createTables } from './tables';
@@ -168,5 +168,6 @@ function createBoundedServer(limits: ServerLimits): Server {
     connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
   });
   srv.maxConnections = limits.maxConnections;
+  srv.on('clientError', parserRefusal());
   return srv;
 }

@@ -3,12 +3,12 @@
  * that never answers, a flood of distinct tokens in the authorizer cache.
  */
 import { connect } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Route } from '../contract/routes';
-import { LocalGateway, type LocalGatewayOptions } from './gateway';
+import { LocalGateway, parserRefusal, type LocalGatewayOptions } from './gateway';
 
 const routes: Route[] = [
   { method: 'GET', path: '/STU3/metadata', function: 'metadata', auth: 'public' },
@@ -41,6 +41,7 @@ async function serve(options: Partial<LocalGatewayOptions>): Promise<{ gateway: 
     ...options,
   });
   server = createServer(gateway.listener);
+  server.on('clientError', parserRefusal(500));
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
   return { gateway, base: `http://127.0.0.1:${port}`, port };
@@ -116,5 +117,34 @@ describe('the Lambda response payload limit', () => {
     const res = await fetch(`${base}/STU3/metadata`);
     expect(res.status).toBe(200);
     expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(6 * 1024 * 1024 - 1024);
+  });
+});
+
+describe('what Node’s HTTP parser refuses before the gateway', () => {
+  /** A POST with headers over Node's 16 KB and a 1 MB body, as the fuzz suite sent: the status, or the error. */
+  function oversizeHeaders(port: number): Promise<{ status: number; body: string } | { error: string }> {
+    return new Promise((resolve) => {
+      const req = request({ port, host: '127.0.0.1', method: 'POST', path: `/STU3/Patient/1?q=${'v'.repeat(6000)}`, headers: { Authorization: `Bearer ${'t'.repeat(6500)}`, 'If-None-Exist': 'x'.repeat(4000), 'Content-Type': 'application/fhir+json' } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }));
+      req.end(`{"resourceType":"Patient","text":"${'x'.repeat(1024 * 1024)}"}`);
+    });
+  }
+
+  it('answers headers over 16 KB with a 431 OperationOutcome the client can read, even while it still sends a body', async () => {
+    const { port } = await serve({});
+    const answer = await oversizeHeaders(port);
+    expect(answer).toMatchObject({ status: 431 });
+    expect(JSON.parse((answer as { body: string }).body)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ diagnostics: 'The request line and headers are over 16 KB' }] });
+  });
+
+  it('answers a request that is not HTTP with a 400 OperationOutcome and closes', async () => {
+    const { port } = await serve({});
+    const raw = await rawResponse(port, 'HELLO /\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(raw).toContain('"resourceType":"OperationOutcome"');
   });
 });

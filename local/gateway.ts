@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -418,6 +419,40 @@ export function notReadyListener(retryAfterSeconds = 2): RequestListener {
       Connection: 'close',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
+  };
+}
+
+/** What Node's HTTP parser refused, as the status and words of the answer. */
+const PARSER_REFUSALS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request line and headers are over 16 KB'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request took too long to arrive'],
+};
+
+/**
+ * The server's `clientError` listener. Node's HTTP parser refuses some requests before the gateway sees them:
+ * headers over 16 KB (431; API Gateway's own limit is lower), a request too slow to arrive (408), one that is not
+ * HTTP (400). Node's own answer destroys the socket at once, so a client still sending its body reads a reset, not
+ * the answer. This one answers with an OperationOutcome, closes its side, and reads and drops what the client still
+ * sends for at most `drainMs`, so that the client reads the status; then the socket is gone.
+ */
+export function parserRefusal(drainMs = 2000): (err: NodeJS.ErrnoException, socket: Duplex) => void {
+  const answered = new WeakSet<Duplex>();
+  return (err, socket) => {
+    if (answered.has(socket)) return; // the parser reports each later chunk of a refused request again
+    answered.add(socket);
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, message] = PARSER_REFUSALS[err.code ?? ''] ?? [400, 'Bad Request', 'The request is not well-formed HTTP'];
+    const body = JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', diagnostics: message }] });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/fhir+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), drainMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   };
 }
 

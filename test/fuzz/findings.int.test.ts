@@ -71,3 +71,17 @@ describe('parseSearch (functions/fhir/search.ts) with a parameter named like an 
     expect(() => parseSearch('Patient', query, true)).toThrow(BadRequestError);
   });
 });
+
+describe('headers over 16 KB with a large body (seed 685182099: Node’s parser answered 431 by resetting the socket)', () => {
+  it('POST with over 16 KB of request line and headers and a 500 KB body reads a 431 OperationOutcome, not a reset', async () => {
+    const res = await send(api.baseUrl, {
+      method: 'POST',
+      path: `/STU3/MedicationRequest/3/$validate?q=${'v'.repeat(6000)}`,
+      headers: { Authorization: `Bearer ${'t'.repeat(6478)}`, 'Content-Type': 'application/fhir+json', 'If-None-Exist': 'x'.repeat(5000) },
+      body: JSON.stringify({ resourceType: 'MedicationRequest', note: [{ text: 'x'.repeat(500_000) }] }),
+      label: 'oversize headers',
+    });
+    expect(res.status).toBe(431);
+    expect(isOperationOutcome(JSON.parse(res.body))).toBe(true);
+  });
+});

@@ -13,8 +13,9 @@
  *    tables they target is identical before and after;
  * 4. no prototype pollution: the API runs in the fuzzing process, whose built-in prototypes stay unchanged.
  *
- * Out of scope: answers of Node's own HTTP parser before the gateway runs (431 for headers over 16 KB, 400 for an
- * unknown method), which API Gateway replaces with its own limits; methods are drawn from those Node parses.
+ * What Node's HTTP parser refuses before the gateway runs (headers over 16 KB) is answered by the server's
+ * `clientError` listener (local/gateway.ts `parserRefusal`): a 431 OperationOutcome, on every route; API Gateway has
+ * its own, lower limits. Methods are drawn from those Node parses.
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
@@ -870,12 +871,12 @@ export function checkResponse(req: FuzzRequest, res: FuzzResponse, options: { fa
   for (const secret of options.secrets ?? []) if (res.body.includes(secret)) add('no-secret-echo', 'a secret or token is echoed in the body');
   if (req.mustBeRefused && (res.status < 400 || res.status >= 500)) add('refused-write', `expected 4xx, got ${res.status}: ${res.body.slice(0, 200)}`);
   const head = req.method.toUpperCase() === 'HEAD';
-  // 431: Node's HTTP parser refuses headers over 16 KB itself, before the gateway (API Gateway has its own limit).
-  if (res.status >= 400 && !head && res.status !== 431) {
+  if (res.status >= 400 && !head) {
     const json = parseBody(res);
     if (isTokenRoute(req)) {
-      // The token function answers OAuth errors; only the gateway's own 413 (over API Gateway's 10 MB) is FHIR-shaped.
-      if (!isOAuthError(json) && !(res.status === 413 && isOperationOutcome(json))) add('oauth-error-body', res.body.slice(0, 300));
+      // The token function answers OAuth errors; only the gateway's own 413 (over API Gateway's 10 MB) and the
+      // server's 431 (headers over Node's 16 KB) are FHIR-shaped.
+      if (!isOAuthError(json) && !((res.status === 413 || res.status === 431) && isOperationOutcome(json))) add('oauth-error-body', res.body.slice(0, 300));
     } else if (!isOperationOutcome(json)) {
       add('operation-outcome-body', res.body.slice(0, 300));
     }
