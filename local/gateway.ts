@@ -440,7 +440,10 @@ export function parserRefusal(drainMs = 2000): (err: NodeJS.ErrnoException, sock
   return (err, socket) => {
     if (answered.has(socket)) return; // the parser reports each later chunk of a refused request again
     answered.add(socket);
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // As Node's own listener: no answer on a socket gone, or under a response already being written (a pipelined
+    // request after it): that would corrupt the stream.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy();
       return;
     }
