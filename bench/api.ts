@@ -9,7 +9,7 @@ import { Agent, request } from 'node:http';
 import { CCRI_DEMO_CLIENTS } from '../functions/oauth/demo-clients';
 import { FHIR_TABLE } from '../contract/tables';
 import { startLocalApi, type LocalApi } from '../local/app';
-import { figure, percentile, runConcurrent, timeEach, type Figure } from './measure';
+import { alternating, figure, percentile, runConcurrent, timeEach, type Figure } from './measure';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -56,26 +56,18 @@ export async function apiBench(quick: boolean): Promise<Figure[]> {
     const figures: Figure[] = [];
     // Sequential, interleaved in short alternating batches (10 reads, 10 GetItems, ...) so that the noise of this
     // shared machine hits both alike (rounds of 400 let a load spike land on one side only).
-    const readTimes: number[] = [];
-    const floorTimes: number[] = [];
     await timeEach(read, n / 10, 0);
     await timeEach(getItem, n / 10, 0);
-    for (let r = 0; r < n / 10; r++) {
-      readTimes.push(...(await timeEach(read, 10, 0)));
-      floorTimes.push(...(await timeEach(getItem, 10, 0)));
-    }
+    const sequential = await alternating(n / 10, () => timeEach(read, 10, 0), () => timeEach(getItem, 10, 0));
+    const [readTimes, floorTimes] = sequential.map((runs) => runs.flat());
     for (const p of [50, 99]) {
       figures.push(
         figure(`P4 GET /STU3/Patient/[id] via gateway+authorizer, sequential, p${p}`, percentile(readTimes, p), percentile(floorTimes, p), n, 'ms', 'one bare GetItem on the same engine', { ratio: 1.5 }),
       );
     }
     // Concurrency 8, alike: alternating runs of 80 calls each.
-    const concurrentRead: number[] = [];
-    const concurrentFloor: number[] = [];
-    for (let r = 0; r < Math.max(1, n / 80); r++) {
-      concurrentRead.push(...(await runConcurrent(read, Math.min(80, n), 8)).latencies);
-      concurrentFloor.push(...(await runConcurrent(getItem, Math.min(80, n), 8)).latencies);
-    }
+    const concurrent = await alternating(Math.max(1, n / 80), () => runConcurrent(read, Math.min(80, n), 8), () => runConcurrent(getItem, Math.min(80, n), 8));
+    const [concurrentRead, concurrentFloor] = concurrent.map((runs) => runs.flatMap((run) => run.latencies));
     for (const p of [50, 99]) {
       figures.push(
         figure(`P4 GET /STU3/Patient/[id], concurrency 8, p${p}`, percentile(concurrentRead, p), percentile(concurrentFloor, p), n, 'ms', 'bare GetItem at concurrency 8', { ratio: 1.5 }),

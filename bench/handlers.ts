@@ -17,7 +17,7 @@ import { LocalRsaSigner } from '../functions/oauth/signer';
 import { signJwt } from '../functions/oauth/token';
 import { createTokenHandler } from '../functions/token/handler';
 import { CLIENTS_TABLE } from '../contract/tables';
-import { figure, median, timePerCall, type Figure } from './measure';
+import { alternating, figure, median, timePerCall, type Figure } from './measure';
 import type { BenchDynamo } from './dynamo';
 
 const ISSUER = 'https://bench.execute-api.eu-west-2.amazonaws.com/prod';
@@ -72,12 +72,7 @@ async function interleavedMedians(a: () => unknown, b: () => unknown, iterations
   };
   await timeBatch(a);
   await timeBatch(b);
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let k = 0; k < batches; k++) {
-    as.push(await timeBatch(a));
-    bs.push(await timeBatch(b));
-  }
+  const [as, bs] = await alternating(batches, () => timeBatch(a), () => timeBatch(b));
   return { handlerMs: median(as), floorMs: median(bs) };
 }
 
@@ -115,14 +110,7 @@ export async function tokenBench(quick: boolean, dynamo: BenchDynamo): Promise<F
     s.update(input);
     s.sign(privateKey);
   };
-  // Interleave the two measurements in rounds so that machine noise hits both alike.
-  const handlerSamples: number[] = [];
-  const floorSamples: number[] = [];
   const rounds = 5;
-  for (let r = 0; r < rounds; r++) {
-    handlerSamples.push(await timePerCall(() => handler(event), iterations / rounds, 3));
-    floorSamples.push(await timePerCall(floor, iterations / rounds, 3));
-  }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return [figure('P3 token handler (local signer), per request', med(handlerSamples), med(floorSamples), iterations, 'ms', 'one raw RSA-2048 sign + one GetItem on the same engine', { ratio: 2 })];
+  const [handlerSamples, floorSamples] = await alternating(rounds, () => timePerCall(() => handler(event), iterations / rounds, 3), () => timePerCall(floor, iterations / rounds, 3));
+  return [figure('P3 token handler (local signer), per request', median(handlerSamples), median(floorSamples), iterations, 'ms', 'one raw RSA-2048 sign + one GetItem on the same engine', { ratio: 2 })];
 }

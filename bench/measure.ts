@@ -71,6 +71,18 @@ export async function runConcurrent(fn: () => Promise<unknown>, total: number, c
   return { latencies, wallMs: performance.now() - start };
 }
 
+/**
+ * Runs the measurements in turn, `rounds` times (a, b, a, b, ...), so that a change of this shared machine's load hits
+ * each alike (one long run of each lets a load spike land on one side only); each one's results, in order.
+ */
+export async function alternating<T>(rounds: number, ...measurements: Array<() => Promise<T>>): Promise<T[][]> {
+  const results = measurements.map(() => [] as T[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, measure] of measurements.entries()) results[k]!.push(await measure());
+  }
+  return results;
+}
+
 export function figure(
   name: string,
   value: number,

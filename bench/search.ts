@@ -18,7 +18,7 @@ import { bulkLoad, progressBar } from '../functions/seed/loader';
 import { FHIR_TABLE } from '../contract/tables';
 import { createTables } from '../local/tables';
 import type { BenchDynamo } from './dynamo';
-import { figure, median, timeEach, type Figure } from './measure';
+import { alternating, figure, median, timeEach, type Figure } from './measure';
 
 const FAMILY_SIZE = 10;
 const familyOf = (i: number) => `Bench${String(Math.floor(i / FAMILY_SIZE)).padStart(6, '0')}`;
@@ -127,9 +127,8 @@ export async function searchBench(quick: boolean, dynamo: BenchDynamo, largeSize
           ['Condition?patient= with 5 conditions', () => check('Condition', { patient: data.small, _count: '5' }, 5)],
         ];
         const rounds = 5;
-        for (let r = 0; r < rounds; r++) {
-          for (const [name, fn] of pair) (results[`${name}@${size}`] ??= []).push(...(await timeEach(fn, Math.ceil(repeats / rounds))));
-        }
+        const runs = await alternating(rounds, ...pair.map(([, fn]) => () => timeEach(fn, Math.ceil(repeats / rounds))));
+        pair.forEach(([name], k) => (results[`${name}@${size}`] = runs[k]!.flat()));
       }
     }
   } finally {

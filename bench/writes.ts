@@ -18,7 +18,7 @@ import { validateResource } from '../functions/validation';
 import { FHIR_TABLE } from '../contract/tables';
 import { createTables } from '../local/tables';
 import type { BenchDynamo } from './dynamo';
-import { figure, median, percentile, runConcurrent, timeEach, type Figure } from './measure';
+import { alternating, figure, median, percentile, runConcurrent, timeEach, type Figure } from './measure';
 import { writeCostTable } from './wcu';
 
 function post(body: string, context: Record<string, string>): APIGatewayProxyEvent {
@@ -68,12 +68,7 @@ export async function writeBench(quick: boolean, dynamo: BenchDynamo): Promise<F
 
   const figures: Figure[] = [];
   // Sequential, interleaved in rounds so that noise hits both alike.
-  const creates: number[] = [];
-  const puts: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    creates.push(...(await timeEach(create, Math.ceil(n / 10))));
-    puts.push(...(await timeEach(putItem, Math.ceil(n / 10))));
-  }
+  const [creates, puts] = (await alternating(5, () => timeEach(create, Math.ceil(n / 10)), () => timeEach(putItem, Math.ceil(n / 10)))).map((runs) => runs.flat());
   figures.push(figure('P8 POST Patient via the FHIR function, sequential, p50', median(creates), median(puts), creates.length, 'ms', 'one bare PutItem of the same resource item', { ratio: 2.5 }));
   // Concurrency 8, alike: a warm-up of each, then creates and PutItems in alternating runs, so that a change of the
   // machine's load hits both (one long run of each made the first one pay for whatever ran then). The transactions
@@ -82,15 +77,10 @@ export async function writeBench(quick: boolean, dynamo: BenchDynamo): Promise<F
   const rounds = quick ? 1 : 10;
   const per = Math.ceil(n / rounds);
   if (!quick) for (const fn of [create, putItem]) await runConcurrent(fn, per, 8);
-  const c = { latencies: [] as number[], wallMs: 0 };
-  const p = { latencies: [] as number[], wallMs: 0 };
-  for (let r = 0; r < rounds; r++) {
-    for (const [fn, into] of [[create, c], [putItem, p]] as const) {
-      const run = await runConcurrent(fn, per, 8);
-      into.latencies.push(...run.latencies);
-      into.wallMs += run.wallMs;
-    }
-  }
+  const [c, p] = (await alternating(rounds, () => runConcurrent(create, per, 8), () => runConcurrent(putItem, per, 8))).map((runs) => ({
+    latencies: runs.flatMap((run) => run.latencies),
+    wallMs: runs.reduce((sum, run) => sum + run.wallMs, 0),
+  }));
   const t = await runConcurrent(transact, n, 8);
   const rate = (r: { latencies: number[]; wallMs: number }) => (r.latencies.length / r.wallMs) * 1000;
   figures.push(figure('P8 creates/s at concurrency 8', rate(c), rate(p), n, 'req/s', 'bare PutItem/s of the same resource item, concurrency 8', { ratio: 1 / 0.5 }));
