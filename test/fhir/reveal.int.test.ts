@@ -1,0 +1,66 @@
+/**
+ * What an answer reveals beyond the token's grants (the attack review): through real HTTP, the local gateway and
+ * authorizer, on DynamoDB Local. A write-only token must not read what is stored through the interactions that read
+ * or search on its behalf (PATCH, conditional create, update and delete), and a patient-bound token must not learn
+ * whether a resource outside its compartment exists, nor its version, from any status, header or message.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PATIENT_CLIENT } from '../../functions/oauth/demo-clients';
+import { NHS_NUMBER_SYSTEM } from '../../functions/seed/demo-data';
+import { call } from '../admin/support';
+import { startTestApi, type TestApi } from '../support/local-api';
+import { testWriter, tokenFor, type Credentials } from '../support/tokens';
+import { raw } from './e2e-support';
+
+const ADMIN: Credentials = { clientId: 'reveal-admin', clientSecret: randomBytes(32).toString('base64url') };
+
+let api: TestApi;
+/** The demo writer, all of it, and narrowed to its write scope: create, update, delete, no read or search. */
+let writer: string;
+let writeOnly: string;
+/** A client bound to Patient/1 that may read and write its compartment (`patient/*.*`), made through the admin API. */
+let boundWriter: string;
+/** The demo patient-bound reader (`patient/*.read`, Patient/1). */
+let boundReader: string;
+/** A Condition of Patient/2: outside Patient/1's compartment. */
+let otherCondition: string;
+let patient2Nhs: string;
+/** A valid Patient without id or identifier, and a valid Condition of Patient/1 (from the demo data). */
+let patientBody: Record<string, unknown>;
+let conditionBody: Record<string, unknown>;
+
+beforeAll(async () => {
+  const writerCreds = testWriter('reveal-writer');
+  api = await startTestApi({ admin: ADMIN });
+  writer = await tokenFor(api, writerCreds);
+  writeOnly = await tokenFor(api, writerCreds, 'system/*.write');
+  const adminToken = await tokenFor(api, ADMIN);
+  const created = await call(api, 'POST', '/admin/clients', { token: adminToken, body: { name: 'Bound writer', scopes: 'patient/*.*', patient: '1' } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  boundWriter = await tokenFor(api, { clientId: created.body.clientId, clientSecret: created.body.clientSecret });
+  boundReader = await tokenFor(api, DEMO_PATIENT_CLIENT);
+  const conditions = await raw(api, writer, 'GET', 'Condition?patient=2&_count=1');
+  otherCondition = conditions.json.entry[0].resource.id;
+  const p2 = await raw(api, writer, 'GET', 'Patient/2');
+  patient2Nhs = p2.json.identifier.find((i: { system: string }) => i.system === NHS_NUMBER_SYSTEM).value;
+  const { id: _id, meta: _meta, identifier: _identifier, ...patient } = (await raw(api, writer, 'GET', 'Patient/3')).json;
+  patientBody = patient;
+  const own = (await raw(api, writer, 'GET', 'Condition?patient=1&_count=1')).json.entry[0].resource;
+  const { meta: _m, identifier: _i, ...condition } = own;
+  conditionBody = condition;
+});
+
+afterAll(() => api?.close());
+
+/** An answer with the ids in it replaced, to compare the answers for two ids. */
+const shape = (answer: { status: number; json: unknown }, ...ids: string[]) =>
+  ids.reduce((text, id) => text.split(id).join('<id>'), `${answer.status} ${JSON.stringify(answer.json)}`);
+
+describe('a patient-bound token learns nothing of a resource outside its compartment', () => {
+  it('vread answers as for an id that does not exist', async () => {
+    const other = await raw(api, boundReader, 'GET', `Condition/${otherCondition}/_history/1`);
+    const none = await raw(api, boundReader, 'GET', 'Condition/no-such-condition/_history/1');
+    expect(shape(other, otherCondition)).toBe(shape(none, 'no-such-condition'));
+  });
+});
