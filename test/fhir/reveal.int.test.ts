@@ -63,4 +63,16 @@ describe('a patient-bound token learns nothing of a resource outside its compart
     const none = await raw(api, boundReader, 'GET', 'Condition/no-such-condition/_history/1');
     expect(shape(other, otherCondition)).toBe(shape(none, 'no-such-condition'));
   });
+
+  it('an update with If-Match is refused without the stored version', async () => {
+    const body = JSON.stringify({ ...conditionBody, id: otherCondition });
+    const plain = await raw(api, boundWriter, 'PUT', `Condition/${otherCondition}`, { body });
+    const conditional = await raw(api, boundWriter, 'PUT', `Condition/${otherCondition}`, { body, headers: { 'If-Match': 'W/"9"' } });
+    expect(plain.status).toBe(403);
+    expect(shape(conditional, otherCondition)).toBe(shape(plain, otherCondition));
+    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: JSON.parse(body), request: { method: 'PUT', url: `Condition/${otherCondition}`, ifMatch: 'W/"9"' } }] };
+    const inTransaction = await raw(api, boundWriter, 'POST', '', { body: JSON.stringify(bundle) });
+    expect(inTransaction.status).toBe(403);
+    expect(JSON.stringify(inTransaction.json)).not.toMatch(/version|it is at/i);
+  });
 });
