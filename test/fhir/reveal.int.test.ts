@@ -57,6 +57,46 @@ afterAll(() => api?.close());
 const shape = (answer: { status: number; json: unknown }, ...ids: string[]) =>
   ids.reduce((text, id) => text.split(id).join('<id>'), `${answer.status} ${JSON.stringify(answer.json)}`);
 
+describe('a write-only token (create, update, delete; no read, no search) reads nothing back', () => {
+  it('PATCH of a resource it may not read is refused, and does not answer with the resource', async () => {
+    const patched = await raw(api, writeOnly, 'PATCH', 'Patient/2', { body: '[]', headers: { 'Content-Type': 'application/json-patch+json' } });
+    expect(patched.status).toBe(403);
+    expect(JSON.stringify(patched.json)).not.toContain(patient2Nhs);
+  });
+
+  it('a conditional create (If-None-Exist) is refused rather than returning the match it found', async () => {
+    const body = JSON.stringify(patientBody);
+    const created = await raw(api, writeOnly, 'POST', 'Patient', { body, headers: { 'If-None-Exist': `identifier=${NHS_NUMBER_SYSTEM}|${patient2Nhs}` } });
+    expect(created.status).toBe(403);
+    expect(JSON.stringify(created.json)).not.toContain(patient2Nhs);
+  });
+
+  it('a conditional update or delete, which searches, is refused before it searches', async () => {
+    const criteria = `Patient?identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|no-such-number`)}`;
+    expect((await raw(api, writeOnly, 'DELETE', criteria)).status).toBe(403);
+    const body = JSON.stringify(patientBody);
+    expect((await raw(api, writeOnly, 'PUT', criteria, { body })).status).toBe(403);
+    // the same token still writes what it names itself
+    expect((await raw(api, writeOnly, 'POST', 'Patient', { body })).status).toBe(201);
+  });
+
+  it('in a Bundle, an ifNoneExist or conditional entry is refused the same way', async () => {
+    for (const kind of ['transaction', 'batch']) {
+      const bundle = {
+        resourceType: 'Bundle',
+        type: kind,
+        entry: [
+          { resource: patientBody, request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${NHS_NUMBER_SYSTEM}|${patient2Nhs}` } },
+        ],
+      };
+      const answer = await raw(api, writeOnly, 'POST', '', { body: JSON.stringify(bundle) });
+      expect(JSON.stringify(answer.json)).not.toContain('Patient/2');
+      if (kind === 'transaction') expect(answer.status).toBe(403);
+      else expect(answer.json.entry[0].response.status).toBe('403');
+    }
+  });
+});
+
 describe('a patient-bound token learns nothing of a resource outside its compartment', () => {
   it('vread answers as for an id that does not exist', async () => {
     const other = await raw(api, boundReader, 'GET', `Condition/${otherCondition}/_history/1`);
