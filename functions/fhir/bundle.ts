@@ -226,8 +226,8 @@ async function transaction(entries: Entry[], deps: BundleDeps, service: (t: Reso
     try {
       if (e.method === 'DELETE') {
         const current = await deps.repository.read(e.type, id);
-        s.storedCheck(e.ctx)(current);
-        if (!current || current.deleted) {
+        // Outside the caller's compartment: as an unknown id (FhirService.delete), nothing deleted.
+        if (!current || current.deleted || !s.mayReveal(current, e.ctx)) {
           responses[e.index] = { response: { status: '204 No Content' } };
           continue;
         }

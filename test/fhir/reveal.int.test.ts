@@ -115,4 +115,15 @@ describe('a patient-bound token learns nothing of a resource outside its compart
     expect(inTransaction.status).toBe(403);
     expect(JSON.stringify(inTransaction.json)).not.toMatch(/version|it is at/i);
   });
+
+  it('a delete answers as for an id that does not exist, and deletes nothing', async () => {
+    const other = await raw(api, boundWriter, 'DELETE', `Condition/${otherCondition}`);
+    const none = await raw(api, boundWriter, 'DELETE', 'Condition/no-such-condition');
+    expect(shape(other, otherCondition)).toBe(shape(none, 'no-such-condition'));
+    const bundle = (id: string) => ({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `Condition/${id}` } }] });
+    const inTransaction = await raw(api, boundWriter, 'POST', '', { body: JSON.stringify(bundle(otherCondition)) });
+    const noneInTransaction = await raw(api, boundWriter, 'POST', '', { body: JSON.stringify(bundle('no-such-condition')) });
+    expect(shape(inTransaction, otherCondition)).toBe(shape(noneInTransaction, 'no-such-condition'));
+    expect((await raw(api, writer, 'GET', `Condition/${otherCondition}`)).status).toBe(200);
+  });
 });
