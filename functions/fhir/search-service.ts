@@ -58,7 +58,9 @@ export async function searchBundle(
     ...(await Promise.all(request.has.map((h) => hasClause(repo, caller, type, h)))),
   ];
   const compartment = compartmentClause(type, decision.compartmentPatient);
-  const clauses = [...base.clauses, ...(target.clauses ?? []), ...resolved, ...(compartment ? [compartment] : [])];
+  // The caller's compartment first: of equal clauses the first drives (index-layout.ts chooseDriver), so the page's
+  // budget goes to the caller's own resources, never to another patient's compartment (`Patient/2/Condition`).
+  const clauses = [...(compartment ? [compartment] : []), ...base.clauses, ...(target.clauses ?? []), ...resolved];
 
   const pairs: [string, string][] = [...request.canonical, ...(base.countOnly ? [['_summary', 'count'] as [string, string]] : []), ['_count', String(base.count)]];
   const binding = `search\n${target.url.slice(target.fhirBase.length)}\n${JSON.stringify(pairs)}\n${JSON.stringify(resolved)}\n${caller.binding}`;

@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PATIENT_CLIENT } from '../../functions/oauth/demo-clients';
-import { NHS_NUMBER_SYSTEM } from '../../functions/seed/demo-data';
+import { FHIR_TABLE } from '../../contract/tables';
+import { NHS_NUMBER_SYSTEM, type DemoResource } from '../../functions/seed/demo-data';
+import { bulkLoad } from '../../functions/seed/loader';
 import { call } from '../admin/support';
 import { startTestApi, type TestApi } from '../support/local-api';
 import { testWriter, tokenFor, type Credentials } from '../support/tokens';
@@ -125,5 +127,32 @@ describe('a patient-bound token learns nothing of a resource outside its compart
     const noneInTransaction = await raw(api, boundWriter, 'POST', '', { body: JSON.stringify(bundle('no-such-condition')) });
     expect(shape(inTransaction, otherCondition)).toBe(shape(noneInTransaction, 'no-such-condition'));
     expect((await raw(api, writer, 'GET', `Condition/${otherCondition}`)).status).toBe(200);
+  });
+
+  it('a search spends its page on its own compartment: other patients’ matches neither page it nor cap it', async () => {
+    // More matches of Patient/2 than a page examines (1,000) or a sorted search sorts (1,000)
+    const observations = Array.from({ length: 1001 }, (_, i): DemoResource => ({
+      resourceType: 'Observation',
+      id: `probe-${i}`,
+      status: 'final',
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '1000001' }] },
+      subject: { reference: 'Patient/2' },
+      effectiveDateTime: '2020-01-01',
+    }));
+    await bulkLoad({ documentClient: api.documentClient, tableName: api.tableName(FHIR_TABLE), resources: observations, concurrency: 4 });
+    expect((await raw(api, writer, 'GET', 'Observation?code=1000001&_summary=count')).json.total).toBe(1001);
+
+    const page = await raw(api, boundReader, 'GET', 'Observation?code=1000001&_count=5');
+    expect(page.status).toBe(200);
+    expect(page.json.entry ?? []).toEqual([]);
+    expect(page.json.link.map((l: { relation: string }) => l.relation)).not.toContain('next');
+    expect(page.json.total).toBe(0);
+    // the compartment search of another patient is an empty Bundle, whatever that patient holds
+    const compartment = await raw(api, boundReader, 'GET', 'Patient/2/Observation?_count=5');
+    expect(compartment.json.entry ?? []).toEqual([]);
+    expect(compartment.json.link.map((l: { relation: string }) => l.relation)).not.toContain('next');
+    const sorted = await raw(api, boundReader, 'GET', 'Observation?code=1000001&_sort=date');
+    expect(sorted.status).toBe(200);
+    expect(sorted.json.total).toBe(0);
   });
 });
