@@ -5,7 +5,7 @@
  * and the searchset Bundle with its links and its outcome entry. The type search (`GET /Type`, `POST /Type/_search`)
  * and the compartment search (`GET /Patient/{id}/Type`, compartment.ts) both run here.
  *
- * Paging. Unsorted: the engine's stream positions, signed into `_cursor` (cursor.ts); links `self`, `first` and
+ * Paging. Unsorted: the engine's stream positions, sealed into `_cursor` (cursor.ts); links `self`, `first` and
  * `next` (a `previous` or `last` would need positions the engine does not keep). Sorted (`_sort`): the whole
  * result is read, at most MAX_SORTED matches (more: a 400 naming the cap), sorted in memory, and paged by offset;
  * links `self`, `first`, `previous`, `next`, `last`, and `Bundle.total`. Worst case of any page: MAX_SORTED

@@ -5,6 +5,7 @@
  * whether a resource outside its compartment exists, nor its version, from any status, header or message.
  */
 import { randomBytes } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PATIENT_CLIENT } from '../../functions/oauth/demo-clients';
 import { FHIR_TABLE } from '../../contract/tables';
@@ -154,5 +155,26 @@ describe('a patient-bound token learns nothing of a resource outside its compart
     const sorted = await raw(api, boundReader, 'GET', 'Observation?code=1000001&_sort=date');
     expect(sorted.status).toBe(200);
     expect(sorted.json.total).toBe(0);
+  });
+
+  it('type history pages carry no trace of the other patients’ changes they read past, not even in the cursor', async () => {
+    const { subject: _s, id: _id, ...rest } = conditionBody;
+    const created = await raw(api, writer, 'POST', 'Condition', { body: JSON.stringify({ ...rest, subject: { reference: 'Patient/2' } }) });
+    expect(created.status).toBe(201);
+    const hidden = created.json.id as string;
+    const page = await raw(api, boundReader, 'GET', 'Condition/_history?_count=1');
+    expect(page.status).toBe(200);
+    const cursors = (page.json.link as { url: string }[]).flatMap((l) => new URL(l.url).searchParams.getAll('_cursor'));
+    expect(cursors.length).toBeGreaterThan(0);
+    // what a client can read out of a cursor: its parts, base64url, and whatever they inflate to
+    const readable = cursors.flatMap((c) => c.split('.')).map((part) => {
+      const bytes = Buffer.from(part, 'base64url');
+      try {
+        return inflateRawSync(bytes).toString('utf8');
+      } catch {
+        return bytes.toString('latin1');
+      }
+    });
+    expect(`${JSON.stringify(page.json)} ${readable.join(' ')}`).not.toContain(hidden);
   });
 });
