@@ -2,7 +2,8 @@
  * What an answer reveals beyond the token's grants (the attack review): through real HTTP, the local gateway and
  * authorizer, on DynamoDB Local. A write-only token must not read what is stored through the interactions that read
  * or search on its behalf (PATCH, conditional create, update and delete), and a patient-bound token must not learn
- * whether a resource outside its compartment exists, nor its version, from any status, header or message.
+ * whether a resource outside its compartment exists, its version, or how many of another patient's resources match
+ * or changed, from any status, header, link, cursor or message.
  */
 import { randomBytes } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
