@@ -19,7 +19,7 @@
  */
 import { FHIR_BASE_PATH, type Interaction } from '../../contract/routes';
 import { isResourceType, type ResourceType } from '../../contract/resource-types';
-import { decide, type Access } from '../scopes/permissions';
+import { decide, decideConditionalCreate, type Access } from '../scopes/permissions';
 import type { FhirRepository, FhirResource, StoredVersion, WriteResult } from '../store/repository';
 import { BadRequestError, FhirError, ForbiddenError, NotFoundError, PreconditionFailedError, TooLargeError } from './errors';
 import { serverError } from './outcome';
@@ -157,7 +157,8 @@ function parseEntry(raw: unknown, index: number, baseUrl: string): Entry {
 
 /** The token's decision on one entry (403 naming the entry), and its compartment. */
 function authorise(entry: Entry, access: Access): void {
-  const decision = decide(access, entry.type, entry.interaction);
+  const decision =
+    entry.interaction === 'create' && entry.ifNoneExist !== undefined ? decideConditionalCreate(access, entry.type) : decide(access, entry.type, entry.interaction);
   if (!decision.allowed) throw new ForbiddenError(`Bundle.entry[${entry.index}]: ${decision.reason}`);
   if (decision.compartmentPatient) entry.ctx = { compartmentPatient: decision.compartmentPatient };
 }
@@ -225,8 +226,8 @@ async function transaction(entries: Entry[], deps: BundleDeps, service: (t: Reso
     try {
       if (e.method === 'DELETE') {
         const current = await deps.repository.read(e.type, id);
-        s.storedCheck(e.ctx)(current);
-        if (!current || current.deleted) {
+        // Outside the caller's compartment: as an unknown id (FhirService.delete), nothing deleted.
+        if (!current || current.deleted || !s.mayReveal(current, e.ctx)) {
           responses[e.index] = { response: { status: '204 No Content' } };
           continue;
         }

@@ -76,7 +76,8 @@ export async function everything(
       break;
     }
     const own = compartmentClause(type, decision.compartmentPatient);
-    const clauses = [patientCompartment(type, id), ...sinceClauses, ...(own ? [own] : [])];
+    // The caller's own compartment first, to drive the search (search-service.ts)
+    const clauses = [...(own ? [own] : []), patientCompartment(type, id), ...sinceClauses];
     const positions = t === start.t ? start.p : undefined;
     const page = await runSearch(repo, { type, clauses, count: count - found.length, positions }).catch((err: unknown) => {
       throw err instanceof PositionsMismatch ? new BadRequestError('Invalid continuation token', CURSOR_PARAM) : err;

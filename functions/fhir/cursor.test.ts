@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CursorCodec } from './cursor';
 import { BadRequestError } from './errors';
@@ -5,6 +6,21 @@ import { BadRequestError } from './errors';
 describe('continuation tokens', () => {
   const codec = new CursorCodec('test-key');
   const token = codec.seal({ p: ['abc#1', 0, 1] }, 'search\nPatient\nq\nclient-a\n');
+
+  it('keeps its payload unreadable: a position may name another patient’s resource', () => {
+    const sealed = codec.seal({ b: '2024-01-01T00:00:00.000Z#secret-id#0000000001#Condition' }, 'b');
+    for (const part of sealed.split('.')) {
+      const bytes = Buffer.from(part, 'base64url');
+      expect(bytes.toString('latin1')).not.toContain('secret-id');
+      let inflated = '';
+      try {
+        inflated = inflateRawSync(bytes).toString('utf8');
+      } catch {
+        // not deflate data: fine
+      }
+      expect(inflated).not.toContain('secret-id');
+    }
+  });
 
   it('round-trips for the same binding, under the same key', () => {
     expect(codec.open(token, 'search\nPatient\nq\nclient-a\n')).toEqual({ p: ['abc#1', 0, 1] });

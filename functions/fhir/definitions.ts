@@ -288,6 +288,9 @@ export function definitionOf(type: ResourceType): TypeDefinition {
   return DEFINITIONS[type];
 }
 
+/** The param of the clause that holds a search to the caller's compartment (search-access.ts `compartmentClause`). */
+export const COMPARTMENT_PARAM = '_compartment';
+
 /** Whether a type's resources belong to patient compartments (the public information types do not). */
 export function inPatientCompartment(type: ResourceType): boolean {
   return type === 'Patient' || DEFINITIONS[type].compartmentParams.length > 0;

@@ -1,5 +1,5 @@
 /**
- * Paging of searches and histories: the page size (`_count`) and the signed continuation token (`_cursor`,
+ * Paging of searches and histories: the page size (`_count`) and the sealed continuation token (`_cursor`,
  * functions/fhir/cursor.ts) bound to what it continues (kind, type or resource, normalized query) and to the caller
  * (client and compartment). The service pages (functions/fhir/service.ts); the handler only turns the returned
  * query and token into `self` and `next` links.

@@ -52,8 +52,8 @@ export class FhirReadService {
     assertId(id);
     if (!/^[1-9]\d{0,9}$/.test(vid)) throw new NotFoundError(`${this.type}/${id} has no version '${vid}'`);
     const version = await this.repository.vread(this.type, id, Number(vid));
-    if (!version) throw new NotFoundError(`${this.type}/${id} has no version ${vid}`);
-    if (!this.inCompartment(version, id, ctx)) throw this.hidden(id);
+    // A version outside the compartment answers exactly as a missing one: any other word would tell the id exists.
+    if (!version || !this.inCompartment(version, id, ctx)) throw new NotFoundError(`${this.type}/${id} has no version ${vid}`);
     if (version.deleted) throw new GoneError(`${this.type}/${id} version ${vid} is a deletion`);
     return version;
   }

@@ -6,7 +6,7 @@
 import type { Interaction } from '../../contract/routes';
 import type { ResourceType } from '../../contract/resource-types';
 import type { Decision } from '../scopes/permissions';
-import { definitionOf, inPatientCompartment } from './definitions';
+import { COMPARTMENT_PARAM, definitionOf, inPatientCompartment } from './definitions';
 import type { SearchClause } from './search';
 
 export interface SearchCaller {
@@ -18,9 +18,9 @@ export interface SearchCaller {
 /** A patient's compartment as a search clause on `type` (undefined: no constraint), checked on every candidate. */
 export function compartmentClause(type: ResourceType, patient: string | undefined): SearchClause | undefined {
   if (patient === undefined || !inPatientCompartment(type)) return undefined;
-  if (type === 'Patient') return { param: '_compartment', anyOf: [{ kind: 'id', id: patient }] };
+  if (type === 'Patient') return { param: COMPARTMENT_PARAM, anyOf: [{ kind: 'id', id: patient }] };
   return {
-    param: '_compartment',
+    param: COMPARTMENT_PARAM,
     anyOf: definitionOf(type).compartmentParams.map((param) => ({ kind: 'reference' as const, param, ref: `Patient/${patient}` })),
   };
 }

@@ -5,7 +5,7 @@
  * and the searchset Bundle with its links and its outcome entry. The type search (`GET /Type`, `POST /Type/_search`)
  * and the compartment search (`GET /Patient/{id}/Type`, compartment.ts) both run here.
  *
- * Paging. Unsorted: the engine's stream positions, signed into `_cursor` (cursor.ts); links `self`, `first` and
+ * Paging. Unsorted: the engine's stream positions, sealed into `_cursor` (cursor.ts); links `self`, `first` and
  * `next` (a `previous` or `last` would need positions the engine does not keep). Sorted (`_sort`): the whole
  * result is read, at most MAX_SORTED matches (more: a 400 naming the cap), sorted in memory, and paged by offset;
  * links `self`, `first`, `previous`, `next`, `last`, and `Bundle.total`. Worst case of any page: MAX_SORTED
@@ -58,7 +58,9 @@ export async function searchBundle(
     ...(await Promise.all(request.has.map((h) => hasClause(repo, caller, type, h)))),
   ];
   const compartment = compartmentClause(type, decision.compartmentPatient);
-  const clauses = [...base.clauses, ...(target.clauses ?? []), ...resolved, ...(compartment ? [compartment] : [])];
+  // The caller's compartment first: of equal clauses the first drives (index-layout.ts chooseDriver), so the page's
+  // budget goes to the caller's own resources, never to another patient's compartment (`Patient/2/Condition`).
+  const clauses = [...(compartment ? [compartment] : []), ...base.clauses, ...(target.clauses ?? []), ...resolved];
 
   const pairs: [string, string][] = [...request.canonical, ...(base.countOnly ? [['_summary', 'count'] as [string, string]] : []), ['_count', String(base.count)]];
   const binding = `search\n${target.url.slice(target.fhirBase.length)}\n${JSON.stringify(pairs)}\n${JSON.stringify(resolved)}\n${caller.binding}`;

@@ -6,8 +6,9 @@
  *  - read, vread, history of a resource outside the compartment (a deleted one keeps its compartment): 404, as
  *    for a resource that does not exist, so that a patient-bound client cannot learn which ids exist;
  *  - search, counts, conditional create: the compartment is one more clause, checked on every candidate resource;
- *  - create, update (also update-as-create over a deleted id), delete of a resource outside the compartment (the
- *    body's or the stored one's): 403, since the client named the patient itself and nothing is disclosed.
+ *  - create, update (also update-as-create over a deleted id) of a resource outside the compartment (the body's or
+ *    the stored one's): 403, checked before If-Match so that no stored version is disclosed;
+ *  - delete of a resource outside the compartment: answered as a delete of an unknown id (204), nothing deleted.
  * read and vread are in read-service.ts (FhirReadService), which the FHIR function loads at init; this module, with
  * PATCH (fast-json-patch), is in the chunk that the first write or history request loads
  * (functions/resource/on-demand.ts).
@@ -41,6 +42,9 @@ export interface SearchResult {
   /** Where the next page starts, when there may be one. */
   next?: Position[];
 }
+
+/** A delete's stored version is outside the caller's compartment: the delete stops, as for an unknown id. */
+class OutsideCompartment extends Error {}
 
 /** The reads (functions/fhir/read-service.ts) and every other interaction of one type. */
 export class FhirService extends FhirReadService {
@@ -175,10 +179,21 @@ export class FhirService extends FhirReadService {
     return this.repository.update(this.type, id, resource, { ifMatch, check: this.checkStored(ctx) });
   }
 
-  /** Delete: idempotent (deleting nothing is fine), history kept. */
+  /**
+   * Delete: idempotent (deleting nothing is fine), history kept. A resource outside the caller's compartment is, to
+   * the caller, one that does not exist (a read is a 404): the delete answers as for an unknown id and deletes nothing.
+   */
   async delete(id: string, ctx: CallerContext): Promise<void> {
     assertId(id);
-    await this.repository.delete(this.type, id, { check: this.checkStored(ctx) });
+    try {
+      await this.repository.delete(this.type, id, {
+        check: (current) => {
+          if (current && !this.inCompartment(current, id, ctx)) throw new OutsideCompartment();
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof OutsideCompartment)) throw err;
+    }
   }
 
   // ---- paging (issue 19.2: paging lives here; the handler makes links) ---------------------------------------

@@ -7,6 +7,7 @@ import {
   accessFromClaims,
   accessFromContext,
   decide,
+  decideConditionalCreate,
   decideSystem,
   formatGrants,
   parseGrants,
@@ -204,13 +205,29 @@ describe('routes of no one type (issue 15): POST /STU3, GET /STU3/_history', () 
     expect(decideSystem(nothing, 'transaction').allowed).toBe(true); // the public types: any valid token reads them
     expect(decideSystem(nothing, 'nope' as never).allowed).toBe(false);
   });
-  it('decides patch and conditional update with u, conditional delete with d, type history with s', () => {
-    expect(decide(access('user/Patient.u'), 'Patient', 'patch').allowed).toBe(true);
-    expect(decide(access('user/Patient.u'), 'Patient', 'update-conditional').allowed).toBe(true);
-    expect(decide(access('user/Patient.c'), 'Patient', 'update-conditional').allowed).toBe(false);
-    expect(decide(access('user/Patient.d'), 'Patient', 'delete-conditional').allowed).toBe(true);
+  it('decides patch with u and r, conditional update with u and s, conditional delete with d and s, type history with s', () => {
+    expect(decide(access('user/Patient.u'), 'Patient', 'patch').allowed).toBe(false);
+    expect(decide(access('user/Patient.ru'), 'Patient', 'patch').allowed).toBe(true);
+    expect(decide(access('user/Patient.u'), 'Patient', 'update-conditional').allowed).toBe(false);
+    expect(decide(access('user/Patient.us'), 'Patient', 'update-conditional').allowed).toBe(true);
+    expect(decide(access('user/Patient.cs'), 'Patient', 'update-conditional').allowed).toBe(false);
+    expect(decide(access('user/Patient.d'), 'Patient', 'delete-conditional').allowed).toBe(false);
+    expect(decide(access('user/Patient.ds'), 'Patient', 'delete-conditional').allowed).toBe(true);
     expect(decide(access('user/Patient.r'), 'Patient', 'history-type').allowed).toBe(false);
     expect(decide(access('user/Patient.s'), 'Patient', 'history-type').allowed).toBe(true);
+  });
+
+  it('decides a conditional create with c and s', () => {
+    expect(decideConditionalCreate(access('user/Patient.write'), 'Patient')).toMatchObject({ allowed: false, reason: expect.stringContaining('search') });
+    expect(decideConditionalCreate(access('user/Patient.cs'), 'Patient').allowed).toBe(true);
+    expect(decideConditionalCreate(access('user/Patient.rs'), 'Patient').allowed).toBe(false);
+  });
+
+  it('keeps the compartment of either half of a decision that needs two permissions', () => {
+    // write on the whole type, read only in the bound patient's compartment: PATCH is bound to the compartment
+    expect(decide(access('user/Condition.u patient/Condition.r', '42'), 'Condition', 'patch')).toEqual({ allowed: true, compartmentPatient: '42' });
+    expect(decideConditionalCreate(access('patient/Condition.c user/Condition.s', '42'), 'Condition')).toEqual({ allowed: true, compartmentPatient: '42' });
+    expect(decide(access('user/Condition.us'), 'Condition', 'update-conditional')).toEqual({ allowed: true });
   });
 });
 

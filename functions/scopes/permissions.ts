@@ -5,7 +5,9 @@
  *
  * The rules, in the order `decide` applies them:
  * 1. Interaction -> permission (SMART v2 `cruds`): read, vread, history-instance: `r`; search-type: `s`; create: `c`;
- *    update: `u`; delete: `d`; `$validate`: `c` or `u` (validating is a dry run of a create or an update).
+ *    update: `u`; delete: `d`; `$validate`: `c` or `u` (validating is a dry run of a create or an update). What shows
+ *    the caller stored data needs that permission too (ALSO_NEEDS): PATCH also `r`; conditional update, delete and
+ *    create (`decideConditionalCreate`) also `s`.
  * 2. A `user/` or `system/` grant of that permission on the type allows it on the whole type.
  * 3. "Publicly Available Information" (the CCRI's name; PUBLIC_INFORMATION_TYPES): any valid token, even one holding
  *    only `profile`, may read and search those types. Writing them needs a write grant like any other type.
@@ -136,8 +138,50 @@ const PERMISSION_NAMES: Readonly<Record<Permission, string>> = {
   s: 'search (s)',
 };
 
-/** Decides whether `access` may perform `interaction` on `type`. See the rules at the top of this file. */
+/**
+ * Interactions that show the caller what is stored, and so also need the permission of the interaction that would
+ * show it: PATCH applies the patch to the stored resource and answers with the result (its `test` operation probes
+ * it), so it needs read; a conditional update or delete searches (its 0, 1 or many answers), so it needs search.
+ * A conditional create is a create with a header: the function decides it with `decideConditionalCreate`.
+ */
+export const ALSO_NEEDS: Readonly<Partial<Record<Interaction, Interaction>>> = {
+  patch: 'read',
+  'update-conditional': 'search-type',
+  'delete-conditional': 'search-type',
+};
+
+/**
+ * Decides whether `access` may perform `interaction` on `type`, and what it also needs (ALSO_NEEDS). See the rules
+ * at the top of this file. Both decisions bound to a compartment are bound to the same patient, the token's.
+ */
 export function decide(access: Access, type: ResourceType, interaction: Interaction): Decision {
+  const also = ALSO_NEEDS[interaction];
+  return also === undefined ? decideOne(access, type, interaction) : decideBoth(access, type, interaction, also, VERBS[interaction]);
+}
+
+/**
+ * A conditional create (`If-None-Exist`, also a Bundle entry's `ifNoneExist`): a create that searches first and
+ * answers with the match it found, so it needs search on the type as well.
+ */
+export function decideConditionalCreate(access: Access, type: ResourceType): Decision {
+  return decideBoth(access, type, 'create', 'search-type', 'conditionally create');
+}
+
+function decideBoth(access: Access, type: ResourceType, interaction: Interaction, also: Interaction, verb: string): Decision {
+  const first = decideOne(access, type, interaction);
+  if (!first.allowed) return first;
+  const second = decideOne(access, type, also);
+  if (!second.allowed) {
+    return {
+      allowed: false,
+      reason: `Insufficient Access Rights to access ${type}: to ${verb} ${type} a token also needs to ${VERBS[also]} it, e.g. user/${type}.read.`,
+    };
+  }
+  const compartmentPatient = first.compartmentPatient ?? second.compartmentPatient;
+  return compartmentPatient === undefined ? { allowed: true } : { allowed: true, compartmentPatient };
+}
+
+function decideOne(access: Access, type: ResourceType, interaction: Interaction): Decision {
   const needed = INTERACTION_PERMISSIONS[interaction];
   if (!needed) return { allowed: false, reason: `Unknown interaction ${String(interaction)}.` };
   const holds = (set: PermissionSet | undefined) => needed.some((p) => hasPermission(set, p));

@@ -165,7 +165,8 @@ export function describeFhirRepositoryContract(implementation: string, newReposi
 
   /**
    * The compartment rules (functions/fhir/service.ts): for a caller bound to Patient/p1, what is p2's is hidden on
-   * reads (404, as if it did not exist, a deleted one included) and refused on writes (403); searches, counts and
+   * reads (404, as if it did not exist, a deleted one included) and deletes (as of an unknown id, nothing deleted),
+   * refused on creates and updates (403); searches, counts and
    * conditional creates see p1's only. Types outside the compartment (Organization) are not constrained.
    */
   describe(`${implementation}: the patient compartment of a patient-bound caller (Patient/p1)`, () => {
@@ -201,7 +202,11 @@ export function describeFhirRepositoryContract(implementation: string, newReposi
         ({ conditions, id, asP1 }: World) => conditions.update(id('c2-deleted'), condition(id('p1'), { id: id('c2-deleted') }), asP1),
         ForbiddenError,
       ],
-      ['deletes p2’s Condition', ({ conditions, id, asP1 }: World) => conditions.delete(id('c2'), asP1), ForbiddenError],
+      [
+        'deletes p2’s Condition: answered as an unknown id, nothing deleted',
+        ({ conditions, id, asP1 }: World) => conditions.delete(id('c2'), asP1).then(() => conditions.read(id('c2'), anyone)),
+        'ok',
+      ],
       ['deletes its own Condition', ({ conditions, id, asP1 }: World) => conditions.delete(id('c1'), asP1), 'ok'],
     ] as const)('%s', async (_name, act, expected) => {
       const w = await world();

@@ -23,7 +23,7 @@
  * engine counts a resource once (at its first key) whatever the number of its keys in the streams.
  */
 import type { Condition, SearchClause, SearchValues } from '../fhir/search';
-import { definitionOf } from '../fhir/definitions';
+import { COMPARTMENT_PARAM, definitionOf } from '../fhir/definitions';
 import type { ResourceType } from '../../contract/resource-types';
 
 /** Write shards of broad index keys. Fixed for a table's life: readers query every shard (see docs/storage.md). */
@@ -176,7 +176,10 @@ export function clauseStreams(type: ResourceType, clause: SearchClause): Stream[
  * The cheap rule that picks the clause driving a search (the others are checked on each candidate): by kind of key,
  * `_id` (direct reads) < a value in the partition key (references, identifiers, codes: one partition each) <
  * string prefixes and date ranges (sharded) < broad tokens (sharded, a large share of the type); ties: fewer
- * streams. No index for a clause, or more than MAX_DRIVER_STREAMS streams: it cannot drive. Nothing can: the listing.
+ * streams, and on a tie the caller's compartment (`_compartment`, functions/fhir/search-access.ts): its partition
+ * holds only what the caller may see, so a page's budget is never spent on other patients' resources, and no
+ * `next` link, sort cap or count cap tells how many of theirs match. No index for a clause, or more than
+ * MAX_DRIVER_STREAMS streams: it cannot drive. Nothing can: the listing.
  */
 export function chooseDriver(type: ResourceType, clauses: readonly SearchClause[]): { clause?: number; streams: Stream[] } {
   let best: { clause: number; streams: Stream[]; rank: number } | undefined;
@@ -184,7 +187,7 @@ export function chooseDriver(type: ResourceType, clauses: readonly SearchClause[
     const streams = clauseStreams(type, clause);
     if (!streams || streams.length > MAX_DRIVER_STREAMS) return;
     const kindRank = Math.max(...clause.anyOf.map((c) => rankOf(type, c)));
-    const rank = kindRank * 1000 + streams.length;
+    const rank = kindRank * 1000 + streams.length - (clause.param === COMPARTMENT_PARAM ? 0.5 : 0);
     if (!best || rank < best.rank) best = { clause: i, streams, rank };
   });
   return best ? { clause: best.clause, streams: best.streams } : { streams: listingStreams(type) };

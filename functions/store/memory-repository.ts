@@ -177,11 +177,12 @@ export class InMemoryFhirRepository implements FhirRepository {
     return this.entries.get(resourcePk(type, id))?.versions.at(-1);
   }
 
-  /** Checks one write (If-Match, `check`, the index bound) and works out its new version and index changes. */
+  /** Checks one write (`check`, If-Match, the index bound) and works out its new version and index changes. */
   private plan(op: WriteOp, method: 'POST' | 'PUT' | 'DELETE') {
     const { type, id } = op;
     const current = this.current(type, id);
     const live = current !== undefined && !current.deleted;
+    op.check?.(current && copy(current)); // before If-Match, as the DynamoDB repository (writes.ts)
     if (op.ifMatch !== undefined && (!live || current!.versionId !== op.ifMatch)) {
       throw new PreconditionFailedError(
         live
@@ -189,7 +190,6 @@ export class InMemoryFhirRepository implements FhirRepository {
           : `${type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
       );
     }
-    op.check?.(current && copy(current));
     const versionId = (current?.versionId ?? 0) + 1;
     const lastUpdated = this.now().toISOString();
     const stored = op.resource

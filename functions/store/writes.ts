@@ -80,6 +80,8 @@ export async function write(
     const current = op.mustNotExist && !op.check ? undefined : await ctx.read(type, id);
     const live = current !== undefined && !current.deleted;
     if (op.mustNotExist && current) throw new ConflictError(`${type}/${id} already exists`);
+    // The caller's check first: If-Match must not tell a caller the version of a resource it may not touch.
+    op.check?.(current);
     if (op.ifMatch !== undefined && (!live || current!.versionId !== op.ifMatch)) {
       throw new PreconditionFailedError(
         live
@@ -87,7 +89,6 @@ export async function write(
           : `${type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
       );
     }
-    op.check?.(current);
     if (op.method === 'DELETE' && !live) throw new NothingToDelete();
 
     const versionId = (current?.versionId ?? 0) + 1;
@@ -232,10 +233,10 @@ export async function writeAll(
   const results = entries.map((e, i) => {
     const current = currents[i];
     const live = current !== undefined && !current.deleted;
+    e.check?.(current); // before If-Match, as in write()
     if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) {
       throw new PreconditionFailedError(`${e.type}/${e.id}: If-Match asked for version ${e.ifMatch}, it is at ${live ? current!.versionId : 'none'}`);
     }
-    e.check?.(current);
     const versionId = (current?.versionId ?? 0) + 1;
     const stored = e.resource ? { ...e.resource, id: e.id, meta: { ...((e.resource.meta as Record<string, unknown>) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
     const oldKeys = live ? indexKeys(e.type, e.id, searchValues(e.type, current!.resource!)) : [];

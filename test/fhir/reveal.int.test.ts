@@ -1,0 +1,181 @@
+/**
+ * What an answer reveals beyond the token's grants (the attack review): through real HTTP, the local gateway and
+ * authorizer, on DynamoDB Local. A write-only token must not read what is stored through the interactions that read
+ * or search on its behalf (PATCH, conditional create, update and delete), and a patient-bound token must not learn
+ * whether a resource outside its compartment exists, its version, or how many of another patient's resources match
+ * or changed, from any status, header, link, cursor or message.
+ */
+import { randomBytes } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PATIENT_CLIENT } from '../../functions/oauth/demo-clients';
+import { FHIR_TABLE } from '../../contract/tables';
+import { NHS_NUMBER_SYSTEM, type DemoResource } from '../../functions/seed/demo-data';
+import { bulkLoad } from '../../functions/seed/loader';
+import { call } from '../admin/support';
+import { startTestApi, type TestApi } from '../support/local-api';
+import { testWriter, tokenFor, type Credentials } from '../support/tokens';
+import { raw } from './e2e-support';
+
+const ADMIN: Credentials = { clientId: 'reveal-admin', clientSecret: randomBytes(32).toString('base64url') };
+
+let api: TestApi;
+/** The demo writer, all of it, and narrowed to its write scope: create, update, delete, no read or search. */
+let writer: string;
+let writeOnly: string;
+/** A client bound to Patient/1 that may read and write its compartment (`patient/*.*`), made through the admin API. */
+let boundWriter: string;
+/** The demo patient-bound reader (`patient/*.read`, Patient/1). */
+let boundReader: string;
+/** A Condition of Patient/2: outside Patient/1's compartment. */
+let otherCondition: string;
+let patient2Nhs: string;
+/** A valid Patient without id or identifier, and a valid Condition of Patient/1 (from the demo data). */
+let patientBody: Record<string, unknown>;
+let conditionBody: Record<string, unknown>;
+
+beforeAll(async () => {
+  const writerCreds = testWriter('reveal-writer');
+  api = await startTestApi({ admin: ADMIN });
+  writer = await tokenFor(api, writerCreds);
+  writeOnly = await tokenFor(api, writerCreds, 'system/*.write');
+  const adminToken = await tokenFor(api, ADMIN);
+  const created = await call(api, 'POST', '/admin/clients', { token: adminToken, body: { name: 'Bound writer', scopes: 'patient/*.*', patient: '1' } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  boundWriter = await tokenFor(api, { clientId: created.body.clientId, clientSecret: created.body.clientSecret });
+  boundReader = await tokenFor(api, DEMO_PATIENT_CLIENT);
+  const conditions = await raw(api, writer, 'GET', 'Condition?patient=2&_count=1');
+  otherCondition = conditions.json.entry[0].resource.id;
+  const p2 = await raw(api, writer, 'GET', 'Patient/2');
+  patient2Nhs = p2.json.identifier.find((i: { system: string }) => i.system === NHS_NUMBER_SYSTEM).value;
+  const { id: _id, meta: _meta, identifier: _identifier, ...patient } = (await raw(api, writer, 'GET', 'Patient/3')).json;
+  patientBody = patient;
+  const own = (await raw(api, writer, 'GET', 'Condition?patient=1&_count=1')).json.entry[0].resource;
+  const { meta: _m, identifier: _i, ...condition } = own;
+  conditionBody = condition;
+});
+
+afterAll(() => api?.close());
+
+/** An answer with the ids in it replaced, to compare the answers for two ids. */
+const shape = (answer: { status: number; json: unknown }, ...ids: string[]) =>
+  ids.reduce((text, id) => text.split(id).join('<id>'), `${answer.status} ${JSON.stringify(answer.json)}`);
+
+describe('a write-only token (create, update, delete; no read, no search) reads nothing back', () => {
+  it('PATCH of a resource it may not read is refused, and does not answer with the resource', async () => {
+    const patched = await raw(api, writeOnly, 'PATCH', 'Patient/2', { body: '[]', headers: { 'Content-Type': 'application/json-patch+json' } });
+    expect(patched.status).toBe(403);
+    expect(JSON.stringify(patched.json)).not.toContain(patient2Nhs);
+  });
+
+  it('a conditional create (If-None-Exist) is refused rather than returning the match it found', async () => {
+    const body = JSON.stringify(patientBody);
+    const created = await raw(api, writeOnly, 'POST', 'Patient', { body, headers: { 'If-None-Exist': `identifier=${NHS_NUMBER_SYSTEM}|${patient2Nhs}` } });
+    expect(created.status).toBe(403);
+    expect(JSON.stringify(created.json)).not.toContain(patient2Nhs);
+  });
+
+  it('a conditional update or delete, which searches, is refused before it searches', async () => {
+    const criteria = `Patient?identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|no-such-number`)}`;
+    expect((await raw(api, writeOnly, 'DELETE', criteria)).status).toBe(403);
+    const body = JSON.stringify(patientBody);
+    expect((await raw(api, writeOnly, 'PUT', criteria, { body })).status).toBe(403);
+    // the same token still writes what it names itself
+    expect((await raw(api, writeOnly, 'POST', 'Patient', { body })).status).toBe(201);
+  });
+
+  it('in a Bundle, an ifNoneExist or conditional entry is refused the same way', async () => {
+    for (const kind of ['transaction', 'batch']) {
+      const bundle = {
+        resourceType: 'Bundle',
+        type: kind,
+        entry: [
+          { resource: patientBody, request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${NHS_NUMBER_SYSTEM}|${patient2Nhs}` } },
+        ],
+      };
+      const answer = await raw(api, writeOnly, 'POST', '', { body: JSON.stringify(bundle) });
+      expect(JSON.stringify(answer.json)).not.toContain('Patient/2');
+      if (kind === 'transaction') expect(answer.status).toBe(403);
+      else expect(answer.json.entry[0].response.status).toBe('403');
+    }
+  });
+});
+
+describe('a patient-bound token learns nothing of a resource outside its compartment', () => {
+  it('vread answers as for an id that does not exist', async () => {
+    const other = await raw(api, boundReader, 'GET', `Condition/${otherCondition}/_history/1`);
+    const none = await raw(api, boundReader, 'GET', 'Condition/no-such-condition/_history/1');
+    expect(shape(other, otherCondition)).toBe(shape(none, 'no-such-condition'));
+  });
+
+  it('an update with If-Match is refused without the stored version', async () => {
+    const body = JSON.stringify({ ...conditionBody, id: otherCondition });
+    const plain = await raw(api, boundWriter, 'PUT', `Condition/${otherCondition}`, { body });
+    const conditional = await raw(api, boundWriter, 'PUT', `Condition/${otherCondition}`, { body, headers: { 'If-Match': 'W/"9"' } });
+    expect(plain.status).toBe(403);
+    expect(shape(conditional, otherCondition)).toBe(shape(plain, otherCondition));
+    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: JSON.parse(body), request: { method: 'PUT', url: `Condition/${otherCondition}`, ifMatch: 'W/"9"' } }] };
+    const inTransaction = await raw(api, boundWriter, 'POST', '', { body: JSON.stringify(bundle) });
+    expect(inTransaction.status).toBe(403);
+    expect(JSON.stringify(inTransaction.json)).not.toMatch(/version|it is at/i);
+  });
+
+  it('a delete answers as for an id that does not exist, and deletes nothing', async () => {
+    const other = await raw(api, boundWriter, 'DELETE', `Condition/${otherCondition}`);
+    const none = await raw(api, boundWriter, 'DELETE', 'Condition/no-such-condition');
+    expect(shape(other, otherCondition)).toBe(shape(none, 'no-such-condition'));
+    const bundle = (id: string) => ({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `Condition/${id}` } }] });
+    const inTransaction = await raw(api, boundWriter, 'POST', '', { body: JSON.stringify(bundle(otherCondition)) });
+    const noneInTransaction = await raw(api, boundWriter, 'POST', '', { body: JSON.stringify(bundle('no-such-condition')) });
+    expect(shape(inTransaction, otherCondition)).toBe(shape(noneInTransaction, 'no-such-condition'));
+    expect((await raw(api, writer, 'GET', `Condition/${otherCondition}`)).status).toBe(200);
+  });
+
+  it('a search spends its page on its own compartment: other patients’ matches neither page it nor cap it', async () => {
+    // More matches of Patient/2 than a page examines (1,000) or a sorted search sorts (1,000)
+    const observations = Array.from({ length: 1001 }, (_, i): DemoResource => ({
+      resourceType: 'Observation',
+      id: `probe-${i}`,
+      status: 'final',
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '1000001' }] },
+      subject: { reference: 'Patient/2' },
+      effectiveDateTime: '2020-01-01',
+    }));
+    await bulkLoad({ documentClient: api.documentClient, tableName: api.tableName(FHIR_TABLE), resources: observations, concurrency: 4 });
+    expect((await raw(api, writer, 'GET', 'Observation?code=1000001&_summary=count')).json.total).toBe(1001);
+
+    const page = await raw(api, boundReader, 'GET', 'Observation?code=1000001&_count=5');
+    expect(page.status).toBe(200);
+    expect(page.json.entry ?? []).toEqual([]);
+    expect(page.json.link.map((l: { relation: string }) => l.relation)).not.toContain('next');
+    expect(page.json.total).toBe(0);
+    // the compartment search of another patient is an empty Bundle, whatever that patient holds
+    const compartment = await raw(api, boundReader, 'GET', 'Patient/2/Observation?_count=5');
+    expect(compartment.json.entry ?? []).toEqual([]);
+    expect(compartment.json.link.map((l: { relation: string }) => l.relation)).not.toContain('next');
+    const sorted = await raw(api, boundReader, 'GET', 'Observation?code=1000001&_sort=date');
+    expect(sorted.status).toBe(200);
+    expect(sorted.json.total).toBe(0);
+  });
+
+  it('type history pages carry no trace of the other patients’ changes they read past, not even in the cursor', async () => {
+    const { subject: _s, id: _id, ...rest } = conditionBody;
+    const created = await raw(api, writer, 'POST', 'Condition', { body: JSON.stringify({ ...rest, subject: { reference: 'Patient/2' } }) });
+    expect(created.status).toBe(201);
+    const hidden = created.json.id as string;
+    const page = await raw(api, boundReader, 'GET', 'Condition/_history?_count=1');
+    expect(page.status).toBe(200);
+    const cursors = (page.json.link as { url: string }[]).flatMap((l) => new URL(l.url).searchParams.getAll('_cursor'));
+    expect(cursors.length).toBeGreaterThan(0);
+    // what a client can read out of a cursor: its parts, base64url, and whatever they inflate to
+    const readable = cursors.flatMap((c) => c.split('.')).map((part) => {
+      const bytes = Buffer.from(part, 'base64url');
+      try {
+        return inflateRawSync(bytes).toString('utf8');
+      } catch {
+        return bytes.toString('latin1');
+      }
+    });
+    expect(`${JSON.stringify(page.json)} ${readable.join(' ')}`).not.toContain(hidden);
+  });
+});
