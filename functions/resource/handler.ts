@@ -22,6 +22,7 @@ import {
   fhirResponse,
   negotiate,
   notModified,
+  oversizeError,
   pageLink,
   parseBody,
   parseIfMatch,
@@ -202,8 +203,12 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     } catch (err) {
       response = errorResponse(err, logger);
     }
+    let rendered = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
+    // Over what Lambda may return (API Gateway would answer 502): a 400 too-costly that says to ask for less.
+    const oversize = oversizeError(rendered);
+    if (oversize) rendered = await writeRepresentation(request, (response = errorResponse(oversize)));
     auditFhirRequest(request, response);
-    response = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
+    response = rendered;
     // One line per request at DEBUG (the access log and the audit line already record every request at INFO): the
     // route template, never the path, query or body (they hold ids and clinical data).
     logger.debug('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });

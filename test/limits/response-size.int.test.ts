@@ -1,0 +1,73 @@
+/**
+ * Responses stay under Lambda's 6 MB response payload, over real HTTP through the local gateway (which, as API
+ * Gateway, answers 502 over it): a page of large resources the client asked for is a clear 4xx OperationOutcome
+ * (`too-costly`) that says to ask for fewer, never a 502.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_BODY_BYTES } from '../../functions/fhir/http';
+import { demoResources } from '../../functions/seed/demo-data';
+import { startTestApi, type TestApi } from '../support/local-api';
+
+let api: TestApi;
+let token: string;
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const BIG = 30;
+
+const { id: _id, ...samplePatient } = demoResources().find((r) => r.resourceType === 'Patient') as unknown as Record<string, any>;
+const pad = DEFAULT_MAX_BODY_BYTES - JSON.stringify(samplePatient).length - 2_000;
+const big = (n: number) => ({ ...samplePatient, id: `big-${n}`, text: { status: 'generated', div: `<div>${String(n).padEnd(pad, 'y')}</div>` } });
+
+const headers = () => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' });
+async function get(path: string, extra: Record<string, string> = {}, body?: unknown) {
+  const res = await fetch(`${api.fhirBase}/${path}`, { method: body ? 'POST' : 'GET', headers: { ...headers(), ...extra }, body: body && JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, text };
+}
+
+beforeAll(async () => {
+  process.env.CCRI_WRITER_CLIENT_ID = 'size-writer';
+  process.env.CCRI_WRITER_CLIENT_SECRET = randomBytes(24).toString('base64url');
+  api = await startTestApi();
+  const res = await fetch(api.tokenUrl, {
+    method: 'POST',
+    headers: { Authorization: basic(process.env.CCRI_WRITER_CLIENT_ID, process.env.CCRI_WRITER_CLIENT_SECRET), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  token = ((await res.json()) as { access_token: string }).access_token;
+  for (let n = 0; n < BIG; n++) {
+    const put = await fetch(`${api.fhirBase}/Patient/big-${n}`, { method: 'PUT', headers: headers(), body: JSON.stringify(big(n)) });
+    expect(put.status).toBe(201);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await api?.close();
+});
+
+describe('an answer over what Lambda may return (6 MB)', () => {
+  it.each([
+    ['a search', 'Patient?_count=100', {}],
+    ['a search in XML', 'Patient?_count=100', { Accept: 'application/fhir+xml' }],
+    ['the type history', 'Patient/_history?_count=100', {}],
+    ['the system history', '_history?_count=100', {}],
+  ])('%s is a 400 too-costly OperationOutcome, not the 502 of an oversize Lambda response', async (_name, path, extra) => {
+    const res = await get(path, extra);
+    expect(res.status, res.text.slice(0, 300)).toBe(400);
+    if ('Accept' in extra) expect(res.text).toMatch(/^<\?xml[^]*<OperationOutcome[^]*<code value="too-costly"\/>/);
+    else expect(JSON.parse(res.text)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly', diagnostics: expect.stringMatching(/smaller _count/) }] });
+  });
+
+  it('a batch of reads is a 400 too-costly OperationOutcome, not a 502', async () => {
+    const entry = Array.from({ length: BIG }, (_, n) => ({ request: { method: 'GET', url: `Patient/big-${n}` } }));
+    const res = await get('', {}, { resourceType: 'Bundle', type: 'batch', entry });
+    expect(res.status, res.text.slice(0, 300)).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'too-costly' }] });
+  });
+
+  it('a page of the same search that fits is answered whole', async () => {
+    const res = await get('Patient?_count=10');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text).entry).toHaveLength(10);
+  });
+});
