@@ -174,7 +174,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       case 'update-conditional':
         return written(await service.conditionalUpdate(req.query, parseBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match'])));
       case 'patch':
-        return written(await service.patch(pathPart(req, 'id'), parsePatchBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match'])));
+        return written(await service.patch(pathPart(req, 'id'), parsePatchBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match']), maxBody));
       case 'delete':
         await service.delete(pathPart(req, 'id'), ctx);
         return { statusCode: 204, headers: {}, body: '' };
