@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
-import { hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
+import { ClientChangedError, hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
 import type { RevocationStore } from '../oauth/revocation';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition-store';
@@ -73,6 +73,8 @@ export interface Actor {
 }
 
 export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+/** Attempts of a read-modify-write that concurrent changes keep beating (each round, one of them wins). */
+const MAX_ATTEMPTS = 5;
 
 export class AdminService {
   private readonly now: () => Date;
@@ -156,20 +158,21 @@ export class AdminService {
     graceSeconds: number = this.deps.defaultGraceSeconds,
     revokeTokens = false,
   ): Promise<{ clientId: string; clientSecret: string; previousSecretsNotAfter: string | null; client: ClientView }> {
-    const current = await this.requireClient(clientId);
     const now = this.now();
     const deadline = new Date(now.getTime() + graceSeconds * 1000).toISOString();
-    const kept: ClientSecretHash[] =
-      graceSeconds === 0
-        ? []
-        : current.secrets
-            .filter((s) => s.notAfter === undefined || Date.parse(s.notAfter) > now.getTime())
-            .map((s) => ({ ...s, notAfter: s.notAfter && Date.parse(s.notAfter) < Date.parse(deadline) ? s.notAfter : deadline }));
     const clientSecret = this.generateSecret();
-    const patch: ClientPatch = { secrets: [...kept, hashClientSecret(clientSecret)] };
-    if (revokeTokens) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
-    const updated = await this.deps.clients.update(clientId, patch);
-    if (!updated) throw new NotFoundError(`No client ${clientId}.`);
+    let kept: ClientSecretHash[] = [];
+    const updated = await this.updateSecrets(clientId, async (current) => {
+      kept =
+        graceSeconds === 0
+          ? []
+          : current.secrets
+              .filter((s) => s.notAfter === undefined || Date.parse(s.notAfter) > now.getTime())
+              .map((s) => ({ ...s, notAfter: s.notAfter && Date.parse(s.notAfter) < Date.parse(deadline) ? s.notAfter : deadline }));
+      const patch: ClientPatch = { secrets: [...kept, hashClientSecret(clientSecret)] };
+      if (revokeTokens) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
+      return patch;
+    });
     const previousSecretsNotAfter = kept.length > 0 ? deadline : null;
     await this.audit(actor, 'client.rotate-secret', clientId, {
       graceSeconds,
@@ -279,6 +282,25 @@ export class AdminService {
   }
 
   // ----- helpers ------------------------------------------------------------------------------------------------
+
+  /**
+   * A read-modify-write of a client's secrets: the patch `change` makes of the stored client is written only while
+   * its secrets are still the ones read; else read again (concurrent rotations each keep the others' secrets), and
+   * after MAX_ATTEMPTS a 409.
+   */
+  private async updateSecrets(clientId: string, change: (current: ClientRecord) => Promise<ClientPatch>): Promise<ClientRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.requireClient(clientId);
+      try {
+        const updated = await this.deps.clients.update(clientId, await change(current), { secrets: current.secrets });
+        if (!updated) throw new NotFoundError(`No client ${clientId}.`);
+        return updated;
+      } catch (err) {
+        if (!(err instanceof ClientChangedError)) throw err;
+        if (attempt >= MAX_ATTEMPTS) throw new ConflictError(`Client ${clientId} kept changing while its secret was rotated: try again.`);
+      }
+    }
+  }
 
   private async requireClient(clientId: string): Promise<ClientRecord> {
     const client = await this.deps.clients.get(clientId);

@@ -83,11 +83,20 @@ export interface ClientAdminStore extends ClientStore {
   create(client: ClientRecord): Promise<boolean>;
   /**
    * Changes the fields of `patch` only, leaving anything else on the item (e.g. failed-authentication counters) alone.
-   * The updated client, or undefined when there is none. @throws StoreUnavailableError
+   * With `expected`, only while those fields still hold those values (a read-modify-write: ClientChangedError when
+   * another change came first). The updated client, or undefined when there is none. @throws StoreUnavailableError
    */
-  update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined>;
+  update(clientId: string, patch: ClientPatch, expected?: ClientExpectation): Promise<ClientRecord | undefined>;
   /** Deletes the client; false when there was none. @throws StoreUnavailableError */
   delete(clientId: string): Promise<boolean>;
+}
+
+/** The values a read-modify-write of a client read, which must still be stored for its write to apply. */
+export type ClientExpectation = Partial<Pick<ClientRecord, 'secrets' | 'scopes'>>;
+
+/** A conditional update found the client changed since it was read. */
+export class ClientChangedError extends Error {
+  override readonly name = 'ClientChangedError';
 }
 
 /** Hashes a secret for storage, with a fresh random salt. */
@@ -225,11 +234,17 @@ export class DynamoClientAdminStore extends DynamoClientStore implements ClientA
     }
   }
 
-  async update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined> {
+  async update(clientId: string, patch: ClientPatch, expected: ClientExpectation = {}): Promise<ClientRecord | undefined> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
     const removes: string[] = [];
+    const conditions = ['attribute_exists(pk)'];
+    for (const [field, value] of Object.entries(expected)) {
+      names[`#${field}`] = field;
+      values[`:was_${field}`] = value;
+      conditions.push(value.length === 0 ? `(attribute_not_exists(#${field}) OR #${field} = :was_${field})` : `#${field} = :was_${field}`);
+    }
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
       names[`#${field}`] = field;
@@ -249,7 +264,7 @@ export class DynamoClientAdminStore extends DynamoClientStore implements ClientA
           TableName: this.tableName,
           Key: clientKey(clientId),
           UpdateExpression: expression,
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
           ReturnValues: 'ALL_NEW',
@@ -257,9 +272,10 @@ export class DynamoClientAdminStore extends DynamoClientStore implements ClientA
       );
       return Attributes ? recordFromItem(Attributes) : undefined;
     } catch (err) {
-      if ((err as Error).name === 'ConditionalCheckFailedException') return undefined;
-      throw new StoreUnavailableError(undefined, { cause: err });
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw new StoreUnavailableError(undefined, { cause: err });
     }
+    if (conditions.length > 1 && (await this.get(clientId))) throw new ClientChangedError(`client ${clientId} changed since it was read`);
+    return undefined;
   }
 
   async delete(clientId: string): Promise<boolean> {
@@ -315,9 +331,12 @@ export class InMemoryClientStore implements ClientAdminStore {
     return true;
   }
 
-  async update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined> {
+  async update(clientId: string, patch: ClientPatch, expected: ClientExpectation = {}): Promise<ClientRecord | undefined> {
     const current = this.clients.get(clientId);
     if (!current) return undefined;
+    for (const [field, value] of Object.entries(expected)) {
+      if (JSON.stringify(current[field as keyof ClientExpectation]) !== JSON.stringify(value)) throw new ClientChangedError(`client ${clientId} changed since it was read`);
+    }
     const next: ClientRecord = { ...current };
     for (const [field, value] of Object.entries(patch)) {
       if (value === null) delete (next as unknown as Record<string, unknown>)[field];

@@ -192,6 +192,17 @@ describe('clients', () => {
     expect((await requestToken(api, old)).status).toBe(401);
   });
 
+  it('have every secret of concurrent rotations working through the grace period (none lost to a concurrent write)', async () => {
+    const old = await newClient({ name: 'Rotated twice at once', scopes: ['profile'] });
+    const rotations = await Promise.all(Array.from({ length: 4 }, () => admin('POST', `/admin/clients/${old.clientId}/secret`, { graceSeconds: 3600 })));
+    expect(rotations.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    for (const rotated of rotations) {
+      expect((await requestToken(api, { clientId: old.clientId, clientSecret: rotated.body.clientSecret as string })).status).toBe(200);
+    }
+    expect((await requestToken(api, old)).status).toBe(200);
+    expect((await admin('GET', `/admin/clients/${old.clientId}`)).body.secrets).toHaveLength(5);
+  });
+
   it('are deleted: no token afterwards, 404 on read', async () => {
     const creds = await newClient({ name: 'Doomed', scopes: ['profile'] });
     expect((await admin('DELETE', `/admin/clients/${creds.clientId}`)).status).toBe(204);
