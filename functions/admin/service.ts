@@ -162,7 +162,7 @@ export class AdminService {
     const deadline = new Date(now.getTime() + graceSeconds * 1000).toISOString();
     const clientSecret = this.generateSecret();
     let kept: ClientSecretHash[] = [];
-    const updated = await this.updateSecrets(clientId, async (current) => {
+    const updated = await this.updateFrom(clientId, 'secrets', async (current) => {
       kept =
         graceSeconds === 0
           ? []
@@ -267,7 +267,10 @@ export class AdminService {
     if (!(await this.deps.definitions.delete(name))) throw new NotFoundError(`No scope definition ${name}.`);
     const removedFrom: string[] = [];
     for (const holder of holders) {
-      const updated = await this.deps.clients.update(holder.clientId, { scopes: holder.scopes.filter((s) => s !== name) });
+      const updated = await this.updateFrom(holder.clientId, 'scopes', (current) => ({ scopes: current.scopes.filter((s) => s !== name) })).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined; // deleted meanwhile
+        throw err;
+      });
       if (updated) removedFrom.push(holder.clientId);
     }
     removedFrom.sort();
@@ -284,20 +287,24 @@ export class AdminService {
   // ----- helpers ------------------------------------------------------------------------------------------------
 
   /**
-   * A read-modify-write of a client's secrets: the patch `change` makes of the stored client is written only while
-   * its secrets are still the ones read; else read again (concurrent rotations each keep the others' secrets), and
-   * after MAX_ATTEMPTS a 409.
+   * A read-modify-write of a client's `field` (its secrets, its scopes): the patch `change` makes of the stored
+   * client is written only while that field still holds what was read; else read again (concurrent rotations each
+   * keep the others' secrets; a cascade never restores a scope removed meanwhile), and after MAX_ATTEMPTS a 409.
    */
-  private async updateSecrets(clientId: string, change: (current: ClientRecord) => Promise<ClientPatch>): Promise<ClientRecord> {
+  private async updateFrom(
+    clientId: string,
+    field: 'secrets' | 'scopes',
+    change: (current: ClientRecord) => Promise<ClientPatch> | ClientPatch,
+  ): Promise<ClientRecord> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.requireClient(clientId);
       try {
-        const updated = await this.deps.clients.update(clientId, await change(current), { secrets: current.secrets });
+        const updated = await this.deps.clients.update(clientId, await change(current), { [field]: current[field] });
         if (!updated) throw new NotFoundError(`No client ${clientId}.`);
         return updated;
       } catch (err) {
         if (!(err instanceof ClientChangedError)) throw err;
-        if (attempt >= MAX_ATTEMPTS) throw new ConflictError(`Client ${clientId} kept changing while its secret was rotated: try again.`);
+        if (attempt >= MAX_ATTEMPTS) throw new ConflictError(`Client ${clientId} kept changing while it was being updated: try again.`);
       }
     }
   }
