@@ -7,12 +7,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
-import { ClientChangedError, hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
+import { ClientChangedError, InvalidCursorError, hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
 import type { RevocationStore } from '../oauth/revocation';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition-store';
 import type { AuditAction, AuditLog, AuditRecord } from './audit';
-import { ForbiddenError, ConflictError, NotFoundError } from '../fhir/errors';
+import { BadRequestError, ForbiddenError, ConflictError, NotFoundError } from '../fhir/errors';
 import {
   foldScopeName,
   validateClientScopes,
@@ -73,6 +73,8 @@ export interface Actor {
 }
 
 export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+/** Bytes of client records one listing page holds (then `next`): with one Scan page more, well under 6 MB. */
+export const MAX_LISTING_BYTES = 2 * 1024 * 1024;
 /** Attempts of a read-modify-write that concurrent changes keep beating (each round, one of them wins). */
 const MAX_ATTEMPTS = 5;
 
@@ -87,9 +89,13 @@ export class AdminService {
 
   // ----- clients ------------------------------------------------------------------------------------------------
 
-  async listClients(): Promise<ClientView[]> {
-    const clients = await this.deps.clients.list();
-    return clients.sort((a, b) => a.clientId.localeCompare(b.clientId)).map(clientView);
+  /** A page of the clients (sorted by id within it) and the cursor of the next, when there may be one. */
+  async listClients(cursor?: string): Promise<{ clients: ClientView[]; next?: string }> {
+    const page = await this.deps.clients.listPage(cursor, MAX_LISTING_BYTES).catch((err: unknown) => {
+      throw err instanceof InvalidCursorError ? new BadRequestError('Invalid cursor: use the next of a listing.', 'cursor') : err;
+    });
+    const clients = page.clients.sort((a, b) => a.clientId.localeCompare(b.clientId)).map(clientView);
+    return page.next === undefined ? { clients } : { clients, next: page.next };
   }
 
   async getClient(clientId: string): Promise<ClientView> {

@@ -79,6 +79,12 @@ export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'secrets' | 'scope
 export interface ClientAdminStore extends ClientStore {
   /** Every client, in no particular order. @throws StoreUnavailableError */
   list(): Promise<ClientRecord[]>;
+  /**
+   * One page of the clients, in no particular order, from `cursor` (a page's `next`): pages end once they hold
+   * `maxBytes` of records (JSON), so that a listing stays within what one response may carry.
+   * @throws InvalidCursorError, StoreUnavailableError
+   */
+  listPage(cursor: string | undefined, maxBytes: number): Promise<{ clients: ClientRecord[]; next?: string }>;
   /** Creates the client; false (and nothing written) when one with that id exists. @throws StoreUnavailableError */
   create(client: ClientRecord): Promise<boolean>;
   /**
@@ -93,6 +99,11 @@ export interface ClientAdminStore extends ClientStore {
 
 /** The values a read-modify-write of a client read, which must still be stored for its write to apply. */
 export type ClientExpectation = Partial<Pick<ClientRecord, 'secrets' | 'scopes'>>;
+
+/** A listing cursor that no page gave. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
 
 /** A conditional update found the client changed since it was read. */
 export class ClientChangedError extends Error {
@@ -221,6 +232,43 @@ export class DynamoClientAdminStore extends DynamoClientStore implements ClientA
     return records;
   }
 
+  /** A Scan from the cursor (DynamoDB's own position, base64url JSON), page after page until `maxBytes` are listed. */
+  async listPage(cursor: string | undefined, maxBytes: number): Promise<{ clients: ClientRecord[]; next?: string }> {
+    let startKey: Record<string, unknown> | undefined;
+    if (cursor !== undefined) {
+      try {
+        const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+        if (Object.keys(key).sort().join() !== 'pk,sk' || typeof key.pk !== 'string' || typeof key.sk !== 'string') throw new Error();
+        startKey = key;
+      } catch {
+        throw new InvalidCursorError('invalid cursor');
+      }
+    }
+    const clients: ClientRecord[] = [];
+    let bytes = 0;
+    try {
+      do {
+        const page = await this.db.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: 'sk = :sk',
+            ExpressionAttributeValues: { ':sk': 'CLIENT' },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const record = recordFromItem(item);
+          clients.push(record);
+          bytes += JSON.stringify(record).length;
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey && bytes < maxBytes);
+    } catch (err) {
+      throw new StoreUnavailableError(undefined, { cause: err });
+    }
+    return { clients, ...(startKey ? { next: Buffer.from(JSON.stringify({ pk: startKey.pk, sk: startKey.sk })).toString('base64url') } : {}) };
+  }
+
   async create(client: ClientRecord): Promise<boolean> {
     try {
       const item = { ...clientKey(client.clientId), ...client };
@@ -323,6 +371,19 @@ export class InMemoryClientStore implements ClientAdminStore {
 
   async list(): Promise<ClientRecord[]> {
     return [...this.clients.values()].map((client) => structuredClone(client));
+  }
+
+  /** In client id order; the cursor is the last id listed. */
+  async listPage(cursor: string | undefined, maxBytes: number): Promise<{ clients: ClientRecord[]; next?: string }> {
+    const all = (await this.list()).sort((a, b) => (a.clientId < b.clientId ? -1 : 1)).filter((c) => cursor === undefined || c.clientId > cursor);
+    const clients: ClientRecord[] = [];
+    let bytes = 0;
+    for (const client of all) {
+      if (bytes >= maxBytes) return { clients, next: clients[clients.length - 1]!.clientId };
+      clients.push(client);
+      bytes += JSON.stringify(client).length;
+    }
+    return { clients };
   }
 
   async create(client: ClientRecord): Promise<boolean> {
