@@ -230,6 +230,20 @@ describe('clients', () => {
     await Promise.all(ids.map((id) => admin('DELETE', `/admin/clients/${id}`)));
   });
 
+  it('get invalid_scope, not a token too long for any request, when their scopes would make one (then a narrower scope works)', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `long${i}/${'x'.repeat(120)}`);
+    for (const name of names) expect((await admin('POST', '/admin/scopes', { name, grants: { Patient: 'rs' } })).status).toBe(201);
+    const creds = await newClient({ name: 'Many long scopes', scopes: names });
+    const refused = await requestToken(api, creds);
+    const body = (await refused.json()) as { error?: string; error_description?: string };
+    expect(refused.status, JSON.stringify(body)).toBe(400);
+    expect(body).toEqual({ error: 'invalid_scope', error_description: expect.stringMatching(/fewer scopes/) });
+    const narrow = await requestToken(api, creds, names.slice(0, 5).join(' '));
+    const token = ((await narrow.json()) as { access_token: string }).access_token;
+    expect((await call(api, 'GET', '/STU3/Patient/1', { token })).status).toBe(200);
+    for (const name of names) await admin('DELETE', `/admin/scopes/${encodeURIComponent(name)}?cascade=true`);
+  });
+
   it('are deleted: no token afterwards, 404 on read', async () => {
     const creds = await newClient({ name: 'Doomed', scopes: ['profile'] });
     expect((await admin('DELETE', `/admin/clients/${creds.clientId}`)).status).toBe(204);
