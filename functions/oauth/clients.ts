@@ -209,27 +209,9 @@ export class DynamoClientStore implements ClientStore {
 
 /** `ClientAdminStore` over the DynamoDB Clients table: the admin API's and the seed's. */
 export class DynamoClientAdminStore extends DynamoClientStore implements ClientAdminStore {
-  /** A Scan of the client items (`sk = CLIENT`): the admin API's listing, not a request-path operation. */
+  /** A Scan of every client item (`sk = CLIENT`): the seed's and the cascade's, not a request-path operation. */
   async list(): Promise<ClientRecord[]> {
-    const records: ClientRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.db.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            FilterExpression: 'sk = :sk',
-            ExpressionAttributeValues: { ':sk': 'CLIENT' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) records.push(recordFromItem(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (err) {
-      throw new StoreUnavailableError(undefined, { cause: err });
-    }
-    return records;
+    return (await this.listPage(undefined, Infinity)).clients;
   }
 
   /** A Scan from the cursor (DynamoDB's own position, base64url JSON), page after page until `maxBytes` are listed. */

@@ -3,15 +3,14 @@
  * Gateway, answers 502 over it): a page of large resources the client asked for is a clear 4xx OperationOutcome
  * (`too-costly`) that says to ask for fewer, never a 502.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES, MAX_RESPONSE_BYTES } from '../../functions/fhir/http';
 import { demoResources } from '../../functions/seed/demo-data';
 import { startTestApi, type TestApi } from '../support/local-api';
+import { testWriter, tokenFor } from '../support/tokens';
 
 let api: TestApi;
 let token: string;
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const BIG = 30;
 
 const { id: _id, ...samplePatient } = demoResources().find((r) => r.resourceType === 'Patient') as unknown as Record<string, any>;
@@ -26,15 +25,9 @@ async function get(path: string, extra: Record<string, string> = {}, body?: unkn
 }
 
 beforeAll(async () => {
-  process.env.CCRI_WRITER_CLIENT_ID = 'size-writer';
-  process.env.CCRI_WRITER_CLIENT_SECRET = randomBytes(24).toString('base64url');
+  const writer = testWriter('size-writer');
   api = await startTestApi();
-  const res = await fetch(api.tokenUrl, {
-    method: 'POST',
-    headers: { Authorization: basic(process.env.CCRI_WRITER_CLIENT_ID, process.env.CCRI_WRITER_CLIENT_SECRET), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  token = ((await res.json()) as { access_token: string }).access_token;
+  token = await tokenFor(api, writer);
   for (let n = 0; n < BIG; n++) {
     const put = await fetch(`${api.fhirBase}/Patient/big-${n}`, { method: 'PUT', headers: headers(), body: JSON.stringify(big(n)) });
     expect(put.status).toBe(201);
