@@ -40,6 +40,8 @@ export interface BundleDeps {
   baseUrl: string;
   /** A search entry: the same search as `GET /STU3/[type]?query` (functions/fhir/search-service.ts), as this caller. */
   search(type: ResourceType, query: Record<string, string[]>): Promise<fhir.Bundle>;
+  /** The bytes of a resource in the response's format (functions/fhir-model/negotiation.ts); default its JSON. */
+  resourceBytes?: (resource: Record<string, unknown>) => number;
 }
 
 interface Entry {
@@ -75,7 +77,7 @@ export async function processBundle(body: FhirResource, deps: BundleDeps): Promi
   };
   if (kind === 'batch') {
     const entries = await Promise.all(raw.map((e, i) => batchEntry(e, i, deps, service)));
-    return { resourceType: 'Bundle', type: 'batch-response', entry: withinAnswerBound(entries, raw.map(isRead)) };
+    return { resourceType: 'Bundle', type: 'batch-response', entry: withinAnswerBound(entries, raw.map(isRead), deps.resourceBytes) };
   }
   const entries = raw.map((e, i) => {
     const entry = parseEntry(e, i, deps.baseUrl);
@@ -83,12 +85,13 @@ export async function processBundle(body: FhirResource, deps: BundleDeps): Promi
     return entry;
   });
   const answered = await transaction(entries, deps, service);
-  return { resourceType: 'Bundle', type: 'transaction-response', entry: withinAnswerBound(answered, entries.map((e) => e.method === 'GET')) };
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: withinAnswerBound(answered, entries.map((e) => e.method === 'GET'), deps.resourceBytes) };
 }
 
 /**
- * JSON bytes the entries of one Bundle's answer may hold: half of what a response may carry (MAX_RESPONSE_BYTES),
- * the other half room for its XML form. The writes' answers are as large as the request at most (its body cap).
+ * Bytes the entries of one Bundle's answer may hold, in the response's format: half of what a response may carry
+ * (MAX_RESPONSE_BYTES), the rest room for the Bundle around them. The writes' answers are as large as the request
+ * at most (its body cap).
  */
 export const MAX_ANSWER_BYTES = Math.floor(MAX_RESPONSE_BYTES / 2);
 
@@ -98,8 +101,12 @@ const isRead = (raw: unknown) => (raw as { request?: { method?: unknown } } | nu
  * The answer with its reads kept while they fit in MAX_ANSWER_BYTES, in entry order, and every later read a
  * `too-costly` entry: the writes are done (and stay answered), so the Bundle is never refused whole for its reads.
  */
-function withinAnswerBound(responses: EntryResponse[], reads: boolean[]): EntryResponse[] {
-  const size = (r: EntryResponse) => Buffer.byteLength(JSON.stringify(r));
+function withinAnswerBound(
+  responses: EntryResponse[],
+  reads: boolean[],
+  resourceBytes = (resource: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(resource)),
+): EntryResponse[] {
+  const size = ({ resource, ...rest }: EntryResponse) => Buffer.byteLength(JSON.stringify(rest)) + (resource ? resourceBytes(resource as unknown as Record<string, unknown>) : 0);
   let total = responses.reduce((sum, r, i) => (reads[i] ? sum : sum + size(r)), 0);
   return responses.map((r, i) => {
     if (!reads[i]) return r;

@@ -38,7 +38,7 @@ import { searchBundle } from '../fhir/search-service';
 import { auditFhirRequest } from '../audit/fhir';
 import { FhirReadService, type CallerContext } from '../fhir/read-service';
 import type { Validator } from '../fhir/service';
-import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
+import { readRepresentation, representationBytes, writeRepresentation } from '../fhir-model/negotiation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { withRouteTemplate } from '../http/route-template';
 import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
@@ -139,7 +139,8 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     const { FhirService, historyBundle, historyPage, parsePatchBody, processBundle, visibleTypes } = await loadOnDemand();
     const validator = deps.validator ?? undefined;
     if (route.system === 'transaction') {
-      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator, paging, baseUrl: req.baseUrl, search }));
+      const resourceBytes = await representationBytes(req);
+      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator, paging, baseUrl: req.baseUrl, search, resourceBytes }));
     }
     if (route.system === 'history-system') {
       const page = await historyPage(repository, visibleTypes(access, repository, req.query._type), req.query, paging, 'history\n*');

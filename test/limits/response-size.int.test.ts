@@ -65,6 +65,20 @@ describe('an answer over what Lambda may return (6 MB)', () => {
     expect(entries.at(-1)!.response).toMatchObject({ status: '400', outcome: { resourceType: 'OperationOutcome', issue: [{ code: 'too-costly' }] } });
   });
 
+  it('a transaction whose reads pass it only in XML (4.5 times their JSON) still answers its committed write', async () => {
+    // 64,000 one-letter given names: 260 KB of JSON, 1.2 MB of XML.
+    const given = Array(Math.floor(pad / 4)).fill('a');
+    const put = await fetch(`${api.fhirBase}/Patient/xml-big`, { method: 'PUT', headers: headers(), body: JSON.stringify({ ...samplePatient, id: 'xml-big', name: [{ ...samplePatient.name[0], given }] }) });
+    expect(put.status).toBe(201);
+    const reads = Array.from({ length: 6 }, () => ({ request: { method: 'GET', url: 'Patient/xml-big' } }));
+    const create = { resource: { ...samplePatient, identifier: undefined }, request: { method: 'POST', url: 'Patient' } };
+    const res = await get('', { Accept: 'application/fhir+xml' }, { resourceType: 'Bundle', type: 'transaction', entry: [create, ...reads] });
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    expect(Buffer.byteLength(res.text)).toBeLessThan(MAX_RESPONSE_BYTES);
+    expect(res.text).toMatch(/<status value="201 Created"\/>/);
+    expect(res.text).toMatch(/<code value="too-costly"\/>/);
+  });
+
   it('a page of the same search that fits is answered whole', async () => {
     const res = await get('Patient?_count=10');
     expect(res.status).toBe(200);
