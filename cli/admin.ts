@@ -134,7 +134,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (group === 'clients') {
     switch (action) {
       case 'list': {
-        const body = await api.call('GET', '/admin/clients');
+        const clients: Record<string, unknown>[] = [];
+        let next: string | undefined;
+        do {
+          const page = await api.call('GET', `/admin/clients${next === undefined ? '' : `?cursor=${encodeURIComponent(next)}`}`);
+          clients.push(...page.clients);
+          next = page.next;
+        } while (next !== undefined);
+        const body = { clients: clients.sort((a, b) => String(a.clientId).localeCompare(String(b.clientId))) };
         print(body, () => table(body.clients, ['clientId', 'name', 'enabled', 'scopes', 'patient', 'secrets']));
         return 0;
       }

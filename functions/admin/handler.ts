@@ -49,7 +49,7 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
     jsonResponse(status, body, { ...NO_STORE, ...headers });
 
   const routes: Record<string, Route> = {
-    'GET /admin/clients': async () => ok(200, { clients: await service.listClients() }),
+    'GET /admin/clients': async (req) => ok(200, await service.listClients(cursorOf(req))),
     'POST /admin/clients': async (req, actor) => {
       const created = await service.createClient(actor, validateClientCreateBody(jsonBody(req)));
       const location = `${req.baseUrl}/admin/clients/${encodeURIComponent(created.client.clientId)}`;
@@ -198,6 +198,14 @@ function clientIdOf(request: HttpRequest): string {
 
 function scopeNameOf(request: HttpRequest): string {
   return validateScopeName(decodePathParameter(request.pathParameters.name, 'name'));
+}
+
+/** `?cursor=` of a listing (a page's `next`), once. */
+function cursorOf(request: HttpRequest): string | undefined {
+  const values = request.query.cursor;
+  if (!values || values.length === 0) return undefined;
+  if (values.length > 1 || values[0]!.length > 4096) throw new BadRequestError('cursor must be the next of a listing, once.', 'cursor');
+  return values[0];
 }
 
 function flag(request: HttpRequest, name: string): boolean {

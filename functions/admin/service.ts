@@ -7,12 +7,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
-import { hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
+import { ClientChangedError, InvalidCursorError, hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
 import type { RevocationStore } from '../oauth/revocation';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition-store';
 import type { AuditAction, AuditLog, AuditRecord } from './audit';
-import { ForbiddenError, ConflictError, NotFoundError } from '../fhir/errors';
+import { BadRequestError, ForbiddenError, ConflictError, NotFoundError } from '../fhir/errors';
 import {
   foldScopeName,
   validateClientScopes,
@@ -73,6 +73,10 @@ export interface Actor {
 }
 
 export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+/** Bytes of client records one listing page holds (then `next`): with one Scan page more, well under 6 MB. */
+export const MAX_LISTING_BYTES = 2 * 1024 * 1024;
+/** Attempts of a read-modify-write that concurrent changes keep beating (each round, one of them wins). */
+const MAX_ATTEMPTS = 5;
 
 export class AdminService {
   private readonly now: () => Date;
@@ -85,9 +89,13 @@ export class AdminService {
 
   // ----- clients ------------------------------------------------------------------------------------------------
 
-  async listClients(): Promise<ClientView[]> {
-    const clients = await this.deps.clients.list();
-    return clients.sort((a, b) => a.clientId.localeCompare(b.clientId)).map(clientView);
+  /** A page of the clients (sorted by id within it) and the cursor of the next, when there may be one. */
+  async listClients(cursor?: string): Promise<{ clients: ClientView[]; next?: string }> {
+    const page = await this.deps.clients.listPage(cursor, MAX_LISTING_BYTES).catch((err: unknown) => {
+      throw err instanceof InvalidCursorError ? new BadRequestError('Invalid cursor: use the next of a listing.', 'cursor') : err;
+    });
+    const clients = page.clients.sort((a, b) => a.clientId.localeCompare(b.clientId)).map(clientView);
+    return page.next === undefined ? { clients } : { clients, next: page.next };
   }
 
   async getClient(clientId: string): Promise<ClientView> {
@@ -156,20 +164,21 @@ export class AdminService {
     graceSeconds: number = this.deps.defaultGraceSeconds,
     revokeTokens = false,
   ): Promise<{ clientId: string; clientSecret: string; previousSecretsNotAfter: string | null; client: ClientView }> {
-    const current = await this.requireClient(clientId);
     const now = this.now();
     const deadline = new Date(now.getTime() + graceSeconds * 1000).toISOString();
-    const kept: ClientSecretHash[] =
-      graceSeconds === 0
-        ? []
-        : current.secrets
-            .filter((s) => s.notAfter === undefined || Date.parse(s.notAfter) > now.getTime())
-            .map((s) => ({ ...s, notAfter: s.notAfter && Date.parse(s.notAfter) < Date.parse(deadline) ? s.notAfter : deadline }));
     const clientSecret = this.generateSecret();
-    const patch: ClientPatch = { secrets: [...kept, hashClientSecret(clientSecret)] };
-    if (revokeTokens) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
-    const updated = await this.deps.clients.update(clientId, patch);
-    if (!updated) throw new NotFoundError(`No client ${clientId}.`);
+    let kept: ClientSecretHash[] = [];
+    const updated = await this.updateFrom(clientId, 'secrets', async (current) => {
+      kept =
+        graceSeconds === 0
+          ? []
+          : current.secrets
+              .filter((s) => s.notAfter === undefined || Date.parse(s.notAfter) > now.getTime())
+              .map((s) => ({ ...s, notAfter: s.notAfter && Date.parse(s.notAfter) < Date.parse(deadline) ? s.notAfter : deadline }));
+      const patch: ClientPatch = { secrets: [...kept, hashClientSecret(clientSecret)] };
+      if (revokeTokens) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
+      return patch;
+    });
     const previousSecretsNotAfter = kept.length > 0 ? deadline : null;
     await this.audit(actor, 'client.rotate-secret', clientId, {
       graceSeconds,
@@ -264,7 +273,10 @@ export class AdminService {
     if (!(await this.deps.definitions.delete(name))) throw new NotFoundError(`No scope definition ${name}.`);
     const removedFrom: string[] = [];
     for (const holder of holders) {
-      const updated = await this.deps.clients.update(holder.clientId, { scopes: holder.scopes.filter((s) => s !== name) });
+      const updated = await this.updateFrom(holder.clientId, 'scopes', (current) => ({ scopes: current.scopes.filter((s) => s !== name) })).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined; // deleted meanwhile
+        throw err;
+      });
       if (updated) removedFrom.push(holder.clientId);
     }
     removedFrom.sort();
@@ -279,6 +291,29 @@ export class AdminService {
   }
 
   // ----- helpers ------------------------------------------------------------------------------------------------
+
+  /**
+   * A read-modify-write of a client's `field` (its secrets, its scopes): the patch `change` makes of the stored
+   * client is written only while that field still holds what was read; else read again (concurrent rotations each
+   * keep the others' secrets; a cascade never restores a scope removed meanwhile), and after MAX_ATTEMPTS a 409.
+   */
+  private async updateFrom(
+    clientId: string,
+    field: 'secrets' | 'scopes',
+    change: (current: ClientRecord) => Promise<ClientPatch> | ClientPatch,
+  ): Promise<ClientRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.requireClient(clientId);
+      try {
+        const updated = await this.deps.clients.update(clientId, await change(current), { [field]: current[field] });
+        if (!updated) throw new NotFoundError(`No client ${clientId}.`);
+        return updated;
+      } catch (err) {
+        if (!(err instanceof ClientChangedError)) throw err;
+        if (attempt >= MAX_ATTEMPTS) throw new ConflictError(`Client ${clientId} kept changing while it was being updated: try again.`);
+      }
+    }
+  }
 
   private async requireClient(clientId: string): Promise<ClientRecord> {
     const client = await this.deps.clients.get(clientId);

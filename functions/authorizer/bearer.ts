@@ -6,7 +6,7 @@ import { BEARER_HEADER_PATTERN } from '../../contract/bearer';
 
 export { BEARER_HEADER_PATTERN };
 
-/** Longer than any token this API issues by far; refuses megabyte headers before any parsing. */
+/** Far longer than a token with a typical scope (the token endpoint refuses to issue a longer one); refuses megabyte headers before any parsing. */
 export const MAX_TOKEN_LENGTH = 8192;
 
 const BEARER = new RegExp(BEARER_HEADER_PATTERN);

@@ -50,6 +50,16 @@ export async function readRepresentation(req: HttpRequest, maxBytes: number): Pr
 
 type Json = Record<string, unknown>;
 
+/**
+ * How many bytes a resource takes in the format the request asks for: its JSON, or its XML (which can be several
+ * times longer: `"a",` is `<given value="a"/>`), so that a bound on a response holds in either.
+ */
+export async function representationBytes(req: HttpRequest): Promise<(resource: Json) => number> {
+  if (responseFormat(req) === 'json') return (resource) => Buffer.byteLength(JSON.stringify(resource));
+  const { toXml } = await loadXml();
+  return (resource) => Buffer.byteLength(toXml(resource));
+}
+
 /** `_summary` as asked (400 for a mode STU3 does not define), or undefined. */
 function summaryMode(req: HttpRequest): string | undefined {
   const mode = req.query._summary?.[req.query._summary.length - 1];

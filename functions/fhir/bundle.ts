@@ -15,16 +15,17 @@
  *    its own response (the spec forbids interdependent batch entries, so `urn:uuid:` references are not resolved).
  * Bounds: MAX_BUNDLE_ENTRIES entries; a transaction also fits in DynamoDB's 100 items (each write needs its version,
  * a history copy when it replaces one, one change-log item and its index items added or removed: a 413 names the
- * count before anything is written).
+ * count before anything is written). The answer's reads: MAX_ANSWER_BYTES in all, each read past it a `too-costly`
+ * entry (the writes are done by then).
  */
 import { FHIR_BASE_PATH, type Interaction } from '../../contract/routes';
 import { isResourceType, type ResourceType } from '../../contract/resource-types';
 import { decide, decideConditionalCreate, type Access } from '../scopes/permissions';
 import type { FhirRepository, FhirResource, StoredVersion, WriteResult } from '../store/repository';
-import { BadRequestError, FhirError, ForbiddenError, NotFoundError, PreconditionFailedError, TooLargeError } from './errors';
+import { BadRequestError, FhirError, ForbiddenError, NotFoundError, PreconditionFailedError, TooCostlyError, TooLargeError } from './errors';
 import { serverError } from './outcome';
 import type { Paging } from './paging';
-import { parseIfMatch } from './http';
+import { MAX_RESPONSE_BYTES, parseIfMatch } from './http';
 import { FhirService, parseCriteria, parseIfNoneExist, type CallerContext, type Validator } from './service';
 
 /** Entries one Bundle may carry. */
@@ -39,6 +40,8 @@ export interface BundleDeps {
   baseUrl: string;
   /** A search entry: the same search as `GET /STU3/[type]?query` (functions/fhir/search-service.ts), as this caller. */
   search(type: ResourceType, query: Record<string, string[]>): Promise<fhir.Bundle>;
+  /** The bytes of a resource in the response's format (functions/fhir-model/negotiation.ts); default its JSON. */
+  resourceBytes?: (resource: Record<string, unknown>) => number;
 }
 
 interface Entry {
@@ -74,14 +77,43 @@ export async function processBundle(body: FhirResource, deps: BundleDeps): Promi
   };
   if (kind === 'batch') {
     const entries = await Promise.all(raw.map((e, i) => batchEntry(e, i, deps, service)));
-    return { resourceType: 'Bundle', type: 'batch-response', entry: entries };
+    return { resourceType: 'Bundle', type: 'batch-response', entry: withinAnswerBound(entries, raw.map(isRead), deps.resourceBytes) };
   }
   const entries = raw.map((e, i) => {
     const entry = parseEntry(e, i, deps.baseUrl);
     authorise(entry, deps.access);
     return entry;
   });
-  return { resourceType: 'Bundle', type: 'transaction-response', entry: await transaction(entries, deps, service) };
+  const answered = await transaction(entries, deps, service);
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: withinAnswerBound(answered, entries.map((e) => e.method === 'GET'), deps.resourceBytes) };
+}
+
+/**
+ * Bytes the entries of one Bundle's answer may hold, in the response's format: half of what a response may carry
+ * (MAX_RESPONSE_BYTES), the rest room for the Bundle around them. The writes' answers are as large as the request
+ * at most (its body cap).
+ */
+export const MAX_ANSWER_BYTES = Math.floor(MAX_RESPONSE_BYTES / 2);
+
+const isRead = (raw: unknown) => (raw as { request?: { method?: unknown } } | null)?.request?.method === 'GET';
+
+/**
+ * The answer with its reads kept while they fit in MAX_ANSWER_BYTES, in entry order, and every later read a
+ * `too-costly` entry: the writes are done (and stay answered), so the Bundle is never refused whole for its reads.
+ */
+function withinAnswerBound(
+  responses: EntryResponse[],
+  reads: boolean[],
+  resourceBytes = (resource: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(resource)),
+): EntryResponse[] {
+  const size = ({ resource, ...rest }: EntryResponse) => Buffer.byteLength(JSON.stringify(rest)) + (resource ? resourceBytes(resource as unknown as Record<string, unknown>) : 0);
+  let total = responses.reduce((sum, r, i) => (reads[i] ? sum : sum + size(r)), 0);
+  return responses.map((r, i) => {
+    if (!reads[i]) return r;
+    total += size(r);
+    if (total <= MAX_ANSWER_BYTES) return r;
+    return failed(new TooCostlyError(`Bundle.entry[${i}]: not answered, as the reads of this Bundle pass the ${Math.round(MAX_ANSWER_BYTES / 1024)} KB one answer may hold; read it on its own`));
+  });
 }
 
 // ---- entries ------------------------------------------------------------------------------------------------

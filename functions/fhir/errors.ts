@@ -105,6 +105,14 @@ export class TooLargeError extends FhirError {
   }
 }
 
+/** 400 `too-costly`: the answer asked for would pass a bound of the server (the response Lambda may return). */
+export class TooCostlyError extends FhirError {
+  readonly statusCode = 400;
+  constructor(details: string) {
+    super(details, tooLarge(details));
+  }
+}
+
 /** 415: a body that is not JSON (e.g. XML). */
 export class UnsupportedMediaTypeError extends FhirError {
   readonly statusCode = 415;

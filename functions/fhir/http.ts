@@ -10,7 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { readBody, type HttpRequest, type HttpResponse } from '../http';
 import { fhirBodyRules } from './body';
 import { HttpError } from '../errors';
-import { BadRequestError, FhirError, UnsupportedMediaTypeError } from './errors';
+import { BadRequestError, FhirError, TooCostlyError, UnsupportedMediaTypeError } from './errors';
 import { badRequest, forbidden, notFound, serverError, tooLarge, unavailable } from './outcome';
 import { responseFormat } from '../fhir-model/format';
 import type { FhirResource, StoredVersion } from '../store/repository';
@@ -20,6 +20,26 @@ import type { Page } from './paging';
 export const FHIR_JSON = 'application/fhir+json';
 /** The largest request body accepted, in bytes (DynamoDB items stop at 400 KB, history doubles nothing per item). */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * What a response body may weigh, JSON-escaped into the proxy result: Lambda refuses a response payload (the proxy
+ * result as JSON) over 6 MB, and API Gateway then answers 502. 64 KB are left for the status and headers.
+ */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+
+/**
+ * The error that replaces a response over MAX_RESPONSE_BYTES, or undefined when it fits. Only a long body is
+ * measured: JSON escaping makes at most 6 bytes of one UTF-16 unit (\uXXXX).
+ */
+export function oversizeError(response: HttpResponse): TooCostlyError | undefined {
+  if (response.body.length * 6 <= MAX_RESPONSE_BYTES) return undefined;
+  const bytes = Buffer.byteLength(JSON.stringify(response.body));
+  if (bytes <= MAX_RESPONSE_BYTES) return undefined;
+  const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  return new TooCostlyError(
+    `The answer would be ${mb(bytes)} MB, over the ${mb(MAX_RESPONSE_BYTES)} MB a response may carry: ask for less at once (a smaller _count, fewer _include or Bundle entries)`,
+  );
+}
 
 /** 406 when the client asks, through `_format` or Accept, for neither JSON nor XML (functions/fhir-model/negotiation.ts). */
 export function negotiate(req: HttpRequest): void {

@@ -24,7 +24,7 @@ describe('parsePatchBody', () => {
 
 describe('applyJsonPatch', () => {
   it('applies on a copy', () => {
-    const out = applyJsonPatch(patient, [{ op: 'replace', path: '/name/0/family', value: 'B' }]);
+    const out = applyJsonPatch(patient, [{ op: 'replace', path: '/name/0/family', value: 'B' }], 1000);
     expect(out.name).toEqual([{ family: 'B' }]);
     expect(patient.name[0]!.family).toBe('A');
   });
@@ -36,7 +36,12 @@ describe('applyJsonPatch', () => {
     ['a prototype change', [{ op: 'add', path: '/__proto__/polluted', value: true }]],
     ['removing everything', [{ op: 'replace', path: '', value: [] }]],
   ])('answers 422 to %s', (_name, ops) => {
-    expect(() => applyJsonPatch(patient, ops as never)).toThrow(UnprocessableEntityError);
+    expect(() => applyJsonPatch(patient, ops as never, 1000)).toThrow(UnprocessableEntityError);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+  it('refuses with 413 copies that would grow the resource past the cap, as soon as it passes it (each copy doubles it)', () => {
+    const ops = Array.from({ length: 24 }, () => ({ op: 'copy', from: '/name', path: '/name/-' }));
+    expect(() => applyJsonPatch(patient, ops as never, 64 * 1024)).toThrow(TooLargeError);
+    expect(applyJsonPatch(patient, ops.slice(0, 3) as never, 64 * 1024).name).toHaveLength(4);
   });
 });

@@ -33,16 +33,22 @@ export function parsePatchBody(req: HttpRequest, maxBytes: number): Operation[] 
 
 /**
  * The resource with the operations applied, on a copy. A failed `test` or an unresolvable path is a 422 (the patch
- * cannot be applied to this version); the resource type and id may not change.
+ * cannot be applied to this version); the resource type and id may not change. A `copy` is the one operation that
+ * grows the resource beyond what the body brought (each can double it: 30 of them, 2^30 times): the resource is
+ * measured after each one, and past `maxBytes` (what a resource may weigh) the patch is a 413 there and then.
  */
-export function applyJsonPatch(resource: FhirResource, ops: readonly Operation[]): FhirResource {
-  let patched: unknown;
-  try {
-    patched = jsonPatch.applyPatch(jsonPatch.deepClone(resource), ops as Operation[], true, false, true).newDocument;
-  } catch (err) {
-    const name = (err as { name?: string }).name ?? 'error';
-    const index = (err as { index?: number }).index;
-    throw unprocessable(`The patch cannot be applied: operation ${index ?? '?'} failed (${name})`);
+export function applyJsonPatch(resource: FhirResource, ops: readonly Operation[], maxBytes: number): FhirResource {
+  let patched: unknown = jsonPatch.deepClone(resource);
+  for (const [index, op] of ops.entries()) {
+    try {
+      patched = jsonPatch.applyOperation(patched, op, true, true, true, index).newDocument;
+    } catch (err) {
+      const name = (err as { name?: string }).name ?? 'error';
+      throw unprocessable(`The patch cannot be applied: operation ${index} failed (${name})`);
+    }
+    if (op.op === 'copy' && Buffer.byteLength(JSON.stringify(patched)) > maxBytes) {
+      throw new TooLargeError(`The patch cannot be applied: operation ${index} (copy) makes the resource larger than ${maxBytes} bytes`);
+    }
   }
   if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw unprocessable('The patch does not leave a resource');
   const result = patched as FhirResource;

@@ -278,14 +278,15 @@ export class FhirService extends FhirReadService {
    * PATCH with JSON Patch (functions/fhir/patch.ts): applied to the current version the caller may read, then
    * stored as an update (validated, compartment checked) conditioned on that version. With If-Match, a changed
    * version is a 412; without, a concurrent change makes the patch apply again to the new version (3 attempts).
+   * `maxBytes`: what the patched resource may weigh (the body cap of an update; past it, 413).
    */
-  async patch(id: string, ops: readonly Operation[], ctx: CallerContext, ifMatch?: number): Promise<WriteResult> {
+  async patch(id: string, ops: readonly Operation[], ctx: CallerContext, ifMatch: number | undefined, maxBytes: number): Promise<WriteResult> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.read(id, ctx);
       if (ifMatch !== undefined && current.versionId !== ifMatch) {
         throw new PreconditionFailedError(`Version conflict: ${this.type}/${id} is at version ${current.versionId}, If-Match asked for ${ifMatch}`);
       }
-      const patched = applyJsonPatch(current.resource!, ops);
+      const patched = applyJsonPatch(current.resource!, ops, maxBytes);
       try {
         return await this.update(id, patched, ctx, current.versionId);
       } catch (err) {

@@ -144,4 +144,17 @@ describe('a jwks_uri', () => {
     server.closeAllConnections();
     server.close();
   });
+
+  it('times out as a whole, not only when idle: a server dripping a byte at a time does not hold the token request', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const drip = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+    await expect(fetchClientJwks(url, { allowPrivateAddresses: true, timeoutMs: 300 })).rejects.toThrow(/timed out/);
+    server.closeAllConnections();
+    server.close();
+  });
 });

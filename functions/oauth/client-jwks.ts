@@ -2,7 +2,7 @@
  * The public keys of a `private_key_jwt` client: its inline JWKS, or the JWKS at its registered `jwks_uri`.
  *
  * Fetching a URL a client registered is a server-side request the client controls, so it is fenced in:
- * - a short timeout (2 s) and a size cap (64 KB) on the response; one redirect is never followed;
+ * - a short timeout (2 s, for the whole fetch) and a size cap (64 KB) on the response; a redirect is never followed;
  * - on AWS (`allowPrivateAddresses: false`): https only, and never to a loopback, private, link-local (the instance
  *   metadata service at 169.254.169.254), CGNAT, multicast or reserved address, checked on the address the socket
  *   actually connects to (a DNS `lookup` hook), so that DNS rebinding cannot slip past a check made earlier;
@@ -129,7 +129,11 @@ export function fetchClientJwks(uri: string, options: JwksFetchOptions): Promise
         res.on('error', (err) => reject(err instanceof ClientJwksError ? err : new ClientJwksError('jwks_uri read failed')));
       },
     );
-    req.on('timeout', () => req.destroy(new ClientJwksError('jwks_uri timed out')));
+    // `timeout` above only fires on an idle socket: the deadline bounds the whole fetch (a server dripping bytes).
+    const timedOut = () => req.destroy(new ClientJwksError('jwks_uri timed out'));
+    const deadline = setTimeout(timedOut, options.timeoutMs ?? JWKS_FETCH_TIMEOUT_MS);
+    req.on('close', () => clearTimeout(deadline));
+    req.on('timeout', timedOut);
     req.on('error', (err) => reject(err instanceof ClientJwksError ? err : new ClientJwksError(`jwks_uri could not be fetched (${(err as NodeJS.ErrnoException).code ?? 'error'})`)));
     req.end();
   });

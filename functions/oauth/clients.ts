@@ -79,15 +79,35 @@ export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'secrets' | 'scope
 export interface ClientAdminStore extends ClientStore {
   /** Every client, in no particular order. @throws StoreUnavailableError */
   list(): Promise<ClientRecord[]>;
+  /**
+   * One page of the clients, in no particular order, from `cursor` (a page's `next`): pages end once they hold
+   * `maxBytes` of records (JSON), so that a listing stays within what one response may carry.
+   * @throws InvalidCursorError, StoreUnavailableError
+   */
+  listPage(cursor: string | undefined, maxBytes: number): Promise<{ clients: ClientRecord[]; next?: string }>;
   /** Creates the client; false (and nothing written) when one with that id exists. @throws StoreUnavailableError */
   create(client: ClientRecord): Promise<boolean>;
   /**
    * Changes the fields of `patch` only, leaving anything else on the item (e.g. failed-authentication counters) alone.
-   * The updated client, or undefined when there is none. @throws StoreUnavailableError
+   * With `expected`, only while those fields still hold those values (a read-modify-write: ClientChangedError when
+   * another change came first). The updated client, or undefined when there is none. @throws StoreUnavailableError
    */
-  update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined>;
+  update(clientId: string, patch: ClientPatch, expected?: ClientExpectation): Promise<ClientRecord | undefined>;
   /** Deletes the client; false when there was none. @throws StoreUnavailableError */
   delete(clientId: string): Promise<boolean>;
+}
+
+/** The values a read-modify-write of a client read, which must still be stored for its write to apply. */
+export type ClientExpectation = Partial<Pick<ClientRecord, 'secrets' | 'scopes'>>;
+
+/** A listing cursor that no page gave. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+/** A conditional update found the client changed since it was read. */
+export class ClientChangedError extends Error {
+  override readonly name = 'ClientChangedError';
 }
 
 /** Hashes a secret for storage, with a fresh random salt. */
@@ -189,10 +209,25 @@ export class DynamoClientStore implements ClientStore {
 
 /** `ClientAdminStore` over the DynamoDB Clients table: the admin API's and the seed's. */
 export class DynamoClientAdminStore extends DynamoClientStore implements ClientAdminStore {
-  /** A Scan of the client items (`sk = CLIENT`): the admin API's listing, not a request-path operation. */
+  /** A Scan of every client item (`sk = CLIENT`): the seed's and the cascade's, not a request-path operation. */
   async list(): Promise<ClientRecord[]> {
-    const records: ClientRecord[] = [];
+    return (await this.listPage(undefined, Infinity)).clients;
+  }
+
+  /** A Scan from the cursor (DynamoDB's own position, base64url JSON), page after page until `maxBytes` are listed. */
+  async listPage(cursor: string | undefined, maxBytes: number): Promise<{ clients: ClientRecord[]; next?: string }> {
     let startKey: Record<string, unknown> | undefined;
+    if (cursor !== undefined) {
+      try {
+        const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+        if (Object.keys(key).sort().join() !== 'pk,sk' || typeof key.pk !== 'string' || typeof key.sk !== 'string') throw new Error();
+        startKey = key;
+      } catch {
+        throw new InvalidCursorError('invalid cursor');
+      }
+    }
+    const clients: ClientRecord[] = [];
+    let bytes = 0;
     try {
       do {
         const page = await this.db.send(
@@ -203,13 +238,17 @@ export class DynamoClientAdminStore extends DynamoClientStore implements ClientA
             ExclusiveStartKey: startKey,
           }),
         );
-        for (const item of page.Items ?? []) records.push(recordFromItem(item));
+        for (const item of page.Items ?? []) {
+          const record = recordFromItem(item);
+          clients.push(record);
+          bytes += JSON.stringify(record).length;
+        }
         startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      } while (startKey && bytes < maxBytes);
     } catch (err) {
       throw new StoreUnavailableError(undefined, { cause: err });
     }
-    return records;
+    return { clients, ...(startKey ? { next: Buffer.from(JSON.stringify({ pk: startKey.pk, sk: startKey.sk })).toString('base64url') } : {}) };
   }
 
   async create(client: ClientRecord): Promise<boolean> {
@@ -225,11 +264,17 @@ export class DynamoClientAdminStore extends DynamoClientStore implements ClientA
     }
   }
 
-  async update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined> {
+  async update(clientId: string, patch: ClientPatch, expected: ClientExpectation = {}): Promise<ClientRecord | undefined> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
     const removes: string[] = [];
+    const conditions = ['attribute_exists(pk)'];
+    for (const [field, value] of Object.entries(expected)) {
+      names[`#${field}`] = field;
+      values[`:was_${field}`] = value;
+      conditions.push(value.length === 0 ? `(attribute_not_exists(#${field}) OR #${field} = :was_${field})` : `#${field} = :was_${field}`);
+    }
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
       names[`#${field}`] = field;
@@ -249,7 +294,7 @@ export class DynamoClientAdminStore extends DynamoClientStore implements ClientA
           TableName: this.tableName,
           Key: clientKey(clientId),
           UpdateExpression: expression,
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
           ReturnValues: 'ALL_NEW',
@@ -257,9 +302,10 @@ export class DynamoClientAdminStore extends DynamoClientStore implements ClientA
       );
       return Attributes ? recordFromItem(Attributes) : undefined;
     } catch (err) {
-      if ((err as Error).name === 'ConditionalCheckFailedException') return undefined;
-      throw new StoreUnavailableError(undefined, { cause: err });
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw new StoreUnavailableError(undefined, { cause: err });
     }
+    if (conditions.length > 1 && (await this.get(clientId))) throw new ClientChangedError(`client ${clientId} changed since it was read`);
+    return undefined;
   }
 
   async delete(clientId: string): Promise<boolean> {
@@ -309,15 +355,31 @@ export class InMemoryClientStore implements ClientAdminStore {
     return [...this.clients.values()].map((client) => structuredClone(client));
   }
 
+  /** In client id order; the cursor is the last id listed. */
+  async listPage(cursor: string | undefined, maxBytes: number): Promise<{ clients: ClientRecord[]; next?: string }> {
+    const all = (await this.list()).sort((a, b) => (a.clientId < b.clientId ? -1 : 1)).filter((c) => cursor === undefined || c.clientId > cursor);
+    const clients: ClientRecord[] = [];
+    let bytes = 0;
+    for (const client of all) {
+      if (bytes >= maxBytes) return { clients, next: clients[clients.length - 1]!.clientId };
+      clients.push(client);
+      bytes += JSON.stringify(client).length;
+    }
+    return { clients };
+  }
+
   async create(client: ClientRecord): Promise<boolean> {
     if (this.clients.has(client.clientId)) return false;
     await this.put(client);
     return true;
   }
 
-  async update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined> {
+  async update(clientId: string, patch: ClientPatch, expected: ClientExpectation = {}): Promise<ClientRecord | undefined> {
     const current = this.clients.get(clientId);
     if (!current) return undefined;
+    for (const [field, value] of Object.entries(expected)) {
+      if (JSON.stringify(current[field as keyof ClientExpectation]) !== JSON.stringify(value)) throw new ClientChangedError(`client ${clientId} changed since it was read`);
+    }
     const next: ClientRecord = { ...current };
     for (const [field, value] of Object.entries(patch)) {
       if (value === null) delete (next as unknown as Record<string, unknown>)[field];

@@ -3,7 +3,12 @@
  *
  * Two kinds of revocation, both in the Clients table under one partition (`pk` = `REVOKED`), each item deleted by
  * the table's TTL (`expiresAt`) once nothing it revokes can still be valid:
- * - one token (RFC 7009, POST /oauth2/revoke): `sk` = `JTI#<jti>`, until the token's `exp`;
+ * - one token (RFC 7009, POST /oauth2/revoke): `sk` = `JTI#<clientKey>#<jti>` (`jti` also an attribute), until
+ *   the token's `exp`. A client has at most MAX_REVOKED_TOKENS_PER_CLIENT of them live: past that, revoking one
+ *   more of its tokens raises its cut-off (below) to that token's issue second instead, which revokes it and every
+ *   older token of the client. So no client can grow the list the authorizer fetches towards MAX_REVOCATIONS (where
+ *   it would fail, and with it every request of every client); the price, paid only by such a client, is that its
+ *   older tokens go too;
  * - every token of a client issued before an instant (disabling the client, rotating its secret with
  *   `revokeTokens`, or the admin API's revoke): `sk` = `CLIENT#<clientId>`, `notBefore` (epoch s): a token whose
  *   `iat` is before it is revoked; kept for the longest token lifetime (a day). The client record also keeps
@@ -13,7 +18,7 @@
  * `GET /oauth2/revocations` (served by the token function from one Query of this partition) and keeps it for
  * `REVOCATION_CACHE_SECONDS`, like the JWKS. The list names clients by a hash (`clientKey`), not by id.
  */
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../errors';
 import { clientKey, indexRevocations, isRevokedBy, type RevocationList } from './revocation-list';
 
@@ -23,16 +28,27 @@ export { clientKey, type RevocationList } from './revocation-list';
 export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 /** At most this many entries are served; more is refused loudly (the list would stop being cheap). */
 export const MAX_REVOCATIONS = 10_000;
+export const MAX_REVOKED_TOKENS_PER_CLIENT = 100;
 
 export interface RevocationStore {
-  /** Revokes one token until its expiry. */
-  revokeToken(jti: string, exp: number): Promise<void>;
+  /** Revokes one token until its expiry (past its client's MAX_REVOKED_TOKENS_PER_CLIENT, by the client's cut-off). */
+  revokeToken(token: RevokedToken): Promise<void>;
   /** Revokes every token of the client issued before `notBefore` (epoch s). */
   revokeClientTokens(clientId: string, notBefore: number): Promise<void>;
   /** Whether one token is revoked (introspection: a direct read is fine off the authorizer's path). */
   isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean>;
   /** Every live revocation. @throws StoreUnavailableError */
   list(now: number): Promise<RevocationList>;
+}
+
+/** The claims of a token revoked on its own. */
+export interface RevokedToken {
+  jti: string;
+  clientId: string;
+  /** Issued at, epoch s. */
+  iat: number;
+  /** Expiry, epoch s. */
+  exp: number;
 }
 
 const PARTITION = 'REVOKED';
@@ -43,12 +59,45 @@ export class DynamoRevocationStore implements RevocationStore {
     private readonly tableName: string,
   ) {}
 
-  async revokeToken(jti: string, exp: number): Promise<void> {
-    await this.put({ pk: PARTITION, sk: `JTI#${jti}`, expiresAt: exp + 60 });
+  async revokeToken({ jti, clientId, iat, exp }: RevokedToken): Promise<void> {
+    const prefix = `JTI#${clientKey(clientId)}#`;
+    let live: number;
+    try {
+      const counted = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: 'expiresAt > :now',
+          ExpressionAttributeValues: { ':pk': PARTITION, ':prefix': prefix, ':now': Math.floor(Date.now() / 1000) },
+          Select: 'COUNT',
+          ConsistentRead: true,
+        }),
+      );
+      live = counted.Count ?? 0;
+    } catch (err) {
+      throw new StoreUnavailableError(undefined, { cause: err });
+    }
+    if (live >= MAX_REVOKED_TOKENS_PER_CLIENT) return this.revokeClientTokens(clientId, iat + 1);
+    await this.put({ pk: PARTITION, sk: `${prefix}${jti}`, jti, expiresAt: exp + 60 });
   }
 
+  /** Raises the client's cut-off to `notBefore`; never lowers it (a later cut-off already revokes more). */
   async revokeClientTokens(clientId: string, notBefore: number): Promise<void> {
-    await this.put({ pk: PARTITION, sk: `CLIENT#${clientId}`, key: clientKey(clientId), notBefore, expiresAt: notBefore + MAX_TOKEN_LIFETIME_SECONDS + 60 });
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: PARTITION, sk: `CLIENT#${clientId}` },
+          UpdateExpression: 'SET #key = :key, notBefore = :nb, expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(notBefore) OR notBefore < :nb',
+          ExpressionAttributeNames: { '#key': 'key' },
+          ExpressionAttributeValues: { ':key': clientKey(clientId), ':nb': notBefore, ':exp': notBefore + MAX_TOKEN_LIFETIME_SECONDS + 60 },
+        }),
+      );
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return;
+      throw new StoreUnavailableError(undefined, { cause: err });
+    }
   }
 
   async isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean> {
@@ -74,7 +123,7 @@ export class DynamoRevocationStore implements RevocationStore {
         );
         for (const item of page.Items ?? []) {
           const sk = String(item.sk);
-          if (sk.startsWith('JTI#')) list.jti.push(sk.slice(4));
+          if (sk.startsWith('JTI#')) list.jti.push(typeof item.jti === 'string' ? item.jti : sk.slice(4)); // `JTI#<jti>`: before the client key
           else if (sk.startsWith('CLIENT#') && typeof item.notBefore === 'number') list.clients[String(item.key)] = item.notBefore;
           count++;
         }
@@ -98,13 +147,14 @@ export class DynamoRevocationStore implements RevocationStore {
 
 /** For unit tests. */
 export class InMemoryRevocationStore implements RevocationStore {
-  readonly tokens = new Map<string, number>();
+  readonly tokens = new Map<string, { clientId: string; exp: number }>();
   readonly clients = new Map<string, number>();
-  async revokeToken(jti: string, exp: number): Promise<void> {
-    this.tokens.set(jti, exp);
+  async revokeToken({ jti, clientId, iat, exp }: RevokedToken): Promise<void> {
+    if ([...this.tokens.values()].filter((t) => t.clientId === clientId).length >= MAX_REVOKED_TOKENS_PER_CLIENT) return this.revokeClientTokens(clientId, iat + 1);
+    this.tokens.set(jti, { clientId, exp });
   }
   async revokeClientTokens(clientId: string, notBefore: number): Promise<void> {
-    this.clients.set(clientId, notBefore);
+    this.clients.set(clientId, Math.max(notBefore, this.clients.get(clientId) ?? notBefore));
   }
   async isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean> {
     return isRevokedBy(indexRevocations(await this.list()), token);

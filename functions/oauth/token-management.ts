@@ -51,7 +51,7 @@ export async function revokeRequest(
   const client = await authenticateRequest(form, authorization, settings, settings.now?.() ?? new Date());
   const verified = await verifyOrUndefined(requiredToken(form), settings);
   if (!verified || verified.clientId !== client.clientId || verified.jti === undefined) return { client, revoked: false };
-  await settings.revocations.revokeToken(verified.jti, verified.exp);
+  await settings.revocations.revokeToken({ jti: verified.jti, clientId: verified.clientId, iat: verified.iat, exp: verified.exp });
   return { client, revoked: true };
 }
 

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FHIR_BASE_PATH } from '../../contract/paths';
+import { MAX_TOKEN_LENGTH } from '../authorizer/bearer';
 import { authenticateWithAssertion, type AssertionSettings } from './client-assertion';
 import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';
@@ -163,8 +164,15 @@ export async function clientCredentialsGrant(
   if (client.patient !== undefined) claims.patient = client.patient;
   const named = settings.definitions ? await expandNamed(scopes, settings.definitions) : '';
   if (named !== '') claims[NAMED_GRANTS_CLAIM] = named;
+  const accessToken = await signJwt(claims, settings.signer);
+  // A token the authorizer would refuse for its length on every request is no token: say so, and how to get one.
+  if (accessToken.length > MAX_TOKEN_LENGTH) {
+    throw new InvalidScopeError(
+      `A token with these ${scopes.length} scopes would be ${accessToken.length} characters, over the ${MAX_TOKEN_LENGTH} the API accepts: ask for fewer scopes (the scope parameter).`,
+    );
+  }
   return {
-    access_token: await signJwt(claims, settings.signer),
+    access_token: accessToken,
     token_type: 'Bearer',
     expires_in: settings.tokenLifetimeSeconds,
     scope: claims.scope,

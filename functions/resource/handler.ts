@@ -22,6 +22,7 @@ import {
   fhirResponse,
   negotiate,
   notModified,
+  oversizeError,
   pageLink,
   parseBody,
   parseIfMatch,
@@ -37,7 +38,7 @@ import { searchBundle } from '../fhir/search-service';
 import { auditFhirRequest } from '../audit/fhir';
 import { FhirReadService, type CallerContext } from '../fhir/read-service';
 import type { Validator } from '../fhir/service';
-import { readRepresentation, writeRepresentation } from '../fhir-model/negotiation';
+import { readRepresentation, representationBytes, writeRepresentation } from '../fhir-model/negotiation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { withRouteTemplate } from '../http/route-template';
 import { accessFromContext, decide, decideConditionalCreate, decideSystem, type Access } from '../scopes/permissions';
@@ -143,7 +144,8 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     const { FhirService, historyBundle, historyPage, parsePatchBody, processBundle, visibleTypes } = await loadOnDemand();
     const validator = deps.validator ?? undefined;
     if (route.system === 'transaction') {
-      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator, paging, baseUrl: req.baseUrl, search }));
+      const resourceBytes = await representationBytes(req);
+      return fhirResponse(200, await processBundle(parseBody(req, maxBody), { repository, access, validator, paging, baseUrl: req.baseUrl, search, resourceBytes }));
     }
     if (route.system === 'history-system') {
       const page = await historyPage(repository, visibleTypes(access, repository, req.query._type), req.query, paging, 'history\n*');
@@ -178,7 +180,7 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
       case 'update-conditional':
         return written(await service.conditionalUpdate(req.query, parseBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match'])));
       case 'patch':
-        return written(await service.patch(pathPart(req, 'id'), parsePatchBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match'])));
+        return written(await service.patch(pathPart(req, 'id'), parsePatchBody(req, maxBody), ctx, parseIfMatch(req.headers['if-match']), maxBody));
       case 'delete':
         await service.delete(pathPart(req, 'id'), ctx);
         return { statusCode: 204, headers: {}, body: '' };
@@ -207,8 +209,12 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     } catch (err) {
       response = errorResponse(err, logger);
     }
+    let rendered = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
+    // Over what Lambda may return (API Gateway would answer 502): a 400 too-costly that says to ask for less.
+    const oversize = oversizeError(rendered);
+    if (oversize) rendered = await writeRepresentation(request, (response = errorResponse(oversize)));
     auditFhirRequest(request, response);
-    response = await writeRepresentation(request, response).catch((err) => errorResponse(err, logger));
+    response = rendered;
     // One line per request at DEBUG (the access log and the audit line already record every request at INFO): the
     // route template, never the path, query or body (they hold ids and clinical data).
     logger.debug('request answered', { method: request.method, route: request.route, status: response.statusCode, requestId: request.requestId, clientId: request.authorizer?.clientId });

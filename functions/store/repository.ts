@@ -37,6 +37,7 @@ import type { FhirRepository as FhirRepositoryContract } from './fhir-repository
 import type { ResourceType } from '../../contract/resource-types';
 import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';
+import { StoreUnavailableError } from '../errors';
 import { INDEX_SHARDS, shardOf, type IndexKey, type Stream } from './index-layout';
 import type { WriteContext } from './writes';
 import { once } from '../once';
@@ -54,7 +55,7 @@ export const MAX_INDEX_ITEMS = 200;
 export const COMPRESS_OVER_BYTES = 800;
 /** DynamoDB's TransactWriteItems limit. */
 export const MAX_TRANSACTION_ITEMS = 100;
-/** Attempts of one BatchWriteItem whose items DynamoDB leaves unprocessed (throttling): about 3 s of backoff. */
+/** Attempts of one BatchGetItem or BatchWriteItem whose keys DynamoDB leaves unprocessed (throttling): about 3 s of backoff. */
 export const MAX_BATCH_ATTEMPTS = 8;
 /** DynamoDB calls one request keeps in flight at most (issue 13.4). */
 export const MAX_CONCURRENT_CALLS = 8;
@@ -232,23 +233,11 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   /** The current, live resources of any types (for `_include`, `$everything`), in order, missing or deleted left out. */
   async readRefs(refs: readonly { type: ResourceType; id: string }[]): Promise<StoredVersion[]> {
     const found = new Map<string, StoredVersion>();
-    const chunks: { pk: string; sk: string }[][] = [];
     const keys = [...new Set(refs.map((r) => resourcePk(r.type, r.id)))].map((pk) => ({ pk, sk: CURRENT }));
-    for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let pending: Record<string, unknown>[] | undefined = chunk;
-        for (let attempt = 0; pending && pending.length > 0; attempt++) {
-          const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
-          for (const item of (out.Responses?.[this.tableName] ?? []) as VersionItem[]) {
-            const slash = item.pk.indexOf('/');
-            found.set(item.pk, toVersion(item.pk.slice(0, slash) as ResourceType, item.pk.slice(slash + 1), item));
-          }
-          pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-          if (pending && pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) + randomInt(20));
-        }
-      }),
-    );
+    for (const item of await this.batchGet(keys)) {
+      const slash = item.pk.indexOf('/');
+      found.set(item.pk, toVersion(item.pk.slice(0, slash) as ResourceType, item.pk.slice(slash + 1), item));
+    }
     return refs.map((r) => found.get(resourcePk(r.type, r.id))).filter((v): v is StoredVersion => v !== undefined && !v.deleted);
   }
 
@@ -309,20 +298,36 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   async readVersions(refs: readonly { type: ResourceType; id: string; versionId: number }[]): Promise<StoredVersion[]> {
     const keys = [...new Map(refs.flatMap((r) => [CURRENT, historySk(r.versionId)].map((sk) => [`${resourcePk(r.type, r.id)}\n${sk}`, { pk: resourcePk(r.type, r.id), sk }]))).values()];
     const found = new Map<string, StoredVersion>();
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
-        for (const item of (out.Responses?.[this.tableName] ?? []) as VersionItem[]) {
-          const slash = item.pk.indexOf('/');
-          const v = toVersion(item.pk.slice(0, slash) as ResourceType, item.pk.slice(slash + 1), item);
-          found.set(`${item.pk}\n${v.versionId}`, v);
-        }
-        pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-        if (pending && pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) + randomInt(20));
-      }
+    for (const item of await this.batchGet(keys)) {
+      const slash = item.pk.indexOf('/');
+      const v = toVersion(item.pk.slice(0, slash) as ResourceType, item.pk.slice(slash + 1), item);
+      found.set(`${item.pk}\n${v.versionId}`, v);
     }
     return refs.map((r) => found.get(`${resourcePk(r.type, r.id)}\n${r.versionId}`)).filter((v): v is StoredVersion => v !== undefined);
+  }
+
+  /**
+   * The items of these keys: one BatchGetItem per 100, in parallel; the keys DynamoDB leaves unprocessed (throttling)
+   * asked again with backoff, at most MAX_BATCH_ATTEMPTS times (about 3 s), then a 503.
+   */
+  private async batchGet(keys: readonly { pk: string; sk: string }[]): Promise<VersionItem[]> {
+    const chunks: { pk: string; sk: string }[][] = [];
+    for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
+    const items: VersionItem[] = [];
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending: Record<string, unknown>[] | undefined = chunk;
+        for (let attempt = 1; pending && pending.length > 0; attempt++) {
+          const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
+          items.push(...((out.Responses?.[this.tableName] ?? []) as VersionItem[]));
+          pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+          if (!pending || pending.length === 0) break;
+          if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailableError('The data store is busy; retry later.', { retryAfterSeconds: 1 });
+          await sleep(Math.min(1000, 20 * 2 ** attempt) + randomInt(20));
+        }
+      }),
+    );
+    return items;
   }
 
   /** Read repair: deletes an orphan index item, only if it is still the one judged (written at `t`). */

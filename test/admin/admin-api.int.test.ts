@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../contract/routes';
+import { MAX_RESPONSE_BYTES } from '../../functions/fhir/http';
 import { DEMO_PATIENT_ACCESS_CLIENT } from '../../functions/oauth/demo-clients';
 import { startTestApi, type TestApi } from '../support/local-api';
 import { TestClock } from '../support/clock';
@@ -190,6 +191,57 @@ describe('clients', () => {
     const rotated = await admin('POST', `/admin/clients/${old.clientId}/secret`, { graceSeconds: 0 });
     expect(rotated.body.previousSecretsNotAfter).toBeNull();
     expect((await requestToken(api, old)).status).toBe(401);
+  });
+
+  it('have every secret of concurrent rotations working through the grace period (none lost to a concurrent write)', async () => {
+    const old = await newClient({ name: 'Rotated twice at once', scopes: ['profile'] });
+    const rotations = await Promise.all(Array.from({ length: 4 }, () => admin('POST', `/admin/clients/${old.clientId}/secret`, { graceSeconds: 3600 })));
+    expect(rotations.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    for (const rotated of rotations) {
+      expect((await requestToken(api, { clientId: old.clientId, clientSecret: rotated.body.clientSecret as string })).status).toBe(200);
+    }
+    expect((await requestToken(api, old)).status).toBe(200);
+    expect((await admin('GET', `/admin/clients/${old.clientId}`)).body.secrets).toHaveLength(5);
+  });
+
+  it('are listed in pages under what a response may carry (6 MB), every client once, however many and large they are', async () => {
+    // 450 clients with 9 inline keys of ~1.6 KB each: ~6.5 MB of listing.
+    const jwks = { keys: Array.from({ length: 9 }, (_, i) => ({ kty: 'RSA', kid: `k${i}`, e: 'AQAB', n: 'A'.repeat(1600) })) };
+    const ids = Array.from({ length: 450 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < ids.length; i += 10) {
+      const created = await Promise.all(ids.slice(i, i + 10).map((clientId) => admin('POST', '/admin/clients', { clientId, name: clientId, scopes: ['profile'], authMethods: ['private_key_jwt'], jwks })));
+      expect(created.map((r) => r.status)).toEqual(created.map(() => 201));
+    }
+    const listed: string[] = [];
+    let path: string | undefined = '/admin/clients';
+    for (let pages = 0; path !== undefined; pages++) {
+      expect(pages).toBeLessThan(20);
+      const response = await fetch(`${api.baseUrl}${path}`, { headers: { Authorization: `Bearer ${adminToken}` } });
+      const text = await response.text();
+      expect(response.status, text.slice(0, 200)).toBe(200);
+      expect(Buffer.byteLength(text)).toBeLessThan(MAX_RESPONSE_BYTES);
+      const body = JSON.parse(text) as { clients: { clientId: string }[]; next?: string };
+      listed.push(...body.clients.map((c) => c.clientId));
+      path = body.next === undefined ? undefined : `/admin/clients?cursor=${encodeURIComponent(body.next)}`;
+    }
+    expect(listed.filter((id) => id.startsWith('bulk-')).sort()).toEqual(ids);
+    expect(new Set(listed).size).toBe(listed.length);
+    expect((await admin('GET', '/admin/clients?cursor=not-a-cursor')).status).toBe(400);
+    await Promise.all(ids.map((id) => admin('DELETE', `/admin/clients/${id}`)));
+  });
+
+  it('get invalid_scope, not a token too long for any request, when their scopes would make one (then a narrower scope works)', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `long${i}/${'x'.repeat(120)}`);
+    for (const name of names) expect((await admin('POST', '/admin/scopes', { name, grants: { Patient: 'rs' } })).status).toBe(201);
+    const creds = await newClient({ name: 'Many long scopes', scopes: names });
+    const refused = await requestToken(api, creds);
+    const body = (await refused.json()) as { error?: string; error_description?: string };
+    expect(refused.status, JSON.stringify(body)).toBe(400);
+    expect(body).toEqual({ error: 'invalid_scope', error_description: expect.stringMatching(/fewer scopes/) });
+    const narrow = await requestToken(api, creds, names.slice(0, 5).join(' '));
+    const token = ((await narrow.json()) as { access_token: string }).access_token;
+    expect((await call(api, 'GET', '/STU3/Patient/1', { token })).status).toBe(200);
+    for (const name of names) await admin('DELETE', `/admin/scopes/${encodeURIComponent(name)}?cascade=true`);
   });
 
   it('are deleted: no token afterwards, 404 on read', async () => {

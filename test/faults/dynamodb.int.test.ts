@@ -5,7 +5,8 @@
  * dependency returns, with the same handler instances (no restart).
  */
 import { KMSClient } from '@aws-sdk/client-kms';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -136,6 +137,33 @@ describe('bounded retries', () => {
     expect((await handler(fhirEvent('GET', '/STU3/Patient/p1'))).statusCode).toBe(503);
     expect(proxy.throttled).toBeGreaterThanOrEqual(1);
     expect(proxy.throttled).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('BatchGetItem throttled item by item (every key back as UnprocessedKeys, without end)', () => {
+  /** The document client of the proxy, except that each BatchGetItem answers with all its keys unprocessed. */
+  const partiallyThrottled = () =>
+    ({
+      send: (command: unknown) =>
+        command instanceof BatchGetCommand
+          ? Promise.resolve({ Responses: {}, UnprocessedKeys: command.input.RequestItems })
+          : viaProxy.send(command as never),
+    }) as unknown as DynamoDBDocumentClient;
+
+  it.each([
+    ['a search', '/STU3/Patient'],
+    ['a history', '/STU3/Patient/_history'],
+  ])('%s answers 503 with Retry-After within the function timeout, not a retry loop until it times out', async (_name, path) => {
+    const handler = createFhirHandler({ tableName: fhirTable, clientFor: () => viaProxy, validator: null });
+    expect((await handler(fhirEvent('PUT', '/STU3/Patient/p1', { ...patient, id: 'p1' }))).statusCode).toBeLessThan(300);
+    const throttled = createFhirHandler({ tableName: fhirTable, clientFor: partiallyThrottled, validator: null });
+    const event = { ...fhirEvent('GET', path), resource: path };
+    const answer = await Promise.race([timed(() => throttled(event)), sleep(FUNCTION_TIMEOUT_MS).then(() => 'still retrying' as const)]);
+    expect(answer).not.toBe('still retrying');
+    const { result, ms } = answer as Exclude<typeof answer, string>;
+    expect(result.statusCode).toBe(503);
+    expect(result.headers).toMatchObject({ 'Retry-After': expect.stringMatching(/^\d+$/) });
+    expect(ms).toBeLessThan(FUNCTION_TIMEOUT_MS);
   });
 });
 

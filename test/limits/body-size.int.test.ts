@@ -99,6 +99,19 @@ describe('the FHIR routes', () => {
     expect(res.status).toBe(201);
   });
 
+  it('refuses with 413 a PATCH whose copies would grow the resource past the body cap (each copy doubling it), before it grows', async () => {
+    const created = await post(`${api.fhirBase}/Patient`, JSON.stringify(samplePatient), headers());
+    expect(created.status).toBe(201);
+    const ops = Array.from({ length: 24 }, () => ({ op: 'copy', from: '/name', path: '/name/-' }));
+    const res = await fetch(`${api.fhirBase}/Patient/${created.json.id}`, {
+      method: 'PATCH',
+      headers: { ...headers(), 'Content-Type': 'application/json-patch+json' },
+      body: JSON.stringify(ops),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] });
+  });
+
   it('refuses a resource under the body cap whose search index would pass DynamoDB’s item or transaction limits with 413', async () => {
     // ~180 KB of distinct names: one index entry each, far more than one 100-item transaction and a large index.
     const names = [

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_CLINICAL_ACCESS_CLIENT as CLINICAL, DEMO_LIMITED_ACCESS_CLIENT as LIMITED } from '../../functions/oauth/demo-clients';
+import { MAX_REVOKED_TOKENS_PER_CLIENT } from '../../functions/oauth/revocation';
 import { call, sleep, tokenFor, type Credentials } from '../admin/support';
 import { startTestApi, type TestApi } from '../support/local-api';
 
@@ -63,6 +64,23 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
   it('needs client authentication and a token parameter', async () => {
     expect((await post('/oauth2/revoke', { clientId: CLINICAL.clientId, clientSecret: 'wrong' }, { token: 'x' })).status).toBe(401);
     expect((await post('/oauth2/revoke', CLINICAL, {})).body).toMatchObject({ error: 'invalid_request' });
+  });
+});
+
+describe('revocations of one client are bounded', () => {
+  it(`a client revoking more than ${MAX_REVOKED_TOKENS_PER_CLIENT} of its tokens grows the published list no further: the rest are revoked by a cut-off`, async () => {
+    const n = MAX_REVOKED_TOKENS_PER_CLIENT + 10;
+    const tokens: string[] = [];
+    for (let i = 0; i < n; i++) tokens.push(await tokenFor(api, LIMITED));
+    const other = await tokenFor(api, CLINICAL);
+    for (const token of tokens) expect((await post('/oauth2/revoke', LIMITED, { token })).status).toBe(200);
+    const list = await fetch(`${api.baseUrl}/oauth2/revocations`).then((r) => r.json() as Promise<{ jti: string[] }>);
+    expect(list.jti.length).toBeLessThanOrEqual(MAX_REVOKED_TOKENS_PER_CLIENT + 2); // + the other tests' own revocations
+    for (const token of tokens) expect((await post('/oauth2/introspect', LIMITED, { token })).body).toEqual({ active: false });
+    expect((await post('/oauth2/introspect', CLINICAL, { token: other })).body.active).toBe(true);
+    await sleep(1100); // the cut-off is the revoked token's issue second
+    const fresh = await tokenFor(api, LIMITED);
+    expect((await post('/oauth2/introspect', LIMITED, { token: fresh })).body.active).toBe(true);
   });
 });
 
