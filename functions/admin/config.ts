@@ -7,7 +7,7 @@
  */
 import { intEnv, requiredEnv, type Env } from '../env';
 import { DynamoClientAdminStore } from '../oauth/clients';
-import { DynamoRevocationStore } from '../oauth/revocation';
+import { DynamoClientCutoffs } from '../oauth/revocation';
 import { DynamoScopeDefinitionStore } from '../scopes/definition-store';
 import { createDocumentClient } from '../store/client';
 import { configureAudit } from '../audit';
@@ -27,7 +27,7 @@ export function adminDepsFromEnv(env: Env = process.env): AdminHandlerDeps {
     clients: new DynamoClientAdminStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
     definitions: new DynamoScopeDefinitionStore(db, scopesTable),
     audit: new DynamoAuditLog(db, scopesTable),
-    revocations: new DynamoRevocationStore(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
+    revocations: new DynamoClientCutoffs(db, requiredEnv('CLIENTS_TABLE_NAME', env)),
     defaultGraceSeconds: rotationGraceSecondsFromEnv(env),
   };
 }

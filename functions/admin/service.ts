@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { ClientAuthMethod } from '../oauth/client-auth';
 import { ClientChangedError, InvalidCursorError, hashClientSecret, type ClientAdminStore, type ClientPatch, type ClientRecord, type ClientSecretHash } from '../oauth/clients';
-import type { RevocationStore } from '../oauth/revocation';
+import type { ClientCutoffs } from '../oauth/revocation';
 import { ADMIN_SCOPE } from '../scopes/admin';
 import type { ScopeDefinition, ScopeDefinitionStore } from '../scopes/definition-store';
 import type { AuditAction, AuditLog, AuditRecord } from './audit';
@@ -63,7 +63,7 @@ export interface AdminServiceDeps {
   /** A new client secret: 64 base64url characters (384 random bits) by default. */
   generateSecret?: () => string;
   /** Where revocations go (functions/oauth/revocation.ts): disabling a client revokes its tokens. */
-  revocations?: RevocationStore;
+  revocations?: ClientCutoffs;
 }
 
 /** Who asks, for the audit trail. */

@@ -30,6 +30,9 @@ import { BadRequestError } from '../fhir/errors';
 export const MAX_SCOPE_NAME_LENGTH = 128;
 const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*(\/[A-Za-z0-9._:-]+)*$/;
 const SMART_LEVEL_PREFIX = /^(patient|user|system)\//;
+/** The SMART forms a definition name must not take or resemble, and an example of a good name (for the messages). */
+const SMART_FORMS = 'patient/, user/, system/, launch, openid, profile, fhirUser, offline_access';
+const NAME_EXAMPLE = 'choose a name such as "ccri/medications.read"';
 /** SMART forms, folded: a level as first segment, or an identity/launch scope. */
 const FOLDED_SMART = /^((patient|user|system)(\/.*)?|openid|profile|fhiruser|offline\/access|online\/access|launch(\/.*)?)$/;
 
@@ -48,10 +51,7 @@ export function validateScopeName(name: unknown, expression = 'name'): string {
     throw new BadRequestError(`The scope name is longer than ${MAX_SCOPE_NAME_LENGTH} characters.`, expression);
   }
   if (SMART_LEVEL_PREFIX.test(name) || parseScope(name).kind !== 'invalid') {
-    throw new BadRequestError(
-      `The scope name "${name}" clashes with SMART scope syntax (patient/, user/, system/, launch, openid, profile, fhirUser, offline_access): choose a name such as "ccri/medications.read".`,
-      expression,
-    );
+    throw new BadRequestError(`The scope name "${name}" clashes with SMART scope syntax (${SMART_FORMS}): ${NAME_EXAMPLE}.`, expression);
   }
   if (name === ADMIN_SCOPE) throw new BadRequestError(`The scope name "${ADMIN_SCOPE}" is reserved.`, expression);
   const folded = foldScopeName(name);
@@ -59,10 +59,7 @@ export function validateScopeName(name: unknown, expression = 'name'): string {
     throw new BadRequestError(`The scope name "${name}" is confusable with the reserved "${ADMIN_SCOPE}".`, expression);
   }
   if (FOLDED_SMART.test(folded)) {
-    throw new BadRequestError(
-      `The scope name "${name}" is confusable with a SMART scope (patient/, user/, system/, launch, openid, profile, fhirUser, offline_access): choose a name such as "ccri/medications.read".`,
-      expression,
-    );
+    throw new BadRequestError(`The scope name "${name}" is confusable with a SMART scope (${SMART_FORMS}): ${NAME_EXAMPLE}.`, expression);
   }
   if (!SCOPE_NAME.test(name)) {
     throw new BadRequestError(

@@ -30,11 +30,15 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 export const MAX_REVOCATIONS = 10_000;
 export const MAX_REVOKED_TOKENS_PER_CLIENT = 100;
 
-export interface RevocationStore {
-  /** Revokes one token until its expiry (past its client's MAX_REVOKED_TOKENS_PER_CLIENT, by the client's cut-off). */
-  revokeToken(token: RevokedToken): Promise<void>;
+/** The admin API's part: a client's cut-off (disabling it, rotating its secret with `revokeTokens`, its revoke). */
+export interface ClientCutoffs {
   /** Revokes every token of the client issued before `notBefore` (epoch s). */
   revokeClientTokens(clientId: string, notBefore: number): Promise<void>;
+}
+
+export interface RevocationStore extends ClientCutoffs {
+  /** Revokes one token until its expiry (past its client's MAX_REVOKED_TOKENS_PER_CLIENT, by the client's cut-off). */
+  revokeToken(token: RevokedToken): Promise<void>;
   /** Whether one token is revoked (introspection: a direct read is fine off the authorizer's path). */
   isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean>;
   /** Every live revocation. @throws StoreUnavailableError */
@@ -53,12 +57,35 @@ export interface RevokedToken {
 
 const PARTITION = 'REVOKED';
 
-export class DynamoRevocationStore implements RevocationStore {
+/** `ClientCutoffs` over the Clients table: all the admin function needs (its bundle carries no more). */
+export class DynamoClientCutoffs implements ClientCutoffs {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly tableName: string,
   ) {}
 
+  /** Raises the client's cut-off to `notBefore`; never lowers it (a later cut-off already revokes more). */
+  async revokeClientTokens(clientId: string, notBefore: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: PARTITION, sk: `CLIENT#${clientId}` },
+          UpdateExpression: 'SET #key = :key, notBefore = :nb, expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(notBefore) OR notBefore < :nb',
+          ExpressionAttributeNames: { '#key': 'key' },
+          ExpressionAttributeValues: { ':key': clientKey(clientId), ':nb': notBefore, ':exp': notBefore + MAX_TOKEN_LIFETIME_SECONDS + 60 },
+        }),
+      );
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return;
+      throw new StoreUnavailableError(undefined, { cause: err });
+    }
+  }
+}
+
+/** The whole `RevocationStore` over the Clients table: the token function's (revoke, introspect, the list). */
+export class DynamoRevocationStore extends DynamoClientCutoffs implements RevocationStore {
   async revokeToken({ jti, clientId, iat, exp }: RevokedToken): Promise<void> {
     const prefix = `JTI#${clientKey(clientId)}#`;
     let live: number;
@@ -79,25 +106,6 @@ export class DynamoRevocationStore implements RevocationStore {
     }
     if (live >= MAX_REVOKED_TOKENS_PER_CLIENT) return this.revokeClientTokens(clientId, iat + 1);
     await this.put({ pk: PARTITION, sk: `${prefix}${jti}`, jti, expiresAt: exp + 60 });
-  }
-
-  /** Raises the client's cut-off to `notBefore`; never lowers it (a later cut-off already revokes more). */
-  async revokeClientTokens(clientId: string, notBefore: number): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: PARTITION, sk: `CLIENT#${clientId}` },
-          UpdateExpression: 'SET #key = :key, notBefore = :nb, expiresAt = :exp',
-          ConditionExpression: 'attribute_not_exists(notBefore) OR notBefore < :nb',
-          ExpressionAttributeNames: { '#key': 'key' },
-          ExpressionAttributeValues: { ':key': clientKey(clientId), ':nb': notBefore, ':exp': notBefore + MAX_TOKEN_LIFETIME_SECONDS + 60 },
-        }),
-      );
-    } catch (err) {
-      if ((err as Error).name === 'ConditionalCheckFailedException') return;
-      throw new StoreUnavailableError(undefined, { cause: err });
-    }
   }
 
   async isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean> {
