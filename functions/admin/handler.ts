@@ -19,6 +19,7 @@ import { errorResponse } from '../fhir/http';
 import { AdminService, type Actor, type AdminServiceDeps } from './service';
 import {
   parseJsonBody,
+  queryValue,
   validateAuditQuery,
   validateClientCreateBody,
   validateClientId,
@@ -201,18 +202,10 @@ function scopeNameOf(request: HttpRequest): string {
 }
 
 /** `?cursor=` of a listing (a page's `next`), once. */
-function cursorOf(request: HttpRequest): string | undefined {
-  const values = request.query.cursor;
-  if (!values || values.length === 0) return undefined;
-  if (values.length > 1 || values[0]!.length > 4096) throw new BadRequestError('cursor must be the next of a listing, once.', 'cursor');
-  return values[0];
-}
+const cursorOf = (request: HttpRequest): string | undefined => queryValue(request.query, 'cursor', 4096);
 
 function flag(request: HttpRequest, name: string): boolean {
-  const values = request.query[name];
-  if (!values || values.length === 0) return false;
-  if (values.length > 1 || !['true', 'false'].includes(values[0]!)) {
-    throw new BadRequestError(`${name} must be true or false, once.`, name);
-  }
-  return values[0] === 'true';
+  const value = queryValue(request.query, name);
+  if (value !== undefined && value !== 'true' && value !== 'false') throw new BadRequestError(`${name} must be true or false.`, name);
+  return value === 'true';
 }

@@ -147,10 +147,10 @@ export class AdminService {
     }
     const patch: ClientPatch = { ...input, ...(input.scopes ? { scopes: await this.checkScopes(input.scopes) } : {}) };
     // Disabling a client revokes every token it holds (within the authorizer's stated bound), not only new ones.
-    if (input.enabled === false && current.enabled) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
+    const tokensNotBefore = input.enabled === false && current.enabled ? await this.revokeTokensOf(clientId) : undefined;
     const updated = await this.deps.clients.update(clientId, patch);
     if (!updated) throw new NotFoundError(`No client ${clientId}.`);
-    await this.audit(actor, 'client.update', clientId, { ...patch, ...changedScopes(current.scopes, patch.scopes) });
+    await this.audit(actor, 'client.update', clientId, { ...patch, ...(tokensNotBefore ? { tokensNotBefore } : {}), ...changedScopes(current.scopes, patch.scopes) });
     return clientView(updated);
   }
 
@@ -167,17 +167,17 @@ export class AdminService {
     const now = this.now();
     const deadline = new Date(now.getTime() + graceSeconds * 1000).toISOString();
     const clientSecret = this.generateSecret();
+    // A leaked secret's tokens go first, once (not per attempt of the read-modify-write below).
+    if (revokeTokens) await this.revokeTokensOf(clientId);
     let kept: ClientSecretHash[] = [];
-    const updated = await this.updateFrom(clientId, 'secrets', async (current) => {
+    const updated = await this.updateFrom(clientId, 'secrets', (current) => {
       kept =
         graceSeconds === 0
           ? []
           : current.secrets
               .filter((s) => s.notAfter === undefined || Date.parse(s.notAfter) > now.getTime())
               .map((s) => ({ ...s, notAfter: s.notAfter && Date.parse(s.notAfter) < Date.parse(deadline) ? s.notAfter : deadline }));
-      const patch: ClientPatch = { secrets: [...kept, hashClientSecret(clientSecret)] };
-      if (revokeTokens) patch.tokensNotBefore = await this.revokeTokensOf(clientId);
-      return patch;
+      return { secrets: [...kept, hashClientSecret(clientSecret)] };
     });
     const previousSecretsNotAfter = kept.length > 0 ? deadline : null;
     await this.audit(actor, 'client.rotate-secret', clientId, {
@@ -193,14 +193,14 @@ export class AdminService {
   async revokeClientTokens(actor: Actor, clientId: string): Promise<{ clientId: string; tokensNotBefore: string }> {
     await this.requireClient(clientId);
     const tokensNotBefore = await this.revokeTokensOf(clientId);
-    if (!(await this.deps.clients.update(clientId, { tokensNotBefore }))) throw new NotFoundError(`No client ${clientId}.`);
     await this.audit(actor, 'client.revoke-tokens', clientId, { tokensNotBefore });
     return { clientId, tokensNotBefore: new Date(tokensNotBefore * 1000).toISOString() };
   }
 
   /**
    * Revokes the client's tokens issued up to now: cut-off the next whole second (a token's `iat` is in seconds), so
-   * that every token issued so far, even this second, is refused; the token endpoint issues new ones from it on.
+   * that every token issued so far, even this second, is refused; the store also raises the client record's
+   * `tokensNotBefore`, from which the token endpoint issues new ones.
    */
   private async revokeTokensOf(clientId: string): Promise<number> {
     if (!this.deps.revocations) throw new Error('no revocation store configured');
@@ -300,12 +300,12 @@ export class AdminService {
   private async updateFrom(
     clientId: string,
     field: 'secrets' | 'scopes',
-    change: (current: ClientRecord) => Promise<ClientPatch> | ClientPatch,
+    change: (current: ClientRecord) => ClientPatch,
   ): Promise<ClientRecord> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.requireClient(clientId);
       try {
-        const updated = await this.deps.clients.update(clientId, await change(current), { [field]: current[field] });
+        const updated = await this.deps.clients.update(clientId, change(current), { [field]: current[field] });
         if (!updated) throw new NotFoundError(`No client ${clientId}.`);
         return updated;
       } catch (err) {

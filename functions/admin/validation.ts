@@ -355,11 +355,7 @@ export function validateAuditQuery(
   query: Record<string, string[]>,
   now: Date,
 ): { from: string; to: string; limit: number } {
-  const one = (name: string) => {
-    const values = query[name];
-    if (values && values.length > 1) throw new BadRequestError(`The parameter ${name} must not be repeated.`, name);
-    return values?.[0];
-  };
+  const one = (name: string) => queryValue(query, name);
   const date = (name: string, fallback: string) => {
     const value = one(name) ?? fallback;
     if (!DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
@@ -380,6 +376,15 @@ export function validateAuditQuery(
     throw new BadRequestError('limit must be an integer from 1 to 1000.', 'limit');
   }
   return { from, to, limit };
+}
+
+/** The value of query parameter `name`, undefined when absent; given twice or over `maxLength` characters: a 400. */
+export function queryValue(query: Record<string, string[]>, name: string, maxLength = 256): string | undefined {
+  const values = query[name];
+  if (values && (values.length > 1 || values[0]!.length > maxLength)) {
+    throw new BadRequestError(`The parameter ${name} must be given once, in at most ${maxLength} characters.`, name);
+  }
+  return values?.[0];
 }
 
 /** The JSON body of a request, parsed; undefined when there is none. */

@@ -6,9 +6,10 @@
  * - one token (RFC 7009, POST /oauth2/revoke): `sk` = `JTI#<clientKey>#<jti>` (`jti` also an attribute), until
  *   the token's `exp`. A client has at most MAX_REVOKED_TOKENS_PER_CLIENT of them live: past that, revoking one
  *   more of its tokens raises its cut-off (below) to that token's issue second instead, which revokes it and every
- *   older token of the client. So no client can grow the list the authorizer fetches towards MAX_REVOCATIONS (where
- *   it would fail, and with it every request of every client); the price, paid only by such a client, is that its
- *   older tokens go too;
+ *   older token of the client. So no one client can grow the list the authorizer fetches towards MAX_REVOCATIONS
+ *   (where it would fail, and with it every request of every client); the price, paid only by such a client, is that
+ *   its older tokens go too. The list is bounded by 100 x the clients that revoke within a token lifetime: reaching
+ *   MAX_REVOCATIONS takes 100 registered clients (admin-made) each revoking at the bound within a day;
  * - every token of a client issued before an instant (disabling the client, rotating its secret with
  *   `revokeTokens`, or the admin API's revoke): `sk` = `CLIENT#<clientId>`, `notBefore` (epoch s): a token whose
  *   `iat` is before it is revoked; kept for the longest token lifetime (a day). The client record also keeps
@@ -20,6 +21,7 @@
  */
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../errors';
+import { clientKey as clientItemKey } from './clients';
 import { clientKey, indexRevocations, isRevokedBy, type RevocationList } from './revocation-list';
 
 export { clientKey, type RevocationList } from './revocation-list';
@@ -64,19 +66,26 @@ export class DynamoClientCutoffs implements ClientCutoffs {
     protected readonly tableName: string,
   ) {}
 
-  /** Raises the client's cut-off to `notBefore`; never lowers it (a later cut-off already revokes more). */
+  /**
+   * Raises the client's cut-off to `notBefore`; never lowers it (a later cut-off already revokes more). The client
+   * record's `tokensNotBefore` first, so that the token endpoint issues its new tokens from the cut-off on (a token
+   * issued in the cut-off's own second is not born revoked), then the published cut-off.
+   */
   async revokeClientTokens(clientId: string, notBefore: number): Promise<void> {
+    await this.raise(clientItemKey(clientId), 'SET tokensNotBefore = :nb', 'attribute_exists(pk) AND (attribute_not_exists(tokensNotBefore) OR tokensNotBefore < :nb)', { ':nb': notBefore });
+    await this.raise(
+      { pk: PARTITION, sk: `CLIENT#${clientId}` },
+      'SET #key = :key, notBefore = :nb, expiresAt = :exp',
+      'attribute_not_exists(notBefore) OR notBefore < :nb',
+      { ':key': clientKey(clientId), ':nb': notBefore, ':exp': notBefore + MAX_TOKEN_LIFETIME_SECONDS + 60 },
+      { '#key': 'key' },
+    );
+  }
+
+  /** One conditional UpdateItem; a failed condition (already as high, or no such client) is no error. */
+  private async raise(Key: Record<string, string>, UpdateExpression: string, ConditionExpression: string, values: Record<string, unknown>, names?: Record<string, string>): Promise<void> {
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: PARTITION, sk: `CLIENT#${clientId}` },
-          UpdateExpression: 'SET #key = :key, notBefore = :nb, expiresAt = :exp',
-          ConditionExpression: 'attribute_not_exists(notBefore) OR notBefore < :nb',
-          ExpressionAttributeNames: { '#key': 'key' },
-          ExpressionAttributeValues: { ':key': clientKey(clientId), ':nb': notBefore, ':exp': notBefore + MAX_TOKEN_LIFETIME_SECONDS + 60 },
-        }),
-      );
+      await this.db.send(new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression, ConditionExpression, ExpressionAttributeValues: values, ...(names ? { ExpressionAttributeNames: names } : {}) }));
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') return;
       throw new StoreUnavailableError(undefined, { cause: err });
