@@ -11,3 +11,9 @@
  * One spelling per token means one cache key per token (issue 13.10). Every OAuth client library sends this form.
  */
 export const BEARER_HEADER_PATTERN = '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
+
+/**
+ * The longest access token accepted: far longer than a token with a typical scope; the authorizer refuses megabyte
+ * headers before any parsing, and the token endpoint refuses to issue a longer token (it could never be used).
+ */
+export const MAX_TOKEN_LENGTH = 8192;

@@ -2,12 +2,9 @@
  * `Authorization: Bearer <token>` parsing, with the one accepted form of the header (contract/bearer.ts: the same
  * pattern API Gateway and the local gateway apply before the authorizer runs).
  */
-import { BEARER_HEADER_PATTERN } from '../../contract/bearer';
+import { BEARER_HEADER_PATTERN, MAX_TOKEN_LENGTH } from '../../contract/bearer';
 
-export { BEARER_HEADER_PATTERN };
-
-/** Far longer than a token with a typical scope (the token endpoint refuses to issue a longer one); refuses megabyte headers before any parsing. */
-export const MAX_TOKEN_LENGTH = 8192;
+export { BEARER_HEADER_PATTERN, MAX_TOKEN_LENGTH };
 
 const BEARER = new RegExp(BEARER_HEADER_PATTERN);
 

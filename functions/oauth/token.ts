@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FHIR_BASE_PATH } from '../../contract/paths';
-import { MAX_TOKEN_LENGTH } from '../authorizer/bearer';
+import { MAX_TOKEN_LENGTH } from '../../contract/bearer';
 import { authenticateWithAssertion, type AssertionSettings } from './client-assertion';
 import { extractClientCredentials, type TokenRequestForm } from './client-auth';
 import { authenticateClient, type ClientRecord, type ClientStore } from './clients';
