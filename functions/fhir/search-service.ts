@@ -58,8 +58,9 @@ export async function searchBundle(
     ...(await Promise.all(request.has.map((h) => hasClause(repo, caller, type, h)))),
   ];
   const compartment = compartmentClause(type, decision.compartmentPatient);
-  // The caller's compartment first: of equal clauses the first drives (index-layout.ts chooseDriver), so the page's
-  // budget goes to the caller's own resources, never to another patient's compartment (`Patient/2/Condition`).
+  // The caller's compartment first: chooseDriver (index-layout.ts) prefers a compartment clause to any other of its
+  // rank, and of two compartment clauses (the caller's and the one asked for, `Patient/2/Condition`) the first; so a
+  // page's budget goes to the caller's own resources, never to another patient's compartment.
   const clauses = [...(compartment ? [compartment] : []), ...base.clauses, ...(target.clauses ?? []), ...resolved];
 
   const pairs: [string, string][] = [...request.canonical, ...(base.countOnly ? [['_summary', 'count'] as [string, string]] : []), ['_count', String(base.count)]];
