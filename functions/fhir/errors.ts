@@ -17,7 +17,6 @@ import {
   preconditionFailed,
   processingErrors,
   tooLarge,
-  unavailable,
   unsupportedMediaType,
 } from './outcome';
 
@@ -126,18 +125,5 @@ export class UnprocessableEntityError extends FhirError {
   readonly statusCode = 422;
   constructor(issues: fhir.OperationOutcomeIssue[]) {
     super('resource failed validation', processingErrors(issues));
-  }
-}
-
-/**
- * 503 with an explicit OperationOutcome. Stores throw the storage-neutral `StoreUnavailableError`
- * (functions/errors.ts) instead, which the edge renders the same way.
- */
-export class ServiceUnavailableError extends FhirError {
-  readonly statusCode = 503;
-  override readonly headers: Record<string, string>;
-  constructor(details: string, retryAfterSeconds = 1) {
-    super(details, unavailable(details));
-    this.headers = { 'Retry-After': String(retryAfterSeconds) };
   }
 }

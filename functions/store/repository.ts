@@ -29,18 +29,17 @@
  * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight. The writes themselves are in writes.ts, loaded with
  * `import()` on a process's first write (a Lambda that serves only reads never loads them); this class delegates.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { brotliDecompressSync } from 'node:zlib';
 import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { FhirRepository as FhirRepositoryContract } from './fhir-repository';
 import type { ResourceType } from '../../contract/resource-types';
 import { Limiter } from './concurrency';
 import { mapStoreError } from './errors';
-import { StoreUnavailableError } from '../errors';
 import { INDEX_SHARDS, shardOf, type IndexKey, type Stream } from './index-layout';
 import type { WriteContext } from './writes';
 import { once } from '../once';
+import { untilProcessed } from './unprocessed';
 
 /** The write half (writes.ts), loaded on a process's first write: a Lambda serving reads never loads it. */
 const loadWrites = once(() => import('./writes'));
@@ -56,7 +55,6 @@ export const COMPRESS_OVER_BYTES = 800;
 /** DynamoDB's TransactWriteItems limit. */
 export const MAX_TRANSACTION_ITEMS = 100;
 /** Attempts of one BatchGetItem or BatchWriteItem whose keys DynamoDB leaves unprocessed (throttling): about 3 s of backoff. */
-export const MAX_BATCH_ATTEMPTS = 8;
 /** DynamoDB calls one request keeps in flight at most (issue 13.4). */
 export const MAX_CONCURRENT_CALLS = 8;
 
@@ -308,24 +306,20 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
 
   /**
    * The items of these keys: one BatchGetItem per 100, in parallel; the keys DynamoDB leaves unprocessed (throttling)
-   * asked again with backoff, at most MAX_BATCH_ATTEMPTS times (about 3 s), then a 503.
+   * asked again as unprocessed.ts says (bounded; then a 503).
    */
   private async batchGet(keys: readonly { pk: string; sk: string }[]): Promise<VersionItem[]> {
     const chunks: { pk: string; sk: string }[][] = [];
     for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
     const items: VersionItem[] = [];
     await Promise.all(
-      chunks.map(async (chunk) => {
-        let pending: Record<string, unknown>[] | undefined = chunk;
-        for (let attempt = 1; pending && pending.length > 0; attempt++) {
-          const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
+      chunks.map((chunk) =>
+        untilProcessed(chunk, async (Keys) => {
+          const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys, ConsistentRead: true } } }));
           items.push(...((out.Responses?.[this.tableName] ?? []) as VersionItem[]));
-          pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-          if (!pending || pending.length === 0) break;
-          if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailableError('The data store is busy; retry later.', { retryAfterSeconds: 1 });
-          await sleep(Math.min(1000, 20 * 2 ** attempt) + randomInt(20));
-        }
-      }),
+          return out.UnprocessedKeys?.[this.tableName]?.Keys as { pk: string; sk: string }[] | undefined;
+        }),
+      ),
     );
     return items;
   }

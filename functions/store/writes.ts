@@ -10,14 +10,14 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceType } from '../../contract/resource-types';
-import { ConflictError, PreconditionFailedError, ServiceUnavailableError, TooLargeError } from '../fhir/errors';
+import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
 import { compartmentPatients, searchValues } from '../fhir/search';
 import { formerKeys, indexKeys, type IndexKey } from './index-layout';
+import { untilProcessed } from './unprocessed';
 import {
   CURRENT,
   COMPRESS_OVER_BYTES,
   LockHeldError,
-  MAX_BATCH_ATTEMPTS,
   MAX_INDEX_ITEMS,
   MAX_TRANSACTION_ITEMS,
   changeKey,
@@ -193,12 +193,14 @@ export async function reindexMissing(ctx: WriteContext, type: ResourceType, id: 
   const present = new Set<string>();
   const probe = [...keys, ...stale];
   for (let i = 0; i < probe.length; i += 100) {
-    let pending: Record<string, unknown>[] | undefined = probe.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
-    for (let attempt = 0; pending && pending.length > 0 && attempt < MAX_BATCH_ATTEMPTS; attempt++) {
-      const out = await ctx.send(new BatchGetCommand({ RequestItems: { [ctx.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, sk' } } }));
-      for (const item of (out.Responses?.[ctx.tableName] ?? []) as IndexKey[]) present.add(keyOf(item));
-      pending = out.UnprocessedKeys?.[ctx.tableName]?.Keys as Record<string, unknown>[] | undefined;
-    }
+    await untilProcessed(
+      probe.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })),
+      async (Keys) => {
+        const out = await ctx.send(new BatchGetCommand({ RequestItems: { [ctx.tableName]: { Keys, ConsistentRead: true, ProjectionExpression: 'pk, sk' } } }));
+        for (const item of (out.Responses?.[ctx.tableName] ?? []) as IndexKey[]) present.add(keyOf(item));
+        return out.UnprocessedKeys?.[ctx.tableName]?.Keys as IndexKey[] | undefined;
+      },
+    );
   }
   const t = ctx.now().getTime();
   const missing = keys.filter((k) => !present.has(keyOf(k))).map((k) => ({ ...k, t, v: current.versionId }));
@@ -361,21 +363,17 @@ export async function importVersions(ctx: WriteContext, type: ResourceType, id: 
   return items.length + 1;
 }
 
-/** BatchWriteItem puts, 25 per call, in parallel, unprocessed items retried with backoff (bounded: then a 503). */
+/** BatchWriteItem puts, 25 per call, in parallel, unprocessed items sent again as unprocessed.ts says (then a 503). */
 export async function batchPut(ctx: WriteContext, items: Record<string, unknown>[]): Promise<void> {
   const batches: Record<string, unknown>[][] = [];
   for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
   await Promise.all(
-    batches.map(async (batch) => {
-      let pending = batch.map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const out = await ctx.send(new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }));
-        pending = (out.UnprocessedItems?.[ctx.tableName] ?? []) as typeof pending;
-        if (pending.length === 0) break;
-        if (attempt >= MAX_BATCH_ATTEMPTS) throw new ServiceUnavailableError('The data store is busy; retry later', 1);
-        await sleep(Math.min(2000, 25 * 2 ** attempt) + randomInt(25));
-      }
-    }),
+    batches.map((batch) =>
+      untilProcessed(
+        batch.map((Item) => ({ PutRequest: { Item } })),
+        async (pending) => (await ctx.send(new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }))).UnprocessedItems?.[ctx.tableName] as typeof pending | undefined,
+      ),
+    ),
   );
 }
 

@@ -89,7 +89,7 @@ describe('a create in one round trip (version and index items in one BatchWriteI
   it('whose index items stay unprocessed: the version is taken back, the client gets a 503, nothing unsearchable stays', async () => {
     const id = `throttled-${Date.now().toString(36)}`;
     const repository = fixture.repository({ documentClient: throttlingIndex(fixture.db), newId: () => id });
-    await expect(repository.create('Patient', patient(id, `throttled${Date.now().toString(36)}`))).rejects.toMatchObject({ name: 'ServiceUnavailableError' });
+    await expect(repository.create('Patient', patient(id, `throttled${Date.now().toString(36)}`))).rejects.toMatchObject({ name: 'StoreUnavailableError', statusCode: 503 });
     expect((await currentVersion(id)).Item).toBeUndefined();
   }, 20_000);
 
