@@ -43,7 +43,8 @@ export async function fhir(token: string, target: string | URL, init: { method?:
   const response = await fetch(url, {
     method,
     headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    // U+FFFD escaped: the API refuses it raw, as the mark of a body that was not UTF-8 (functions/http/body.ts).
+    body: init.body === undefined ? undefined : JSON.stringify(init.body).replace(/\uFFFD/g, '\\ufffd'),
     credentials: 'omit',
     cache: 'no-store',
     redirect: 'error',
