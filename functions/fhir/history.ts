@@ -8,7 +8,8 @@
  * only when the caller's scopes allow history of its type (`decide`, SMART v2 `s`) and, for a patient-bound
  * caller, when the version itself is in the patient's compartment (a deletion by the compartments it kept). A page
  * may so hold fewer than `_count` entries and still have a `next` link: the bound is on what is read, not on what
- * matches. The position in the log is one sort key (a time, an id and a version), sealed (encrypted: it may be another patient's) into the `next` link.
+ * matches. The position in the log is one sort key (a time, an id and a version), sealed into the `next` link
+ * (encrypted: it may be another patient's).
  * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type) and
  * ceil(2 x count / 100) BatchGetItems.
  */

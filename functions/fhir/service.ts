@@ -188,7 +188,7 @@ export class FhirService extends FhirReadService {
     try {
       await this.repository.delete(this.type, id, {
         check: (current) => {
-          if (current && !this.inCompartment(current, id, ctx)) throw new OutsideCompartment();
+          if (current && !this.mayReveal(current, ctx)) throw new OutsideCompartment();
         },
       });
     } catch (err) {

@@ -54,7 +54,6 @@ export const MAX_INDEX_ITEMS = 200;
 export const COMPRESS_OVER_BYTES = 800;
 /** DynamoDB's TransactWriteItems limit. */
 export const MAX_TRANSACTION_ITEMS = 100;
-/** Attempts of one BatchGetItem or BatchWriteItem whose keys DynamoDB leaves unprocessed (throttling): about 3 s of backoff. */
 /** DynamoDB calls one request keeps in flight at most (issue 13.4). */
 export const MAX_CONCURRENT_CALLS = 8;
 
