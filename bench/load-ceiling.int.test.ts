@@ -18,7 +18,7 @@ async function keysOf(table: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const page of paginateScan({ client: dynamo.documentClient }, { TableName: table, ProjectionExpression: 'pk, sk' })) {
     for (const item of page.Items ?? []) {
-      const sk = String(item.pk).includes('/_c/') ? String(item.sk).replace(/^[^#]+#/, '<lastUpdated>#') : item.sk;
+      const sk = /\/_[cp]\//.test(String(item.pk)) ? String(item.sk).replace(/^[^#]+#/, '<lastUpdated>#') : item.sk;
       keys.push(`${item.pk} ${sk}`);
     }
   }

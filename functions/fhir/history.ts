@@ -1,29 +1,33 @@
 /// <reference types="fhir" />
 /**
  * Type-level and system-level `_history` (https://hl7.org/fhir/STU3/http.html#history), newest first, from the
- * change log every write adds to (functions/store/repository.ts `changeKey`: one item per version, sharded per type).
+ * change logs every write adds to (functions/store/repository.ts `changeLogs`: per type, sharded, and per patient).
  *
- * One page reads, per type the caller may see, one Query per shard (`Limit` = the page size + 1), merges them by
- * time, reads the versions in one BatchGetItem per 100, and then decides on what it read: a version is returned
+ * One page reads, per type the caller may see, one Query per shard of the type's log (`Limit` = the page size + 1)
+ * or, for a patient-bound caller and a compartment type, one Query of that patient's log of the type; merges them
+ * by time, reads the versions in one BatchGetItem per 100, and then decides on what it read: a version is returned
  * only when the caller's scopes allow history of its type (`decide`, SMART v2 `s`) and, for a patient-bound
- * caller, when the version itself is in the patient's compartment (a deletion by the compartments it kept). A page
- * may so hold fewer than `_count` entries and still have a `next` link: the bound is on what is read, not on what
- * matches. The position in the log is one sort key (a time, an id and a version), sealed into the `next` link
- * (encrypted: it may be another patient's).
- * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type) and
- * ceil(2 x count / 100) BatchGetItems.
+ * caller, when the version itself is in the patient's compartment (a deletion by the compartments it kept).
+ * Because a patient-bound caller reads only its patient's logs (and the logs of types outside any compartment), what
+ * it reads is what it may see: its pages, their `next` links and their timing tell nothing of other patients'
+ * changes. The position in the log is one sort key (a time, an id and a version), sealed into the `next` link.
+ * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type; a
+ * patient-bound token: one per compartment type) and ceil(2 x count / 100) BatchGetItems.
  */
 import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 import { decide, type Access } from '../scopes/permissions';
-import { CHANGE_SHARDS, type FhirRepository, type StoredVersion } from '../store/repository';
+import { CHANGE_SHARDS, type ChangeLog, type FhirRepository, type StoredVersion } from '../store/repository';
 import { BadRequestError } from './errors';
 import { etag, pageLink } from './http';
 import { cursorOf, historyCount, invalidCursor, type Page, type Paging, type QueryPairs } from './paging';
 import { FhirReadService, type CallerContext } from './read-service';
 
 export interface HistoryQuery {
-  /** The types the caller may see, each with the compartment test for its versions. */
-  types: readonly { type: ResourceType; visible: (v: StoredVersion) => boolean }[];
+  /**
+   * The types the caller may see, each with the compartment test for its versions and, for a patient-bound caller of
+   * a compartment type, its patient: then only that patient's log of the type is read.
+   */
+  types: readonly { type: ResourceType; visible: (v: StoredVersion) => boolean; patient?: string }[];
   count: number;
   /** Continue with changes older than this position (from the signed cursor). */
   before?: string;
@@ -42,8 +46,13 @@ const position = (type: string, sk: string) => `${sk}#${type}`;
 
 export async function readHistory(repository: FhirRepository, query: HistoryQuery): Promise<HistoryPage> {
   const before = query.before?.slice(0, query.before.lastIndexOf('#'));
-  const streams = query.types.flatMap(({ type }) => Array.from({ length: CHANGE_SHARDS }, (_, shard) => ({ type, shard })));
-  const pages = await Promise.all(streams.map((s) => repository.queryChanges(s.type, s.shard, before, query.since, query.count + 1)));
+  const streams = query.types.flatMap(({ type, patient }): ChangeLog[] =>
+    patient !== undefined ? [{ type, patient }] : Array.from({ length: CHANGE_SHARDS }, (_, shard) => ({ type, shard })),
+  );
+  // A page after the first reads one more per log: the log's `before` bound is inclusive, so the stream the cursor
+  // came from returns the cursor's own change again (dropped below), and `count + 1` others still tell if there is more.
+  const limit = query.count + 1 + (before === undefined ? 0 : 1);
+  const pages = await Promise.all(streams.map((log) => repository.queryChanges(log, before, query.since, limit)));
   const changes = pages
     .flatMap((page, i) => page.sks.map((sk) => ({ type: streams[i]!.type, sk, at: position(streams[i]!.type, sk) })))
     .filter((c) => query.before === undefined || c.at < query.before)
@@ -115,8 +124,9 @@ export function visibleTypes(access: Access, repository: FhirRepository, typePar
     const d = decide(access, type, 'history-type');
     if (!d.allowed) return [];
     const service = new FhirReadService(type, repository);
-    const ctx: CallerContext = d.compartmentPatient ? { compartmentPatient: d.compartmentPatient } : {};
-    return [{ type, visible: (v: StoredVersion) => service.mayReveal(v, ctx) }];
+    if (!d.compartmentPatient) return [{ type, visible: (v: StoredVersion) => service.mayReveal(v, {}) }];
+    const ctx: CallerContext = { compartmentPatient: d.compartmentPatient };
+    return [{ type, patient: d.compartmentPatient, visible: (v: StoredVersion) => service.mayReveal(v, ctx) }];
   });
 }
 

@@ -172,7 +172,7 @@ export function describeFhirRepositoryContract(implementation: string, newReposi
   describe(`${implementation}: the patient compartment of a patient-bound caller (Patient/p1)`, () => {
     /** A world of its own: p1 and p2 with a Condition each, p2's deleted one, an Organization; ids tagged. */
     async function world() {
-      const { service } = services();
+      const { service, repository } = services();
       const t = uniqueTag();
       const id = (name: string) => `${t}-${name}`;
       const conditions = service('Condition');
@@ -183,7 +183,7 @@ export function describeFhirRepositoryContract(implementation: string, newReposi
       await conditions.update(id('c2-deleted'), condition(id('p2'), { id: id('c2-deleted') }), anyone);
       await conditions.delete(id('c2-deleted'), anyone);
       await service('Organization').update(id('o1'), { resourceType: 'Organization', id: id('o1'), name: 'Practice' }, anyone);
-      return { service, conditions, id, asP1: { compartmentPatient: id('p1') } as CallerContext };
+      return { service, repository, conditions, id, asP1: { compartmentPatient: id('p1') } as CallerContext };
     }
     type World = Awaited<ReturnType<typeof world>>;
 
@@ -212,6 +212,16 @@ export function describeFhirRepositoryContract(implementation: string, newReposi
       const w = await world();
       if (expected === 'ok') await expect(act(w)).resolves.not.toThrow();
       else await expect(act(w)).rejects.toBeInstanceOf(expected);
+    });
+
+    it('a patient’s change logs hold the changes in its compartment only (a deletion by the one it kept); its Patient log, its own versions', async () => {
+      const { id, repository } = await world();
+      const ids = async (log: Parameters<FhirRepository['queryChanges']>[0]) =>
+        (await repository.queryChanges(log, undefined, undefined, 100)).sks.map((sk) => sk.split('#').slice(1).join('/')).filter((k) => k.startsWith(id('')));
+      expect(await ids({ type: 'Condition', patient: id('p1') })).toEqual([`${id('c1')}/0000000001`]);
+      expect(await ids({ type: 'Condition', patient: id('p2') })).toEqual([`${id('c2-deleted')}/0000000002`, `${id('c2-deleted')}/0000000001`, `${id('c2')}/0000000001`]);
+      expect(await ids({ type: 'Patient', patient: id('p2') })).toEqual([`${id('p2')}/0000000001`]);
+      expect(await ids({ type: 'Organization', patient: id('p1') })).toEqual([]);
     });
 
     it('reads Patient/p1 and not Patient/p2 (404); reads an Organization, outside any compartment', async () => {

@@ -15,7 +15,7 @@
  */
 import type { ResourceType } from '../../contract/resource-types';
 import type { IndexKey, Stream } from './index-layout';
-import type { CreateLock, FhirResource, IndexHit, StoredVersion, WriteResult } from './repository';
+import type { ChangeLog, CreateLock, FhirResource, IndexHit, StoredVersion, WriteResult } from './repository';
 
 export interface FhirRepository {
   /** The clock writes are stamped with (and read repair judges orphans by). */
@@ -40,10 +40,11 @@ export interface FhirRepository {
   readRefs(refs: readonly { type: ResourceType; id: string }[]): Promise<StoredVersion[]>;
 
   /**
-   * Change-log sort keys (`<lastUpdated>#<id>#<versionId>`) of one shard of a type, newest first, older than `before`
-   * and not older than `since` (type and system `_history`, functions/fhir/history.ts).
+   * Change-log sort keys (`<lastUpdated>#<id>#<versionId>`) of one log (a type's shard, or a patient's log of a type:
+   * repository.ts `ChangeLog`), newest first, not newer than `before` and not older than `since` (type and system
+   * `_history`, functions/fhir/history.ts).
    */
-  queryChanges(type: ResourceType, shard: number, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }>;
+  queryChanges(log: ChangeLog, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }>;
 
   /** These versions (current or older, deleted ones too), in order; any not found left out. */
   readVersions(refs: readonly { type: ResourceType; id: string; versionId: number }[]): Promise<StoredVersion[]>;

@@ -10,13 +10,15 @@ import type { ResourceType } from '../../contract/resource-types';
 import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
 import { searchValues } from '../fhir/search';
 import type { FhirRepository } from './fhir-repository';
-import { indexKeys, shardOf, type IndexKey, type Stream } from './index-layout';
-import { nextVersion } from './writes';
+import { indexKeys, type IndexKey, type Stream } from './index-layout';
+import { changeKeys, nextVersion } from './writes';
 import {
   LockHeldError,
   MAX_INDEX_ITEMS,
   MAX_TRANSACTION_ITEMS,
+  changeKey,
   resourcePk,
+  type ChangeLog,
   type CreateLock,
   type FhirResource,
   type IndexHit,
@@ -78,10 +80,11 @@ export class InMemoryFhirRepository implements FhirRepository {
     return { versions: copy(older.slice(0, count)), more: older.length > count };
   }
 
-  async queryChanges(type: ResourceType, shard: number, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }> {
+  async queryChanges(log: ChangeLog, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }> {
     const sks = [...this.entries.values()]
-      .filter((e) => e.type === type && shardOf(e.id) === shard)
-      .flatMap((e) => e.versions.map((v) => `${v.lastUpdated}#${e.id}#${String(v.versionId).padStart(10, '0')}`))
+      .filter((e) => e.type === log.type)
+      .flatMap((e) => e.versions.filter((v) => ('patient' in log && log.type === 'Patient' ? e.id === log.patient : changeKeys(v).some((k) => k.pk === changeKey(log, e.id, v.versionId, v.lastUpdated).pk))))
+      .map((v) => `${v.lastUpdated}#${v.id}#${String(v.versionId).padStart(10, '0')}`)
       .filter((sk) => sk >= (since ?? '0') && sk <= (before ?? '~'))
       .sort()
       .reverse();

@@ -8,6 +8,7 @@
  * | an older version        | `T/<id>`        | `h/<10 digits>` | the same, as it was current                              |
  * | search index item       | see functions/store/index-layout.ts | | t (written, epoch ms), v (the version that wrote it)     |
  * | conditional-create lock | `T/_l/<digest>` | `lock`          | resourceId, nonce, expiresAt (TTL)                       |
+ * | change-log items        | `T/_c/<shard>`, `T/_p/<patient>` | `<lastUpdated>#<id>#<version>` | t, v (`changeLogs`, below) |
  *
  * Reads: the current version is one GetItem; a page of search results one BatchGetItem (any mix of types).
  * A create with an id this repository made (generateId: 122 random bits, new by construction) is ONE round trip:
@@ -113,14 +114,26 @@ export const resourcePk = (type: string, id: string) => `${type}/${id}`;
 export const historySk = (v: number) => `${HISTORY}${String(v).padStart(10, '0')}`;
 export const lockPk = (type: string, key: string) => `${type}/_l/${key}`;
 /**
- * The change log (type and system `_history`, issue 15): one item per version written, never removed, sharded like
- * the listing: pk `T/_c/<shard>`, sk `<lastUpdated>#<id>#<versionId>` (newest last; read newest first).
+ * The change logs (type and system `_history`, issue 15): items never removed, sk `<lastUpdated>#<id>#<versionId>`
+ * (newest last; read newest first).
+ * - A type's log: one item per version written, sharded like the listing: pk `T/_c/<shard>`.
+ * - A patient's log of a compartment type: one item per version in that patient's compartment (a deletion: the
+ *   compartments it kept), pk `T/_p/<patient>`. A patient-bound caller's history reads these, so it reads nothing
+ *   of other patients' resources, not even that they changed. The patient's own Patient log is no item: it is the
+ *   Patient's instance history (one Patient create stays at 10 write units, docs/storage.md).
  */
 export const CHANGE_SHARDS = INDEX_SHARDS;
-export const changeKey = (type: string, id: string, versionId: number, lastUpdated: string): IndexKey => ({
-  pk: `${type}/_c/${shardOf(id)}`,
-  sk: `${lastUpdated}#${id}#${String(versionId).padStart(10, '0')}`,
+export type ChangeLog = { type: ResourceType; shard: number } | { type: ResourceType; patient: string };
+const changeLogPk = (log: ChangeLog) => ('patient' in log ? `${log.type}/_p/${log.patient}` : `${log.type}/_c/${log.shard}`);
+export const changeKey = (log: ChangeLog, id: string, versionId: number, lastUpdated: string): IndexKey => ({
+  pk: changeLogPk(log),
+  sk: changeSk(id, versionId, lastUpdated),
 });
+const changeSk = (id: string, versionId: number, lastUpdated: string) => `${lastUpdated}#${id}#${String(versionId).padStart(10, '0')}`;
+/** The logs a version is written to: its type's shard, and the log of each patient whose compartment it is in. */
+export function changeLogs(type: ResourceType, id: string, compartments: readonly string[]): ChangeLog[] {
+  return [{ type, shard: shardOf(id) }, ...(type === 'Patient' ? [] : compartments.map((patient) => ({ type, patient })))];
+}
 
 export interface VersionItem {
   pk: string;
@@ -169,6 +182,13 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
       lockSeconds: this.lockSeconds,
       send: (command) => this.send(command),
       read: (type, id) => this.read(type, id),
+      versions: async (type, id) => {
+        const all: StoredVersion[] = [];
+        for (let page = await this.history(type, id, 100); ; page = await this.history(type, id, 100, all[all.length - 1]!.versionId)) {
+          all.push(...page.versions);
+          if (!page.more || page.versions.length === 0) return all;
+        }
+      },
     };
   }
 
@@ -275,13 +295,14 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
     return { hits: (out.Items ?? []).map((i: Record<string, unknown>) => ({ sk: i.sk as string, t: Number(i.t ?? 0) })), more: out.LastEvaluatedKey !== undefined };
   }
 
-  /** Change-log items of one shard of a type, newest first, older than `before` and not older than `since` (sort keys). */
-  async queryChanges(type: ResourceType, shard: number, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }> {
+  /** Change-log items of one log, newest first, not newer than `before` and not older than `since` (sort keys). */
+  async queryChanges(log: ChangeLog, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }> {
+    if ('patient' in log && log.type === 'Patient') return this.ownPatientChanges(log.patient, before, since, limit);
     const out = await this.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': `${type}/_c/${shard}`, ':lo': since ?? '0', ':hi': before ?? '~' },
+        ExpressionAttributeValues: { ':pk': changeLogPk(log), ':lo': since ?? '0', ':hi': before ?? '~' },
         ProjectionExpression: 'sk',
         ScanIndexForward: false,
         ConsistentRead: true,
@@ -289,6 +310,28 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
       }),
     );
     return { sks: (out.Items ?? []).map((i: Record<string, unknown>) => i.sk as string), more: out.LastEvaluatedKey !== undefined };
+  }
+
+  /**
+   * A patient's own Patient log: its versions (current `v`, then `h/...`, newest first), as change-log sort keys.
+   * One Query reads at most 1 MB (about a thousand versions of one Patient); a page that could not reach `before`
+   * in it is short and says `more`: it is the caller's own resource, so that reveals nothing of anyone else.
+   */
+  private async ownPatientChanges(patient: string, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }> {
+    const out = await this.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :h AND :v',
+        ExpressionAttributeValues: { ':pk': resourcePk('Patient', patient), ':h': HISTORY, ':v': CURRENT },
+        ProjectionExpression: 'versionId, lastUpdated',
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      }),
+    );
+    // A history copy of the current version (a write that failed after copying it) is the same change: once.
+    const sks = [...new Set(((out.Items ?? []) as { versionId: number; lastUpdated: string }[]).map((i) => changeSk(patient, i.versionId, i.lastUpdated)))]
+      .filter((sk) => sk <= (before ?? '~') && sk >= (since ?? '0'));
+    return { sks: sks.slice(0, limit), more: sks.length > limit || out.LastEvaluatedKey !== undefined };
   }
 
   /** These versions (current or older, deleted ones too), in order; any not found left out. */

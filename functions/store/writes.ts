@@ -21,6 +21,7 @@ import {
   MAX_INDEX_ITEMS,
   MAX_TRANSACTION_ITEMS,
   changeKey,
+  changeLogs,
   historySk,
   lockPk,
   resourcePk,
@@ -42,6 +43,8 @@ export interface WriteContext {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   send(command: object): Promise<any>;
   read(type: ResourceType, id: string): Promise<StoredVersion | undefined>;
+  /** Every version of a resource, newest first (the reconciler's backfill of the change logs). */
+  versions(type: ResourceType, id: string): Promise<StoredVersion[]>;
 }
 
 /** One write's operation (create, update or delete). */
@@ -113,13 +116,13 @@ export async function write(
     const t = ctx.now().getTime();
     if (op.fresh && stored) return createFresh(ctx, type, id, stored, lastUpdated, t, added);
 
-    // 1. index items first and 2. the current version copied to history: independent, so in parallel
+    const version = nextVersion(type, id, versionId, lastUpdated, stored, op.method, current);
+    // 1. index and change-log items first and 2. the current version copied to history: independent, so in parallel
     await Promise.all([
-      batchPut(ctx, [...added, changeKey(type, id, versionId, lastUpdated)].map((k) => ({ ...k, t, v: versionId }))),
+      batchPut(ctx, [...added, ...changeKeys(version)].map((k) => ({ ...k, t, v: versionId }))),
       current ? ctx.send(new PutCommand({ TableName: ctx.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } })) : undefined,
     ]);
     // 3. the new current version, conditioned on the one read
-    const version = nextVersion(type, id, versionId, lastUpdated, stored, op.method, current);
     const put = {
       TableName: ctx.tableName,
       Item: { ...toItem(version), pk, sk: CURRENT },
@@ -157,7 +160,7 @@ async function createFresh(ctx: WriteContext, type: ResourceType, id: string, st
   const version: StoredVersion = { type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' };
   const key = { pk: resourcePk(type, id), sk: CURRENT };
   try {
-    await batchPut(ctx, [{ ...toItem(version), ...key }, ...[...keys, changeKey(type, id, 1, lastUpdated)].map((k) => ({ ...k, t, v: 1 }))]);
+    await batchPut(ctx, [{ ...toItem(version), ...key }, ...[...keys, ...changeKeys(version)].map((k) => ({ ...k, t, v: 1 }))]);
   } catch (err) {
     // Never leave a live version without its index: take it back (only if it is still this write's); the index
     // items that did land are orphans for read repair.
@@ -183,13 +186,18 @@ async function createFresh(ctx: WriteContext, type: ResourceType, id: string, st
  * how many items it wrote and removed.
  */
 export async function reindexMissing(ctx: WriteContext, type: ResourceType, id: string): Promise<{ written: number; removed: number }> {
-  const current = await ctx.read(type, id);
-  if (!current || current.deleted || !current.resource) return { written: 0, removed: 0 };
-  const values = searchValues(type, current.resource);
-  const keys = [...indexKeys(type, id, values), changeKey(type, id, current.versionId, current.lastUpdated)];
+  const versions = await ctx.versions(type, id);
+  const current = versions[0];
+  if (!current) return { written: 0, removed: 0 };
+  const values = current.resource && !current.deleted ? searchValues(type, current.resource) : undefined;
+  // The index of a live current version, and every version's change-log items (deleted resources' too): the
+  // patients' logs came after the type's, so older versions may lack theirs (docs/storage.md "Upgrading").
+  const versionOf = new Map<string, number>();
   const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
+  for (const v of versions) for (const k of changeKeys(v)) versionOf.set(keyOf(k), v.versionId);
+  const keys = [...(values ? indexKeys(type, id, values) : []), ...versions.flatMap(changeKeys)];
   const expected = new Set(keys.map(keyOf));
-  const stale = formerKeys(type, id, values).filter((k) => !expected.has(keyOf(k)));
+  const stale = values ? formerKeys(type, id, values).filter((k) => !expected.has(keyOf(k))) : [];
   const present = new Set<string>();
   const probe = [...keys, ...stale];
   for (let i = 0; i < probe.length; i += 100) {
@@ -203,7 +211,7 @@ export async function reindexMissing(ctx: WriteContext, type: ResourceType, id: 
     );
   }
   const t = ctx.now().getTime();
-  const missing = keys.filter((k) => !present.has(keyOf(k))).map((k) => ({ ...k, t, v: current.versionId }));
+  const missing = keys.filter((k) => !present.has(keyOf(k))).map((k) => ({ ...k, t, v: versionOf.get(keyOf(k)) ?? current.versionId }));
   await batchPut(ctx, missing);
   let removed = 0;
   for (const key of stale.filter((k) => present.has(keyOf(k)))) {
@@ -267,7 +275,7 @@ export async function writeAll(
       },
     });
     if (current) items.push({ Put: { TableName: ctx.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } } });
-    for (const k of [...newKeys.filter((k) => !oldSet.has(keyOf(k))), changeKey(e.type, e.id, versionId, lastUpdated)]) {
+    for (const k of [...newKeys.filter((k) => !oldSet.has(keyOf(k))), ...changeKeys(version)]) {
       items.push({ Put: { TableName: ctx.tableName, Item: { ...k, t, v: versionId } } });
     }
     for (const k of oldKeys) if (!newSet.has(keyOf(k))) items.push({ Delete: { TableName: ctx.tableName, Key: k } });
@@ -334,9 +342,9 @@ export async function importVersions(ctx: WriteContext, type: ResourceType, id: 
   let compartments: string[] | undefined;
   let current: Record<string, unknown> | undefined;
   sorted.forEach((v, i) => {
-    items.push({ ...changeKey(type, id, v.versionId, v.lastUpdated), t: Date.parse(v.lastUpdated) || 0, v: v.versionId });
     if (v.resource) compartments = compartmentPatients(type, id, v.resource);
     const version: StoredVersion = { ...v, type, id, ...(v.resource ? {} : { compartments: v.compartments ?? compartments }) };
+    items.push(...changeKeys(version).map((k) => ({ ...k, t: Date.parse(v.lastUpdated) || 0, v: v.versionId })));
     if (i === sorted.length - 1) current = { ...toItem(version), pk, sk: CURRENT };
     else items.push({ ...toItem(version), pk, sk: historySk(v.versionId) });
   });
@@ -403,6 +411,15 @@ export function nextVersion(
   };
 }
 
+/**
+ * A version's change-log items (repository.ts `changeLogs`): its type's log, and the log of each patient whose
+ * compartment it is in (a deletion: the compartments it kept).
+ */
+export function changeKeys(v: StoredVersion): IndexKey[] {
+  const compartments = v.resource ? compartmentPatients(v.type, v.id, v.resource) : (v.compartments ?? []);
+  return changeLogs(v.type, v.id, compartments).map((log) => changeKey(log, v.id, v.versionId, v.lastUpdated));
+}
+
 /** The stored form of a resource's JSON: as is, or compressed when long (see COMPRESS_OVER_BYTES). */
 function body(json: string): { resource: string } | { z: Uint8Array } {
   if (Buffer.byteLength(json) <= COMPRESS_OVER_BYTES) return { resource: json };
@@ -427,8 +444,9 @@ export function firstVersionItems(type: ResourceType, resource: FhirResource & {
   const id = resource.id;
   const stored: FhirResource = { ...resource, meta: { ...((resource.meta as Record<string, unknown>) ?? {}), versionId: '1', lastUpdated } };
   const t = Date.parse(lastUpdated);
+  const version: StoredVersion = { type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' };
   return [
-    { pk: resourcePk(type, id), sk: CURRENT, ...toItem({ type, id, versionId: 1, lastUpdated, deleted: false, resource: stored, method: 'POST' }) },
-    ...[...indexKeys(type, id, searchValues(type, stored)), changeKey(type, id, 1, lastUpdated)].map((k) => ({ ...k, t, v: 1 })),
+    { pk: resourcePk(type, id), sk: CURRENT, ...toItem(version) },
+    ...[...indexKeys(type, id, searchValues(type, stored)), ...changeKeys(version)].map((k) => ({ ...k, t, v: 1 })),
   ];
 }

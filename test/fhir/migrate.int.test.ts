@@ -1,5 +1,5 @@
 /** `npm run migrate`: the per-type tables of version 1 copied into the FHIR table, on DynamoDB Local. */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GoneError, NotFoundError } from '../../functions/fhir/errors';
 import { parseSearch } from '../../functions/fhir/search';
@@ -76,5 +76,19 @@ describe('npm run migrate', () => {
     expect(summary.resources).toBeGreaterThan(0);
     expect(summary.written).toBe(0);
     expect(lines.at(-1)).toMatch(/^done: \d+ resources, 0 index items written back$/);
+  });
+
+  it('--reindex writes back the patients’ change logs a table written before them lacks: every version, a deleted resource’s too', async () => {
+    const log = { type: 'Condition', patient: 'm1' } as const;
+    const repository = fixture.repository();
+    const before = await repository.queryChanges(log, undefined, undefined, 10);
+    expect(before.sks).toHaveLength(2); // mc1: created in m1's compartment, then deleted (the deletion keeps it)
+    // The table as an earlier version left it: no patient's log.
+    const items = await db.send(new QueryCommand({ TableName: fixture.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'Condition/_p/m1' } }));
+    for (const item of items.Items ?? []) await db.send(new DeleteCommand({ TableName: fixture.tableName, Key: { pk: item.pk, sk: item.sk } }));
+    expect((await repository.queryChanges(log, undefined, undefined, 10)).sks).toEqual([]);
+    const summary = await runMigrate([`--table=${fixture.tableName}`, '--reindex'], () => {});
+    expect(summary.written).toBe(2);
+    expect((await repository.queryChanges(log, undefined, undefined, 10)).sks).toEqual(before.sks);
   });
 });

@@ -178,4 +178,50 @@ describe('a patient-bound token learns nothing of a resource outside its compart
     });
     expect(`${JSON.stringify(page.json)} ${readable.join(' ')}`).not.toContain(hidden);
   });
+
+  const relations = (bundle: { link: { relation: string }[] }) => bundle.link.map((l) => l.relation);
+
+  it('type and system history read only its own patient’s changes: another patient’s change leaves no entry, no short page, no next link', async () => {
+    const { subject: _s, id: _id, ...rest } = conditionBody;
+    // Two changes of each, so that a page of one could only end short or carry `next` because of them.
+    const theirs = await raw(api, writer, 'POST', 'Condition', { body: JSON.stringify({ ...rest, subject: { reference: 'Patient/2' } }) });
+    expect(theirs.status).toBe(201);
+    expect((await raw(api, writer, 'PUT', `Condition/${theirs.json.id}`, { body: JSON.stringify(theirs.json) })).status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const patient2 = (await raw(api, writer, 'GET', 'Patient/2')).json;
+      expect((await raw(api, writer, 'PUT', 'Patient/2', { body: JSON.stringify(patient2) })).status).toBe(200);
+    }
+    const since = encodeURIComponent(theirs.json.meta.lastUpdated);
+    for (const path of [`Condition/_history?_since=${since}&_count=1`, `Patient/_history?_since=${since}&_count=1`, `_history?_since=${since}&_count=1`]) {
+      const page = await raw(api, boundReader, 'GET', path);
+      expect(page.status, path).toBe(200);
+      expect(page.json.entry ?? [], path).toEqual([]);
+      expect(relations(page.json), path).not.toContain('next');
+    }
+    // the writer, bound to no patient, sees both changes
+    const all = await raw(api, writer, 'GET', `_history?_since=${since}`);
+    expect(all.json.entry.map((e: { fullUrl: string }) => e.fullUrl.split('/STU3/')[1])).toEqual(expect.arrayContaining([`Condition/${theirs.json.id}`, 'Patient/2']));
+  });
+
+  it('its own patient’s changes page through type and system history, its Patient’s own versions included', async () => {
+    const { id: _id, ...rest } = conditionBody;
+    const first = await raw(api, boundWriter, 'POST', 'Condition', { body: JSON.stringify(rest) });
+    expect(first.status).toBe(201);
+    const patient1 = (await raw(api, writer, 'GET', 'Patient/1')).json;
+    expect((await raw(api, writer, 'PUT', 'Patient/1', { body: JSON.stringify(patient1) })).status).toBe(200);
+    const second = await raw(api, boundWriter, 'POST', 'Condition', { body: JSON.stringify(rest) });
+    const since = encodeURIComponent(first.json.meta.lastUpdated);
+    const page1 = await raw(api, boundReader, 'GET', `Condition/_history?_since=${since}&_count=1`);
+    expect(page1.json.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([second.json.id]);
+    const next = page1.json.link.find((l: { relation: string }) => l.relation === 'next').url as string;
+    const page2 = await raw(api, boundReader, 'GET', `Condition/_history${new URL(next).search}`);
+    expect(page2.json.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([first.json.id]);
+    expect(relations(page2.json)).not.toContain('next');
+    const patients = await raw(api, boundReader, 'GET', `Patient/_history?_since=${since}`);
+    expect(patients.json.entry.map((e: { resource: { id: string; meta: { versionId: string } } }) => `Patient/${e.resource.id}/${e.resource.meta.versionId}`)).toEqual([
+      `Patient/1/${patient1.meta.versionId * 1 + 1}`,
+    ]);
+    const system = await raw(api, boundReader, 'GET', `_history?_since=${since}`);
+    expect(system.json.entry.map((e: { fullUrl: string }) => e.fullUrl.split('/STU3/')[1])).toEqual([`Condition/${second.json.id}`, 'Patient/1', `Condition/${first.json.id}`]);
+  });
 });
