@@ -6,7 +6,8 @@
  * docs/storage.md (Migration) has the upgrade steps.
  *
  * `npm run migrate -- --table=<FHIR table> --reindex`: the reconciler of one-round-trip creates
- * (functions/store/reindex.ts): puts back index items a live resource should have and has not. Also the upgrade
+ * (functions/store/reindex.ts): puts back index items a live resource should have and has not, and the
+ * change-log items of every version (the upgrade to the patients' change logs). Also the upgrade
  * step of the listing layout (a single-valued token folded into the listing key, docs/storage.md "Upgrading"): it
  * writes each resource's new listing item and removes the one of the earlier layout.
  */

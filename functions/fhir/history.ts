@@ -11,8 +11,9 @@
  * Because a patient-bound caller reads only its patient's logs (and the logs of types outside any compartment), what
  * it reads is what it may see: its pages, their `next` links and their timing tell nothing of other patients'
  * changes. The position in the log is one sort key (a time, an id and a version), sealed into the `next` link.
- * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type; a
- * patient-bound token: one per compartment type) and ceil(2 x count / 100) BatchGetItems.
+ * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type; for a
+ * patient-bound token one per compartment type, CHANGE_SHARDS per other type) and ceil(2 x count / 100)
+ * BatchGetItems.
  */
 import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 import { decide, type Access } from '../scopes/permissions';

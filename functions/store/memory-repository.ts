@@ -81,9 +81,12 @@ export class InMemoryFhirRepository implements FhirRepository {
   }
 
   async queryChanges(log: ChangeLog, before: string | undefined, since: string | undefined, limit: number): Promise<{ sks: string[]; more: boolean }> {
+    // As the DynamoDB repository: the log's items, or a patient's own Patient versions.
+    const inLog = (v: StoredVersion) =>
+      'patient' in log && log.type === 'Patient' ? v.id === log.patient : changeKeys(v).some((k) => k.pk === changeKey(log, v.id, v.versionId, v.lastUpdated).pk);
     const sks = [...this.entries.values()]
       .filter((e) => e.type === log.type)
-      .flatMap((e) => e.versions.filter((v) => ('patient' in log && log.type === 'Patient' ? e.id === log.patient : changeKeys(v).some((k) => k.pk === changeKey(log, e.id, v.versionId, v.lastUpdated).pk))))
+      .flatMap((e) => e.versions.filter(inLog))
       .map((v) => `${v.lastUpdated}#${v.id}#${String(v.versionId).padStart(10, '0')}`)
       .filter((sk) => sk >= (since ?? '0') && sk <= (before ?? '~'))
       .sort()

@@ -182,8 +182,9 @@ async function createFresh(ctx: WriteContext, type: ResourceType, id: string, st
  * has not (a writer that died while retrying unprocessed items). Reads the expected keys, writes only the missing
  * ones; idempotent. Also the upgrade of the listing layout: a resource whose listing key now carries a folded
  * token (`female#<id>`, index-layout.ts) loses the items of the earlier layout (`formerKeys`: the listing item
- * `<id>` and the token's own item), each deleted only if no write newer than the version read made it. Returns
- * how many items it wrote and removed.
+ * `<id>` and the token's own item), each deleted only if no write newer than the version read made it. And the
+ * upgrade to the patients' change logs: every version's change-log items, a deleted resource's too. Returns how
+ * many items it wrote and removed.
  */
 export async function reindexMissing(ctx: WriteContext, type: ResourceType, id: string): Promise<{ written: number; removed: number }> {
   const versions = await ctx.versions(type, id);
@@ -192,10 +193,10 @@ export async function reindexMissing(ctx: WriteContext, type: ResourceType, id: 
   const values = current.resource && !current.deleted ? searchValues(type, current.resource) : undefined;
   // The index of a live current version, and every version's change-log items (deleted resources' too): the
   // patients' logs came after the type's, so older versions may lack theirs (docs/storage.md "Upgrading").
-  const versionOf = new Map<string, number>();
+  const changes = versions.flatMap((v) => changeKeys(v).map((key) => ({ key, versionId: v.versionId })));
   const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
-  for (const v of versions) for (const k of changeKeys(v)) versionOf.set(keyOf(k), v.versionId);
-  const keys = [...(values ? indexKeys(type, id, values) : []), ...versions.flatMap(changeKeys)];
+  const versionOf = new Map(changes.map((c) => [keyOf(c.key), c.versionId]));
+  const keys = [...(values ? indexKeys(type, id, values) : []), ...changes.map((c) => c.key)];
   const expected = new Set(keys.map(keyOf));
   const stale = values ? formerKeys(type, id, values).filter((k) => !expected.has(keyOf(k))) : [];
   const present = new Set<string>();
