@@ -1,8 +1,8 @@
 /**
  * The reconciler of one-round-trip creates (functions/store/repository.ts): walks every current version of the
  * FHIR table and puts back the index items a live one should have and has not, and the change-log items of every
- * version of every resource (the upgrade to the patients' change logs, docs/storage.md). Needed only after a writer died
- * while retrying items DynamoDB had left unprocessed (the writer logs nothing then: it is gone), so it is an
+ * version of every resource (the upgrade to the patients' change logs, docs/storage.md). Needed only after a writer
+ * died while retrying items DynamoDB had left unprocessed (the writer logs nothing then: it is gone), so it is an
  * operator's command (`npm run migrate -- --table=<FHIR table> --reindex`), not a request path: it Scans, which
  * the FHIR function's data-access role may never do. Reads the expected keys and writes only the missing ones.
  */
