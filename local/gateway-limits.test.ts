@@ -147,4 +147,30 @@ describe('what Node’s HTTP parser refuses before the gateway', () => {
     expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(raw).toContain('"resourceType":"OperationOutcome"');
   });
+
+  it('writes nothing into a response already being sent when a pipelined request after it is not HTTP: it closes', async () => {
+    const big = 'x'.repeat(4 * 1024 * 1024);
+    const { port } = await serve({ handlers: { metadata: async () => ({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: big }) } });
+    const received = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.on('connect', () => {
+        // Not read yet: the 4 MB answer fills the buffers, its headers sent, its body still going out.
+        socket.pause();
+        socket.write('GET /STU3/metadata HTTP/1.1\r\nHost: x\r\n\r\n');
+        setTimeout(() => {
+          socket.write('HELLO /\r\n\r\n');
+          setTimeout(() => {
+            socket.on('data', (d: Buffer) => chunks.push(d));
+            socket.resume();
+          }, 200);
+        }, 200);
+      });
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received).not.toContain('HTTP/1.1 400');
+    expect(received.length).toBeLessThan(big.length);
+  });
 });
