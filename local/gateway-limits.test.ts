@@ -150,23 +150,28 @@ describe('what Node’s HTTP parser refuses before the gateway', () => {
 
   it('writes nothing into a response already being sent when a pipelined request after it is not HTTP: it closes', async () => {
     const big = 'x'.repeat(4 * 1024 * 1024);
-    const { port } = await serve({ handlers: { metadata: async () => ({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: big }) } });
+    let answered!: () => void;
+    const handed = new Promise<void>((resolve) => (answered = resolve));
+    const metadata = async () => {
+      answered();
+      return { statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: big };
+    };
+    const { port } = await serve({ handlers: { metadata } });
     const received = await new Promise<string>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       const chunks: Buffer[] = [];
       socket.on('error', () => {});
       socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-      socket.on('connect', () => {
+      socket.on('connect', async () => {
         // Not read yet: the 4 MB answer fills the buffers, its headers sent, its body still going out.
         socket.pause();
         socket.write('GET /STU3/metadata HTTP/1.1\r\nHost: x\r\n\r\n');
-        setTimeout(() => {
-          socket.write('HELLO /\r\n\r\n');
-          setTimeout(() => {
-            socket.on('data', (d: Buffer) => chunks.push(d));
-            socket.resume();
-          }, 200);
-        }, 200);
+        await handed; // the gateway writes the answer as soon as the function returns (this process, microtasks)
+        await new Promise((r) => setTimeout(r, 50));
+        socket.write('HELLO /\r\n\r\n');
+        await new Promise((r) => setTimeout(r, 200));
+        socket.on('data', (d: Buffer) => chunks.push(d));
+        socket.resume();
       });
     });
     expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
