@@ -20,7 +20,7 @@
  */
 import { FHIR_BASE_PATH, type Interaction } from '../../contract/routes';
 import { isResourceType, type ResourceType } from '../../contract/resource-types';
-import { decide, decideConditionalCreate, type Access } from '../scopes/permissions';
+import { decide, type Access } from '../scopes/permissions';
 import type { FhirRepository, FhirResource, StoredVersion, WriteResult } from '../store/repository';
 import { BadRequestError, FhirError, ForbiddenError, NotFoundError, PreconditionFailedError, TooCostlyError, TooLargeError } from './errors';
 import { serverError } from './outcome';
@@ -189,8 +189,7 @@ function parseEntry(raw: unknown, index: number, baseUrl: string): Entry {
 
 /** The token's decision on one entry (403 naming the entry), and its compartment. */
 function authorise(entry: Entry, access: Access): void {
-  const decision =
-    entry.interaction === 'create' && entry.ifNoneExist !== undefined ? decideConditionalCreate(access, entry.type) : decide(access, entry.type, entry.interaction);
+  const decision = decide(access, entry.type, entry.interaction, entry.ifNoneExist !== undefined);
   if (!decision.allowed) throw new ForbiddenError(`Bundle.entry[${entry.index}]: ${decision.reason}`);
   if (decision.compartmentPatient) entry.ctx = { compartmentPatient: decision.compartmentPatient };
 }

@@ -41,7 +41,7 @@ import type { Validator } from '../fhir/service';
 import { readRepresentation, representationBytes, writeRepresentation } from '../fhir-model/negotiation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { withRouteTemplate } from '../http/route-template';
-import { accessFromContext, decide, decideConditionalCreate, decideSystem, type Access } from '../scopes/permissions';
+import { accessFromContext, decide, decideSystem, type Access } from '../scopes/permissions';
 import { FhirRepository, type FhirResource, type WriteResult } from '../store/repository';
 import { once } from '../once';
 
@@ -99,12 +99,9 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     negotiate(req);
     const route = routeOf(req);
     const access = accessFromContext(req.authorizer);
-    const conditionalCreate = route.fhir?.interaction === 'create' && req.headers['if-none-exist'] !== undefined;
     const decision = route.system
       ? decideSystem(access, route.system)
-      : conditionalCreate
-        ? decideConditionalCreate(access, route.fhir!.type)
-        : decide(access, route.fhir!.type, route.fhir!.interaction);
+      : decide(access, route.fhir!.type, route.fhir!.interaction, req.headers['if-none-exist'] !== undefined);
     if (!decision.allowed) throw new ForbiddenError(decision.reason);
     const ctx: CallerContext = decision.compartmentPatient ? { compartmentPatient: decision.compartmentPatient } : {};
     const repository = new FhirRepository({ documentClient: deps.clientFor(access), tableName: deps.tableName, now: deps.now });

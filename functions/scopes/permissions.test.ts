@@ -7,7 +7,6 @@ import {
   accessFromClaims,
   accessFromContext,
   decide,
-  decideConditionalCreate,
   decideSystem,
   formatGrants,
   parseGrants,
@@ -218,15 +217,15 @@ describe('routes of no one type (issue 15): POST /STU3, GET /STU3/_history', () 
   });
 
   it('decides a conditional create with c and s', () => {
-    expect(decideConditionalCreate(access('user/Patient.write'), 'Patient')).toMatchObject({ allowed: false, reason: expect.stringContaining('search') });
-    expect(decideConditionalCreate(access('user/Patient.cs'), 'Patient').allowed).toBe(true);
-    expect(decideConditionalCreate(access('user/Patient.rs'), 'Patient').allowed).toBe(false);
+    expect(decide(access('user/Patient.write'), 'Patient', 'create', true)).toMatchObject({ allowed: false, reason: expect.stringContaining('search') });
+    expect(decide(access('user/Patient.cs'), 'Patient', 'create', true).allowed).toBe(true);
+    expect(decide(access('user/Patient.rs'), 'Patient', 'create', true).allowed).toBe(false);
   });
 
   it('keeps the compartment of either half of a decision that needs two permissions', () => {
     // write on the whole type, read only in the bound patient's compartment: PATCH is bound to the compartment
     expect(decide(access('user/Condition.u patient/Condition.r', '42'), 'Condition', 'patch')).toEqual({ allowed: true, compartmentPatient: '42' });
-    expect(decideConditionalCreate(access('patient/Condition.c user/Condition.s', '42'), 'Condition')).toEqual({ allowed: true, compartmentPatient: '42' });
+    expect(decide(access('patient/Condition.c user/Condition.s', '42'), 'Condition', 'create', true)).toEqual({ allowed: true, compartmentPatient: '42' });
     expect(decide(access('user/Condition.us'), 'Condition', 'update-conditional')).toEqual({ allowed: true });
   });
 });

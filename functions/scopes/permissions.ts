@@ -7,7 +7,7 @@
  * 1. Interaction -> permission (SMART v2 `cruds`): read, vread, history-instance: `r`; search-type: `s`; create: `c`;
  *    update: `u`; delete: `d`; `$validate`: `c` or `u` (validating is a dry run of a create or an update). What shows
  *    the caller stored data needs that permission too (ALSO_NEEDS): PATCH also `r`; conditional update, delete and
- *    create (`decideConditionalCreate`) also `s`.
+ *    create (`decide(..., 'create', true)`) also `s`.
  * 2. A `user/` or `system/` grant of that permission on the type allows it on the whole type.
  * 3. "Publicly Available Information" (the CCRI's name; PUBLIC_INFORMATION_TYPES): any valid token, even one holding
  *    only `profile`, may read and search those types. Writing them needs a write grant like any other type.
@@ -142,7 +142,7 @@ const PERMISSION_NAMES: Readonly<Record<Permission, string>> = {
  * Interactions that show the caller what is stored, and so also need the permission of the interaction that would
  * show it: PATCH applies the patch to the stored resource and answers with the result (its `test` operation probes
  * it), so it needs read; a conditional update or delete searches (its 0, 1 or many answers), so it needs search.
- * A conditional create is a create with a header: the function decides it with `decideConditionalCreate`.
+ * A conditional create is a create with a header (or a Bundle entry's `ifNoneExist`): `decide`'s `conditional`.
  */
 export const ALSO_NEEDS: Readonly<Partial<Record<Interaction, Interaction>>> = {
   patch: 'read',
@@ -153,18 +153,13 @@ export const ALSO_NEEDS: Readonly<Partial<Record<Interaction, Interaction>>> = {
 /**
  * Decides whether `access` may perform `interaction` on `type`, and what it also needs (ALSO_NEEDS). See the rules
  * at the top of this file. Both decisions bound to a compartment are bound to the same patient, the token's.
+ * `conditional`: a create with `If-None-Exist` (or a Bundle entry's `ifNoneExist`), which searches first and answers
+ * with the match it found, so it needs search on the type as well.
  */
-export function decide(access: Access, type: ResourceType, interaction: Interaction): Decision {
+export function decide(access: Access, type: ResourceType, interaction: Interaction, conditional = false): Decision {
+  if (conditional && interaction === 'create') return decideBoth(access, type, 'create', 'search-type', 'conditionally create');
   const also = ALSO_NEEDS[interaction];
   return also === undefined ? decideOne(access, type, interaction) : decideBoth(access, type, interaction, also, VERBS[interaction]);
-}
-
-/**
- * A conditional create (`If-None-Exist`, also a Bundle entry's `ifNoneExist`): a create that searches first and
- * answers with the match it found, so it needs search on the type as well.
- */
-export function decideConditionalCreate(access: Access, type: ResourceType): Decision {
-  return decideBoth(access, type, 'create', 'search-type', 'conditionally create');
 }
 
 function decideBoth(access: Access, type: ResourceType, interaction: Interaction, also: Interaction, verb: string): Decision {
