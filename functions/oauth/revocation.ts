@@ -8,8 +8,10 @@
  *   more of its tokens raises its cut-off (below) to that token's issue second instead, which revokes it and every
  *   older token of the client. So no one client can grow the list the authorizer fetches towards MAX_REVOCATIONS
  *   (where it would fail, and with it every request of every client); the price, paid only by such a client, is that
- *   its older tokens go too. The list is bounded by 100 x the clients that revoke within a token lifetime: reaching
- *   MAX_REVOCATIONS takes 100 registered clients (admin-made) each revoking at the bound within a day;
+ *   its older tokens go too. All clients together have at most MAX_REVOKED_TOKENS made within a token lifetime (a
+ *   day): past that, every client's revocation is its cut-off the same way. So the list holds at most
+ *   MAX_REVOKED_TOKENS single tokens, whatever the number of clients (it is counted per hour, `pk` =
+ *   `REVOKED_COUNT`, `sk` = the hour, `n` revocations made in it: one Query of at most 26 items per revocation);
  * - every token of a client issued before an instant (disabling the client, rotating its secret with
  *   `revokeTokens`, or the admin API's revoke): `sk` = `CLIENT#<clientId>`, `notBefore` (epoch s): a token whose
  *   `iat` is before it is revoked; kept for the longest token lifetime (a day). The client record also keeps
@@ -31,6 +33,8 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 /** At most this many entries are served; more is refused loudly (the list would stop being cheap). */
 export const MAX_REVOCATIONS = 10_000;
 export const MAX_REVOKED_TOKENS_PER_CLIENT = 100;
+/** Single-token revocations of all clients within a day: half the list, the rest for the clients' cut-offs. */
+export const MAX_REVOKED_TOKENS = MAX_REVOCATIONS / 2;
 
 /** The admin API's part: a client's cut-off (disabling it, rotating its secret with `revokeTokens`, its revoke). */
 export interface ClientCutoffs {
@@ -58,6 +62,9 @@ export interface RevokedToken {
 }
 
 const PARTITION = 'REVOKED';
+/** The single-token revocations made per hour (`sk` = the hour since the epoch, zero-padded; `n`). */
+const COUNTS = 'REVOKED_COUNT';
+const hourKey = (hour: number) => String(hour).padStart(8, '0');
 
 /** `ClientCutoffs` over the Clients table: all the admin function needs (its bundle carries no more). */
 export class DynamoClientCutoffs implements ClientCutoffs {
@@ -95,26 +102,47 @@ export class DynamoClientCutoffs implements ClientCutoffs {
 
 /** The whole `RevocationStore` over the Clients table: the token function's (revoke, introspect, the list). */
 export class DynamoRevocationStore extends DynamoClientCutoffs implements RevocationStore {
+  constructor(
+    db: DynamoDBDocumentClient,
+    tableName: string,
+    private readonly bounds: { perClient: number; total: number } = { perClient: MAX_REVOKED_TOKENS_PER_CLIENT, total: MAX_REVOKED_TOKENS },
+  ) {
+    super(db, tableName);
+  }
+
   async revokeToken({ jti, clientId, iat, exp }: RevokedToken): Promise<void> {
     const prefix = `JTI#${clientKey(clientId)}#`;
-    let live: number;
+    const now = Math.floor(Date.now() / 1000);
+    const hour = Math.floor(now / 3600);
+    const query = (KeyConditionExpression: string, values: Record<string, unknown>, extra: Record<string, unknown>) =>
+      this.db.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression, ExpressionAttributeValues: values, ConsistentRead: true, ...extra }));
+    let ownLive: number;
+    let madeInDay: number;
     try {
-      const counted = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: 'expiresAt > :now',
-          ExpressionAttributeValues: { ':pk': PARTITION, ':prefix': prefix, ':now': Math.floor(Date.now() / 1000) },
-          Select: 'COUNT',
-          ConsistentRead: true,
-        }),
-      );
-      live = counted.Count ?? 0;
+      const [own, perHour] = await Promise.all([
+        query('pk = :pk AND begins_with(sk, :prefix)', { ':pk': PARTITION, ':prefix': prefix, ':now': now }, { FilterExpression: 'expiresAt > :now', Select: 'COUNT' }),
+        // The hours that may still hold a live one: a token lives at most a day, its entry a minute more.
+        query('pk = :pk AND sk BETWEEN :from AND :to', { ':pk': COUNTS, ':from': hourKey(hour - 25), ':to': hourKey(hour) }, {}),
+      ]);
+      ownLive = own.Count ?? 0;
+      madeInDay = (perHour.Items ?? []).reduce((sum, item) => sum + Number(item.n ?? 0), 0);
     } catch (err) {
       throw new StoreUnavailableError(undefined, { cause: err });
     }
-    if (live >= MAX_REVOKED_TOKENS_PER_CLIENT) return this.revokeClientTokens(clientId, iat + 1);
+    if (ownLive >= this.bounds.perClient || madeInDay >= this.bounds.total) return this.revokeClientTokens(clientId, iat + 1);
     await this.put({ pk: PARTITION, sk: `${prefix}${jti}`, jti, expiresAt: exp + 60 });
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: COUNTS, sk: hourKey(hour) },
+          UpdateExpression: 'ADD n :one SET expiresAt = :exp',
+          ExpressionAttributeValues: { ':one': 1, ':exp': (hour + 27) * 3600 },
+        }),
+      );
+    } catch (err) {
+      throw new StoreUnavailableError(undefined, { cause: err });
+    }
   }
 
   async isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean> {
@@ -167,7 +195,8 @@ export class InMemoryRevocationStore implements RevocationStore {
   readonly tokens = new Map<string, { clientId: string; exp: number }>();
   readonly clients = new Map<string, number>();
   async revokeToken({ jti, clientId, iat, exp }: RevokedToken): Promise<void> {
-    if ([...this.tokens.values()].filter((t) => t.clientId === clientId).length >= MAX_REVOKED_TOKENS_PER_CLIENT) return this.revokeClientTokens(clientId, iat + 1);
+    const own = [...this.tokens.values()].filter((t) => t.clientId === clientId).length;
+    if (own >= MAX_REVOKED_TOKENS_PER_CLIENT || this.tokens.size >= MAX_REVOKED_TOKENS) return this.revokeClientTokens(clientId, iat + 1);
     this.tokens.set(jti, { clientId, exp });
   }
   async revokeClientTokens(clientId: string, notBefore: number): Promise<void> {
