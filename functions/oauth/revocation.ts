@@ -130,7 +130,8 @@ export class DynamoRevocationStore extends DynamoClientCutoffs implements Revoca
       throw new StoreUnavailableError(undefined, { cause: err });
     }
     if (ownLive >= this.bounds.perClient || madeInDay >= this.bounds.total) return this.revokeClientTokens(clientId, iat + 1);
-    await this.put({ pk: PARTITION, sk: `${prefix}${jti}`, jti, expiresAt: exp + 60 });
+    // Counted first: a revocation that then fails to be written is counted anyway (a retry counts again), which errs
+    // towards the bound, never past it.
     try {
       await this.db.send(
         new UpdateCommand({
@@ -143,6 +144,7 @@ export class DynamoRevocationStore extends DynamoClientCutoffs implements Revoca
     } catch (err) {
       throw new StoreUnavailableError(undefined, { cause: err });
     }
+    await this.put({ pk: PARTITION, sk: `${prefix}${jti}`, jti, expiresAt: exp + 60 });
   }
 
   async isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean> {
