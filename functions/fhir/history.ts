@@ -3,14 +3,15 @@
  * Type-level and system-level `_history` (https://hl7.org/fhir/STU3/http.html#history), newest first, from the
  * change logs every write adds to (functions/store/repository.ts `changeLogs`: per type, sharded, and per patient).
  *
- * One page reads, per type the caller may see, one Query per shard of the type's log (`Limit` = the page size + 1)
- * or, for a patient-bound caller and a compartment type, one Query of that patient's log of the type; merges them
- * by time, reads the versions in one BatchGetItem per 100, and then decides on what it read: a version is returned
- * only when the caller's scopes allow history of its type (`decide`, SMART v2 `s`) and, for a patient-bound
- * caller, when the version itself is in the patient's compartment (a deletion by the compartments it kept).
- * Because a patient-bound caller reads only its patient's logs (and the logs of types outside any compartment), what
- * it reads is what it may see: its pages, their `next` links and their timing tell nothing of other patients'
- * changes. The position in the log is one sort key (a time, an id and a version), sealed into the `next` link.
+ * One page reads, per type the caller may see, one Query per shard of the type's log (`Limit` = the page size + 1;
+ * + 2 after the first page) or, for a patient-bound caller and a compartment type, one Query of that patient's log
+ * of the type. It merges them by time, reads the versions in one BatchGetItem per 100, and then decides on what it
+ * read: a version is returned only when the caller's scopes allow history of its type (`decide`, SMART v2 `s`) and,
+ * for a patient-bound caller, when the version itself is in the patient's compartment (a deletion by the
+ * compartments it kept). Because a patient-bound caller reads only its patient's logs (and the logs of types outside
+ * any compartment), what it reads is what it may see: its pages, their `next` links and their timing tell nothing
+ * of other patients' changes. The position in the log is one sort key (a time, an id and a version), sealed into
+ * the `next` link.
  * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type; for a
  * patient-bound token one per compartment type, CHANGE_SHARDS per other type) and ceil(2 x count / 100)
  * BatchGetItems.
