@@ -21,7 +21,7 @@
  * `GET /oauth2/revocations` (served by the token function from one Query of this partition) and keeps it for
  * `REVOCATION_CACHE_SECONDS`, like the JWKS. The list names clients by a hash (`clientKey`), not by id.
  */
-import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../errors';
 import { clientKey as clientItemKey } from './clients';
 import { clientKey, indexRevocations, isRevokedBy, type RevocationList } from './revocation-list';
@@ -114,37 +114,26 @@ export class DynamoRevocationStore extends DynamoClientCutoffs implements Revoca
     const prefix = `JTI#${clientKey(clientId)}#`;
     const now = Math.floor(Date.now() / 1000);
     const hour = Math.floor(now / 3600);
-    const query = (KeyConditionExpression: string, values: Record<string, unknown>, extra: Record<string, unknown>) =>
-      this.db.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression, ExpressionAttributeValues: values, ConsistentRead: true, ...extra }));
-    let ownLive: number;
-    let madeInDay: number;
-    try {
-      const [own, perHour] = await Promise.all([
-        query('pk = :pk AND begins_with(sk, :prefix)', { ':pk': PARTITION, ':prefix': prefix, ':now': now }, { FilterExpression: 'expiresAt > :now', Select: 'COUNT' }),
-        // The hours that may still hold a live one: a token lives at most a day, its entry a minute more.
-        query('pk = :pk AND sk BETWEEN :from AND :to', { ':pk': COUNTS, ':from': hourKey(hour - 25), ':to': hourKey(hour) }, {}),
-      ]);
-      ownLive = own.Count ?? 0;
-      madeInDay = (perHour.Items ?? []).reduce((sum, item) => sum + Number(item.n ?? 0), 0);
-    } catch (err) {
-      throw new StoreUnavailableError(undefined, { cause: err });
-    }
-    if (ownLive >= this.bounds.perClient || madeInDay >= this.bounds.total) return this.revokeClientTokens(clientId, iat + 1);
+    const query = (KeyConditionExpression: string, values: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      this.send<QueryCommandOutput>(new QueryCommand({ TableName: this.tableName, KeyConditionExpression, ExpressionAttributeValues: values, ConsistentRead: true, ...extra }));
+    const [own, perHour] = await Promise.all([
+      query('pk = :pk AND begins_with(sk, :prefix)', { ':pk': PARTITION, ':prefix': prefix, ':now': now }, { FilterExpression: 'expiresAt > :now', Select: 'COUNT' }),
+      // The hours that may still hold a live one: a token lives at most a day, its entry a minute more.
+      query('pk = :pk AND sk BETWEEN :from AND :to', { ':pk': COUNTS, ':from': hourKey(hour - 25), ':to': hourKey(hour) }),
+    ]);
+    const madeInDay = (perHour.Items ?? []).reduce((sum, item) => sum + Number(item.n ?? 0), 0);
+    if ((own.Count ?? 0) >= this.bounds.perClient || madeInDay >= this.bounds.total) return this.revokeClientTokens(clientId, iat + 1);
     // Counted first: a revocation that then fails to be written is counted anyway (a retry counts again), which errs
     // towards the bound, never past it.
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: COUNTS, sk: hourKey(hour) },
-          UpdateExpression: 'ADD n :one SET expiresAt = :exp',
-          ExpressionAttributeValues: { ':one': 1, ':exp': (hour + 27) * 3600 },
-        }),
-      );
-    } catch (err) {
-      throw new StoreUnavailableError(undefined, { cause: err });
-    }
-    await this.put({ pk: PARTITION, sk: `${prefix}${jti}`, jti, expiresAt: exp + 60 });
+    await this.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: COUNTS, sk: hourKey(hour) },
+        UpdateExpression: 'ADD n :one SET expiresAt = :exp',
+        ExpressionAttributeValues: { ':one': 1, ':exp': (hour + 27) * 3600 },
+      }),
+    );
+    await this.send(new PutCommand({ TableName: this.tableName, Item: { pk: PARTITION, sk: `${prefix}${jti}`, jti, expiresAt: exp + 60 } }));
   }
 
   async isRevoked(token: { jti?: string; clientId: string; iat: number }): Promise<boolean> {
@@ -156,36 +145,33 @@ export class DynamoRevocationStore extends DynamoClientCutoffs implements Revoca
     const list: RevocationList = { jti: [], clients: {} };
     let startKey: Record<string, unknown> | undefined;
     let count = 0;
-    try {
-      do {
-        const page = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            FilterExpression: 'expiresAt > :now',
-            ExpressionAttributeValues: { ':pk': PARTITION, ':now': now },
-            ExclusiveStartKey: startKey,
-            ConsistentRead: true,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const sk = String(item.sk);
-          if (sk.startsWith('JTI#')) list.jti.push(typeof item.jti === 'string' ? item.jti : sk.slice(4)); // `JTI#<jti>`: before the client key
-          else if (sk.startsWith('CLIENT#') && typeof item.notBefore === 'number') list.clients[String(item.key)] = item.notBefore;
-          count++;
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey && count <= MAX_REVOCATIONS);
-    } catch (err) {
-      throw new StoreUnavailableError(undefined, { cause: err });
-    }
+    do {
+      const page = await this.send<QueryCommandOutput>(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: 'expiresAt > :now',
+          ExpressionAttributeValues: { ':pk': PARTITION, ':now': now },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const sk = String(item.sk);
+        if (sk.startsWith('JTI#')) list.jti.push(typeof item.jti === 'string' ? item.jti : sk.slice(4)); // `JTI#<jti>`: before the client key
+        else if (sk.startsWith('CLIENT#') && typeof item.notBefore === 'number') list.clients[String(item.key)] = item.notBefore;
+        count++;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && count <= MAX_REVOCATIONS);
     if (count > MAX_REVOCATIONS) throw new StoreUnavailableError(undefined, { cause: new Error(`more than ${MAX_REVOCATIONS} live revocations`) });
     return list;
   }
 
-  private async put(item: Record<string, unknown>): Promise<void> {
+  /** One DynamoDB call; its failure is the store's 503. */
+  private async send<Output>(command: QueryCommand | UpdateCommand | PutCommand): Promise<Output> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.tableName, Item: item }));
+      return (await this.db.send(command as QueryCommand)) as Output;
     } catch (err) {
       throw new StoreUnavailableError(undefined, { cause: err });
     }
