@@ -49,6 +49,11 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
   const ok = (status: number, body: unknown, headers: Record<string, string> = {}) =>
     jsonResponse(status, body, { ...NO_STORE, ...headers });
 
+  const auditEvents = () => {
+    if (!deps.auditEvents) throw new NotFoundError('No audit event store is configured.');
+    return deps.auditEvents;
+  };
+
   const routes: Record<string, Route> = {
     'GET /admin/clients': async (req) => ok(200, await service.listClients(cursorOf(req))),
     'POST /admin/clients': async (req, actor) => {
@@ -85,16 +90,14 @@ export function createAdminHandler(deps: AdminHandlerDeps) {
     'GET /admin/audit': async (req) => ok(200, { records: await service.listAudit(validateAuditQuery(req.query, now())) }),
     // Every access decision as FHIR STU3 AuditEvents (functions/audit), newest first: a searchset Bundle.
     'GET /admin/audit-events': async (req) => {
-      if (!deps.auditEvents) throw new NotFoundError('No audit event store is configured.');
-      const events = await deps.auditEvents.list(validateAuditQuery(req.query, now()));
+      const events = await auditEvents().list(validateAuditQuery(req.query, now()));
       const bundle = { resourceType: 'Bundle', type: 'searchset', total: events.length, entry: events.map((resource) => ({ resource })) };
       return jsonResponse(200, bundle, NO_STORE, 'application/fhir+json');
     },
     // The same events as a FHIR search (functions/audit/search.ts): STU3 AuditEvent parameters, bounded, paged.
     'GET /STU3/AuditEvent': async (req) => {
-      if (!deps.auditEvents) throw new NotFoundError('No audit event store is configured.');
       const search = parseAuditSearch(req.query, now());
-      const page = await deps.auditEvents.search(search);
+      const page = await auditEvents().search(search);
       const url = (extra: [string, string][]) => `${req.baseUrl}/STU3/AuditEvent?${queryString([...search.canonical, ...extra])}`;
       const link = [{ relation: 'self', url: url(search.cursor ? [['_cursor', search.cursor]] : []) }];
       if (page.next) link.push({ relation: 'next', url: url([['_cursor', page.next]]) });

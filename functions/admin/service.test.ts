@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryClientStore } from '../oauth/clients';
 import { InMemoryScopeDefinitionStore } from '../scopes/definition-store';
 import { InMemoryAuditLog } from './audit';
-import { AdminService } from './service';
+import { AdminService, MAX_SCOPE_DEFINITIONS } from './service';
 
 const actor = { clientId: 'admin-1' };
 
@@ -21,5 +21,26 @@ describe('deleting a scope definition with cascade', () => {
     };
     expect(await service.deleteDefinition(actor, 'ccri/meds.read', true)).toEqual({ removedFrom: [client.clientId] });
     expect((await service.getClient(client.clientId)).scopes).toEqual([]);
+  });
+});
+
+describe('the number of scope definitions', () => {
+  it(`is bounded: the ${MAX_SCOPE_DEFINITIONS + 1}st create is refused (409) naming the bound, and the listing holds them all by name`, async () => {
+    const definitions = new InMemoryScopeDefinitionStore();
+    const service = new AdminService({ clients: new InMemoryClientStore(), definitions, audit: new InMemoryAuditLog(), defaultGraceSeconds: 0 });
+    const at = new Date(0).toISOString();
+    for (let i = MAX_SCOPE_DEFINITIONS; i > 0; i--) {
+      await definitions.create({ name: `ccri/set${i}.read`, grants: { Medication: 'rs' }, createdAt: at, updatedAt: at });
+    }
+    const extra = { name: 'ccri/one-more.read', grants: { Medication: 'rs' as const } };
+    await expect(service.createDefinition(actor, extra)).rejects.toThrow(`At most ${MAX_SCOPE_DEFINITIONS} scope definitions`);
+    await expect(service.createDefinition(actor, extra)).rejects.toMatchObject({ statusCode: 409 });
+
+    const listed = (await service.listDefinitions()).map((d) => d.name);
+    expect(listed).toHaveLength(MAX_SCOPE_DEFINITIONS);
+    expect(listed).toEqual([...listed].sort());
+
+    await service.deleteDefinition(actor, 'ccri/set1.read', false);
+    expect((await service.createDefinition(actor, extra)).name).toBe(extra.name);
   });
 });

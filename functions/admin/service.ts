@@ -75,6 +75,12 @@ export interface Actor {
 export const DEFAULT_GRACE_SECONDS = 24 * 3600;
 /** Bytes of client records one listing page holds (then `next`): with one Scan page more, well under 6 MB. */
 export const MAX_LISTING_BYTES = 2 * 1024 * 1024;
+/**
+ * Scope definitions at most. `GET /admin/scopes` answers every one (1.2 KB at most each: about 1.2 MB, under Lambda's
+ * 6 MB), and each create or client change reads them all. Two creates at once may both pass the check: the bound
+ * holds to within the admin function's concurrency.
+ */
+export const MAX_SCOPE_DEFINITIONS = 1000;
 /** Attempts of a read-modify-write that concurrent changes keep beating (each round, one of them wins). */
 const MAX_ATTEMPTS = 5;
 
@@ -218,9 +224,9 @@ export class AdminService {
 
   // ----- scope definitions --------------------------------------------------------------------------------------
 
-  async listDefinitions(): Promise<ScopeDefinition[]> {
-    const definitions = await this.deps.definitions.list();
-    return definitions.sort((a, b) => a.name.localeCompare(b.name));
+  /** Every definition, by name: at most MAX_SCOPE_DEFINITIONS, so one answer holds them all. */
+  listDefinitions(): Promise<ScopeDefinition[]> {
+    return this.deps.definitions.list();
   }
 
   async getDefinition(name: string): Promise<ScopeDefinition> {
@@ -230,8 +236,10 @@ export class AdminService {
   }
 
   async createDefinition(actor: Actor, input: ScopeDefinitionInput): Promise<ScopeDefinition> {
+    const existing = await this.deps.definitions.list();
+    if (existing.length >= MAX_SCOPE_DEFINITIONS) throw new ConflictError(`At most ${MAX_SCOPE_DEFINITIONS} scope definitions: delete one first.`);
     const folded = foldScopeName(input.name);
-    const twin = (await this.deps.definitions.list()).find((d) => d.name !== input.name && foldScopeName(d.name) === folded);
+    const twin = existing.find((d) => d.name !== input.name && foldScopeName(d.name) === folded);
     if (twin) {
       throw new ConflictError(`The scope name ${input.name} is confusable with the existing definition ${twin.name}: choose another name.`);
     }

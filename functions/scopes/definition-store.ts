@@ -5,7 +5,8 @@
  * token and writes what they grant into the token (`namedScopeGrants`), so the authorizer never reads this table.
  *
  * Item layout in the Scopes table (contract/tables.ts SCOPES_TABLE): `pk` = `SCOPE`, `sk` = the scope name, plus the
- * attributes of `ScopeDefinition`. One partition: the admin API lists every definition with one Query (paged).
+ * attributes of `ScopeDefinition`. One partition: the admin API lists every definition (at most 1,000, functions/admin/service.ts
+ * MAX_SCOPE_DEFINITIONS) with one Query, paged by DynamoDB, in name order.
  * The audit trail lives in the same table under `pk` = `AUDIT#<yyyy-mm-dd>` (functions/admin/audit.ts).
  */
 import {
@@ -160,8 +161,9 @@ function definitionFromItem(item: Record<string, unknown>): ScopeDefinition {
 export class InMemoryScopeDefinitionStore implements ScopeDefinitionStore {
   private readonly definitions = new Map<string, ScopeDefinition>();
 
+  /** By name, in code point order, as DynamoDB returns a partition's sort keys. */
   async list(): Promise<ScopeDefinition[]> {
-    return [...this.definitions.values()].map((d) => structuredClone(d));
+    return [...this.definitions.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((d) => structuredClone(d));
   }
   async get(name: string): Promise<ScopeDefinition | undefined> {
     const found = this.definitions.get(name);
