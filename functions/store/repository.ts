@@ -182,6 +182,7 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
       lockSeconds: this.lockSeconds,
       send: (command) => this.send(command),
       read: (type, id) => this.read(type, id),
+      batchGet: (keys, projection) => this.batchGet(keys, projection),
       versions: async (type, id) => {
         const all: StoredVersion[] = [];
         for (let page = await this.history(type, id, 100); ; page = await this.history(type, id, 100, all[all.length - 1]!.versionId)) {
@@ -347,17 +348,17 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   }
 
   /**
-   * The items of these keys: one BatchGetItem per 100, in parallel; the keys DynamoDB leaves unprocessed (throttling)
-   * asked again as unprocessed.ts says (bounded; then a 503).
+   * The items of these keys (only the `projection` attributes, when given): one BatchGetItem per 100, in parallel;
+   * the keys DynamoDB leaves unprocessed (throttling) asked again as unprocessed.ts says (bounded; then a 503).
    */
-  private async batchGet(keys: readonly { pk: string; sk: string }[]): Promise<VersionItem[]> {
+  private async batchGet(keys: readonly { pk: string; sk: string }[], projection?: string): Promise<VersionItem[]> {
     const chunks: { pk: string; sk: string }[][] = [];
     for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
     const items: VersionItem[] = [];
     await Promise.all(
       chunks.map((chunk) =>
         untilProcessed(chunk, async (Keys) => {
-          const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys, ConsistentRead: true } } }));
+          const out = await this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys, ConsistentRead: true, ProjectionExpression: projection } } }));
           items.push(...((out.Responses?.[this.tableName] ?? []) as VersionItem[]));
           return out.UnprocessedKeys?.[this.tableName]?.Keys as { pk: string; sk: string }[] | undefined;
         }),

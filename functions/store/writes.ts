@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt, randomUUID } from 'node:crypto';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceType } from '../../contract/resource-types';
 import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
 import { compartmentPatients, searchValues } from '../fhir/search';
@@ -43,6 +43,8 @@ export interface WriteContext {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   send(command: object): Promise<any>;
   read(type: ResourceType, id: string): Promise<StoredVersion | undefined>;
+  /** The repository's BatchGetItem of these keys, in parallel per 100, unprocessed keys retried. */
+  batchGet(keys: readonly IndexKey[], projection?: string): Promise<object[]>;
   /** Every version of a resource, newest first (the reconciler's backfill of the change logs). */
   versions(type: ResourceType, id: string): Promise<StoredVersion[]>;
 }
@@ -201,15 +203,9 @@ export async function reindexMissing(ctx: WriteContext, type: ResourceType, id: 
   const stale = values ? formerKeys(type, id, values).filter((k) => !expected.has(keyOf(k))) : [];
   const present = new Set<string>();
   const probe = [...keys, ...stale];
+  // 100 keys at a time: a resource of many versions probes thousands of keys, serially (an operator's command).
   for (let i = 0; i < probe.length; i += 100) {
-    await untilProcessed(
-      probe.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })),
-      async (Keys) => {
-        const out = await ctx.send(new BatchGetCommand({ RequestItems: { [ctx.tableName]: { Keys, ConsistentRead: true, ProjectionExpression: 'pk, sk' } } }));
-        for (const item of (out.Responses?.[ctx.tableName] ?? []) as IndexKey[]) present.add(keyOf(item));
-        return out.UnprocessedKeys?.[ctx.tableName]?.Keys as IndexKey[] | undefined;
-      },
-    );
+    for (const item of (await ctx.batchGet(probe.slice(i, i + 100).map(({ pk, sk }) => ({ pk, sk })), 'pk, sk')) as IndexKey[]) present.add(keyOf(item));
   }
   const t = ctx.now().getTime();
   const missing = keys.filter((k) => !present.has(keyOf(k))).map((k) => ({ ...k, t, v: versionOf.get(keyOf(k)) ?? current.versionId }));
