@@ -54,9 +54,11 @@ export async function timePerCall(fn: () => Promise<unknown> | unknown, iteratio
 }
 
 /** Runs `fn` from `concurrency` workers until `total` calls are made; returns each call's latency and the wall time. */
-export async function runConcurrent(fn: () => Promise<unknown>, total: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number }> {
+/** `total` calls, `concurrency` at a time: each call's latency, the wall time, and this process's CPU (ms, all threads). */
+export async function runConcurrent(fn: () => Promise<unknown>, total: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number; cpuMs: number }> {
   const latencies: number[] = [];
   let issued = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -68,7 +70,8 @@ export async function runConcurrent(fn: () => Promise<unknown>, total: number, c
       }
     }),
   );
-  return { latencies, wallMs: performance.now() - start };
+  const used = process.cpuUsage(cpu);
+  return { latencies, wallMs: performance.now() - start, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /**
