@@ -262,7 +262,7 @@ async function transaction(entries: Entry[], deps: BundleDeps, service: (t: Reso
           responses[e.index] = { response: { status: '204 No Content' } };
           continue;
         }
-        writes.push({ entry: e, type: e.type, id, check: s.storedCheck(e.ctx) });
+        writes.push({ entry: e, type: e.type, id, check: s.storedCheck(e.ctx, id) });
         continue;
       }
       const body = resolveReferences(e.resource!, ids) as FhirResource;
@@ -274,7 +274,7 @@ async function transaction(entries: Entry[], deps: BundleDeps, service: (t: Reso
         id,
         resource,
         ...(e.ifMatch !== undefined ? { ifMatch: e.ifMatch } : {}),
-        check: creating ? mustNotExist(e.type, id) : s.storedCheck(e.ctx),
+        check: creating ? mustNotExist(e.type, id) : s.storedCheck(e.ctx, id),
       });
     } catch (err) {
       throw err instanceof FhirError ? prefixed(err, e) : err;

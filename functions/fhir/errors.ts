@@ -96,6 +96,14 @@ export class PreconditionFailedError extends FhirError {
   }
 }
 
+/**
+ * The 412 of an If-Match that does not hold, the same whether the resource is at another version, deleted or absent:
+ * a caller that may write but not read (a write-only token) learns neither whether it exists nor its version.
+ */
+export function ifMatchFailed(ref: string, asked: number): PreconditionFailedError {
+  return new PreconditionFailedError(`${ref} is not at version ${asked}, as If-Match asked`);
+}
+
 /** 413: body or item over the size cap. */
 export class TooLargeError extends FhirError {
   readonly statusCode = 413;

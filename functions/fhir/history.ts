@@ -5,16 +5,17 @@
  *
  * One page reads, per type the caller may see, one Query per shard of the type's log (`Limit` = the page size + 1;
  * + 2 after the first page) or, for a patient-bound caller and a compartment type, one Query of that patient's log
- * of the type. It merges them by time, reads the versions in one BatchGetItem per 100, and then decides on what it
+ * of the type. It merges them by time, reads the versions in one BatchGetItem per 100 (and reads on, in a round more,
+ * when log items whose versions never landed left the page short: MAX_HISTORY_ROUNDS), and then decides on what it
  * read: a version is returned only when the caller's scopes allow history of its type (`decide`, SMART v2 `s`) and,
  * for a patient-bound caller, when the version itself is in the patient's compartment (a deletion by the
  * compartments it kept). Because a patient-bound caller reads only its patient's logs (and the logs of types outside
  * any compartment), what it reads is what it may see: its pages, their `next` links and their timing tell nothing
  * of other patients' changes. The position in the log is one sort key (a time, an id and a version), sealed into
  * the `next` link.
- * Cost per page: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type; for a
- * patient-bound token one per compartment type, CHANGE_SHARDS per other type) and ceil(2 x count / 100)
- * BatchGetItems.
+ * Cost per page and round: types x CHANGE_SHARDS Queries (112 for the system history of a token reading every type;
+ * for a patient-bound token one per compartment type, CHANGE_SHARDS per other type) and ceil(2 x count / 100)
+ * BatchGetItems; a second round only after a lost write.
  */
 import { RESOURCE_TYPES, isResourceType, type ResourceType } from '../../contract/resource-types';
 import { decide, type Access } from '../scopes/permissions';
@@ -46,21 +47,41 @@ export interface HistoryPage {
 /** A merge key of a change: its sort key then its type, so that positions are total across types. */
 const position = (type: string, sk: string) => `${sk}#${type}`;
 
+/**
+ * Rounds of reading one page may take: a log item whose version never landed (a write that lost a race, or a
+ * conditional create whose lock was held) is skipped, and the page reads on past it, so that such items neither
+ * shorten a page nor put a `next` link on a last one. Each round reads what the page still lacks.
+ */
+export const MAX_HISTORY_ROUNDS = 3;
+
 export async function readHistory(repository: FhirRepository, query: HistoryQuery): Promise<HistoryPage> {
-  const before = query.before?.slice(0, query.before.lastIndexOf('#'));
   const streams = query.types.flatMap(({ type, patient }): ChangeLog[] =>
     patient !== undefined ? [{ type, patient }] : Array.from({ length: CHANGE_SHARDS }, (_, shard) => ({ type, shard })),
   );
-  // A page after the first reads one more per log: the log's `before` bound is inclusive, so the stream the cursor
-  // came from returns the cursor's own change again (dropped below), and `count + 1` others still tell if there is more.
-  const limit = query.count + 1 + (before === undefined ? 0 : 1);
-  const pages = await Promise.all(streams.map((log) => repository.queryChanges(log, before, query.since, limit)));
+  const versions: StoredVersion[] = [];
+  let at = query.before;
+  let more = true;
+  for (let round = 0; round < MAX_HISTORY_ROUNDS && more && versions.length < query.count; round++) {
+    const read = await readChanges(repository, query, streams, at, query.count - versions.length);
+    versions.push(...read.versions);
+    more = read.more;
+    at = read.last ?? at;
+  }
+  return { versions, ...(more && at !== undefined && at !== query.before ? { next: at } : {}) };
+}
+
+/** One round: up to `count` changes older than `before`, merged across the logs, and the versions they name. */
+async function readChanges(repository: FhirRepository, query: HistoryQuery, streams: ChangeLog[], before: string | undefined, count: number) {
+  const sortKeyBefore = before?.slice(0, before.lastIndexOf('#'));
+  // A round after the first page's reads one more per log: the log's `before` bound is inclusive, so the stream the
+  // position came from returns that change again (dropped below), and `count + 1` others still tell if there is more.
+  const limit = count + 1 + (before === undefined ? 0 : 1);
+  const pages = await Promise.all(streams.map((log) => repository.queryChanges(log, sortKeyBefore, query.since, limit)));
   const changes = pages
     .flatMap((page, i) => page.sks.map((sk) => ({ type: streams[i]!.type, sk, at: position(streams[i]!.type, sk) })))
-    .filter((c) => query.before === undefined || c.at < query.before)
+    .filter((c) => before === undefined || c.at < before)
     .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
-  const taken = changes.slice(0, query.count);
-  const more = changes.length > query.count || pages.some((p) => p.more);
+  const taken = changes.slice(0, count);
   const refs = taken.map((c) => {
     const [lastUpdated, id, vid] = c.sk.split('#') as [string, string, string];
     return { type: c.type, id, versionId: Number(vid), lastUpdated };
@@ -72,8 +93,7 @@ export async function readHistory(repository: FhirRepository, query: HistoryQuer
     // A log item whose version never landed (a write that lost a race) names a time its version does not have.
     .filter((v, i): v is StoredVersion => v !== undefined && v.lastUpdated === refs[i]!.lastUpdated)
     .filter((v) => query.types.find((t) => t.type === v.type)!.visible(v));
-  const last = taken[taken.length - 1];
-  return { versions, ...(more && last ? { next: last.at } : {}) };
+  return { versions, more: changes.length > count || pages.some((p) => p.more), last: taken[taken.length - 1]?.at };
 }
 
 /** `_since` as an ISO instant (a FHIR instant or date), or a 400. */

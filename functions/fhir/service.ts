@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { definitionOf } from './definitions';
-import { BadRequestError, ForbiddenError, NotFoundError, PreconditionFailedError, UnprocessableEntityError } from './errors';
+import { BadRequestError, ForbiddenError, NotFoundError, PreconditionFailedError, UnprocessableEntityError, ifMatchFailed } from './errors';
 import type { ResourceType } from '../../contract/resource-types';
 import { compartmentClause } from './search-access';
 import { parseSearch, type ParsedSearch } from './search';
@@ -130,10 +130,15 @@ export class FhirService extends FhirReadService {
     return resource;
   }
 
-  /** The stored version (a deleted one by the compartments it kept) must be the caller's too. */
-  private checkStored = (ctx: CallerContext) => (current?: StoredVersion) => {
-    if (current && !this.inCompartment(current, current.id, ctx)) {
-      throw new ForbiddenError(`${this.type}/${current.id} is outside the compartment of Patient/${ctx.compartmentPatient}`);
+  /**
+   * What a write may meet, for a patient-bound caller: a version of this id stored in its compartment (live, or
+   * deleted by the compartments it kept). Ids are shared by all patients, so an id stored outside the compartment and
+   * an id never used answer alike, 403, with or without If-Match: such a caller cannot create with its own id (update
+   * as create), as a 201 for a free id beside a 403 for a taken one would tell it which ids exist elsewhere.
+   */
+  private checkStored = (ctx: CallerContext, id: string) => (current?: StoredVersion) => {
+    if (!this.inCompartment(current, id, ctx)) {
+      throw new ForbiddenError(`${this.type}/${id} is not in the compartment of Patient/${ctx.compartmentPatient}: update only its resources, and create with POST`);
     }
   };
 
@@ -150,7 +155,7 @@ export class FhirService extends FhirReadService {
     if (ifNoneExist === undefined) return this.repository.create(this.type, resource, { id });
 
     const parsed = typeof ifNoneExist === 'string' ? parseIfNoneExist(this.type, ifNoneExist) : ifNoneExist;
-    const key = lockKey(parsed);
+    const key = lockKey(parsed, ctx.compartmentPatient);
     let replaceNonce: string | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       const found = await this.matches(parsed, ctx, 2);
@@ -176,7 +181,7 @@ export class FhirService extends FhirReadService {
     if (body.id === undefined) throw new BadRequestError('The resource has no id; it must equal the URL id', `${this.type}.id`);
     if (body.id !== id) throw new BadRequestError(`The resource id '${String(body.id)}' does not match the URL id '${id}'`, `${this.type}.id`);
     const resource = await this.prepare(body, ctx, id, 'update');
-    return this.repository.update(this.type, id, resource, { ifMatch, check: this.checkStored(ctx) });
+    return this.repository.update(this.type, id, resource, { ifMatch, check: this.checkStored(ctx, id) });
   }
 
   /**
@@ -227,9 +232,9 @@ export class FhirService extends FhirReadService {
     return this.prepare(body, ctx, id, mode);
   }
 
-  /** The check a write runs on the stored version: it must be in the caller's compartment too (403). */
-  storedCheck(ctx: CallerContext): (current?: StoredVersion) => void {
-    return this.checkStored(ctx);
+  /** The check a write of `id` runs on the stored version: for a patient-bound caller, one of its compartment (403). */
+  storedCheck(ctx: CallerContext, id: string): (current?: StoredVersion) => void {
+    return this.checkStored(ctx, id);
   }
 
   /** Up to two matches of conditional criteria in the caller's compartment: 0, 1 or many. */
@@ -284,7 +289,7 @@ export class FhirService extends FhirReadService {
     for (let attempt = 1; ; attempt++) {
       const current = await this.read(id, ctx);
       if (ifMatch !== undefined && current.versionId !== ifMatch) {
-        throw new PreconditionFailedError(`Version conflict: ${this.type}/${id} is at version ${current.versionId}, If-Match asked for ${ifMatch}`);
+        throw ifMatchFailed(`${this.type}/${id}`, ifMatch);
       }
       const patched = applyJsonPatch(current.resource!, ops, maxBytes);
       try {
@@ -303,10 +308,14 @@ export function parseCriteria(type: ResourceType, criteria: Record<string, strin
   return parsed;
 }
 
-/** The conditional-create lock key of a query: a digest of its normalized key conditions, order-independent. */
-export function lockKey(parsed: ParsedSearch): string {
+/**
+ * The conditional-create lock key of a query: a digest of its normalized key conditions, order-independent, and of
+ * the compartment a patient-bound caller's search is confined to. Callers of different compartments search apart, so
+ * they lock apart: one patient's conditional create never holds up, or leaves a trace in, another's.
+ */
+export function lockKey(parsed: ParsedSearch, compartmentPatient?: string): string {
   const conditions = parsed.clauses.map((c) => JSON.stringify(c.anyOf)).sort();
-  return createHash('sha256').update(JSON.stringify(conditions)).digest('base64url');
+  return createHash('sha256').update(JSON.stringify(compartmentPatient === undefined ? conditions : [...conditions, `Patient/${compartmentPatient}`])).digest('base64url');
 }
 
 /** `If-None-Exist: identifier=a|b` (also `Type?identifier=...` or a full URL): a strict search with at least one criterion. */

@@ -63,6 +63,10 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
         mode: 'server',
         security: {
           cors: false,
+          description:
+            'A token bound to a patient (claim patient) reaches only that patient\'s compartment, and a resource outside it is, to the token, one ' +
+            'that does not exist: reads 404, deletes 204, and updates 403 as for an id never used (so such a token creates with POST, not ' +
+            'with an update of its own id).',
           service: [
             {
               coding: [{ system: 'http://hl7.org/fhir/restful-security-service', code: 'SMART-on-FHIR', display: 'SMART-on-FHIR' }],

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResourceType } from '../../contract/resource-types';
-import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
+import { ConflictError, TooLargeError, ifMatchFailed } from '../fhir/errors';
 import { searchValues } from '../fhir/search';
 import type { FhirRepository } from './fhir-repository';
 import { indexKeys, type IndexKey, type Stream } from './index-layout';
@@ -190,11 +190,7 @@ export class InMemoryFhirRepository implements FhirRepository {
     const live = current !== undefined && !current.deleted;
     op.check?.(current && copy(current)); // before If-Match, as the DynamoDB repository (writes.ts)
     if (op.ifMatch !== undefined && (!live || current!.versionId !== op.ifMatch)) {
-      throw new PreconditionFailedError(
-        live
-          ? `Version conflict: ${type}/${id} is at version ${current!.versionId}, If-Match asked for ${op.ifMatch}`
-          : `${type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
-      );
+      throw ifMatchFailed(`${type}/${id}`, op.ifMatch);
     }
     const versionId = (current?.versionId ?? 0) + 1;
     const lastUpdated = this.now().toISOString();

@@ -10,7 +10,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceType } from '../../contract/resource-types';
-import { ConflictError, PreconditionFailedError, TooLargeError } from '../fhir/errors';
+import { ConflictError, TooLargeError, ifMatchFailed } from '../fhir/errors';
 import { compartmentPatients, searchValues } from '../fhir/search';
 import { formerKeys, indexKeys, type IndexKey } from './index-layout';
 import { untilProcessed } from './unprocessed';
@@ -88,11 +88,7 @@ export async function write(
     // The caller's check first: If-Match must not tell a caller the version of a resource it may not touch.
     op.check?.(current);
     if (op.ifMatch !== undefined && (!live || current!.versionId !== op.ifMatch)) {
-      throw new PreconditionFailedError(
-        live
-          ? `Version conflict: ${type}/${id} is at version ${current!.versionId}, If-Match asked for ${op.ifMatch}`
-          : `${type}/${id} does not exist, If-Match asked for version ${op.ifMatch}`,
-      );
+      throw ifMatchFailed(`${type}/${id}`, op.ifMatch);
     }
     if (op.method === 'DELETE' && !live) throw new NothingToDelete();
 
@@ -242,7 +238,7 @@ export async function writeAll(
     const live = current !== undefined && !current.deleted;
     e.check?.(current); // before If-Match, as in write()
     if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) {
-      throw new PreconditionFailedError(`${e.type}/${e.id}: If-Match asked for version ${e.ifMatch}, it is at ${live ? current!.versionId : 'none'}`);
+      throw ifMatchFailed(`${e.type}/${e.id}`, e.ifMatch);
     }
     const versionId = (current?.versionId ?? 0) + 1;
     const stored = e.resource ? { ...e.resource, id: e.id, meta: { ...((e.resource.meta as Record<string, unknown>) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;

@@ -84,6 +84,17 @@ describe('a write-only token (create, update, delete; no read, no search) reads 
     expect((await raw(api, writeOnly, 'POST', 'Patient', { body })).status).toBe(201);
   });
 
+  it('If-Match tells it neither whether the resource exists nor its version', async () => {
+    const body = (id: string) => JSON.stringify({ ...patientBody, id });
+    const put = (id: string) => raw(api, writeOnly, 'PUT', `Patient/${id}`, { body: body(id), headers: { 'If-Match': 'W/"999"' } });
+    const [stored, none] = [await put('2'), await put('no-such-patient')];
+    expect(stored.status).toBe(412);
+    expect(shape(stored, 'Patient/2')).toBe(shape(none, 'Patient/no-such-patient'));
+    const inTransaction = (id: string) =>
+      raw(api, writeOnly, 'POST', '', { body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: JSON.parse(body(id)), request: { method: 'PUT', url: `Patient/${id}`, ifMatch: 'W/"999"' } }] }) });
+    expect(shape(await inTransaction('2'), 'Patient/2')).toBe(shape(await inTransaction('no-such-patient'), 'Patient/no-such-patient'));
+  });
+
   it('in a Bundle, an ifNoneExist or conditional entry is refused the same way', async () => {
     for (const kind of ['transaction', 'batch']) {
       const bundle = {
@@ -108,16 +119,26 @@ describe('a patient-bound token learns nothing of a resource outside its compart
     expect(shape(other, otherCondition)).toBe(shape(none, 'no-such-condition'));
   });
 
-  it('an update with If-Match is refused without the stored version', async () => {
-    const body = JSON.stringify({ ...conditionBody, id: otherCondition });
-    const plain = await raw(api, boundWriter, 'PUT', `Condition/${otherCondition}`, { body });
-    const conditional = await raw(api, boundWriter, 'PUT', `Condition/${otherCondition}`, { body, headers: { 'If-Match': 'W/"9"' } });
-    expect(plain.status).toBe(403);
-    expect(shape(conditional, otherCondition)).toBe(shape(plain, otherCondition));
-    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: JSON.parse(body), request: { method: 'PUT', url: `Condition/${otherCondition}`, ifMatch: 'W/"9"' } }] };
-    const inTransaction = await raw(api, boundWriter, 'POST', '', { body: JSON.stringify(bundle) });
-    expect(inTransaction.status).toBe(403);
-    expect(JSON.stringify(inTransaction.json)).not.toMatch(/version|it is at/i);
+  it('an update answers as for an id that does not exist (403, with or without If-Match, alone or in a Bundle), and creates nothing', async () => {
+    // Ids are shared by all patients: were an unused id created (update as create), a taken one's refusal would tell.
+    const update = (id: string, how: 'alone' | 'If-Match' | 'batch' | 'transaction' | 'conditional') => {
+      const body = JSON.stringify({ ...conditionBody, id });
+      if (how === 'alone') return raw(api, boundWriter, 'PUT', `Condition/${id}`, { body });
+      if (how === 'If-Match') return raw(api, boundWriter, 'PUT', `Condition/${id}`, { body, headers: { 'If-Match': 'W/"1"' } });
+      if (how === 'conditional') return raw(api, boundWriter, 'PUT', 'Condition?identifier=https://example.org/no-such|none', { body });
+      const entry = { resource: JSON.parse(body), request: { method: 'PUT', url: `Condition/${id}`, ifMatch: 'W/"1"' } };
+      return raw(api, boundWriter, 'POST', '', { body: JSON.stringify({ resourceType: 'Bundle', type: how, entry: [entry] }) });
+    };
+    for (const how of ['alone', 'If-Match', 'batch', 'transaction', 'conditional'] as const) {
+      const other = await update(otherCondition, how);
+      const none = await update('no-such-condition', how);
+      expect(shape(other, otherCondition), how).toBe(shape(none, 'no-such-condition'));
+      expect(shape(other, otherCondition), how).toContain('403');
+    }
+    expect((await raw(api, writer, 'GET', 'Condition/no-such-condition')).status).toBe(404);
+    // its own resources it still updates
+    const own = (await raw(api, boundWriter, 'GET', 'Condition?patient=1&_count=1')).json.entry[0].resource;
+    expect((await raw(api, boundWriter, 'PUT', `Condition/${own.id}`, { body: JSON.stringify(own) })).status).toBe(200);
   });
 
   it('a delete answers as for an id that does not exist, and deletes nothing', async () => {
@@ -201,6 +222,24 @@ describe('a patient-bound token learns nothing of a resource outside its compart
     // the writer, bound to no patient, sees both changes
     const all = await raw(api, writer, 'GET', `_history?_since=${since}`);
     expect(all.json.entry.map((e: { fullUrl: string }) => e.fullUrl.split('/STU3/')[1])).toEqual(expect.arrayContaining([`Condition/${theirs.json.id}`, 'Patient/2']));
+  });
+
+  it('another patient’s conditional create with the same criteria leaves no trace in its history (their conditional-create locks are apart)', async () => {
+    const adminToken = await tokenFor(api, ADMIN);
+    const made = await call(api, 'POST', '/admin/clients', { token: adminToken, body: { name: 'Patient 2 app', scopes: 'patient/*.*', patient: '2' } });
+    const patient2App = await tokenFor(api, { clientId: made.body.clientId, clientSecret: made.body.clientSecret });
+    const { subject: _s, id: _id, ...rest } = conditionBody;
+    const ifNoneExist = { 'If-None-Exist': `identifier=https://example.org/lab|${randomBytes(8).toString('hex')}` };
+    const theirs = await raw(api, patient2App, 'POST', 'Condition', { body: JSON.stringify({ ...rest, subject: { reference: 'Patient/2' } }), headers: ifNoneExist });
+    expect(theirs.status, JSON.stringify(theirs.json)).toBe(201);
+    // Within the lock's 30 s, the same criteria in Patient/1's compartment: a match of its own there is none.
+    const own = JSON.stringify({ ...rest, subject: { reference: 'Patient/1' } });
+    const mine = await raw(api, boundWriter, 'POST', 'Condition', { body: own, headers: ifNoneExist });
+    expect(mine.status).toBe(201);
+    const another = await raw(api, boundWriter, 'POST', 'Condition', { body: own });
+    const page = await raw(api, boundReader, 'GET', `Condition/_history?_since=${encodeURIComponent(theirs.json.meta.lastUpdated)}&_count=2`);
+    expect(page.json.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([another.json.id, mine.json.id]);
+    expect(relations(page.json)).not.toContain('next');
   });
 
   it('its own patient’s changes page through type and system history, its Patient’s own versions included', async () => {
