@@ -10,9 +10,9 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { childrenOf, choiceName, isPrimitiveType, typeTree, type ElementNode, type StructureTree } from './model';
+import { XHTML_NS, narrativeProblem } from './narrative';
 
 export const FHIR_NS = 'http://hl7.org/fhir';
-const XHTML_NS = 'http://www.w3.org/1999/xhtml';
 
 type Json = Record<string, unknown>;
 
@@ -78,7 +78,10 @@ function writeChildren(obj: Json, node: ElementNode, tree: StructureTree, type: 
 
 function writeElement(name: string, value: unknown, extra: unknown, node: ElementNode, tree: StructureTree, code: string | undefined, out: string[]): void {
   if (code === 'xhtml' && typeof value === 'string') {
-    out.push(value.includes(`xmlns="${XHTML_NS}"`) ? value : value.replace(/^(\s*<div)/, `$1 xmlns="${XHTML_NS}"`));
+    // Only a div that keeps the narrative rules is written as it is: one element, so that it cannot close or open
+    // anything around it (a div stored before those rules were checked is shown as withheld).
+    if (narrativeProblem(value) !== undefined) out.push(`<div xmlns="${XHTML_NS}">(narrative withheld: not a valid XHTML narrative)</div>`);
+    else out.push(/^\s*<div\s[^>]*xmlns=/.test(value) ? value : value.replace(/^(\s*<div)/, `$1 xmlns="${XHTML_NS}"`));
     return;
   }
   if (code !== undefined && isPrimitiveType(code)) {

@@ -5,13 +5,15 @@
  * definitions say only in words, kept as named extra rules (3.0.1 ships no regex for instant and base64Binary):
  *  - dates SHALL be valid dates (no 30 February), integers are 32-bit;
  *  - strings are not empty ("no empty elements") and URIs hold no whitespace (RFC 3986);
- *  - narrative is an XHTML `<div>` (the txt-1/txt-2 invariants, whose FHIRPath `htmlchecks()` no engine has).
+ *  - narrative is one XHTML `<div>` of basic HTML (the txt-1/txt-2 invariants, whose FHIRPath `htmlchecks()` no
+ *    engine has: functions/fhir-model/narrative.ts).
  */
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const INSTANT_RE = /^-?[0-9]{4}-(0[1-9]|1[0-2])-(0[0-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
 import { FHIR_ID as ID_RE } from '../../contract/fhir-id';
+import { narrativeProblem } from '../fhir-model/narrative';
 
 /** The id syntax of STU3 (`[A-Za-z0-9\-\.]{1,64}`). */
 export function isId(value: unknown): value is string {
@@ -70,7 +72,7 @@ export function isPrimitiveValue(type: string, value: unknown, jsonType: string 
     case 'dateTime':
       return realDay(value as string);
     case 'xhtml':
-      return /^\s*<div[\s>]/.test(value as string) && /<\/div>\s*$/.test(value as string) && !/<script[\s>]/i.test(value as string);
+      return narrativeProblem(value as string) === undefined;
     default:
       return true;
   }
@@ -95,5 +97,5 @@ export const PRIMITIVE_HINT: Record<string, string> = {
   dateTime: 'YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone (Z or +hh:mm)',
   instant: 'YYYY-MM-DDThh:mm:ss(.sss) with a time zone (Z or +hh:mm)',
   time: 'hh:mm:ss',
-  xhtml: 'an XHTML <div> element without scripts',
+  xhtml: 'one well-formed XHTML <div> of basic HTML, without active content (txt-1), holding some text (txt-2)',
 };

@@ -15,6 +15,7 @@ import { stu3Model } from './fhirpath-model';
 import { Issues, quote } from './issues';
 import { nhsNumberProblem } from './nhs-number';
 import { PRIMITIVE_HINT, isPrimitiveValue } from './primitives';
+import { narrativeProblem } from '../fhir-model/narrative';
 import { isSnomedConceptId } from './snomed';
 import { FHIR_ID_PATTERN } from '../../contract/fhir-id';
 
@@ -410,6 +411,11 @@ export class Walker {
 
   private primitive(item: Item, type: string): void {
     if (item.value === undefined) return;
+    if (type === 'xhtml') {
+      const problem = typeof item.value === 'string' ? narrativeProblem(item.value) : 'it is not a string';
+      if (problem) this.issues.error('value', item.fp, `${item.fp} is not a valid narrative: ${problem} (txt-1, txt-2).`);
+      return;
+    }
     const valueDef = primitiveValueDef(type);
     if (!isPrimitiveValue(type, item.value, valueDef?.jsonType, valueDef?.regex)) {
       this.issues.error('value', item.fp, `${item.fp} ${quote(item.value)} is not a valid ${type}: expected ${PRIMITIVE_HINT[type] ?? type}.`);

@@ -101,6 +101,26 @@ describe('XML', () => {
   });
 });
 
+describe('the narrative in XML (the attack run: a writer forged Bundle entries through text.div)', () => {
+  it('refuses a narrative that is not one well-formed div of basic HTML (422 naming the rule), so no write can splice XML into a reader\'s answer', async () => {
+    const X = 'xmlns="http://www.w3.org/1999/xhtml"';
+    for (const div of [
+      `<div ${X}>ok</div></text><subject><reference value="Patient/2"/></subject><text><div ${X}>x</div>`,
+      `<div ${X}><img src="x" onerror="alert(1)"/></div>`,
+      `<div ${X}><a href="javascript:alert(1)">x</a></div>`,
+    ]) {
+      const patient = { ...newPatient(), text: { status: 'generated', div } };
+      const res = await call('POST', 'Patient', { 'Content-Type': 'application/fhir+json', Accept: 'application/fhir+json' }, JSON.stringify(patient));
+      expect(res.status, div).toBe(422);
+      expect(res.text).toMatch(/Patient\.text\.div is not a valid narrative: .*\(txt-1, txt-2\)/);
+    }
+    const fine = { ...newPatient(), text: { status: 'generated', div: `<div ${X}><p>John <b>Smith</b></p></div>` } };
+    const created = await call('POST', 'Patient', { 'Content-Type': 'application/fhir+json', Accept: XML }, JSON.stringify(fine));
+    expect(created.status).toBe(201);
+    expect(created.text).toContain(`<text><status value="generated"/><div ${X}><p>John <b>Smith</b></p></div></text>`);
+  });
+});
+
 describe('XML on every FHIR route, errors included', () => {
   it('serves the CapabilityStatement in XML (Accept and _format), the same statement as in JSON', async () => {
     const json = JSON.parse((await call('GET', 'metadata')).text);

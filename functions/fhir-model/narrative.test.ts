@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { narrativeProblem } from './narrative';
+import { toXml } from './xml';
+
+const X = 'xmlns="http://www.w3.org/1999/xhtml"';
+
+describe('a narrative div (txt-1, txt-2)', () => {
+  it.each([
+    `<div ${X}>Asthma</div>`,
+    '<div>Asthma</div>',
+    `<div ${X}><p><b>Asthma</b> since <span style="color: red">2019</span></p><br/><table class="grid"><tr><td colspan="2">a &amp; b &#160;c</td></tr></table></div>`,
+    `<div ${X}><a href="https://example.org/x">link</a> <a name="top">top</a> <img src="#photo" alt="photo"/></div>`,
+    `<div ${X}><img src="data:image/png;base64,iVBORw0KGgo="/></div>`,
+    `<div ${X}><!-- generated --><![CDATA[ 1 < 2 ]]></div>`,
+    `  <div ${X} xml:lang="en-GB" lang="en-GB">text</div>  `,
+  ])('keeps %s', (div) => {
+    expect(narrativeProblem(div)).toBeUndefined();
+  });
+
+  it.each([
+    // the attack run's injection: close the narrative and the resource, forge another Bundle entry
+    [`<div ${X}>ok</div></text></Condition></resource></entry><entry><resource><Condition><text><div ${X}>x</div>`, /well-formed|one <div>/],
+    [`<div ${X}>ok</div></text><subject><reference value="Patient/2"/></subject><text><div ${X}>x</div>`, /well-formed|one <div>/],
+    [`<div ${X}>a</div><div ${X}>b</div>`, /well-formed|one <div>/],
+    [`<div ${X}>a</div>tail`, /well-formed/],
+    [`<div ${X}><p>unclosed</div>`, /well-formed/],
+    ['<p>not a div</p>', /one <div>/],
+    ['<div xmlns="http://hl7.org/fhir">x</div>', /namespace/],
+    [`<!DOCTYPE div [<!ENTITY e "x">]><div ${X}>&e;</div>`, /DOCTYPE/],
+    [`<?xml-stylesheet href="x"?><div ${X}>x</div>`, /processing instruction/],
+    [`<div ${X}><script>alert(1)</script>x</div>`, /<script> is not allowed/],
+    [`<div ${X}><script/>x</div>`, /<script> is not allowed/],
+    [`<div ${X}><iframe src="https://evil.example/"/>x</div>`, /<iframe> is not allowed/],
+    [`<div ${X}><svg onload="alert(1)"/>x</div>`, /<svg> is not allowed/],
+    [`<div ${X}><form action="x">x</form></div>`, /<form> is not allowed/],
+    [`<div ${X}><img src="x" onerror="alert(document.cookie)"/></div>`, /onerror is not allowed/],
+    [`<div ${X} onclick="x">x</div>`, /onclick is not allowed/],
+    [`<div ${X}><a href="javascript:alert(1)">x</a></div>`, /script or data URL/],
+    [`<div ${X}><a href=" JaVa&#x09;script:alert(1)">x</a></div>`, /script or data URL|entity/],
+    [`<div ${X}><a href="data:text/html,&lt;script&gt;">x</a></div>`, /script or data URL/],
+    [`<div ${X}>a&nbsp;b</div>`, /entity/],
+    [`<div ${X}>   </div>`, /some text/],
+    [`<div ${X}><p/></div>`, /some text/],
+    [`<div ${X}>${'<b>'.repeat(20_000)}x${'</b>'.repeat(20_000)}</div>`, /.+/],
+  ])('refuses %s', (div, problem) => {
+    expect(narrativeProblem(div)).toMatch(problem);
+  });
+});
+
+describe('the XML of a resource', () => {
+  it('writes a narrative that keeps the rules as it is, in the XHTML namespace', () => {
+    const xml = toXml({ resourceType: 'Condition', id: 'c1', text: { status: 'generated', div: '<div>Asthma <b>since 2019</b></div>' } });
+    expect(xml).toContain(`<div ${X}>Asthma <b>since 2019</b></div>`);
+  });
+
+  it('withholds a stored narrative that breaks them (stored before they were checked): nothing of it reaches the XML', () => {
+    const injected = `<div ${X}>ok</div></text><subject><reference value="Patient/2"/></subject><text><div ${X}>x</div>`;
+    const xml = toXml({ resourceType: 'Condition', id: 'c1', text: { status: 'generated', div: injected }, subject: { reference: 'Patient/1' } });
+    expect(xml).toContain(`<div ${X}>(narrative withheld: not a valid XHTML narrative)</div>`);
+    expect(xml).not.toContain('Patient/2');
+    expect(xml.match(/<subject>/g)).toHaveLength(1);
+  });
+});
