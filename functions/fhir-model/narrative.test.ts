@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { narrativeProblem } from './narrative';
-import { toXml } from './xml';
 
 const X = 'xmlns="http://www.w3.org/1999/xhtml"';
 
@@ -44,20 +43,5 @@ describe('a narrative div (txt-1, txt-2)', () => {
     [`<div ${X}>${'<b>'.repeat(20_000)}x${'</b>'.repeat(20_000)}</div>`, /.+/],
   ])('refuses %s', (div, problem) => {
     expect(narrativeProblem(div)).toMatch(problem);
-  });
-});
-
-describe('the XML of a resource', () => {
-  it('writes a narrative that keeps the rules as it is, in the XHTML namespace', () => {
-    const xml = toXml({ resourceType: 'Condition', id: 'c1', text: { status: 'generated', div: '<div>Asthma <b>since 2019</b></div>' } });
-    expect(xml).toContain(`<div ${X}>Asthma <b>since 2019</b></div>`);
-  });
-
-  it('withholds a stored narrative that breaks them (stored before they were checked): nothing of it reaches the XML', () => {
-    const injected = `<div ${X}>ok</div></text><subject><reference value="Patient/2"/></subject><text><div ${X}>x</div>`;
-    const xml = toXml({ resourceType: 'Condition', id: 'c1', text: { status: 'generated', div: injected }, subject: { reference: 'Patient/1' } });
-    expect(xml).toContain(`<div ${X}>(narrative withheld: not a valid XHTML narrative)</div>`);
-    expect(xml).not.toContain('Patient/2');
-    expect(xml.match(/<subject>/g)).toHaveLength(1);
   });
 });

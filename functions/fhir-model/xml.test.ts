@@ -69,3 +69,28 @@ describe('JSON ⇄ XML', () => {
     expect(() => fromXml(text)).toThrow(XmlSyntaxError);
   });
 });
+
+const XHTML = 'xmlns="http://www.w3.org/1999/xhtml"';
+
+describe('the XML of a resource', () => {
+  it('writes a narrative that keeps the rules as it is, in the XHTML namespace', () => {
+    const xml = toXml({ resourceType: 'Condition', id: 'c1', text: { status: 'generated', div: '<div>Asthma <b>since 2019</b></div>' } });
+    expect(xml).toContain(`<div ${XHTML}>Asthma <b>since 2019</b></div>`);
+  });
+
+  it('withholds a stored narrative that breaks them (stored before they were checked): nothing of it reaches the XML', () => {
+    const injected = `<div ${XHTML}>ok</div></text><subject><reference value="Patient/2"/></subject><text><div ${XHTML}>x</div>`;
+    const xml = toXml({ resourceType: 'Condition', id: 'c1', text: { status: 'generated', div: injected }, subject: { reference: 'Patient/1' } });
+    expect(xml).toContain(`<div ${XHTML}>(narrative withheld: not a valid XHTML narrative)</div>`);
+    expect(xml).not.toContain('Patient/2');
+    expect(xml.match(/<subject>/g)).toHaveLength(1);
+  });
+});
+
+describe('the XML of a resource holding JSON keys that are not XML names', () => {
+  it('writes no markup from them (an element or resource type named `a><b` is left out)', () => {
+    const xml = toXml({ resourceType: 'Condition', id: 'c1', 'x"/><subject><reference value="Patient/2"/></subject><y': 'v', contained: [{ resourceType: 'Patient><evil' }] });
+    expect(xml).not.toContain('Patient/2');
+    expect(xml).not.toContain('<evil');
+  });
+});

@@ -41,6 +41,7 @@ export function toXml(resource: Json): string {
 
 function writeResource(resource: Json, out: string[], ns = ''): void {
   const type = String(resource.resourceType);
+  if (!XML_NAME.test(type)) return;
   const tree = typeTree(type);
   out.push(`<${type}${ns}>`);
   if (tree) writeChildren(resource, tree.root, tree, type, out, true);
@@ -122,7 +123,11 @@ function writeGeneric(obj: Json, out: string[], isResource = false): void {
   }
 }
 
+/** What may be an element's name here: a JSON key that is not one (`a><b`) would write markup, so it is not written. */
+const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
 function writeGenericElement(name: string, value: unknown, out: string[]): void {
+  if (!XML_NAME.test(name)) return;
   if (Array.isArray(value)) {
     for (const v of value) writeGenericElement(name, v, out);
   } else if (isObject(value)) {
