@@ -132,7 +132,7 @@ export function capabilityStatement(options: { baseUrl: string; date?: string })
         ],
         // Issue 15: Bundles and system history (functions/fhir/bundle.ts, history.ts); type history is `_history?_type=`.
         interaction: [
-          { code: 'transaction', documentation: 'All or nothing in one DynamoDB transaction (at most 100 items: about 7 Patients or 9 Observations); every entry authorised first.' },
+          { code: 'transaction', documentation: 'All or nothing: every entry\'s new version in one DynamoDB transaction (up to 100 entries); every entry authorised first.' },
           { code: 'batch', documentation: 'Each entry on its own; at most 100 entries.' },
           { code: 'history-system', documentation: 'Filtered to the types the token may search and its patient compartment; _type narrows it to some types.' },
         ],

@@ -353,12 +353,14 @@ export function describeFhirRepositoryContract(implementation: string, newReposi
       expect((await repository.read('Patient', p))!.versionId).toBe(1);
     });
 
-    it('refuses a transaction over 100 DynamoDB items before writing anything (413)', async () => {
+    it('refuses a transaction of more than 100 resources before writing anything (413), and writes one of 100', async () => {
       const repository = newRepository();
       const t = uniqueTag();
-      const entries = Array.from({ length: 40 }, (_, i) => ({ type: 'Patient' as const, id: `big-${i}-${t}`, resource: { resourceType: 'Patient', name: [{ family: 'Big' }] } }));
-      await expect(repository.writeAll(entries)).rejects.toThrow(/at most 100/);
+      const entries = Array.from({ length: 101 }, (_, i) => ({ type: 'Patient' as const, id: `big-${i}-${t}`, resource: { resourceType: 'Patient', name: [{ family: 'Big' }] } }));
+      await expect(repository.writeAll(entries)).rejects.toThrow(/at most 100 resources/);
       expect(await repository.read('Patient', entries[0]!.id)).toBeUndefined();
+      expect(await repository.writeAll(entries.slice(0, 100))).toHaveLength(100);
+      expect((await repository.read('Patient', entries[99]!.id))?.versionId).toBe(1);
     });
 
     it('hands out copies: changing a returned resource changes nothing stored', async () => {

@@ -8,13 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceType } from '../../contract/resource-types';
 import { ConflictError, TooLargeError, ifMatchFailed } from '../fhir/errors';
-import { searchValues } from '../fhir/search';
 import type { FhirRepository } from './fhir-repository';
-import { indexKeys, type IndexKey, type Stream } from './index-layout';
-import { changeKeys, nextVersion } from './writes';
+import { type IndexKey, type Stream } from './index-layout';
+import { changeKeys, checkIndexBound, indexChanges, nextVersion } from './writes';
 import {
   LockHeldError,
-  MAX_INDEX_ITEMS,
   MAX_TRANSACTION_ITEMS,
   changeKey,
   resourcePk,
@@ -168,12 +166,9 @@ export class InMemoryFhirRepository implements FhirRepository {
   }
 
   async writeAll(entries: readonly WriteOp[]): Promise<WriteResult[]> {
-    // Every check before anything is written: all or nothing, as one TransactWriteItems.
+    // Every check before anything is written: all or nothing, one item per entry (writes.ts writeAll).
+    if (entries.length > MAX_TRANSACTION_ITEMS) throw new TooLargeError(`A transaction writes at most ${MAX_TRANSACTION_ITEMS} resources; this one has ${entries.length}`);
     const plans = entries.map((e) => this.plan(e, e.resource ? (this.current(e.type, e.id) ? 'PUT' : 'POST') : 'DELETE'));
-    const items = plans.reduce((n, p) => n + 1 + (p.current ? 1 : 0) + p.added.length + p.removed.length, 0);
-    if (items > MAX_TRANSACTION_ITEMS) {
-      throw new TooLargeError(`The transaction needs ${items} DynamoDB items; at most ${MAX_TRANSACTION_ITEMS} fit in one`);
-    }
     return this.apply(plans);
   }
 
@@ -186,6 +181,7 @@ export class InMemoryFhirRepository implements FhirRepository {
   /** Checks one write (`check`, If-Match, the index bound) and works out its new version and index changes. */
   private plan(op: WriteOp, method: 'POST' | 'PUT' | 'DELETE') {
     const { type, id } = op;
+    if (op.resource) checkIndexBound(type, id, op.resource); // on the body, before the stored version (writes.ts)
     const current = this.current(type, id);
     const live = current !== undefined && !current.deleted;
     op.check?.(current && copy(current)); // before If-Match, as the DynamoDB repository (writes.ts)
@@ -197,22 +193,8 @@ export class InMemoryFhirRepository implements FhirRepository {
     const stored = op.resource
       ? copy({ ...op.resource, id, meta: { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated } })
       : undefined;
-    const oldKeys = live ? indexKeys(type, id, searchValues(type, current!.resource!)) : [];
-    const newKeys = stored ? indexKeys(type, id, searchValues(type, stored)) : [];
-    if (newKeys.length > MAX_INDEX_ITEMS) {
-      throw new TooLargeError(`The resource has ${newKeys.length - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
-    }
-    const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
-    const oldSet = new Set(oldKeys.map(keyOf));
-    const newSet = new Set(newKeys.map(keyOf));
     const version = nextVersion(type, id, versionId, lastUpdated, stored, method, current);
-    return {
-      current,
-      live,
-      version,
-      added: newKeys.filter((k) => !oldSet.has(keyOf(k))),
-      removed: oldKeys.filter((k) => !newSet.has(keyOf(k))),
-    };
+    return { current, live, version, ...indexChanges(type, id, live ? current!.resource : undefined, stored) };
   }
 
   private apply(plans: ReturnType<InMemoryFhirRepository['plan']>[]): WriteResult[] {

@@ -26,6 +26,8 @@
  *     in one TransactWriteItems so that the uniqueness of If-None-Exist stays exact;
  *  4. the index items the old version had and the new one has not, each deleted only if no later version rewrote it
  *     (`v < :new`).
+ * A transaction Bundle's writes (`writeAll`) keep the same order, step 3 being one TransactWriteItems of every
+ * entry's new version.
  * Each request gets its own repository over the document client its caller may use (functions/fhir/handler.ts), and
  * keeps at most MAX_CONCURRENT_CALLS DynamoDB calls in flight. The writes themselves are in writes.ts, loaded with
  * `import()` on a process's first write (a Lambda that serves only reads never loads them); this class delegates.
@@ -407,11 +409,9 @@ export class DynamoFhirRepository implements FhirRepositoryContract {
   }
 
   /**
-   * Writes several resources of any types in ONE TransactWriteItems (transaction Bundles, issue 15): each entry's new
-   * current version (conditioned on the version read; `ifMatch` checked), the history copy of the one it replaces,
-   * its index items added and removed — all or nothing. DynamoDB's limit of 100 items per transaction bounds it
-   * (about 100 / (2 + index items) entries): over it, a 413 before anything is written. A concurrent change of any
-   * entry cancels the whole transaction: a 409 the client may retry.
+   * Writes several resources of any types all or nothing (transaction Bundles, issue 15): their new current versions
+   * in ONE TransactWriteItems, up to 100 entries; their index, change-log and history items around it, as a single
+   * write does (writes.ts `writeAll`). A concurrent change of any entry cancels the whole transaction: a 409.
    */
   async writeAll(
     entries: readonly { type: ResourceType; id: string; resource?: FhirResource; ifMatch?: number; check?: (current?: StoredVersion) => void }[],

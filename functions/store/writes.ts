@@ -80,6 +80,7 @@ export async function write(
   op: WriteOp,
 ): Promise<WriteResult> {
   const pk = resourcePk(type, id);
+  if (op.resource) checkIndexBound(type, id, op.resource);
   for (let attempt = 1; ; attempt++) {
     // A create of a fresh server id needs no read: the conditional put below is the existence check.
     const current = op.mustNotExist && !op.check ? undefined : await ctx.read(type, id);
@@ -94,22 +95,8 @@ export async function write(
 
     const versionId = (current?.versionId ?? 0) + 1;
     const lastUpdated = ctx.now().toISOString();
-    const oldKeys = live ? indexKeys(type, id, searchValues(type, current!.resource!)) : [];
-    let stored: FhirResource | undefined;
-    let newKeys: IndexKey[] = [];
-    if (op.resource) {
-      const meta = { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated };
-      stored = { ...op.resource, id, meta };
-      newKeys = indexKeys(type, id, searchValues(type, stored));
-      if (newKeys.length > MAX_INDEX_ITEMS) {
-        throw new TooLargeError(`The resource has ${newKeys.length - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
-      }
-    }
-    const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
-    const oldSet = new Set(oldKeys.map(keyOf));
-    const newSet = new Set(newKeys.map(keyOf));
-    const added = newKeys.filter((k) => !oldSet.has(keyOf(k)));
-    const removed = oldKeys.filter((k) => !newSet.has(keyOf(k)));
+    const stored = op.resource ? { ...op.resource, id, meta: { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
+    const { added, removed } = indexChanges(type, id, live ? current!.resource : undefined, stored);
 
     const t = ctx.now().getTime();
     if (op.fresh && stored) return createFresh(ctx, type, id, stored, lastUpdated, t, added);
@@ -142,13 +129,7 @@ export async function write(
       continue;
     }
     // 4. index items of values the resource no longer has, unless a later version wrote them again
-    await Promise.all(
-      removed.map((key) =>
-        ctx.send(
-          new DeleteCommand({ TableName: ctx.tableName, Key: key, ConditionExpression: 'v < :v', ExpressionAttributeValues: { ':v': versionId } }),
-        ).catch(() => undefined), // left for read repair: never returned, since search checks every candidate
-      ),
-    );
+    await removeIndexItems(ctx, removed.map((key) => ({ key, versionId })));
     return { version, created: !live };
   }
 }
@@ -219,71 +200,61 @@ export async function reindexMissing(ctx: WriteContext, type: ResourceType, id: 
 }
 
 /**
- * Writes several resources of any types in ONE TransactWriteItems (transaction Bundles, issue 15): each entry's new
- * current version (conditioned on the version read; `ifMatch` checked), the history copy of the one it replaces,
- * its index items added and removed — all or nothing. DynamoDB's limit of 100 items per transaction bounds it
- * (about 100 / (2 + index items) entries): over it, a 413 before anything is written. A concurrent change of any
- * entry cancels the whole transaction: a 409 the client may retry.
+ * Writes several resources of any types at once (transaction Bundles, issue 15): every entry's new current version in
+ * ONE TransactWriteItems, each conditioned on the version read (`ifMatch` and `check` decided on that read): all or
+ * nothing. As in `write()`, each entry's index and change-log items and the history copy of the version it replaces
+ * are written first, and its index items of values it no longer has are removed after: a transaction that fails
+ * leaves only items that search and history skip. So a transaction holds one item per entry: up to 100 entries,
+ * whatever they are, and its size says nothing of what is stored (a count that depended on the stored versions told a
+ * write-only token which values they hold). A concurrent change of any entry cancels the whole transaction: a 409 the
+ * client may retry.
  */
 export async function writeAll(
   ctx: WriteContext,
   entries: readonly { type: ResourceType; id: string; resource?: FhirResource; ifMatch?: number; check?: (current?: StoredVersion) => void }[],
 ): Promise<WriteResult[]> {
+  if (entries.length > MAX_TRANSACTION_ITEMS) throw new TooLargeError(`A transaction writes at most ${MAX_TRANSACTION_ITEMS} resources; this one has ${entries.length}`);
+  for (const e of entries) if (e.resource) checkIndexBound(e.type, e.id, e.resource);
   const currents = await Promise.all(entries.map((e) => ctx.read(e.type, e.id)));
   const lastUpdated = ctx.now().toISOString();
   const t = ctx.now().getTime();
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
-  const results = entries.map((e, i) => {
+  const plans = entries.map((e, i) => {
     const current = currents[i];
     const live = current !== undefined && !current.deleted;
     e.check?.(current); // before If-Match, as in write()
-    if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) {
-      throw ifMatchFailed(`${e.type}/${e.id}`, e.ifMatch);
-    }
+    if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) throw ifMatchFailed(`${e.type}/${e.id}`, e.ifMatch);
     const versionId = (current?.versionId ?? 0) + 1;
     const stored = e.resource ? { ...e.resource, id: e.id, meta: { ...((e.resource.meta as Record<string, unknown>) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
-    const oldKeys = live ? indexKeys(e.type, e.id, searchValues(e.type, current!.resource!)) : [];
-    const newKeys = stored ? indexKeys(e.type, e.id, searchValues(e.type, stored)) : [];
-    if (newKeys.length > MAX_INDEX_ITEMS) throw new TooLargeError(`${e.type}/${e.id} has more than ${MAX_INDEX_ITEMS - 1} searchable values`);
-    const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
-    const oldSet = new Set(oldKeys.map(keyOf));
-    const newSet = new Set(newKeys.map(keyOf));
-    const version: StoredVersion = {
-      type: e.type,
-      id: e.id,
-      versionId,
-      lastUpdated,
-      deleted: !stored,
-      resource: stored,
-      method: stored ? (current ? 'PUT' : 'POST') : 'DELETE',
-      ...(stored ? {} : { compartments: current?.resource ? compartmentPatients(e.type, e.id, current.resource) : current?.compartments }),
-    };
-    const pk = resourcePk(e.type, e.id);
-    items.push({
-      Put: {
-        TableName: ctx.tableName,
-        Item: { ...toItem(version), pk, sk: CURRENT },
-        ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
-        ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
-      },
-    });
-    if (current) items.push({ Put: { TableName: ctx.tableName, Item: { ...toItem(current), pk, sk: historySk(current.versionId) } } });
-    for (const k of [...newKeys.filter((k) => !oldSet.has(keyOf(k))), ...changeKeys(version)]) {
-      items.push({ Put: { TableName: ctx.tableName, Item: { ...k, t, v: versionId } } });
-    }
-    for (const k of oldKeys) if (!newSet.has(keyOf(k))) items.push({ Delete: { TableName: ctx.tableName, Key: k } });
-    return { version, created: !live };
+    const { added, removed } = indexChanges(e.type, e.id, live ? current!.resource : undefined, stored);
+    const version = nextVersion(e.type, e.id, versionId, lastUpdated, stored, stored ? (current ? 'PUT' : 'POST') : 'DELETE', current);
+    return { current, live, version, added, removed };
   });
-  if (items.length > MAX_TRANSACTION_ITEMS) {
-    throw new TooLargeError(`The transaction needs ${items.length} DynamoDB items; at most ${MAX_TRANSACTION_ITEMS} fit in one`);
-  }
+  // 1. index and change-log items, and the history copies, first (idempotent; a failed transaction leaves orphans)
+  await Promise.all([
+    batchPut(ctx, plans.flatMap((p) => [...p.added, ...changeKeys(p.version)].map((k) => ({ ...k, t, v: p.version.versionId })))),
+    batchPut(ctx, plans.flatMap((p) => (p.current ? [{ ...toItem(p.current), pk: resourcePk(p.version.type, p.version.id), sk: historySk(p.current.versionId) }] : []))),
+  ]);
+  // 2. the new current versions, all or nothing
   try {
-    await ctx.send(new TransactWriteCommand({ TransactItems: items }));
+    await ctx.send(
+      new TransactWriteCommand({
+        TransactItems: plans.map(({ current, version }) => ({
+          Put: {
+            TableName: ctx.tableName,
+            Item: { ...toItem(version), pk: resourcePk(version.type, version.id), sk: CURRENT },
+            ConditionExpression: current ? 'versionId = :v' : 'attribute_not_exists(pk)',
+            ...(current ? { ExpressionAttributeValues: { ':v': current.versionId } } : {}),
+          },
+        })),
+      }),
+    );
   } catch (err) {
     if ((err as { name?: string }).name === 'TransactionCanceledException') throw new ConflictError('A resource of the transaction changed concurrently; retry');
     throw err;
   }
-  return results;
+  // 3. index items of values the resources no longer have, unless a later version wrote them again (as in write())
+  await removeIndexItems(ctx, plans.flatMap((p) => p.removed.map((key) => ({ key, versionId: p.version.versionId }))));
+  return plans.map((p) => ({ version: p.version, created: !p.live }));
 }
 
 /** The create and its conditional-create lock in one transaction: the lock makes If-None-Exist exact. */
@@ -366,16 +337,56 @@ export async function importVersions(ctx: WriteContext, type: ResourceType, id: 
 
 /** BatchWriteItem puts, 25 per call, in parallel, unprocessed items sent again as unprocessed.ts says (then a 503). */
 export async function batchPut(ctx: WriteContext, items: Record<string, unknown>[]): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  await Promise.all(
-    batches.map((batch) =>
-      untilProcessed(
-        batch.map((Item) => ({ PutRequest: { Item } })),
-        async (pending) => (await ctx.send(new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }))).UnprocessedItems?.[ctx.tableName] as typeof pending | undefined,
+  // 25 items per BatchWriteItem, at most 8 of them in flight (a transaction of 100 large entries has thousands)
+  for (let group = 0; group < items.length; group += 25 * 8) {
+    const batches: Record<string, unknown>[][] = [];
+    for (let i = group; i < Math.min(items.length, group + 25 * 8); i += 25) batches.push(items.slice(i, Math.min(i + 25, group + 25 * 8)));
+    await Promise.all(
+      batches.map((batch) =>
+        untilProcessed(
+          batch.map((Item) => ({ PutRequest: { Item } })),
+          async (pending) => (await ctx.send(new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }))).UnprocessedItems?.[ctx.tableName] as typeof pending | undefined,
+        ),
       ),
-    ),
-  );
+    );
+  }
+}
+
+/**
+ * The bound on a resource's index items, checked on the body alone, before the stored version is read: its 413 must
+ * say nothing of what is stored (checked after If-Match, it told a write-only token when an If-Match held).
+ */
+export function checkIndexBound(type: ResourceType, id: string, resource: FhirResource): void {
+  const count = indexKeys(type, id, searchValues(type, resource)).length;
+  if (count > MAX_INDEX_ITEMS) {
+    throw new TooLargeError(`${type}/${id} has ${count - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
+  }
+}
+
+/** The index items a write adds (values the new version has and the replaced one had not) and removes. */
+export function indexChanges(type: ResourceType, id: string, before: FhirResource | undefined, after: FhirResource | undefined): { added: IndexKey[]; removed: IndexKey[] } {
+  const oldKeys = before ? indexKeys(type, id, searchValues(type, before)) : [];
+  const newKeys = after ? indexKeys(type, id, searchValues(type, after)) : [];
+  const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
+  const oldSet = new Set(oldKeys.map(keyOf));
+  const newSet = new Set(newKeys.map(keyOf));
+  return { added: newKeys.filter((k) => !oldSet.has(keyOf(k))), removed: oldKeys.filter((k) => !newSet.has(keyOf(k))) };
+}
+
+/**
+ * Deletes index items of values a resource no longer has, each unless a later version wrote it again; a failure
+ * leaves it for read repair (search checks every candidate, so it is never returned). At most 25 at once.
+ */
+async function removeIndexItems(ctx: WriteContext, items: readonly { key: IndexKey; versionId: number }[]): Promise<void> {
+  for (let i = 0; i < items.length; i += 25) {
+    await Promise.all(
+      items.slice(i, i + 25).map(({ key, versionId }) =>
+        ctx
+          .send(new DeleteCommand({ TableName: ctx.tableName, Key: key, ConditionExpression: 'v < :v', ExpressionAttributeValues: { ':v': versionId } }))
+          .catch(() => undefined),
+      ),
+    );
+  }
 }
 
 /**

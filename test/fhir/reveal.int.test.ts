@@ -95,6 +95,30 @@ describe('a write-only token (create, update, delete; no read, no search) reads 
     expect(shape(await inTransaction('2'), 'Patient/2')).toBe(shape(await inTransaction('no-such-patient'), 'Patient/no-such-patient'));
   });
 
+  it('a body over the index bound is refused alike whether its If-Match holds or not (the bound is checked first)', async () => {
+    const { id: _id, ...rest } = conditionBody;
+    const stored = (await raw(api, writer, 'POST', 'Condition', { body: JSON.stringify(rest) })).json;
+    const big = JSON.stringify({ ...rest, id: stored.id, identifier: Array.from({ length: 210 }, (_, i) => ({ system: 'urn:pad', value: `p${i}` })) });
+    const holds = await raw(api, writeOnly, 'PUT', `Condition/${stored.id}`, { body: big, headers: { 'If-Match': 'W/"1"' } });
+    const fails = await raw(api, writeOnly, 'PUT', `Condition/${stored.id}`, { body: big, headers: { 'If-Match': 'W/"2"' } });
+    expect(holds.status).toBe(413);
+    expect(shape(fails, stored.id)).toBe(shape(holds, stored.id));
+  });
+
+  it('the size of a transaction says nothing of what is stored: padded past 100 DynamoDB items, a delete of a stored id and of an unused one answer alike', async () => {
+    const { id: _id, ...rest } = conditionBody;
+    const stored = (await raw(api, writer, 'POST', 'Condition', { body: JSON.stringify(rest) })).json;
+    const pad = { ...rest, identifier: Array.from({ length: 95 }, (_, i) => ({ system: 'urn:pad', value: `p${i}-${randomBytes(4).toString('hex')}` })) };
+    const transaction = (id: string) =>
+      raw(api, writeOnly, 'POST', '', {
+        body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: pad, request: { method: 'POST', url: 'Condition' } }, { request: { method: 'DELETE', url: `Condition/${id}` } }] }),
+      });
+    const [ofStored, ofUnused] = [await transaction(stored.id), await transaction('no-such-condition')];
+    expect(ofStored.status).toBe(200);
+    const answer = (a: { status: number; json: { entry: { response: { status: string } }[] } }) => [a.status, ...a.json.entry.map((e) => e.response.status)];
+    expect(answer(ofStored)).toEqual(answer(ofUnused));
+  });
+
   it('in a Bundle, an ifNoneExist or conditional entry is refused the same way', async () => {
     for (const kind of ['transaction', 'batch']) {
       const bundle = {
