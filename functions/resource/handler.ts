@@ -38,6 +38,7 @@ import { searchBundle } from '../fhir/search-service';
 import { auditFhirRequest } from '../audit/fhir';
 import { FhirReadService, type CallerContext } from '../fhir/read-service';
 import type { Validator } from '../fhir/service';
+import { allOk } from '../fhir/outcome';
 import { readRepresentation, representationBytes, writeRepresentation } from '../fhir-model/negotiation';
 import { toHttpRequest, toProxyResult, type HttpRequest, type HttpResponse } from '../http';
 import { withRouteTemplate } from '../http/route-template';
@@ -152,10 +153,15 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
 
     const service = new FhirService(type, repository, validator);
     const location = (id: string, vid: number) => `${typeUrl}/${id}/_history/${vid}`;
-    const minimal = /return=minimal/.test(req.headers.prefer ?? '');
+    // Prefer (https://hl7.org/fhir/STU3/http.html#ops): return=minimal, no body; return=OperationOutcome, one saying what was written.
+    const prefer = /return=(minimal|OperationOutcome)/.exec(req.headers.prefer ?? '')?.[1];
     const written = ({ version, created }: WriteResult) => {
       const headers = { Location: location(version.id, version.versionId) };
-      if (minimal) return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
+      if (prefer === 'minimal') return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
+      if (prefer === 'OperationOutcome') {
+        const what = `${version.type}/${version.id} ${created ? 'created' : 'updated'}, version ${version.versionId}`;
+        return fhirResponse(created ? 201 : 200, allOk(what), { ...headers, ETag: etag(version) });
+      }
       return resourceResponse(created ? 201 : 200, version, headers);
     };
 

@@ -158,6 +158,20 @@ describe('content', () => {
     expect(escaped.json.name[0].family).toBe('Si\uFFFDn');
   });
 
+  it('answers a write as Prefer asks: the resource (default), no body (return=minimal), or an OperationOutcome saying what was written', async () => {
+    const body = JSON.stringify(sampleOf('Patient'));
+    const full = await raw(api, writerToken, 'POST', 'Patient', { body, headers: { Prefer: 'return=representation' } });
+    expect(full.json.resourceType).toBe('Patient');
+    const minimal = await raw(api, writerToken, 'POST', 'Patient', { body, headers: { Prefer: 'return=minimal' } });
+    expect([minimal.status, minimal.json, minimal.headers.get('location')]).toEqual([201, undefined, expect.stringMatching(/\/Patient\/.+\/_history\/1$/)]);
+    const outcome = await raw(api, writerToken, 'POST', 'Patient', { body, headers: { Prefer: 'return=OperationOutcome' } });
+    expect(outcome.status).toBe(201);
+    const id = outcome.headers.get('location')!.split('/Patient/')[1]!.split('/')[0];
+    expect(outcome.json).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'information', diagnostics: `Patient/${id} created, version 1` }] });
+    const updated = await raw(api, writerToken, 'PUT', `Patient/${id}`, { body: JSON.stringify({ ...sampleOf('Patient'), id }), headers: { Prefer: 'return=OperationOutcome' } });
+    expect([updated.status, updated.json.issue[0].diagnostics, updated.headers.get('etag')]).toEqual([200, `Patient/${id} updated, version 2`, 'W/"2"']);
+  });
+
   it('$validate answers an OperationOutcome and stores nothing', async () => {
     const before = (await writer.search({ resourceType: 'Patient', searchParams: { _count: 0 } })) as any;
     const res = await raw(api, writerToken, 'POST', 'Patient/$validate', { body: JSON.stringify(sampleOf('Patient')) });
