@@ -73,8 +73,8 @@ export async function readHistory(repository: FhirRepository, query: HistoryQuer
 /** One round: up to `count` changes older than `before`, merged across the logs, and the versions they name. */
 async function readChanges(repository: FhirRepository, query: HistoryQuery, streams: ChangeLog[], before: string | undefined, count: number) {
   const sortKeyBefore = before?.slice(0, before.lastIndexOf('#'));
-  // A round after the first page's reads one more per log: the log's `before` bound is inclusive, so the stream the
-  // position came from returns that change again (dropped below), and `count + 1` others still tell if there is more.
+  // A round that goes on from a position reads one more per log: the log's `before` bound is inclusive, so the stream
+  // the position came from returns that change again (dropped below), and `count + 1` others still tell if there is more.
   const limit = count + 1 + (before === undefined ? 0 : 1);
   const pages = await Promise.all(streams.map((log) => repository.queryChanges(log, sortKeyBefore, query.since, limit)));
   const changes = pages

@@ -130,17 +130,6 @@ export class FhirService extends FhirReadService {
     return resource;
   }
 
-  /**
-   * What a write may meet, for a patient-bound caller: a version of this id stored in its compartment (live, or
-   * deleted by the compartments it kept). Ids are shared by all patients, so an id stored outside the compartment and
-   * an id never used answer alike, 403, with or without If-Match: such a caller cannot create with its own id (update
-   * as create), as a 201 for a free id beside a 403 for a taken one would tell it which ids exist elsewhere.
-   */
-  private checkStored = (ctx: CallerContext, id: string) => (current?: StoredVersion) => {
-    if (!this.inCompartment(current, id, ctx)) {
-      throw new ForbiddenError(`${this.type}/${id} is not in the compartment of Patient/${ctx.compartmentPatient}: update only its resources, and create with POST`);
-    }
-  };
 
   /**
    * Create (201) or, with `If-None-Exist`, conditional create: no match creates (201), one match returns it (200),
@@ -181,7 +170,7 @@ export class FhirService extends FhirReadService {
     if (body.id === undefined) throw new BadRequestError('The resource has no id; it must equal the URL id', `${this.type}.id`);
     if (body.id !== id) throw new BadRequestError(`The resource id '${String(body.id)}' does not match the URL id '${id}'`, `${this.type}.id`);
     const resource = await this.prepare(body, ctx, id, 'update');
-    return this.repository.update(this.type, id, resource, { ifMatch, check: this.checkStored(ctx, id) });
+    return this.repository.update(this.type, id, resource, { ifMatch, check: this.storedCheck(ctx, id) });
   }
 
   /**
@@ -232,9 +221,19 @@ export class FhirService extends FhirReadService {
     return this.prepare(body, ctx, id, mode);
   }
 
-  /** The check a write of `id` runs on the stored version: for a patient-bound caller, one of its compartment (403). */
+  /**
+   * The check a write of `id` runs on the stored version (also in a transaction Bundle). For a patient-bound caller
+   * it must be a version of its compartment (live, or deleted by the compartments it kept). Ids are shared by all
+   * patients, so an id stored outside the compartment and an id never used answer alike, 403, with or without
+   * If-Match: such a caller cannot create with its own id (update as create), as a 201 for a free id beside a 403 for
+   * a taken one would tell it which ids exist elsewhere.
+   */
   storedCheck(ctx: CallerContext, id: string): (current?: StoredVersion) => void {
-    return this.checkStored(ctx, id);
+    return (current) => {
+      if (!this.inCompartment(current, id, ctx)) {
+        throw new ForbiddenError(`${this.type}/${id} is not in the compartment of Patient/${ctx.compartmentPatient}: update only its resources, and create with POST`);
+      }
+    };
   }
 
   /** Up to two matches of conditional criteria in the caller's compartment: 0, 1 or many. */

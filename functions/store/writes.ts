@@ -337,19 +337,16 @@ export async function importVersions(ctx: WriteContext, type: ResourceType, id: 
 
 /** BatchWriteItem puts, 25 per call, in parallel, unprocessed items sent again as unprocessed.ts says (then a 503). */
 export async function batchPut(ctx: WriteContext, items: Record<string, unknown>[]): Promise<void> {
-  // 25 items per BatchWriteItem, at most 8 of them in flight (a transaction of 100 large entries has thousands)
-  for (let group = 0; group < items.length; group += 25 * 8) {
-    const batches: Record<string, unknown>[][] = [];
-    for (let i = group; i < Math.min(items.length, group + 25 * 8); i += 25) batches.push(items.slice(i, Math.min(i + 25, group + 25 * 8)));
-    await Promise.all(
-      batches.map((batch) =>
-        untilProcessed(
-          batch.map((Item) => ({ PutRequest: { Item } })),
-          async (pending) => (await ctx.send(new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }))).UnprocessedItems?.[ctx.tableName] as typeof pending | undefined,
-        ),
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  await Promise.all(
+    batches.map((batch) =>
+      untilProcessed(
+        batch.map((Item) => ({ PutRequest: { Item } })),
+        async (pending) => (await ctx.send(new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }))).UnprocessedItems?.[ctx.tableName] as typeof pending | undefined,
       ),
-    );
-  }
+    ),
+  );
 }
 
 /**
@@ -375,18 +372,16 @@ export function indexChanges(type: ResourceType, id: string, before: FhirResourc
 
 /**
  * Deletes index items of values a resource no longer has, each unless a later version wrote it again; a failure
- * leaves it for read repair (search checks every candidate, so it is never returned). At most 25 at once.
+ * leaves it for read repair (search checks every candidate, so it is never returned).
  */
 async function removeIndexItems(ctx: WriteContext, items: readonly { key: IndexKey; versionId: number }[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 25) {
-    await Promise.all(
-      items.slice(i, i + 25).map(({ key, versionId }) =>
-        ctx
-          .send(new DeleteCommand({ TableName: ctx.tableName, Key: key, ConditionExpression: 'v < :v', ExpressionAttributeValues: { ':v': versionId } }))
-          .catch(() => undefined),
-      ),
-    );
-  }
+  await Promise.all(
+    items.map(({ key, versionId }) =>
+      ctx
+        .send(new DeleteCommand({ TableName: ctx.tableName, Key: key, ConditionExpression: 'v < :v', ExpressionAttributeValues: { ':v': versionId } }))
+        .catch(() => undefined),
+    ),
+  );
 }
 
 /**
