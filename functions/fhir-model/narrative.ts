@@ -41,6 +41,14 @@ const ELEMENT_ATTRIBUTES: Readonly<Record<string, ReadonlySet<string>>> = {
   blockquote: new Set(['cite']),
   q: new Set(['cite']),
 };
+/**
+ * Characters XML 1.0 cannot hold, not even as a reference: C0 controls but tab, line feed and carriage return,
+ * U+FFFE, U+FFFF, and surrogates that are not a pair. The XML writer replaces them in every value (xml.ts).
+ */
+export const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A character reference to one of them (`&#0;`, `&#xFFFE;`, `&#xD800;`). */
+const isNotXmlReference = (code: number) =>
+  code > 0x10ffff || (code < 0x20 && code !== 0x9 && code !== 0xa && code !== 0xd) || (code >= 0xd800 && code <= 0xdfff) || code === 0xfffe || code === 0xffff;
 /** A link or image that runs code when followed or shown. */
 const SCRIPT_URL = /^(javascript|vbscript|livescript|data(?!:image\/(png|gif|jpeg|webp);))/i;
 /** The entities XML knows without a DTD (`&nbsp;` and the other HTML ones are not well-formed XML). */
@@ -50,8 +58,6 @@ const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
-  commentPropName: '#comment',
-  cdataPropName: '#cdata',
   processEntities: false,
   parseTagValue: false,
   parseAttributeValue: false,
@@ -68,9 +74,26 @@ const urlAsFollowed = (value: string) =>
     .replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[name]!)
     .replace(/[\s\u0000-\u001f]/g, '');
 
+/**
+ * A narrative `div` as the XML writer puts it into a resource: in the XHTML namespace, or undefined when it breaks
+ * the rules (the writer then writes a placeholder). It starts with `<div` (leading whitespace aside) by those rules.
+ */
+export function xhtmlDiv(div: string): string | undefined {
+  if (narrativeProblem(div) !== undefined) return undefined;
+  const root = (parser.parse(div) as Node[]).find((n) => !('#text' in n))!;
+  return root[':@']?.xmlns === XHTML_NS ? div : div.replace(/^(\s*<div)/, `$1 xmlns="${XHTML_NS}"`);
+}
+
 /** What is wrong with a narrative `div`, in words; undefined when it keeps txt-1 and txt-2. */
 export function narrativeProblem(div: string): string | undefined {
-  if (/<!DOCTYPE|<\?/i.test(div)) return 'it may not hold a DOCTYPE or a processing instruction';
+  // Comments and CDATA sections carry nothing a narrative shows, and an HTML parser reads them otherwise than XML does
+  // (`<![CDATA[><img onerror=…>]]>`, `<!-->`): refused, with DOCTYPEs and processing instructions.
+  if (/<!|<\?/.test(div)) return 'it may not hold comments, CDATA sections, a DOCTYPE or processing instructions';
+  if (NOT_XML_CHAR.test(div)) return 'it holds a character XML cannot carry (a control character or a lone surrogate)';
+  for (const m of div.matchAll(/&#(x[0-9a-fA-F]+|\d+);/g)) {
+    if (isNotXmlReference(m[1]![0] === 'x' ? parseInt(m[1]!.slice(1), 16) : Number(m[1]))) return `it refers to a character XML cannot carry (${m[0]})`;
+  }
+  if (!/^\s*<div[\s>/]/.test(div)) return 'it must be one <div> element';
   const wellFormed = XMLValidator.validate(div);
   if (wellFormed !== true) return `it is not well-formed XML (${wellFormed.err.msg})`;
   let parsed: Node[];
@@ -79,7 +102,7 @@ export function narrativeProblem(div: string): string | undefined {
   } catch (err) {
     return `it could not be read as XML (${err instanceof Error ? err.message : 'unknown'})`;
   }
-  const roots = parsed.filter((n) => !('#text' in n) && !('#comment' in n));
+  const roots = parsed.filter((n) => !('#text' in n));
   const root = roots[0];
   if (roots.length !== 1 || !root || Object.keys(root).find((k) => k !== ':@') !== 'div') return 'it must be one <div> element';
   const xmlns = root[':@']?.xmlns;
@@ -87,11 +110,6 @@ export function narrativeProblem(div: string): string | undefined {
   let content = false;
   const visit = (nodes: Node[]): string | undefined => {
     for (const node of nodes) {
-      if ('#comment' in node) continue;
-      if ('#cdata' in node) {
-        content ||= (node['#cdata'] as Node[]).some((n) => String(n['#text'] ?? '').trim() !== '');
-        continue;
-      }
       if ('#text' in node) {
         const text = String(node['#text']);
         if (UNKNOWN_ENTITY.test(text)) return 'it uses an entity XML does not define (use a character or &#160;)';
@@ -104,6 +122,7 @@ export function narrativeProblem(div: string): string | undefined {
         if (!COMMON_ATTRIBUTES.has(name) && !ELEMENT_ATTRIBUTES[tag]?.has(name)) return `the attribute ${name} is not allowed on <${tag}>`;
         if (UNKNOWN_ENTITY.test(value)) return 'it uses an entity XML does not define (use a character or &#160;)';
         if ((name === 'href' || name === 'src') && SCRIPT_URL.test(urlAsFollowed(value))) return `the ${name} of <${tag}> may not be a script or data URL`;
+        if (name === 'style' && /expression\s*\(|(java|vb|live)script:/i.test(urlAsFollowed(value))) return `the style of <${tag}> may not run script`;
       }
       if (tag === 'img') content = true;
       const problem = visit(node[tag] as Node[]);

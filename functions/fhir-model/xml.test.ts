@@ -4,6 +4,7 @@ import { RESOURCE_TYPES } from '../../contract/resource-types';
 import { demoResources } from '../seed/demo-data';
 import { fixture } from '../../test/validation/fixtures';
 import { fromXml, toXml, XmlSyntaxError } from './xml';
+import { NOT_XML_CHAR } from './narrative';
 
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
 
@@ -92,5 +93,18 @@ describe('the XML of a resource holding JSON keys that are not XML names', () =>
     const xml = toXml({ resourceType: 'Condition', id: 'c1', 'x"/><subject><reference value="Patient/2"/></subject><y': 'v', contained: [{ resourceType: 'Patient><evil' }] });
     expect(xml).not.toContain('Patient/2');
     expect(xml).not.toContain('<evil');
+  });
+});
+
+describe('the XML of values XML cannot carry', () => {
+  it('writes a control character in any value as U+FFFD, so that the answer stays well-formed XML', () => {
+    const xml = toXml({ resourceType: 'Patient', id: 'p1', name: [{ family: 'X\u0001Y', given: ['A\uFFFEB'] }] });
+    expect(xml).toContain('<family value="X\uFFFDY"/>');
+    expect(xml).not.toMatch(NOT_XML_CHAR);
+  });
+
+  it('puts a narrative in the XHTML namespace by its parsed root, not by the text (`title="xmlns="` fools a text test)', () => {
+    const xml = toXml({ resourceType: 'Condition', id: 'c1', text: { status: 'generated', div: '<div title="xmlns=">x</div>' } });
+    expect(xml).toContain(`<div ${XHTML} title="xmlns=">x</div>`);
   });
 });

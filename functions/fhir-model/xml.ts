@@ -10,7 +10,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { childrenOf, choiceName, isPrimitiveType, typeTree, type ElementNode, type StructureTree } from './model';
-import { XHTML_NS, narrativeProblem } from './narrative';
+import { NOT_XML_CHAR, XHTML_NS, xhtmlDiv } from './narrative';
 
 export const FHIR_NS = 'http://hl7.org/fhir';
 
@@ -20,8 +20,10 @@ type Json = Record<string, unknown>;
 export class XmlSyntaxError extends Error {}
 
 // ------------------------------------------------------------------------------------------------ JSON -> XML
+/** A value as an XML attribute: escaped, and each character XML cannot carry (a control character) as U+FFFD. */
 const escapeAttr = (value: string) =>
   value
+    .replace(new RegExp(NOT_XML_CHAR.source, 'g'), '\uFFFD')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -81,8 +83,7 @@ function writeElement(name: string, value: unknown, extra: unknown, node: Elemen
   if (code === 'xhtml' && typeof value === 'string') {
     // Only a div that keeps the narrative rules is written as it is: one element, so that it cannot close or open
     // anything around it (a div stored before those rules were checked is shown as withheld).
-    if (narrativeProblem(value) !== undefined) out.push(`<div xmlns="${XHTML_NS}">(narrative withheld: not a valid XHTML narrative)</div>`);
-    else out.push(/^\s*<div\s[^>]*xmlns=/.test(value) ? value : value.replace(/^(\s*<div)/, `$1 xmlns="${XHTML_NS}"`));
+    out.push(xhtmlDiv(value) ?? `<div xmlns="${XHTML_NS}">(narrative withheld: not a valid XHTML narrative)</div>`);
     return;
   }
   if (code !== undefined && isPrimitiveType(code)) {
