@@ -79,13 +79,19 @@ const urlAsFollowed = (value: string) =>
  * the rules (the writer then writes a placeholder). It starts with `<div` (leading whitespace aside) by those rules.
  */
 export function xhtmlDiv(div: string): string | undefined {
-  if (narrativeProblem(div) !== undefined) return undefined;
-  const root = (parser.parse(div) as Node[]).find((n) => !('#text' in n))!;
-  return root[':@']?.xmlns === XHTML_NS ? div : div.replace(/^(\s*<div)/, `$1 xmlns="${XHTML_NS}"`);
+  const checked = check(div);
+  if (typeof checked === 'string') return undefined;
+  return checked[':@']?.xmlns === XHTML_NS ? div : div.replace(/^(\s*<div)/, `$1 xmlns="${XHTML_NS}"`);
 }
 
 /** What is wrong with a narrative `div`, in words; undefined when it keeps txt-1 and txt-2. */
 export function narrativeProblem(div: string): string | undefined {
+  const checked = check(div);
+  return typeof checked === 'string' ? checked : undefined;
+}
+
+/** The parsed root `div` of a narrative that keeps the rules, or what is wrong with it. */
+function check(div: string): Node | string {
   // Comments and CDATA sections carry nothing a narrative shows, and an HTML parser reads them otherwise than XML does
   // (`<![CDATA[><img onerror=…>]]>`, `<!-->`): refused, with DOCTYPEs and processing instructions.
   if (/<!|<\?/.test(div)) return 'it may not hold comments, CDATA sections, a DOCTYPE or processing instructions';
@@ -130,5 +136,5 @@ export function narrativeProblem(div: string): string | undefined {
     }
     return undefined;
   };
-  return visit([root]) ?? (content ? undefined : 'it must hold some text or an image (txt-2)');
+  return visit([root]) ?? (content ? root : 'it must hold some text or an image (txt-2)');
 }

@@ -14,8 +14,8 @@
  *  - batch: each entry on its own, through the same service calls as the single interactions; an entry's error is
  *    its own response (the spec forbids interdependent batch entries, so `urn:uuid:` references are not resolved).
  * Bounds: MAX_BUNDLE_ENTRIES entries, each one item of the DynamoDB transaction (repository `writeAll`: the index,
- * change-log and history items go around it), so any transaction within them fits. The answer's reads: MAX_ANSWER_BYTES in all, each read past it a `too-costly`
- * entry (the writes are done by then).
+ * change-log and history items go around it), so any transaction within them fits. The answer's reads:
+ * MAX_ANSWER_BYTES in all, each read past it a `too-costly` entry (the writes are done by then).
  */
 import { FHIR_BASE_PATH, type Interaction } from '../../contract/routes';
 import { isResourceType, type ResourceType } from '../../contract/resource-types';
