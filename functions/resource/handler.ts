@@ -157,12 +157,9 @@ export function createFhirHandler(deps: FhirHandlerDeps) {
     const prefer = /return=(minimal|OperationOutcome)/.exec(req.headers.prefer ?? '')?.[1];
     const written = ({ version, created }: WriteResult) => {
       const headers = { Location: location(version.id, version.versionId) };
-      if (prefer === 'minimal') return fhirResponse(created ? 201 : 200, undefined, { ...headers, ETag: etag(version) });
-      if (prefer === 'OperationOutcome') {
-        const what = `${version.type}/${version.id} ${created ? 'created' : 'updated'}, version ${version.versionId}`;
-        return fhirResponse(created ? 201 : 200, allOk(what), { ...headers, ETag: etag(version) });
-      }
-      return resourceResponse(created ? 201 : 200, version, headers);
+      if (prefer === undefined) return resourceResponse(created ? 201 : 200, version, headers);
+      const what = `${version.type}/${version.id} ${created ? 'created' : 'updated'}, version ${version.versionId}`;
+      return fhirResponse(created ? 201 : 200, prefer === 'minimal' ? undefined : allOk(what), { ...headers, ETag: etag(version) });
     };
 
     switch (interaction) {

@@ -10,7 +10,7 @@ import type { ResourceType } from '../../contract/resource-types';
 import { ConflictError, TooLargeError, ifMatchFailed } from '../fhir/errors';
 import type { FhirRepository } from './fhir-repository';
 import { type IndexKey, type Stream } from './index-layout';
-import { changeKeys, checkIndexBound, indexChanges, nextVersion } from './writes';
+import { boundedIndexKeys, changeKeys, indexChanges, nextVersion } from './writes';
 import {
   LockHeldError,
   MAX_TRANSACTION_ITEMS,
@@ -181,7 +181,7 @@ export class InMemoryFhirRepository implements FhirRepository {
   /** Checks one write (`check`, If-Match, the index bound) and works out its new version and index changes. */
   private plan(op: WriteOp, method: 'POST' | 'PUT' | 'DELETE') {
     const { type, id } = op;
-    if (op.resource) checkIndexBound(type, id, op.resource); // on the body, before the stored version (writes.ts)
+    const newKeys = op.resource ? boundedIndexKeys(type, id, op.resource) : []; // on the body, before the stored version (writes.ts)
     const current = this.current(type, id);
     const live = current !== undefined && !current.deleted;
     op.check?.(current && copy(current)); // before If-Match, as the DynamoDB repository (writes.ts)
@@ -194,7 +194,7 @@ export class InMemoryFhirRepository implements FhirRepository {
       ? copy({ ...op.resource, id, meta: { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated } })
       : undefined;
     const version = nextVersion(type, id, versionId, lastUpdated, stored, method, current);
-    return { current, live, version, ...indexChanges(type, id, live ? current!.resource : undefined, stored) };
+    return { current, live, version, ...indexChanges(type, id, live ? current!.resource : undefined, newKeys) };
   }
 
   private apply(plans: ReturnType<InMemoryFhirRepository['plan']>[]): WriteResult[] {

@@ -80,7 +80,7 @@ export async function write(
   op: WriteOp,
 ): Promise<WriteResult> {
   const pk = resourcePk(type, id);
-  if (op.resource) checkIndexBound(type, id, op.resource);
+  const newKeys = op.resource ? boundedIndexKeys(type, id, op.resource) : [];
   for (let attempt = 1; ; attempt++) {
     // A create of a fresh server id needs no read: the conditional put below is the existence check.
     const current = op.mustNotExist && !op.check ? undefined : await ctx.read(type, id);
@@ -96,7 +96,7 @@ export async function write(
     const versionId = (current?.versionId ?? 0) + 1;
     const lastUpdated = ctx.now().toISOString();
     const stored = op.resource ? { ...op.resource, id, meta: { ...((op.resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
-    const { added, removed } = indexChanges(type, id, live ? current!.resource : undefined, stored);
+    const { added, removed } = indexChanges(type, id, live ? current!.resource : undefined, newKeys);
 
     const t = ctx.now().getTime();
     if (op.fresh && stored) return createFresh(ctx, type, id, stored, lastUpdated, t, added);
@@ -214,7 +214,7 @@ export async function writeAll(
   entries: readonly { type: ResourceType; id: string; resource?: FhirResource; ifMatch?: number; check?: (current?: StoredVersion) => void }[],
 ): Promise<WriteResult[]> {
   if (entries.length > MAX_TRANSACTION_ITEMS) throw new TooLargeError(`A transaction writes at most ${MAX_TRANSACTION_ITEMS} resources; this one has ${entries.length}`);
-  for (const e of entries) if (e.resource) checkIndexBound(e.type, e.id, e.resource);
+  const newKeys = entries.map((e) => (e.resource ? boundedIndexKeys(e.type, e.id, e.resource) : []));
   const currents = await Promise.all(entries.map((e) => ctx.read(e.type, e.id)));
   const lastUpdated = ctx.now().toISOString();
   const t = ctx.now().getTime();
@@ -225,7 +225,7 @@ export async function writeAll(
     if (e.ifMatch !== undefined && (!live || current!.versionId !== e.ifMatch)) throw ifMatchFailed(`${e.type}/${e.id}`, e.ifMatch);
     const versionId = (current?.versionId ?? 0) + 1;
     const stored = e.resource ? { ...e.resource, id: e.id, meta: { ...((e.resource.meta as Record<string, unknown>) ?? {}), versionId: String(versionId), lastUpdated } } : undefined;
-    const { added, removed } = indexChanges(e.type, e.id, live ? current!.resource : undefined, stored);
+    const { added, removed } = indexChanges(e.type, e.id, live ? current!.resource : undefined, newKeys[i]!);
     const version = nextVersion(e.type, e.id, versionId, lastUpdated, stored, stored ? (current ? 'PUT' : 'POST') : 'DELETE', current);
     return { current, live, version, added, removed };
   });
@@ -350,20 +350,21 @@ export async function batchPut(ctx: WriteContext, items: Record<string, unknown>
 }
 
 /**
- * The bound on a resource's index items, checked on the body alone, before the stored version is read: its 413 must
- * say nothing of what is stored (checked after If-Match, it told a write-only token when an If-Match held).
+ * The index items of a resource to be written, within their bound (a 413 past it). Worked out on the body alone,
+ * before the stored version is read, so that the 413 says nothing of what is stored (checked after If-Match, it told
+ * a write-only token when an If-Match held); the version's `versionId` and `lastUpdated` are not indexed.
  */
-export function checkIndexBound(type: ResourceType, id: string, resource: FhirResource): void {
-  const count = indexKeys(type, id, searchValues(type, resource)).length;
-  if (count > MAX_INDEX_ITEMS) {
-    throw new TooLargeError(`${type}/${id} has ${count - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
+export function boundedIndexKeys(type: ResourceType, id: string, resource: FhirResource): IndexKey[] {
+  const keys = indexKeys(type, id, searchValues(type, { ...resource, id }));
+  if (keys.length > MAX_INDEX_ITEMS) {
+    throw new TooLargeError(`${type}/${id} has ${keys.length - 1} searchable values; at most ${MAX_INDEX_ITEMS - 1} are indexed per resource`);
   }
+  return keys;
 }
 
 /** The index items a write adds (values the new version has and the replaced one had not) and removes. */
-export function indexChanges(type: ResourceType, id: string, before: FhirResource | undefined, after: FhirResource | undefined): { added: IndexKey[]; removed: IndexKey[] } {
+export function indexChanges(type: ResourceType, id: string, before: FhirResource | undefined, newKeys: readonly IndexKey[]): { added: IndexKey[]; removed: IndexKey[] } {
   const oldKeys = before ? indexKeys(type, id, searchValues(type, before)) : [];
-  const newKeys = after ? indexKeys(type, id, searchValues(type, after)) : [];
   const keyOf = (k: IndexKey) => `${k.pk}\n${k.sk}`;
   const oldSet = new Set(oldKeys.map(keyOf));
   const newSet = new Set(newKeys.map(keyOf));
